@@ -1,0 +1,1 @@
+//! Configuration: the native TOML format and keepalived.conf.

@@ -1,0 +1,1 @@
+//! Decoding advertisements for `vrrpctl decode`.

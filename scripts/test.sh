@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every check and test of the suite. Run it as root on Debian (network
+# namespace tests need CAP_NET_ADMIN); it installs missing system packages first.
+#
+#   ./scripts/test.sh
+#
+# With CI=true, tests that need root or network namespaces fail instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "system packages"
+need=()
+command -v ip >/dev/null || need+=(iproute2)
+command -v tcpdump >/dev/null || need+=(tcpdump)
+command -v keepalived >/dev/null || [ -x /usr/sbin/keepalived ] || need+=(keepalived)
+command -v ping >/dev/null || need+=(iputils-ping)
+command -v pkill >/dev/null || need+=(procps)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages: ${need[*]}; run as root or install them" >&2
+    exit 1
+  fi
+  echo "installing: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "all present"
+fi
+for c in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c" >/dev/null 2>&1 || true
+done
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo doc"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
+step "cargo test (profile ci: optimised, with overflow checks and debug assertions)"
+# The test profile also replays every checked-in fuzz corpus (fuzz/corpus/*).
+mkdir -p target
+cargo test --workspace --profile ci --locked 2>&1 | tee target/test-output.log
