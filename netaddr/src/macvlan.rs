@@ -1,0 +1,260 @@
+//! macvlan interfaces carrying a VRRP virtual MAC, as keepalived's
+//! `use_vmac` creates them: `vrrp.{VRID}` over the parent interface with
+//! MAC `00-00-5E-00-01-{VRID}` (IPv4) or `00-00-5E-00-02-{VRID}` (IPv6).
+
+use std::fmt;
+use std::num::NonZeroU8;
+use std::str::FromStr;
+
+use netlink_packet_route::link::{
+    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoKind, InfoMacVlan, LinkAttribute,
+    LinkInfo, LinkMessage, MacVlanMode,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::link::{IfIndex, Link, validate_ifname};
+use crate::mac::MacAddr;
+use crate::prefix::Family;
+
+/// How a macvlan forwards between itself and its siblings on one parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MacvlanMode {
+    /// No traffic between macvlans of the same parent (keepalived's default).
+    Private,
+    /// Sibling traffic goes out to the switch and back (802.1Qbg VEPA).
+    Vepa,
+    /// Siblings talk directly inside the host.
+    Bridge,
+    /// The macvlan takes the whole parent.
+    Passthru,
+}
+
+impl MacvlanMode {
+    pub(crate) fn to_route(self) -> MacVlanMode {
+        match self {
+            MacvlanMode::Private => MacVlanMode::Private,
+            MacvlanMode::Vepa => MacVlanMode::Vepa,
+            MacvlanMode::Bridge => MacVlanMode::Bridge,
+            MacvlanMode::Passthru => MacVlanMode::Passthrough,
+        }
+    }
+
+    pub(crate) fn from_route(m: MacVlanMode) -> Option<MacvlanMode> {
+        match m {
+            MacVlanMode::Private => Some(MacvlanMode::Private),
+            MacVlanMode::Vepa => Some(MacvlanMode::Vepa),
+            MacVlanMode::Bridge => Some(MacvlanMode::Bridge),
+            MacVlanMode::Passthrough => Some(MacvlanMode::Passthru),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for MacvlanMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MacvlanMode::Private => "private",
+            MacvlanMode::Vepa => "vepa",
+            MacvlanMode::Bridge => "bridge",
+            MacvlanMode::Passthru => "passthru",
+        })
+    }
+}
+
+/// A macvlan mode name that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a macvlan mode (private, vepa, bridge, passthru)")]
+pub struct MacvlanModeParseError(pub String);
+
+impl FromStr for MacvlanMode {
+    type Err = MacvlanModeParseError;
+    fn from_str(s: &str) -> Result<MacvlanMode, MacvlanModeParseError> {
+        match s {
+            "private" => Ok(MacvlanMode::Private),
+            "vepa" => Ok(MacvlanMode::Vepa),
+            "bridge" => Ok(MacvlanMode::Bridge),
+            "passthru" => Ok(MacvlanMode::Passthru),
+            _ => Err(MacvlanModeParseError(s.to_string())),
+        }
+    }
+}
+
+/// The macvlan to create with [`crate::Handle::create_macvlan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MacvlanSpec {
+    /// Interface name (at most 15 bytes).
+    pub name: String,
+    /// The parent interface.
+    pub parent: IfIndex,
+    /// The MAC address of the new interface.
+    pub mac: MacAddr,
+    /// Forwarding mode.
+    pub mode: MacvlanMode,
+    /// Set IPv6 address generation to "none" (`IN6_ADDR_GEN_MODE_NONE`)
+    /// before the link comes up, so the kernel does not derive a link-local
+    /// address from the MAC. With a VRRP virtual MAC that address would be
+    /// the same on every router of the VRID and fail DAD; keepalived does
+    /// the same and adds a link-local of its own choosing.
+    pub suppress_ipv6_link_local: bool,
+    /// Bring the link up once created.
+    pub up: bool,
+}
+
+impl MacvlanSpec {
+    /// A macvlan `name` over `parent` with `mac`, private mode, brought up.
+    pub fn new(name: &str, parent: IfIndex, mac: MacAddr) -> Result<MacvlanSpec> {
+        validate_ifname(name)?;
+        Ok(MacvlanSpec {
+            name: name.to_string(),
+            parent,
+            mac,
+            mode: MacvlanMode::Private,
+            suppress_ipv6_link_local: false,
+            up: true,
+        })
+    }
+
+    /// keepalived's `use_vmac` interface for `vrid`: named `vrrp.{VRID}`,
+    /// private mode, with the VRRP virtual MAC of `family`; for IPv6 the
+    /// kernel's link-local address is suppressed.
+    pub fn vrrp(vrid: NonZeroU8, family: Family, parent: IfIndex) -> MacvlanSpec {
+        MacvlanSpec {
+            name: format!("vrrp.{vrid}"),
+            parent,
+            mac: MacAddr::vrrp(family, vrid),
+            mode: MacvlanMode::Private,
+            suppress_ipv6_link_local: family == Family::Ipv6,
+            up: true,
+        }
+    }
+
+    /// Changes the interface name.
+    pub fn with_name(mut self, name: &str) -> Result<MacvlanSpec> {
+        validate_ifname(name)?;
+        self.name = name.to_string();
+        Ok(self)
+    }
+
+    /// Changes the mode.
+    pub fn with_mode(mut self, mode: MacvlanMode) -> MacvlanSpec {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether to suppress the kernel's IPv6 link-local address.
+    pub fn with_suppressed_ipv6_link_local(mut self, suppress: bool) -> MacvlanSpec {
+        self.suppress_ipv6_link_local = suppress;
+        self
+    }
+
+    /// Whether to bring the link up.
+    pub fn with_up(mut self, up: bool) -> MacvlanSpec {
+        self.up = up;
+        self
+    }
+
+    /// How `link` differs from this spec, `None` if it is what we would create.
+    pub(crate) fn mismatch(&self, link: &Link) -> Option<String> {
+        if link.kind.as_deref() != Some("macvlan") {
+            return Some(format!(
+                "it is a {} link, not macvlan",
+                link.kind.as_deref().unwrap_or("plain")
+            ));
+        }
+        if link.parent != Some(self.parent) {
+            return Some(format!(
+                "its parent is {:?}, not interface {}",
+                link.parent.map(IfIndex::get),
+                self.parent
+            ));
+        }
+        if link.mac != Some(self.mac) {
+            return Some(format!(
+                "its MAC is {:?}, not {}",
+                link.mac.map(|m| m.to_string()),
+                self.mac
+            ));
+        }
+        if link.macvlan_mode != Some(self.mode) {
+            return Some(format!(
+                "its mode is {:?}, not {}",
+                link.macvlan_mode, self.mode
+            ));
+        }
+        None
+    }
+}
+
+/// The `RTM_NEWLINK` body that creates the macvlan (down).
+pub(crate) fn create_message(spec: &MacvlanSpec) -> LinkMessage {
+    let mut msg = LinkMessage::default();
+    msg.attributes
+        .push(LinkAttribute::IfName(spec.name.clone()));
+    msg.attributes.push(LinkAttribute::Link(spec.parent.get()));
+    msg.attributes
+        .push(LinkAttribute::Address(spec.mac.octets().to_vec()));
+    msg.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::MacVlan),
+        LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(
+            spec.mode.to_route(),
+        )])),
+    ]));
+    msg
+}
+
+/// The `RTM_SETLINK` body that sets IPv6 address generation mode "none".
+pub(crate) fn addr_gen_none_message(index: IfIndex) -> LinkMessage {
+    let mut msg = LinkMessage::default();
+    msg.header.index = index.get();
+    msg.attributes
+        .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+            vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::None)],
+        )]));
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vrrp_spec_follows_keepalived() {
+        let parent = IfIndex::new(2).unwrap();
+        let s = MacvlanSpec::vrrp(NonZeroU8::new(7).unwrap(), Family::Ipv4, parent);
+        assert_eq!(s.name, "vrrp.7");
+        assert_eq!(s.mac.to_string(), "00:00:5e:00:01:07");
+        assert_eq!(s.mode, MacvlanMode::Private);
+        assert!(!s.suppress_ipv6_link_local);
+        let s6 = MacvlanSpec::vrrp(NonZeroU8::new(255).unwrap(), Family::Ipv6, parent);
+        assert_eq!(s6.name, "vrrp.255");
+        assert_eq!(s6.mac.to_string(), "00:00:5e:00:02:ff");
+        assert!(s6.suppress_ipv6_link_local);
+    }
+
+    #[test]
+    fn names_are_checked() {
+        let parent = IfIndex::new(2).unwrap();
+        assert!(MacvlanSpec::new("vrrp.0123456789a", parent, MacAddr([0; 6])).is_err());
+        let s = MacvlanSpec::vrrp(NonZeroU8::new(1).unwrap(), Family::Ipv4, parent);
+        assert!(s.with_name("bad/name").is_err());
+    }
+
+    #[test]
+    fn modes_parse_and_print() {
+        for m in ["private", "vepa", "bridge", "passthru"] {
+            assert_eq!(m.parse::<MacvlanMode>().unwrap().to_string(), m);
+        }
+        assert!("source".parse::<MacvlanMode>().is_err());
+        for m in [
+            MacvlanMode::Private,
+            MacvlanMode::Vepa,
+            MacvlanMode::Bridge,
+            MacvlanMode::Passthru,
+        ] {
+            assert_eq!(MacvlanMode::from_route(m.to_route()), Some(m));
+        }
+    }
+}
