@@ -1,0 +1,466 @@
+//! When to announce: a sans-IO schedule of gratuitous ARP / unsolicited NA
+//! bursts with keepalived's semantics.
+//!
+//! keepalived.conf(5) (`vrrp_instance` and `global_defs`) defines:
+//!
+//! | keepalived | here | default |
+//! |---|---|---|
+//! | `garp_master_repeat` | [`AnnouncementPolicy::repeat`] | 5 |
+//! | `garp_master_delay` | [`AnnouncementPolicy::second_burst_delay`] | 5 s (0: no second set) |
+//! | `garp_master_refresh` | [`AnnouncementPolicy::refresh_interval`] | 0 (no refresh) |
+//! | `garp_master_refresh_repeat` | [`AnnouncementPolicy::refresh_repeat`] | 1 |
+//! | `vrrp_garp_interval` / `vrrp_gna_interval` | [`AnnouncementPolicy::packet_interval`] | 0 |
+//!
+//! On becoming Active keepalived sends `garp_master_repeat` rounds at once
+//! (one packet per address per round), then the same again
+//! `garp_master_delay` after the transition, then `garp_master_refresh_repeat`
+//! rounds every `garp_master_refresh` while Active. `garp_interval` and
+//! `gna_interval` space out consecutive packets on one interface.
+//!
+//! One difference: keepalived checks the refresh timer only when it sends an
+//! advertisement (hence "minimum time interval" in its manual), so its
+//! refresh fires up to one advertisement interval late; this schedule fires
+//! on time.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+/// How many announcements to send, and when (keepalived's `garp_*` knobs).
+///
+/// A zero [`Duration`] means "off", as 0 does in keepalived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnnouncementPolicy {
+    /// Rounds in the burst on becoming Active, and in the second burst
+    /// (`garp_master_repeat`, default 5). Each round announces every address once.
+    pub repeat: u32,
+    /// Time from becoming Active to the second burst (`garp_master_delay`,
+    /// default 5 s). Zero: no second burst.
+    pub second_burst_delay: Duration,
+    /// Period of the refresh bursts while Active (`garp_master_refresh`,
+    /// default zero: no refresh). The first comes one period after becoming Active.
+    pub refresh_interval: Duration,
+    /// Rounds in each refresh burst (`garp_master_refresh_repeat`, default 1).
+    pub refresh_repeat: u32,
+    /// Minimum gap between two packets on the interface (`vrrp_garp_interval`
+    /// for ARP, `vrrp_gna_interval` for NA; default zero: back to back).
+    pub packet_interval: Duration,
+}
+
+impl Default for AnnouncementPolicy {
+    /// keepalived 2.2's defaults.
+    fn default() -> Self {
+        AnnouncementPolicy {
+            repeat: 5,
+            second_burst_delay: Duration::from_secs(5),
+            refresh_interval: Duration::ZERO,
+            refresh_repeat: 1,
+            packet_interval: Duration::ZERO,
+        }
+    }
+}
+
+/// Which burst a packet belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BurstKind {
+    /// Sent on [`AnnouncementSchedule::start`].
+    Initial,
+    /// Sent [`AnnouncementPolicy::second_burst_delay`] after the start.
+    Second,
+    /// Sent every [`AnnouncementPolicy::refresh_interval`] while active.
+    Refresh,
+}
+
+/// One packet to send now: a gratuitous ARP (IPv4) or an unsolicited NA (IPv6) for `addr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DueAnnouncement {
+    /// The address to announce.
+    pub addr: IpAddr,
+    /// The burst it belongs to.
+    pub burst: BurstKind,
+}
+
+/// The announcement timeline of one interface's addresses, with no I/O.
+///
+/// Drive it like quinn-proto or str0m: after any input, drain
+/// [`poll_due`](Self::poll_due) until it returns `None`, then sleep until
+/// [`poll_timeout`](Self::poll_timeout). Polling early or twice is harmless.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use vrrp_arp::{AnnouncementPolicy, AnnouncementSchedule};
+///
+/// let mut schedule = AnnouncementSchedule::new(AnnouncementPolicy::default());
+/// let t0 = Instant::now();
+/// schedule.start(t0, ["198.18.0.5".parse().unwrap()]);
+/// let mut sent = 0;
+/// while let Some(due) = schedule.poll_due(t0) {
+///     // build and send a frame for due.addr
+///     sent += 1;
+/// }
+/// assert_eq!(sent, 5);
+/// assert_eq!(schedule.poll_timeout(), Some(t0 + Duration::from_secs(5)));
+/// ```
+///
+/// The addresses of one schedule should share an address family, since the
+/// spacing knob differs (`garp_interval` / `gna_interval`); a VRRP instance
+/// is single-family anyway.
+#[derive(Debug, Clone)]
+pub struct AnnouncementSchedule {
+    policy: AnnouncementPolicy,
+    addrs: Vec<IpAddr>,
+    active: Option<Active>,
+}
+
+#[derive(Debug, Clone)]
+struct Active {
+    burst: Option<Burst>,
+    second_burst_at: Option<Instant>,
+    next_refresh_at: Option<Instant>,
+    /// No packet before this instant (`packet_interval` after the last one).
+    next_packet_at: Instant,
+}
+
+#[derive(Debug, Clone)]
+struct Burst {
+    kind: BurstKind,
+    remaining: u64,
+    next_addr: usize,
+}
+
+impl AnnouncementSchedule {
+    /// An idle schedule.
+    pub fn new(policy: AnnouncementPolicy) -> Self {
+        AnnouncementSchedule {
+            policy,
+            addrs: Vec::new(),
+            active: None,
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &AnnouncementPolicy {
+        &self.policy
+    }
+
+    /// The addresses being announced.
+    pub fn addrs(&self) -> &[IpAddr] {
+        &self.addrs
+    }
+
+    /// Whether [`start`](Self::start) was called and [`stop`](Self::stop) was not.
+    pub fn is_active(&self) -> bool {
+        self.active.is_some()
+    }
+
+    /// Begins announcing `addrs` (on becoming Active): the initial burst is
+    /// due at `now`, the second and refresh bursts follow per the policy.
+    ///
+    /// Calling it again restarts the timeline, e.g. to re-announce after a
+    /// lower-priority advertisement (keepalived's `garp_lower_prio_*`) or a
+    /// reload; the packet spacing still counts from the last packet sent.
+    pub fn start(&mut self, now: Instant, addrs: impl IntoIterator<Item = IpAddr>) {
+        self.addrs = addrs.into_iter().collect();
+        let next_packet_at = self
+            .active
+            .as_ref()
+            .map_or(now, |a| a.next_packet_at.max(now));
+        let policy = self.policy;
+        let n = self.addrs.len();
+        // A burst with no packets is never scheduled, so every timeout this
+        // schedule reports has a packet behind it.
+        let later = |delay: Duration, rounds: u32| {
+            (!delay.is_zero() && rounds > 0 && n > 0).then(|| now + delay)
+        };
+        self.active = Some(Active {
+            burst: (policy.repeat > 0 && n > 0)
+                .then(|| Burst::new(BurstKind::Initial, policy.repeat, n)),
+            second_burst_at: later(policy.second_burst_delay, policy.repeat),
+            next_refresh_at: later(policy.refresh_interval, policy.refresh_repeat),
+            next_packet_at,
+        });
+    }
+
+    /// Stops announcing (on leaving Active). Nothing is due afterwards.
+    pub fn stop(&mut self) {
+        self.active = None;
+    }
+
+    /// When [`poll_due`](Self::poll_due) next has something, or `None` when
+    /// nothing more is scheduled.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let active = self.active.as_ref()?;
+        let at = match &active.burst {
+            Some(_) => active.next_packet_at,
+            None => {
+                let pending = [active.second_burst_at, active.next_refresh_at];
+                pending.into_iter().flatten().min()?
+            }
+        };
+        Some(at.max(active.next_packet_at))
+    }
+
+    /// The next packet due at `now`, if any. Call until it returns `None`.
+    pub fn poll_due(&mut self, now: Instant) -> Option<DueAnnouncement> {
+        let policy = self.policy;
+        let active = self.active.as_mut()?;
+        if active.burst.is_none() {
+            // Idle: begin the earliest pending burst once it is due.
+            let (kind, at) = match (active.second_burst_at, active.next_refresh_at) {
+                (Some(second), Some(refresh)) if refresh < second => (BurstKind::Refresh, refresh),
+                (Some(second), _) => (BurstKind::Second, second),
+                (None, Some(refresh)) => (BurstKind::Refresh, refresh),
+                (None, None) => return None,
+            };
+            if now < at {
+                return None;
+            }
+            let rounds = if kind == BurstKind::Second {
+                active.second_burst_at = None;
+                policy.repeat
+            } else {
+                // Drift-free, but never into the past after a late poll:
+                // refresh bursts must not pile up.
+                let next = at + policy.refresh_interval;
+                active.next_refresh_at = Some(next.max(now + policy.refresh_interval));
+                policy.refresh_repeat
+            };
+            active.burst = Some(Burst::new(kind, rounds, self.addrs.len()));
+        }
+        let burst = active.burst.as_mut()?;
+        if now < active.next_packet_at {
+            return None;
+        }
+        let due = DueAnnouncement {
+            addr: self.addrs[burst.next_addr],
+            burst: burst.kind,
+        };
+        burst.next_addr = (burst.next_addr + 1) % self.addrs.len();
+        burst.remaining -= 1;
+        if burst.remaining == 0 {
+            active.burst = None;
+        }
+        active.next_packet_at = now + policy.packet_interval;
+        Some(due)
+    }
+}
+
+impl Burst {
+    fn new(kind: BurstKind, rounds: u32, addr_count: usize) -> Burst {
+        Burst {
+            kind,
+            remaining: u64::from(rounds).saturating_mul(addr_count as u64),
+            next_addr: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+    const MS: Duration = Duration::from_millis(1);
+
+    fn v4(last: u8) -> IpAddr {
+        IpAddr::from([198, 18, 0, last])
+    }
+
+    fn drain(s: &mut AnnouncementSchedule, now: Instant) -> Vec<DueAnnouncement> {
+        std::iter::from_fn(|| s.poll_due(now)).collect()
+    }
+
+    /// Runs the schedule like a driver would, until `end`, and returns every
+    /// packet with its send time.
+    fn run(s: &mut AnnouncementSchedule, end: Instant) -> Vec<(Instant, DueAnnouncement)> {
+        let mut sent = Vec::new();
+        while let Some(at) = s.poll_timeout().filter(|&at| at <= end) {
+            let due = drain(s, at);
+            assert!(!due.is_empty(), "poll_timeout {at:?} promised a packet");
+            sent.extend(due.into_iter().map(|d| (at, d)));
+        }
+        sent
+    }
+
+    #[test]
+    fn keepalived_defaults_send_two_bursts_of_five_five_seconds_apart() {
+        let t0 = Instant::now();
+        let mut s = AnnouncementSchedule::new(AnnouncementPolicy::default());
+        assert_eq!(s.poll_timeout(), None);
+        s.start(t0, [v4(100)]);
+        assert_eq!(s.poll_timeout(), Some(t0));
+        let first = drain(&mut s, t0);
+        assert_eq!(first.len(), 5);
+        assert!(
+            first
+                .iter()
+                .all(|d| d.addr == v4(100) && d.burst == BurstKind::Initial)
+        );
+        assert_eq!(s.poll_timeout(), Some(t0 + 5 * SECOND));
+        assert_eq!(s.poll_due(t0 + 4 * SECOND), None, "early poll is harmless");
+        let second = drain(&mut s, t0 + 5 * SECOND);
+        assert_eq!(second.len(), 5);
+        assert!(second.iter().all(|d| d.burst == BurstKind::Second));
+        assert_eq!(s.poll_timeout(), None, "no refresh by default");
+        assert!(s.is_active());
+    }
+
+    #[test]
+    fn rounds_cycle_through_the_addresses_with_packet_spacing() {
+        let t0 = Instant::now();
+        let policy = AnnouncementPolicy {
+            repeat: 3,
+            second_burst_delay: Duration::ZERO,
+            packet_interval: 100 * MS,
+            ..AnnouncementPolicy::default()
+        };
+        let mut s = AnnouncementSchedule::new(policy);
+        s.start(t0, [v4(1), v4(2)]);
+        let sent = run(&mut s, t0 + 10 * SECOND);
+        let times: Vec<_> = sent.iter().map(|(at, _)| *at - t0).collect();
+        let addrs: Vec<_> = sent.iter().map(|(_, d)| d.addr).collect();
+        assert_eq!(times, (0..6).map(|i| i * 100 * MS).collect::<Vec<_>>());
+        assert_eq!(addrs, [v4(1), v4(2), v4(1), v4(2), v4(1), v4(2)]);
+    }
+
+    #[test]
+    fn refresh_repeats_every_period_while_active_and_stop_ends_it() {
+        let t0 = Instant::now();
+        let policy = AnnouncementPolicy {
+            repeat: 1,
+            second_burst_delay: Duration::ZERO,
+            refresh_interval: 60 * SECOND,
+            refresh_repeat: 2,
+            ..AnnouncementPolicy::default()
+        };
+        let mut s = AnnouncementSchedule::new(policy);
+        s.start(t0, [v4(1)]);
+        let sent = run(&mut s, t0 + 150 * SECOND);
+        let summary: Vec<_> = sent.iter().map(|(at, d)| (*at - t0, d.burst)).collect();
+        assert_eq!(
+            summary,
+            [
+                (Duration::ZERO, BurstKind::Initial),
+                (60 * SECOND, BurstKind::Refresh),
+                (60 * SECOND, BurstKind::Refresh),
+                (120 * SECOND, BurstKind::Refresh),
+                (120 * SECOND, BurstKind::Refresh),
+            ]
+        );
+        assert_eq!(s.poll_timeout(), Some(t0 + 180 * SECOND));
+        s.stop();
+        assert_eq!(s.poll_timeout(), None);
+        assert_eq!(s.poll_due(t0 + 1000 * SECOND), None);
+        assert!(!s.is_active());
+    }
+
+    #[test]
+    fn a_late_driver_gets_one_burst_not_a_backlog() {
+        let t0 = Instant::now();
+        let policy = AnnouncementPolicy {
+            repeat: 1,
+            refresh_interval: 10 * SECOND,
+            ..AnnouncementPolicy::default()
+        };
+        let mut s = AnnouncementSchedule::new(policy);
+        s.start(t0, [v4(1)]);
+        // Asleep for 95 s: the initial, second and one refresh burst are due.
+        let late = t0 + 95 * SECOND;
+        let bursts: Vec<_> = drain(&mut s, late).iter().map(|d| d.burst).collect();
+        assert_eq!(
+            bursts,
+            [BurstKind::Initial, BurstKind::Second, BurstKind::Refresh]
+        );
+        assert_eq!(s.poll_timeout(), Some(late + 10 * SECOND));
+    }
+
+    #[test]
+    fn second_burst_waits_for_a_slow_first_burst() {
+        let t0 = Instant::now();
+        let policy = AnnouncementPolicy {
+            repeat: 4,
+            second_burst_delay: 2 * SECOND,
+            packet_interval: SECOND,
+            ..AnnouncementPolicy::default()
+        };
+        let mut s = AnnouncementSchedule::new(policy);
+        s.start(t0, [v4(1)]);
+        let sent = run(&mut s, t0 + 60 * SECOND);
+        let summary: Vec<_> = sent.iter().map(|(at, d)| (*at - t0, d.burst)).collect();
+        let mut expected: Vec<_> = (0..4).map(|i| (i * SECOND, BurstKind::Initial)).collect();
+        expected.extend((4..8).map(|i| (i * SECOND, BurstKind::Second)));
+        assert_eq!(summary, expected);
+    }
+
+    #[test]
+    fn restart_keeps_packet_spacing_and_replaces_the_addresses() {
+        let t0 = Instant::now();
+        let policy = AnnouncementPolicy {
+            repeat: 1,
+            packet_interval: SECOND,
+            ..AnnouncementPolicy::default()
+        };
+        let mut s = AnnouncementSchedule::new(policy);
+        s.start(t0, [v4(1)]);
+        assert_eq!(drain(&mut s, t0).len(), 1);
+        s.start(t0 + 100 * MS, [v4(2)]);
+        assert_eq!(s.addrs(), [v4(2)]);
+        assert_eq!(s.poll_due(t0 + 100 * MS), None);
+        assert_eq!(s.poll_timeout(), Some(t0 + SECOND));
+        assert_eq!(s.poll_due(t0 + SECOND).map(|d| d.addr), Some(v4(2)));
+    }
+
+    #[test]
+    fn zero_repeat_or_no_addresses_sends_nothing() {
+        let t0 = Instant::now();
+        let policy = AnnouncementPolicy {
+            repeat: 0,
+            ..AnnouncementPolicy::default()
+        };
+        let mut s = AnnouncementSchedule::new(policy);
+        s.start(t0, [v4(1)]);
+        assert!(run(&mut s, t0 + 60 * SECOND).is_empty());
+        let mut s = AnnouncementSchedule::new(AnnouncementPolicy::default());
+        s.start(t0, []);
+        assert!(run(&mut s, t0 + 60 * SECOND).is_empty());
+        assert_eq!(s.poll_timeout(), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn spacing_and_counts_hold_for_any_policy(
+            repeat in 0u32..6,
+            delay_ms in 0u32..3000,
+            refresh_ms in proptest::prop_oneof![proptest::strategy::Just(0u32), 500u32..5000],
+            refresh_repeat in 0u32..4,
+            interval_ms in 0u32..400,
+            addr_count in 0u8..4,
+        ) {
+            let policy = AnnouncementPolicy {
+                repeat,
+                second_burst_delay: delay_ms * MS,
+                refresh_interval: refresh_ms * MS,
+                refresh_repeat,
+                packet_interval: interval_ms * MS,
+            };
+            let t0 = Instant::now();
+            let horizon = t0 + 20 * SECOND;
+            let mut s = AnnouncementSchedule::new(policy);
+            s.start(t0, (1..=addr_count).map(v4));
+            let sent = run(&mut s, horizon);
+            for pair in sent.windows(2) {
+                proptest::prop_assert!(pair[1].0 - pair[0].0 >= policy.packet_interval);
+            }
+            let count = |kind| sent.iter().filter(|(_, d)| d.burst == kind).count();
+            let n = usize::from(addr_count);
+            proptest::prop_assert_eq!(count(BurstKind::Initial), repeat as usize * n);
+            let second = if delay_ms == 0 { 0 } else { repeat as usize * n };
+            proptest::prop_assert_eq!(count(BurstKind::Second), second);
+            if refresh_ms == 0 || refresh_repeat == 0 || n == 0 {
+                proptest::prop_assert_eq!(count(BurstKind::Refresh), 0);
+            } else {
+                // The last refresh burst may straddle the horizon.
+                proptest::prop_assert!(count(BurstKind::Refresh) >= refresh_repeat as usize * n);
+            }
+        }
+    }
+}
