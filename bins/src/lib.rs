@@ -2,5 +2,10 @@
 //! plus the pieces its command-line tools share.
 
 pub mod config;
+pub mod control;
 pub mod decode;
+pub mod net;
+pub mod notify;
 pub mod pcap;
+pub mod system;
+pub mod track;

@@ -171,7 +171,10 @@ impl Drop for Netns {
     fn drop(&mut self) {
         // Kill what still runs inside (only our own test processes live in a
         // namespace we created), then delete it.
-        if let Ok(out) = Command::new("ip").args(["netns", "pids", &self.name]).output() {
+        if let Ok(out) = Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+        {
             for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
                 if let Ok(pid) = pid.parse::<i32>() {
                     // SAFETY: kill has no memory-safety preconditions.
@@ -294,7 +297,10 @@ pub fn assert_safe_addr(addr: &str) {
         }
         Err(_) => false,
     };
-    assert!(ok, "test address {addr} is outside 198.18.0.0/15 and fd00:198:18::/48");
+    assert!(
+        ok,
+        "test address {addr} is outside 198.18.0.0/15 and fd00:198:18::/48"
+    );
 }
 
 fn run_ok(cmd: &mut Command) -> Output {
@@ -331,10 +337,17 @@ mod tests {
             let a = lan.add_host("a", &["198.18.0.1/24"]);
             let b = lan.add_host("b", &["198.18.0.2/24"]);
             lan.hosts[a].exec(&["ping", "-c", "1", "-W", "2", "198.18.0.2"]);
-            names = [lan.hosts[a].name().to_string(), lan.hosts[b].name().to_string()];
+            names = [
+                lan.hosts[a].name().to_string(),
+                lan.hosts[b].name().to_string(),
+            ];
         }
         let list = String::from_utf8_lossy(
-            &Command::new("ip").args(["netns", "list"]).output().unwrap().stdout,
+            &Command::new("ip")
+                .args(["netns", "list"])
+                .output()
+                .unwrap()
+                .stdout,
         )
         .into_owned();
         for n in names {

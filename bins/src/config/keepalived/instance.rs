@@ -1,0 +1,549 @@
+//! `vrrp_instance` blocks, read into a [`RawInstance`] whose defaults are
+//! resolved later, once `global_defs` (which may come after) is known.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::args::Ctx;
+use super::keywords::{self, Ignored};
+use super::parser::{Stmt, Word};
+use super::tracking::{read_notify_keyword, read_track_block};
+use crate::config::address::{parse_ip, parse_prefixed};
+use crate::config::locations::{Field, Item, ObjectLocs};
+use crate::config::model::{
+    AddressScope, InitialState, Notify, Priority, Tracking, Version, VirtualAddress, Vmac, Vrid,
+};
+use crate::config::validate::AUTH_PASSWORD_MAX;
+
+/// Per-instance `garp_master_*` overrides.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct GarpSettings {
+    /// `Some(None)`: `garp_master_delay 0`, no second burst.
+    pub(super) delay: Option<Option<Duration>>,
+    pub(super) repeat: Option<u32>,
+    pub(super) refresh: Option<Option<Duration>>,
+    pub(super) refresh_repeat: Option<u32>,
+}
+
+/// A `vrrp_instance` as written, before defaults.
+#[derive(Debug)]
+pub(super) struct RawInstance {
+    pub(super) name: String,
+    pub(super) locs: ObjectLocs,
+    pub(super) state: InitialState,
+    pub(super) interface: Option<String>,
+    pub(super) vrid: Option<Vrid>,
+    pub(super) priority: Priority,
+    pub(super) advert: Option<Duration>,
+    pub(super) version: Option<Version>,
+    pub(super) nopreempt: bool,
+    pub(super) preempt_delay: Duration,
+    pub(super) accept: bool,
+    pub(super) vips: Vec<VirtualAddress>,
+    pub(super) excluded_vips: Vec<VirtualAddress>,
+    pub(super) source_address: Option<IpAddr>,
+    pub(super) peers: Vec<IpAddr>,
+    pub(super) check_unicast_src: bool,
+    pub(super) auth_password: Option<String>,
+    pub(super) vmac: Option<Vmac>,
+    pub(super) vmac_xmit_base: bool,
+    pub(super) garp: GarpSettings,
+    pub(super) tracking: Tracking,
+    pub(super) dont_track_primary: bool,
+    pub(super) notify: Notify,
+}
+
+/// Reads `vrrp_instance NAME { ... }`.
+pub(super) fn read_instance(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawInstance> {
+    let Some(name) = s.args.first() else {
+        ctx.error(
+            s.key.pos,
+            "`vrrp_instance` needs a name",
+            Some("write `vrrp_instance VI_1 {`".into()),
+        );
+        return None;
+    };
+    ctx.arity(s, 1, 1);
+    let mut locs = ObjectLocs::new(s.key.pos);
+    locs.set_field(Field::Name, name.pos);
+    let mut r = RawInstance {
+        name: name.text.clone(),
+        locs,
+        state: InitialState::Backup,
+        interface: None,
+        vrid: None,
+        priority: Priority::DEFAULT,
+        advert: None,
+        version: None,
+        nopreempt: false,
+        preempt_delay: Duration::ZERO,
+        accept: true,
+        vips: Vec::new(),
+        excluded_vips: Vec::new(),
+        source_address: None,
+        peers: Vec::new(),
+        check_unicast_src: false,
+        auth_password: None,
+        vmac: None,
+        vmac_xmit_base: false,
+        garp: GarpSettings::default(),
+        tracking: Tracking::default(),
+        dont_track_primary: false,
+        notify: Notify::default(),
+    };
+    for item in ctx.block(s) {
+        read_item(ctx, item, &mut r);
+    }
+    Some(r)
+}
+
+fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
+    let key = s.key.text.as_str();
+    let pos = s.key.pos;
+    match key {
+        "state" => {
+            if let Some(w) = ctx.single(s) {
+                r.locs.set_field(Field::InitialState, w.pos);
+                r.state = match w.text.as_str() {
+                    "MASTER" => InitialState::Active,
+                    "BACKUP" => InitialState::Backup,
+                    other => {
+                        ctx.warn(
+                            w.pos,
+                            format!("unknown state `{other}`, using BACKUP"),
+                            Some("use MASTER or BACKUP".into()),
+                        );
+                        InitialState::Backup
+                    }
+                };
+            }
+        }
+        "interface" => {
+            if let Some(w) = ctx.single(s) {
+                r.locs.set_field(Field::Interface, w.pos);
+                r.interface = Some(w.text.clone());
+            }
+        }
+        "virtual_router_id" => {
+            if let Some(w) = ctx.single(s) {
+                r.locs.set_field(Field::Vrid, w.pos);
+                r.vrid = ctx.int(w, 1..=255).and_then(|n| Vrid::new(n as u8));
+            }
+        }
+        "priority" => {
+            if let Some(w) = ctx.single(s) {
+                r.locs.set_field(Field::Priority, w.pos);
+                if let Some(p) = ctx.int(w, 1..=255).and_then(|n| Priority::new(n as u8)) {
+                    r.priority = p;
+                }
+            }
+        }
+        "advert_int" => {
+            if let Some(w) = ctx.single(s) {
+                r.locs.set_field(Field::AdvertInterval, w.pos);
+                r.advert = ctx.seconds(w, Duration::from_millis(10), Duration::from_secs(255));
+            }
+        }
+        "version" => {
+            if let Some(w) = ctx.single(s) {
+                r.locs.set_field(Field::Version, w.pos);
+                r.version = match ctx.int(w, 2..=3) {
+                    Some(2) => Some(Version::V2),
+                    Some(_) => Some(Version::V3),
+                    None => None,
+                };
+            }
+        }
+        "nopreempt" => {
+            ctx.no_block(s);
+            ctx.arity(s, 0, 0);
+            r.locs.set_field(Field::Preempt, pos);
+            r.nopreempt = true;
+        }
+        "preempt" => {
+            ctx.no_block(s);
+            ctx.arity(s, 0, 0);
+            r.nopreempt = false;
+        }
+        "preempt_delay" => {
+            if let Some(w) = ctx.single(s) {
+                r.locs.set_field(Field::PreemptDelay, w.pos);
+                if let Some(d) = ctx.seconds(w, Duration::ZERO, Duration::from_secs(1000)) {
+                    r.preempt_delay = d;
+                }
+            }
+        }
+        "accept" | "no_accept" => {
+            ctx.no_block(s);
+            ctx.arity(s, 0, 0);
+            r.accept = key == "accept";
+        }
+        "dont_track_primary" => {
+            ctx.no_block(s);
+            ctx.arity(s, 0, 0);
+            r.dont_track_primary = true;
+        }
+        "check_unicast_src" => {
+            ctx.no_block(s);
+            ctx.arity(s, 0, 0);
+            r.check_unicast_src = true;
+        }
+        "native_ipv6" => {
+            ctx.no_block(s);
+            ctx.warn(
+                pos,
+                "`native_ipv6` is deprecated: the addresses decide the family",
+                None,
+            );
+        }
+        "authentication" => read_auth(ctx, s, r),
+        "virtual_ipaddress" => {
+            r.locs.set_field(Field::Vips, pos);
+            for item in ctx.block(s) {
+                if let Some(vip) = read_vip(ctx, item) {
+                    r.locs.set_item(Item::Vip(r.vips.len()), item.key.pos);
+                    r.vips.push(vip);
+                }
+            }
+        }
+        "virtual_ipaddress_excluded" => {
+            for item in ctx.block(s) {
+                if let Some(vip) = read_vip(ctx, item) {
+                    r.locs
+                        .set_item(Item::ExcludedVip(r.excluded_vips.len()), item.key.pos);
+                    r.excluded_vips.push(vip);
+                }
+            }
+        }
+        "unicast_src_ip" | "mcast_src_ip" => {
+            if let Some(w) = ctx.single(s) {
+                r.locs.set_field(Field::SourceAddress, w.pos);
+                match parse_ip(&w.text) {
+                    Ok(ip) => r.source_address = Some(ip),
+                    Err(e) => ctx.error(w.pos, format!("`{key}`: {e}"), None),
+                }
+            }
+        }
+        "unicast_peer" => {
+            for item in ctx.block(s) {
+                read_peer(ctx, item, r);
+            }
+        }
+        "use_vmac" => {
+            ctx.no_block(s);
+            ctx.arity(s, 0, 2);
+            r.locs
+                .set_field(Field::Vmac, s.args.first().map_or(pos, |w| w.pos));
+            if let Some(mac) = s.args.get(1) {
+                ctx.warn(mac.pos, "a custom virtual MAC address is not supported; using the RFC 00-00-5E-00-0x-{VRID}", None);
+            }
+            r.vmac = Some(Vmac {
+                name: s.args.first().map(|w| w.text.clone()),
+                xmit_base: false,
+            });
+        }
+        "vmac_xmit_base" => {
+            ctx.no_block(s);
+            r.vmac_xmit_base = true;
+        }
+        "garp_master_delay" => {
+            if let Some(w) = ctx.single(s) {
+                if let Some(n) = ctx.int(w, 0..=86_400) {
+                    r.garp.delay = Some((n > 0).then(|| Duration::from_secs(n as u64)));
+                }
+            }
+        }
+        "garp_master_repeat" | "garp_master_refresh_repeat" => {
+            if let Some(w) = ctx.single(s) {
+                if let Some(mut n) = ctx.int(w, 0..=255) {
+                    if n == 0 {
+                        ctx.warn(
+                            w.pos,
+                            format!("`{key}` must be at least 1; using 1 (as keepalived)"),
+                            None,
+                        );
+                        n = 1;
+                    }
+                    if key == "garp_master_repeat" {
+                        r.garp.repeat = Some(n as u32);
+                    } else {
+                        r.garp.refresh_repeat = Some(n as u32);
+                    }
+                }
+            }
+        }
+        "garp_master_refresh" => {
+            if let Some(w) = ctx.single(s) {
+                if let Some(n) = ctx.int(w, 0..=86_400) {
+                    r.garp.refresh = Some((n > 0).then(|| Duration::from_secs(n as u64)));
+                }
+            }
+        }
+        "track_interface" | "track_script" | "track_file" => {
+            read_track_block(ctx, s, &mut r.tracking, &mut r.locs);
+        }
+        "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
+            read_notify_keyword(ctx, s, &mut r.notify);
+        }
+        _ => ignore(ctx, s, keywords::INSTANCE, "vrrp_instance", SUPPORTED),
+    }
+}
+
+/// The `vrrp_instance` keywords the mapping handles, for suggestions.
+const SUPPORTED: &[&str] = &[
+    "state",
+    "interface",
+    "virtual_router_id",
+    "priority",
+    "advert_int",
+    "version",
+    "nopreempt",
+    "preempt",
+    "preempt_delay",
+    "accept",
+    "no_accept",
+    "dont_track_primary",
+    "check_unicast_src",
+    "native_ipv6",
+    "authentication",
+    "virtual_ipaddress",
+    "virtual_ipaddress_excluded",
+    "unicast_src_ip",
+    "mcast_src_ip",
+    "unicast_peer",
+    "use_vmac",
+    "vmac_xmit_base",
+    "garp_master_delay",
+    "garp_master_repeat",
+    "garp_master_refresh",
+    "garp_master_refresh_repeat",
+    "track_interface",
+    "track_script",
+    "track_file",
+    "notify_master",
+    "notify_backup",
+    "notify_fault",
+    "notify_stop",
+    "notify",
+];
+
+/// Warns about a known-but-ignored keyword, errors on an unknown one.
+pub(super) fn ignore(
+    ctx: &mut Ctx<'_>,
+    s: &Stmt,
+    table: &[(&str, Ignored)],
+    section: &str,
+    supported: &[&str],
+) {
+    let key = s.key.text.as_str();
+    match keywords::ignored(table, key) {
+        Some(why) => {
+            let servers = count_nested(s, "real_server");
+            let what = if servers > 0 {
+                format!(
+                    "`{key}` in {section}, with its {servers} real_server block(s) and their checkers,"
+                )
+            } else {
+                format!("`{key}` in {section}")
+            };
+            ctx.warn(
+                s.key.pos,
+                format!("{what} is not supported by vrrpd and is ignored"),
+                Some(why.hint().into()),
+            );
+        }
+        None => {
+            let hint = crate::config::native::suggest(key, supported)
+                .map(|k| format!("did you mean `{k}`?"));
+            ctx.error(
+                s.key.pos,
+                format!("unknown keyword `{key}` in {section}"),
+                hint,
+            );
+        }
+    }
+}
+
+fn read_auth(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
+    r.locs.set_field(Field::Auth, s.key.pos);
+    let mut auth_type: Option<&Word> = None;
+    let mut pass: Option<&Word> = None;
+    for item in ctx.block(s) {
+        match item.key.text.as_str() {
+            "auth_type" => auth_type = ctx.single(item),
+            "auth_pass" => pass = ctx.single(item),
+            other => ctx.error(
+                item.key.pos,
+                format!("unknown keyword `{other}` in authentication"),
+                Some("use auth_type and auth_pass".into()),
+            ),
+        }
+    }
+    match auth_type.map(|w| w.text.as_str()) {
+        Some("PASS") => {}
+        Some("AH") => {
+            ctx.warn(
+                auth_type.map_or(s.key.pos, |w| w.pos),
+                "IPsec AH authentication is not supported; the instance runs without authentication",
+                Some("AH was removed from VRRP by RFC 3768; peers using it will not interoperate".into()),
+            );
+            return;
+        }
+        Some(other) => {
+            ctx.error(
+                auth_type.map_or(s.key.pos, |w| w.pos),
+                format!("unknown auth_type `{other}`"),
+                Some("use PASS".into()),
+            );
+            return;
+        }
+        None => {
+            ctx.error(
+                s.key.pos,
+                "authentication has no auth_type",
+                Some("add `auth_type PASS`".into()),
+            );
+            return;
+        }
+    }
+    let Some(pass) = pass else {
+        ctx.error(s.key.pos, "authentication has no auth_pass", None);
+        return;
+    };
+    let mut password = pass.text.clone();
+    if password.len() > AUTH_PASSWORD_MAX {
+        let mut cut = AUTH_PASSWORD_MAX;
+        while !password.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        password.truncate(cut);
+        ctx.warn(
+            pass.pos,
+            format!("auth_pass is longer than 8 bytes; only `{password}` is used (as keepalived)"),
+            None,
+        );
+    }
+    r.auth_password = Some(password);
+}
+
+/// How many `word` statements `s` contains, at any depth.
+fn count_nested(s: &Stmt, word: &str) -> usize {
+    s.block.as_ref().map_or(0, |b| {
+        b.items
+            .iter()
+            .map(|i| usize::from(i.key.text == word) + count_nested(i, word))
+            .sum()
+    })
+}
+
+/// One `virtual_ipaddress` line:
+/// `<IPADDR>[/<MASK>] [brd <IPADDR>] [dev <STRING>] [scope <SCOPE>] [label <LABEL>] ...`.
+fn read_vip(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<VirtualAddress> {
+    ctx.no_block(s);
+    let (address, prefix_len) = match parse_prefixed(&s.key.text) {
+        Ok(v) => v,
+        Err(e) => {
+            ctx.error(
+                s.key.pos,
+                format!("virtual address: {e}"),
+                Some("write `198.18.0.100/24 dev eth0`".into()),
+            );
+            return None;
+        }
+    };
+    let mut vip = VirtualAddress {
+        prefix_len,
+        ..VirtualAddress::host(address)
+    };
+    let mut args = s.args.iter();
+    while let Some(opt) = args.next() {
+        let mut value = |ctx: &mut Ctx<'_>| {
+            let v = args.next();
+            if v.is_none() {
+                ctx.error(opt.pos, format!("`{}` needs a value", opt.text), None);
+            }
+            v
+        };
+        match opt.text.as_str() {
+            "dev" => vip.device = value(ctx).map(|w| w.text.clone()),
+            "label" => vip.label = value(ctx).map(|w| w.text.clone()),
+            "brd" | "broadcast" => {
+                if let Some(w) = value(ctx) {
+                    match (parse_ip(&w.text), address) {
+                        (Ok(IpAddr::V4(b)), IpAddr::V4(_)) => vip.broadcast = Some(b),
+                        _ => ctx.error(
+                            w.pos,
+                            format!(
+                                "`{}` is not an IPv4 broadcast address for {address}",
+                                w.text
+                            ),
+                            None,
+                        ),
+                    }
+                }
+            }
+            "scope" => {
+                if let Some(w) = value(ctx) {
+                    match AddressScope::from_name(&w.text) {
+                        Some(sc) => vip.scope = Some(sc),
+                        None => ctx.error(
+                            w.pos,
+                            format!("unknown scope `{}`", w.text),
+                            Some("use site, link, host, nowhere or global".into()),
+                        ),
+                    }
+                }
+            }
+            "peer" | "preferred_lft" => {
+                let _ = value(ctx);
+                ctx.warn(
+                    opt.pos,
+                    format!(
+                        "address option `{}` is not supported and is ignored",
+                        opt.text
+                    ),
+                    None,
+                );
+            }
+            "home" | "-nodad" | "nodad" | "mngtmpaddr" | "noprefixroute" | "autojoin"
+            | "no_track" | "use_vmac" => {
+                ctx.warn(
+                    opt.pos,
+                    format!(
+                        "address option `{}` is not supported and is ignored",
+                        opt.text
+                    ),
+                    None,
+                );
+            }
+            other => ctx.error(
+                opt.pos,
+                format!("unknown address option `{other}`"),
+                Some("supported: dev, label, brd, scope".into()),
+            ),
+        }
+    }
+    Some(vip)
+}
+
+/// One `unicast_peer` line: `<IPADDR> [min_ttl N] [max_ttl N]`.
+fn read_peer(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
+    ctx.no_block(s);
+    match parse_ip(&s.key.text) {
+        Ok(ip) => {
+            r.locs.set_item(Item::Peer(r.peers.len()), s.key.pos);
+            r.peers.push(ip);
+        }
+        Err(e) => ctx.error(s.key.pos, format!("unicast peer: {e}"), None),
+    }
+    if let Some(opt) = s.args.first() {
+        ctx.warn(
+            opt.pos,
+            format!(
+                "unicast peer option `{}` is not supported and is ignored",
+                opt.text
+            ),
+            None,
+        );
+    }
+}

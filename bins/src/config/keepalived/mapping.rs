@@ -1,0 +1,474 @@
+//! Maps parsed keepalived statements onto the [`Config`] model, resolving
+//! keepalived's defaults and applying the adjustments keepalived itself
+//! makes (each with a warning), so vrrpd behaves as keepalived would.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use super::args::Ctx;
+use super::instance::{RawInstance, ignore, read_instance};
+use super::keywords;
+use super::parser::Stmt;
+use super::tracking::{read_script, read_sync_group, read_track_file};
+use crate::config::diagnostics::Pos;
+use crate::config::locations::{Dialect, Field, Locations, TrackerKind};
+use crate::config::model::{
+    AddressFamily, Announce, Config, InitialState, Instance, RunAs, Tracking, Version, Weight,
+};
+use crate::config::validate::{check_advert_interval, has_weights};
+
+/// `global_defs` settings that act as instance defaults.
+#[derive(Debug, Default)]
+struct Defaults {
+    version: Option<Version>,
+    garp_delay: Option<Option<Duration>>,
+    garp_repeat: Option<u32>,
+    garp_refresh: Option<Option<Duration>>,
+    garp_refresh_repeat: Option<u32>,
+    garp_interval: Option<Duration>,
+    gna_interval: Option<Duration>,
+    check_unicast_src: bool,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "global_defs",
+    "vrrp_script",
+    "vrrp_instance",
+    "vrrp_sync_group",
+    "track_file",
+    "vrrp_track_file",
+];
+const GLOBAL_KEYS: &[&str] = &[
+    "router_id",
+    "vrrp_version",
+    "script_user",
+    "enable_script_security",
+    "vrrp_garp_master_delay",
+    "vrrp_garp_master_repeat",
+    "vrrp_garp_master_refresh",
+    "vrrp_garp_master_refresh_repeat",
+    "vrrp_garp_interval",
+    "vrrp_gna_interval",
+    "vrrp_min_garp",
+    "vrrp_check_unicast_src",
+];
+
+/// Builds the configuration and its locations from the top-level statements.
+pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Locations) {
+    let mut config = Config::default();
+    let mut locs = Locations::new(Dialect::Keepalived, origin);
+    let mut defaults = Defaults::default();
+    let mut raw = Vec::new();
+    for s in stmts {
+        match s.key.text.as_str() {
+            "global_defs" => {
+                ctx.arity(s, 0, 0);
+                for item in ctx.block(s) {
+                    read_global(ctx, item, &mut config, &mut defaults);
+                }
+            }
+            "vrrp_script" => {
+                if let Some((name, script)) = read_script(ctx, s) {
+                    define(ctx, &mut locs, TrackerKind::Script, &name, s, config.track_script.contains_key(&name));
+                    config.track_script.entry(name).or_insert(script);
+                }
+            }
+            "track_file" | "vrrp_track_file" => {
+                if let Some((name, file)) = read_track_file(ctx, s) {
+                    define(ctx, &mut locs, TrackerKind::File, &name, s, config.track_file.contains_key(&name));
+                    config.track_file.entry(name).or_insert(file);
+                }
+            }
+            "vrrp_instance" => raw.extend(read_instance(ctx, s)),
+            "vrrp_sync_group" => {
+                if let Some((group, l)) = read_sync_group(ctx, s) {
+                    config.sync_groups.push(group);
+                    locs.groups.push(l);
+                }
+            }
+            "include" | "includer" | "includem" | "includew" | "includeb" | "includea" => ctx.warn(
+                s.key.pos,
+                "this include is not followed: keepalived detects includes before conditional lines and parameters",
+                Some("write `include` at the start of its own line".into()),
+            ),
+            _ => ignore(ctx, s, keywords::TOP, "the top level", TOP_KEYS),
+        }
+    }
+    let mut broken = HashSet::new();
+    for r in raw {
+        match finish_instance(ctx, r, &defaults) {
+            Ok((inst, l)) => {
+                config.instances.push(inst);
+                locs.instances.push(l);
+            }
+            Err(name) => {
+                broken.insert(name);
+            }
+        }
+    }
+    // Members that failed to build were already reported; do not report
+    // them again as unknown.
+    for g in &mut config.sync_groups {
+        g.instances.retain(|m| !broken.contains(m));
+    }
+    adjust_tracking(ctx, &mut config, &locs);
+    (config, locs)
+}
+
+/// Records a tracker definition, warning about a duplicate name.
+fn define(
+    ctx: &mut Ctx<'_>,
+    locs: &mut Locations,
+    kind: TrackerKind,
+    name: &str,
+    s: &Stmt,
+    duplicate: bool,
+) {
+    if duplicate {
+        ctx.warn(
+            s.key.pos,
+            format!(
+                "{} `{name}` is already defined; this one is ignored",
+                s.key.text
+            ),
+            None,
+        );
+    } else {
+        let pos = s.args.first().map_or(s.key.pos, |w| w.pos);
+        locs.trackers.insert((kind, name.to_string()), pos);
+    }
+}
+
+fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &mut Defaults) {
+    let key = s.key.text.as_str();
+    match key {
+        "router_id" => config.global.router_id = ctx.single(s).map(|w| w.text.clone()),
+        "vrrp_version" => {
+            if let Some(w) = ctx.single(s) {
+                d.version = match ctx.int(w, 2..=3) {
+                    Some(2) => Some(Version::V2),
+                    Some(_) => Some(Version::V3),
+                    None => d.version,
+                };
+            }
+        }
+        "script_user" => {
+            ctx.no_block(s);
+            if ctx.arity(s, 1, 2) {
+                config.global.script_user = Some(RunAs {
+                    user: s.args[0].text.clone(),
+                    group: s.args.get(1).map(|g| g.text.clone()),
+                });
+            }
+        }
+        "enable_script_security" => {
+            ctx.no_block(s);
+            config.global.script_security = true;
+        }
+        "vrrp_garp_master_delay" | "vrrp_garp_master_refresh" => {
+            if let Some(w) = ctx.single(s) {
+                if let Some(n) = ctx.int(w, 0..=86_400) {
+                    let v = Some((n > 0).then(|| Duration::from_secs(n as u64)));
+                    if key == "vrrp_garp_master_delay" {
+                        d.garp_delay = v;
+                    } else {
+                        d.garp_refresh = v;
+                    }
+                }
+            }
+        }
+        "vrrp_garp_master_repeat" | "vrrp_garp_master_refresh_repeat" => {
+            if let Some(w) = ctx.single(s) {
+                if let Some(n) = ctx.int(w, 1..=255) {
+                    if key == "vrrp_garp_master_repeat" {
+                        d.garp_repeat = Some(n as u32);
+                    } else {
+                        d.garp_refresh_repeat = Some(n as u32);
+                    }
+                }
+            }
+        }
+        "vrrp_garp_interval" | "vrrp_gna_interval" => {
+            if let Some(w) = ctx.single(s) {
+                let v = ctx.seconds(w, Duration::from_micros(1), crate::config::duration::MAX);
+                if key == "vrrp_garp_interval" {
+                    d.garp_interval = v;
+                } else {
+                    d.gna_interval = v;
+                }
+            }
+        }
+        "vrrp_min_garp" => {
+            if ctx.flag(s) {
+                d.garp_repeat = Some(1);
+                d.garp_delay = Some(None);
+            }
+        }
+        "vrrp_check_unicast_src" => {
+            ctx.no_block(s);
+            d.check_unicast_src = true;
+        }
+        _ => ignore(ctx, s, keywords::GLOBAL, "global_defs", GLOBAL_KEYS),
+    }
+}
+
+/// Rounds an advertisement interval the way keepalived does, warning when
+/// it changes.
+fn round_interval(ctx: &mut Ctx<'_>, version: Version, d: Duration, pos: Pos) -> Duration {
+    let ms = d.as_micros() as f64 / 1000.0;
+    let adjusted = match version {
+        Version::V2 => Duration::from_secs(d.as_secs_f64().round().max(1.0) as u64),
+        Version::V3 => {
+            let cs = ((d.as_micros() + 5_000) / 10_000).clamp(1, 4095);
+            Duration::from_millis(cs as u64 * 10)
+        }
+    };
+    if adjusted != d {
+        ctx.warn(
+            pos,
+            format!(
+                "VRRPv{} cannot advertise every {ms} ms; using {} ms (as keepalived)",
+                version.number(),
+                adjusted.as_millis()
+            ),
+            Some(match version {
+                Version::V2 => {
+                    "VRRPv2 intervals are whole seconds; use version 3 for sub-second ones".into()
+                }
+                Version::V3 => "VRRPv3 intervals are 10 ms..=40.95 s in 10 ms steps".into(),
+            }),
+        );
+    }
+    adjusted
+}
+
+/// Resolves defaults and keepalived's own adjustments; `Err(name)` when a
+/// required setting is missing (already reported).
+fn finish_instance(
+    ctx: &mut Ctx<'_>,
+    r: RawInstance,
+    d: &Defaults,
+) -> Result<(Instance, crate::config::locations::ObjectLocs), String> {
+    let (Some(interface), Some(vrid)) = (r.interface.clone(), r.vrid) else {
+        if r.interface.is_none() {
+            ctx.error(
+                r.locs.header,
+                format!("vrrp_instance `{}` has no `interface`", r.name),
+                Some("add `interface eth0`".into()),
+            );
+        }
+        if r.vrid.is_none() && !r.locs.has_field(Field::Vrid) {
+            ctx.error(
+                r.locs.header,
+                format!("vrrp_instance `{}` has no `virtual_router_id`", r.name),
+                Some("add `virtual_router_id 51`".into()),
+            );
+        }
+        return Err(r.name);
+    };
+    let family = r.vips.first().map_or(AddressFamily::Ipv4, |v| v.family());
+    let mut version = r.version.or(d.version).unwrap_or(Version::V2);
+    if family == AddressFamily::Ipv6 && version == Version::V2 {
+        if r.version.is_some() {
+            ctx.warn(
+                r.locs.field(Field::Version),
+                "IPv6 instances always use VRRPv3 (as keepalived)",
+                Some("remove `version 2`".into()),
+            );
+        }
+        version = Version::V3;
+    }
+    let advert = r.advert.unwrap_or(Duration::from_secs(1));
+    let advert_interval = if check_advert_interval(version, advert).is_ok() {
+        advert
+    } else {
+        round_interval(ctx, version, advert, r.locs.field(Field::AdvertInterval))
+    };
+    let mut preempt = !r.nopreempt;
+    if r.nopreempt && r.state == InitialState::Active {
+        ctx.warn(
+            r.locs.field(Field::Preempt),
+            "nopreempt has no effect with `state MASTER`; keepalived clears it, and so does vrrpd",
+            Some("use `state BACKUP` on every node with nopreempt".into()),
+        );
+        preempt = true;
+    }
+    let mut preempt_delay = r.preempt_delay;
+    if !preempt_delay.is_zero() && r.state == InitialState::Active {
+        ctx.warn(
+            r.locs.field(Field::PreemptDelay),
+            "preempt_delay has no effect with `state MASTER`; keepalived clears it, and so does vrrpd",
+            Some("use `state BACKUP` with preempt_delay".into()),
+        );
+        preempt_delay = Duration::ZERO;
+    }
+    let mut auth_password = r.auth_password.clone();
+    if auth_password.is_some() && version == Version::V3 {
+        ctx.warn(
+            r.locs.field(Field::Auth),
+            "VRRPv3 has no authentication; ignored (as keepalived)",
+            None,
+        );
+        auth_password = None;
+    }
+    let mut vmac = r.vmac.clone();
+    if let Some(v) = &mut vmac {
+        v.xmit_base = r.vmac_xmit_base;
+        if !r.peers.is_empty() && !v.xmit_base {
+            ctx.warn(
+                r.locs.field(Field::Vmac),
+                "unicast with use_vmac needs vmac_xmit_base; setting it (as keepalived)",
+                None,
+            );
+            v.xmit_base = true;
+        }
+    } else if r.vmac_xmit_base {
+        ctx.warn(
+            r.locs.header,
+            "`vmac_xmit_base` without `use_vmac` has no effect",
+            None,
+        );
+    }
+    let keep_default = Announce::default();
+    let announce = Announce {
+        repeat: r
+            .garp
+            .repeat
+            .or(d.garp_repeat)
+            .unwrap_or(keep_default.repeat),
+        delay: r.garp.delay.or(d.garp_delay).unwrap_or(keep_default.delay),
+        refresh: r
+            .garp
+            .refresh
+            .or(d.garp_refresh)
+            .unwrap_or(keep_default.refresh),
+        refresh_repeat: r
+            .garp
+            .refresh_repeat
+            .or(d.garp_refresh_repeat)
+            .unwrap_or(keep_default.refresh_repeat),
+        interval: match family {
+            AddressFamily::Ipv4 => d.garp_interval,
+            AddressFamily::Ipv6 => d.gna_interval,
+        }
+        .unwrap_or(Duration::ZERO),
+    };
+    let inst = Instance {
+        name: r.name,
+        interface,
+        vrid,
+        version,
+        priority: r.priority,
+        advert_interval,
+        preempt,
+        preempt_delay,
+        accept: r.accept,
+        initial_state: r.state,
+        vips: r.vips,
+        excluded_vips: r.excluded_vips,
+        source_address: r.source_address,
+        unicast_peers: r.peers,
+        check_unicast_source: r.check_unicast_src || d.check_unicast_src,
+        auth_password,
+        vmac,
+        announce,
+        tracking: r.tracking,
+        dont_track_primary: r.dont_track_primary,
+        notify: r.notify,
+    };
+    Ok((inst, r.locs))
+}
+
+/// The weight a script or file reference ends up with.
+fn script_weight(config: &Config, name: &str, w: Option<Weight>) -> i32 {
+    w.map_or_else(
+        || config.track_script.get(name).map_or(0, |s| s.weight.value),
+        |w| w.value,
+    )
+}
+
+fn file_weight(config: &Config, name: &str, w: Option<Weight>) -> i32 {
+    w.map_or_else(
+        || config.track_file.get(name).map_or(0, |s| s.weight.value),
+        |w| w.value,
+    )
+}
+
+/// keepalived ignores tracking weights on address owners and on sync
+/// group members (unless the group sets `sync_group_tracking_weight`);
+/// mirror it, with a warning for each.
+fn adjust_tracking(ctx: &mut Ctx<'_>, config: &mut Config, locs: &Locations) {
+    let grouped: Vec<Option<bool>> = config
+        .instances
+        .iter()
+        .map(|i| config.group_of(&i.name).map(|g| g.tracking_weight))
+        .collect();
+    let snapshot = config.clone();
+    for (i, inst) in config.instances.iter_mut().enumerate() {
+        let why = if inst.priority.is_owner() {
+            "it is the address owner (priority 255)"
+        } else if grouped[i] == Some(false) {
+            "it is in a sync group"
+        } else {
+            continue;
+        };
+        if !has_weights(&snapshot, &inst.tracking) {
+            continue;
+        }
+        let at = locs.instance(i).header;
+        let owner = inst.priority.is_owner();
+        let t: &mut Tracking = &mut inst.tracking;
+        let before = t.clone();
+        if owner {
+            t.interfaces.retain(|ti| ti.weight.value == 0);
+        } else {
+            for ti in &mut t.interfaces {
+                ti.weight = Weight::default();
+            }
+        }
+        t.scripts
+            .retain(|r| script_weight(&snapshot, &r.name, r.weight) == 0);
+        if owner {
+            for r in &mut t.files {
+                if file_weight(&snapshot, &r.name, r.weight) != 0 {
+                    r.weight = Some(Weight::default());
+                }
+            }
+        } else {
+            t.files
+                .retain(|r| file_weight(&snapshot, &r.name, r.weight) == 0);
+        }
+        let mut changed = Vec::new();
+        if before.interfaces != t.interfaces {
+            changed.push(if owner {
+                "weighted tracked interfaces dropped"
+            } else {
+                "tracked interface weights set to 0 (Fault on down)"
+            });
+        }
+        if before.scripts != t.scripts {
+            changed.push("weighted track_script entries dropped");
+        }
+        if before.files != t.files {
+            changed.push(if owner {
+                "track_file weights set to 0"
+            } else {
+                "weighted track_file entries dropped"
+            });
+        }
+        ctx.warn(
+            at,
+            format!(
+                "instance `{}`: {}, because {why} (as keepalived)",
+                inst.name,
+                changed.join("; ")
+            ),
+            Some(if owner {
+                "an owner's priority never changes: use weight 0 trackers, or a priority below 255"
+                    .into()
+            } else {
+                "track on the sync group, or set `sync_group_tracking_weight` in it".into()
+            }),
+        );
+    }
+}

@@ -1,0 +1,387 @@
+//! `vrrp_script`, `track_file`, `vrrp_sync_group`, the `track_*` blocks of
+//! instances and groups, and the `notify*` keywords.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::args::Ctx;
+use super::instance::ignore;
+use super::keywords;
+use super::parser::{Stmt, Word};
+use crate::config::locations::{Field, Item, ObjectLocs};
+use crate::config::model::{
+    FileInit, FileTracker, Hook, Notify, Probe, RunAs, ScriptTracker, SyncGroup, TrackInterface,
+    TrackRef, Tracking, Weight,
+};
+use crate::config::validate::{FILE_REF_WEIGHT_MAX, WEIGHT_MAX};
+
+/// `weight N [reverse|noreverse|no_reverse]` starting at `args[0]`.
+fn read_weight(ctx: &mut Ctx<'_>, owner: &Word, args: &[Word], max: i64) -> Option<Weight> {
+    let first = args.first()?;
+    if first.text != "weight" {
+        ctx.error(
+            first.pos,
+            format!("unexpected `{}` after `{}`", first.text, owner.text),
+            Some("write `weight N [reverse]`".into()),
+        );
+        return None;
+    }
+    let Some(value) = args.get(1) else {
+        ctx.error(first.pos, "`weight` needs a value", None);
+        return None;
+    };
+    let value = ctx.int(value, -max..=max)?;
+    let reverse = match args.get(2).map(|w| (w, w.text.as_str())) {
+        None => false,
+        Some((_, "reverse")) => true,
+        Some((_, "noreverse" | "no_reverse")) => false,
+        Some((w, other)) => {
+            ctx.error(
+                w.pos,
+                format!("unexpected `{other}` after the weight"),
+                Some("only `reverse` may follow".into()),
+            );
+            false
+        }
+    };
+    if let Some(extra) = args.get(3) {
+        ctx.error(extra.pos, format!("unexpected `{}`", extra.text), None);
+    }
+    Some(Weight {
+        value: i32::try_from(value).unwrap_or_default(),
+        reverse,
+    })
+}
+
+/// `vrrp_script NAME { script ...; interval ...; ... }`.
+pub(super) fn read_script(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(String, ScriptTracker)> {
+    let Some(name) = s.args.first() else {
+        ctx.error(s.key.pos, "`vrrp_script` needs a name", None);
+        return None;
+    };
+    ctx.arity(s, 1, 1);
+    let mut exec = None;
+    let mut probe = Probe::default();
+    let mut timeout = None;
+    let mut weight = Weight::default();
+    let mut run_as = None;
+    let mut init_fail = false;
+    for item in ctx.block(s) {
+        match item.key.text.as_str() {
+            "script" => {
+                ctx.no_block(item);
+                if let Some(cmd) = item.args.first() {
+                    exec = ctx.command(cmd);
+                    if let Some(extra) = item.args.get(1) {
+                        ctx.warn(
+                            extra.pos,
+                            "keepalived uses only the first word of an unquoted `script`; the rest is ignored",
+                            Some(format!("quote the whole command: script \"{} ...\"", cmd.text)),
+                        );
+                    }
+                } else {
+                    ctx.error(item.key.pos, "`script` needs a command", None);
+                }
+            }
+            "interval" | "timeout" => {
+                if let Some(w) = ctx.single(item) {
+                    if let Some(n) = ctx.int(w, 1..=4294) {
+                        let d = Duration::from_secs(n as u64);
+                        if item.key.text == "interval" {
+                            probe.interval = d;
+                        } else {
+                            timeout = Some(d);
+                        }
+                    }
+                }
+            }
+            "weight" => {
+                ctx.no_block(item);
+                let mut args = vec![item.key.clone()];
+                args.extend(item.args.iter().cloned());
+                if let Some(w) = read_weight(ctx, name, &args, i64::from(WEIGHT_MAX)) {
+                    weight = w;
+                }
+            }
+            "rise" | "fall" => {
+                if let Some(w) = ctx.single(item) {
+                    if let Some(n) = ctx.int(w, 1..=1_000_000) {
+                        if item.key.text == "rise" {
+                            probe.rise = n as u32;
+                        } else {
+                            probe.fall = n as u32;
+                        }
+                    }
+                }
+            }
+            "user" => {
+                ctx.no_block(item);
+                if ctx.arity(item, 1, 2) {
+                    run_as = Some(RunAs {
+                        user: item.args[0].text.clone(),
+                        group: item.args.get(1).map(|g| g.text.clone()),
+                    });
+                }
+            }
+            "init_fail" => {
+                ctx.no_block(item);
+                init_fail = true;
+            }
+            other => {
+                let hint = crate::config::native::suggest(other, SCRIPT_KEYS)
+                    .map(|k| format!("did you mean `{k}`?"));
+                ctx.error(
+                    item.key.pos,
+                    format!("unknown keyword `{other}` in vrrp_script"),
+                    hint,
+                );
+            }
+        }
+    }
+    probe.timeout = timeout.unwrap_or(probe.interval);
+    let Some(exec) = exec else {
+        ctx.error(
+            s.key.pos,
+            format!("vrrp_script `{}` has no `script`", name.text),
+            None,
+        );
+        return None;
+    };
+    Some((
+        name.text.clone(),
+        ScriptTracker {
+            exec,
+            probe,
+            weight,
+            run_as,
+            init_fail,
+        },
+    ))
+}
+
+const SCRIPT_KEYS: &[&str] = &[
+    "script",
+    "interval",
+    "timeout",
+    "weight",
+    "rise",
+    "fall",
+    "user",
+    "init_fail",
+];
+
+/// `track_file NAME { file ...; weight ...; init_file ... }`.
+pub(super) fn read_track_file(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(String, FileTracker)> {
+    let Some(name) = s.args.first() else {
+        ctx.error(s.key.pos, format!("`{}` needs a name", s.key.text), None);
+        return None;
+    };
+    ctx.arity(s, 1, 1);
+    if s.key.text == "vrrp_track_file" {
+        ctx.warn(
+            s.key.pos,
+            "`vrrp_track_file` is a deprecated synonym of `track_file`",
+            None,
+        );
+    }
+    let mut path = None;
+    let mut weight = Weight::new(1);
+    let mut init = None;
+    for item in ctx.block(s) {
+        match item.key.text.as_str() {
+            "file" => path = ctx.single(item).map(|w| PathBuf::from(&w.text)),
+            "weight" => {
+                ctx.no_block(item);
+                let mut args = vec![item.key.clone()];
+                args.extend(item.args.iter().cloned());
+                if let Some(w) = read_weight(ctx, name, &args, i64::from(i32::MAX)) {
+                    weight = w;
+                }
+            }
+            "init_file" => {
+                ctx.no_block(item);
+                ctx.arity(item, 0, 2);
+                let mut value = 0;
+                let mut overwrite = false;
+                for w in &item.args {
+                    if w.text == "overwrite" {
+                        overwrite = true;
+                    } else if let Some(n) = ctx.int(w, i64::MIN..=i64::MAX) {
+                        value = n;
+                    }
+                }
+                init = Some(FileInit { value, overwrite });
+            }
+            other => ctx.error(
+                item.key.pos,
+                format!("unknown keyword `{other}` in track_file"),
+                Some("use file, weight or init_file".into()),
+            ),
+        }
+    }
+    let Some(path) = path else {
+        ctx.error(
+            s.key.pos,
+            format!("track_file `{}` has no `file`", name.text),
+            None,
+        );
+        return None;
+    };
+    Some((name.text.clone(), FileTracker { path, weight, init }))
+}
+
+/// A `track_interface`, `track_script` or `track_file` block.
+pub(super) fn read_track_block(
+    ctx: &mut Ctx<'_>,
+    s: &Stmt,
+    tracking: &mut Tracking,
+    locs: &mut ObjectLocs,
+) {
+    let kind = s.key.text.as_str();
+    for item in ctx.block(s) {
+        ctx.no_block(item);
+        match kind {
+            "track_interface" => {
+                let weight = read_weight(ctx, &item.key, &item.args, i64::from(WEIGHT_MAX))
+                    .unwrap_or_default();
+                locs.set_item(
+                    Item::TrackInterface(tracking.interfaces.len()),
+                    item.key.pos,
+                );
+                tracking.interfaces.push(TrackInterface {
+                    interface: item.key.text.clone(),
+                    weight,
+                });
+            }
+            "track_script" => {
+                let weight = read_weight(ctx, &item.key, &item.args, i64::from(WEIGHT_MAX));
+                locs.set_item(Item::TrackScript(tracking.scripts.len()), item.key.pos);
+                tracking.scripts.push(TrackRef {
+                    name: item.key.text.clone(),
+                    weight,
+                });
+            }
+            _ => {
+                let weight =
+                    read_weight(ctx, &item.key, &item.args, i64::from(FILE_REF_WEIGHT_MAX));
+                locs.set_item(Item::TrackFile(tracking.files.len()), item.key.pos);
+                tracking.files.push(TrackRef {
+                    name: item.key.text.clone(),
+                    weight,
+                });
+            }
+        }
+    }
+}
+
+/// `notify_master|backup|fault|stop|notify <command> [user [group]]`.
+pub(super) fn read_notify_keyword(ctx: &mut Ctx<'_>, s: &Stmt, notify: &mut Notify) {
+    let Some((exec, run_as)) = ctx.command_as(s) else {
+        return;
+    };
+    let slot = match s.key.text.as_str() {
+        "notify_master" => &mut notify.active,
+        "notify_backup" => &mut notify.backup,
+        "notify_fault" => &mut notify.fault,
+        "notify_stop" => &mut notify.stop,
+        _ => &mut notify.any,
+    };
+    if slot.is_some() {
+        ctx.warn(
+            s.key.pos,
+            format!(
+                "`{}` is already set; this one is ignored (as keepalived)",
+                s.key.text
+            ),
+            None,
+        );
+        return;
+    }
+    *slot = Some(Hook { exec, run_as });
+}
+
+/// `vrrp_sync_group NAME { group { ... } ... }`.
+pub(super) fn read_sync_group(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(SyncGroup, ObjectLocs)> {
+    let Some(name) = s.args.first() else {
+        ctx.error(s.key.pos, "`vrrp_sync_group` needs a name", None);
+        return None;
+    };
+    ctx.arity(s, 1, 1);
+    let mut locs = ObjectLocs::new(s.key.pos);
+    locs.set_field(Field::Name, name.pos);
+    let mut group = SyncGroup {
+        name: name.text.clone(),
+        instances: Vec::new(),
+        tracking: Tracking::default(),
+        tracking_weight: false,
+        notify: Notify::default(),
+    };
+    let mut seen_group = false;
+    for item in ctx.block(s) {
+        match item.key.text.as_str() {
+            "group" => {
+                if seen_group {
+                    ctx.warn(
+                        item.key.pos,
+                        "`group` is already given; this one is ignored (as keepalived)",
+                        None,
+                    );
+                    continue;
+                }
+                seen_group = true;
+                ctx.arity(item, 0, 0);
+                // keepalived takes every word in the block as a member.
+                for member in ctx.block(item) {
+                    for w in std::iter::once(&member.key).chain(&member.args) {
+                        locs.set_item(Item::Member(group.instances.len()), w.pos);
+                        group.instances.push(w.text.clone());
+                    }
+                }
+            }
+            "track_interface" | "track_script" | "track_file" => {
+                read_track_block(ctx, item, &mut group.tracking, &mut locs)
+            }
+            "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
+                read_notify_keyword(ctx, item, &mut group.notify)
+            }
+            "sync_group_tracking_weight" => {
+                ctx.no_block(item);
+                locs.set_field(Field::TrackingWeight, item.key.pos);
+                group.tracking_weight = true;
+            }
+            "global_tracking" => {
+                ctx.no_block(item);
+                ctx.warn(
+                    item.key.pos,
+                    "`global_tracking` is deprecated; treated as `sync_group_tracking_weight` (as keepalived)",
+                    Some("track on the sync group instead".into()),
+                );
+                locs.set_field(Field::TrackingWeight, item.key.pos);
+                group.tracking_weight = true;
+            }
+            _ => ignore(ctx, item, keywords::GROUP, "vrrp_sync_group", GROUP_KEYS),
+        }
+    }
+    if !seen_group {
+        ctx.error(
+            s.key.pos,
+            format!("sync group `{}` has no `group {{ ... }}` block", group.name),
+            None,
+        );
+    }
+    Some((group, locs))
+}
+
+const GROUP_KEYS: &[&str] = &[
+    "group",
+    "track_interface",
+    "track_script",
+    "track_file",
+    "notify_master",
+    "notify_backup",
+    "notify_fault",
+    "notify_stop",
+    "notify",
+    "sync_group_tracking_weight",
+    "global_tracking",
+];

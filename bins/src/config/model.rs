@@ -1,0 +1,542 @@
+//! The validated configuration model both front-ends produce.
+//!
+//! Every value here has been checked by the loader that built it
+//! ([`load_native`](super::load_native) or
+//! [`load_keepalived`](super::load_keepalived)): the invariants written on
+//! each field hold for any `Config` those functions return. Types carry
+//! their units: intervals are [`Duration`]s, VRIDs and priorities are
+//! range-checked newtypes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use super::exec::{Exec, RunAs};
+pub use super::tracking::{
+    FileInit, FileTracker, HostPort, HttpTracker, Probe, ScriptTracker, TcpTracker, TrackInterface,
+    TrackRef, Tracking, Weight,
+};
+
+/// A whole configuration: global settings, VRRP instances, sync groups and
+/// the named trackers instances refer to.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Config {
+    /// Daemon-wide settings.
+    pub global: Global,
+    /// VRRP instances (virtual routers), in file order; names are unique.
+    pub instances: Vec<Instance>,
+    /// Sync groups: instances that change state together.
+    pub sync_groups: Vec<SyncGroup>,
+    /// Script trackers by name (keepalived `vrrp_script`).
+    pub track_script: BTreeMap<String, ScriptTracker>,
+    /// Built-in TCP connect trackers by name.
+    pub track_tcp: BTreeMap<String, TcpTracker>,
+    /// Built-in HTTP GET trackers by name.
+    pub track_http: BTreeMap<String, HttpTracker>,
+    /// File trackers by name (keepalived `track_file`).
+    pub track_file: BTreeMap<String, FileTracker>,
+}
+
+impl Config {
+    /// The instance called `name`.
+    pub fn instance(&self, name: &str) -> Option<&Instance> {
+        self.instances.iter().find(|i| i.name == name)
+    }
+
+    /// The sync group `instance` belongs to, if any (at most one).
+    pub fn group_of(&self, instance: &str) -> Option<&SyncGroup> {
+        self.sync_groups
+            .iter()
+            .find(|g| g.instances.iter().any(|m| m == instance))
+    }
+}
+
+/// Daemon-wide settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Global {
+    /// A name for this node, used in logs and passed to notify hooks as
+    /// `VRRP_ROUTER_ID` (keepalived `router_id`). Default: none.
+    pub router_id: Option<String>,
+    /// Where the daemon keeps its state files. Default `/var/lib/vrrpd`.
+    pub state_dir: PathBuf,
+    /// The control socket `vrrpctl` talks to. Default `/run/vrrpd/vrrpd.sock`.
+    pub control_socket: PathBuf,
+    /// Log verbosity. Default [`LogLevel::Info`].
+    pub log_level: LogLevel,
+    /// Default user (and group) for hooks and scripts that name none.
+    /// Default: none, so they run as the daemon's own user.
+    pub script_user: Option<RunAs>,
+    /// Refuse to run, as root, a script that a non-root user could modify
+    /// (keepalived `enable_script_security`). Default `false`.
+    pub script_security: bool,
+    /// Which VRRPv3/IPv4 checksum form to send. Default
+    /// [`ChecksumMode::PseudoHeader`].
+    pub v3_ipv4_checksum: ChecksumMode,
+}
+
+impl Global {
+    /// The default state directory.
+    pub const DEFAULT_STATE_DIR: &'static str = "/var/lib/vrrpd";
+    /// The default control socket path.
+    pub const DEFAULT_CONTROL_SOCKET: &'static str = "/run/vrrpd/vrrpd.sock";
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            router_id: None,
+            state_dir: PathBuf::from(Self::DEFAULT_STATE_DIR),
+            control_socket: PathBuf::from(Self::DEFAULT_CONTROL_SOCKET),
+            log_level: LogLevel::Info,
+            script_user: None,
+            script_security: false,
+            v3_ipv4_checksum: ChecksumMode::PseudoHeader,
+        }
+    }
+}
+
+/// Log verbosity, least to most verbose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warn,
+    /// State changes and other notable events (the default).
+    Info,
+    /// Per-packet and per-timer detail.
+    Debug,
+    /// Everything.
+    Trace,
+}
+
+impl LogLevel {
+    /// The spelling used in the configuration file (`"info"`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+
+    /// Parses the configuration spelling.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            LogLevel::Error,
+            LogLevel::Warn,
+            LogLevel::Info,
+            LogLevel::Debug,
+            LogLevel::Trace,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == name)
+    }
+}
+
+/// The VRRPv3 checksum form sent over IPv4 (RFC 9568 §5.2.8).
+///
+/// Received advertisements are accepted in either form; this only selects
+/// what we send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChecksumMode {
+    /// Include the IPv4 pseudo-header, as keepalived, FRR up to 8.4 and
+    /// Wireshark do (the default).
+    PseudoHeader,
+    /// The VRRP message only, as Cisco and newer FRR do.
+    MessageOnly,
+}
+
+impl ChecksumMode {
+    /// The spelling used in the configuration file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChecksumMode::PseudoHeader => "pseudo-header",
+            ChecksumMode::MessageOnly => "message-only",
+        }
+    }
+}
+
+/// A Virtual Router IDentifier, 1..=255 (RFC 9568 §5.2.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Vrid(u8);
+
+impl Vrid {
+    /// `Some` for 1..=255.
+    pub const fn new(value: u8) -> Option<Self> {
+        if value == 0 { None } else { Some(Vrid(value)) }
+    }
+
+    /// The numeric value.
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl fmt::Display for Vrid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A configured priority, 1..=255; 255 means address owner
+/// (RFC 9568 §5.2.4). 0 is reserved for the "Active is leaving" signal and
+/// is never configured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Priority(u8);
+
+impl Priority {
+    /// The address owner's priority.
+    pub const OWNER: Priority = Priority(255);
+    /// keepalived's default priority.
+    pub const DEFAULT: Priority = Priority(100);
+
+    /// `Some` for 1..=255.
+    pub const fn new(value: u8) -> Option<Self> {
+        if value == 0 {
+            None
+        } else {
+            Some(Priority(value))
+        }
+    }
+
+    /// The numeric value.
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+
+    /// Whether this is the address owner (255), whose priority tracking
+    /// never changes.
+    pub const fn is_owner(self) -> bool {
+        self.0 == 255
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The VRRP protocol version of an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// VRRPv2, RFC 3768: IPv4 only, whole-second intervals, optional
+    /// simple-text authentication.
+    V2,
+    /// VRRPv3, RFC 9568: IPv4 and IPv6, centisecond intervals.
+    V3,
+}
+
+impl Version {
+    /// 2 or 3.
+    pub fn number(self) -> u8 {
+        match self {
+            Version::V2 => 2,
+            Version::V3 => 3,
+        }
+    }
+}
+
+/// An address family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AddressFamily {
+    /// IPv4.
+    Ipv4,
+    /// IPv6.
+    Ipv6,
+}
+
+impl AddressFamily {
+    /// The family of `addr`.
+    pub fn of(addr: &IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(_) => AddressFamily::Ipv4,
+            IpAddr::V6(_) => AddressFamily::Ipv6,
+        }
+    }
+}
+
+impl fmt::Display for AddressFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AddressFamily::Ipv4 => "IPv4",
+            AddressFamily::Ipv6 => "IPv6",
+        })
+    }
+}
+
+/// The state an instance starts in. Only a hint: VRRP elects the Active
+/// router whatever is written here (keepalived `state MASTER|BACKUP`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum InitialState {
+    /// Start as Backup and wait Master_Down_Interval (the default).
+    #[default]
+    Backup,
+    /// Start by announcing as Active (keepalived `state MASTER`).
+    Active,
+}
+
+/// The scope of an installed address (`ip address add ... scope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AddressScope {
+    /// `scope global`.
+    Global,
+    /// `scope site` (IPv6 only).
+    Site,
+    /// `scope link`.
+    Link,
+    /// `scope host`.
+    Host,
+    /// `scope nowhere`.
+    Nowhere,
+}
+
+impl AddressScope {
+    /// The iproute2 spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddressScope::Global => "global",
+            AddressScope::Site => "site",
+            AddressScope::Link => "link",
+            AddressScope::Host => "host",
+            AddressScope::Nowhere => "nowhere",
+        }
+    }
+
+    /// Parses the iproute2 spelling.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            AddressScope::Global,
+            AddressScope::Site,
+            AddressScope::Link,
+            AddressScope::Host,
+            AddressScope::Nowhere,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
+/// A virtual address, installed while the instance is Active.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct VirtualAddress {
+    /// The address.
+    pub address: IpAddr,
+    /// Prefix length: 0..=32 for IPv4, 0..=128 for IPv6. A bare address
+    /// means a host prefix (/32 or /128), as in keepalived.
+    pub prefix_len: u8,
+    /// Install on this interface instead of the instance's (`dev`).
+    pub device: Option<String>,
+    /// IPv4 address label, at most 15 bytes; by convention
+    /// `<interface>:<anything>`.
+    pub label: Option<String>,
+    /// IPv4 broadcast address (`brd`).
+    pub broadcast: Option<Ipv4Addr>,
+    /// Address scope; the kernel default (global) when `None`.
+    pub scope: Option<AddressScope>,
+}
+
+impl VirtualAddress {
+    /// A bare address with a host prefix and no options.
+    pub fn host(address: IpAddr) -> Self {
+        VirtualAddress {
+            address,
+            prefix_len: if address.is_ipv4() { 32 } else { 128 },
+            device: None,
+            label: None,
+            broadcast: None,
+            scope: None,
+        }
+    }
+
+    /// The address family.
+    pub fn family(&self) -> AddressFamily {
+        AddressFamily::of(&self.address)
+    }
+
+    /// Whether the address has no option beyond address and prefix.
+    pub fn is_plain(&self) -> bool {
+        self.device.is_none()
+            && self.label.is_none()
+            && self.broadcast.is_none()
+            && self.scope.is_none()
+    }
+}
+
+impl fmt::Display for VirtualAddress {
+    /// `address/prefix`, the options left out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.prefix_len)
+    }
+}
+
+/// Use a virtual MAC (a macvlan with 00-00-5E-00-01-{VRID} or
+/// 00-00-5E-00-02-{VRID}) for the instance (keepalived `use_vmac`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Vmac {
+    /// The macvlan's name; the daemon picks one (`vrrp.<vrid>`) when `None`.
+    pub name: Option<String>,
+    /// Send and receive adverts on the base interface, not the macvlan
+    /// (keepalived `vmac_xmit_base`; always on with unicast peers).
+    pub xmit_base: bool,
+}
+
+/// Gratuitous ARP / unsolicited NA policy after becoming Active
+/// (keepalived `garp_master_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Announce {
+    /// Messages per address in each burst, 1..=255. Default 5.
+    pub repeat: u32,
+    /// Delay before the second burst; `None` sends a single burst.
+    /// Default 5 s.
+    pub delay: Option<Duration>,
+    /// Repeat a burst this often while Active; `None` (the default) never.
+    pub refresh: Option<Duration>,
+    /// Messages per address in each refresh burst, 1..=255. Default 1.
+    pub refresh_repeat: u32,
+    /// Pause between two messages on one interface. Default 0.
+    pub interval: Duration,
+}
+
+impl Default for Announce {
+    /// keepalived's defaults.
+    fn default() -> Self {
+        Announce {
+            repeat: 5,
+            delay: Some(Duration::from_secs(5)),
+            refresh: None,
+            refresh_repeat: 1,
+            interval: Duration::ZERO,
+        }
+    }
+}
+
+/// Hooks run on state changes, each as an argv (no shell unless asked).
+///
+/// The daemon passes `VRRP_INSTANCE` (or `VRRP_GROUP`), `VRRP_STATE`,
+/// `VRRP_PREVIOUS_STATE` and `VRRP_PRIORITY` in the environment; `any`
+/// also gets keepalived's four trailing arguments:
+/// `INSTANCE|GROUP <name> <MASTER|BACKUP|FAULT|STOP> <priority>`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Notify {
+    /// On becoming Active (keepalived `notify_master`).
+    pub active: Option<Hook>,
+    /// On becoming Backup (keepalived `notify_backup`).
+    pub backup: Option<Hook>,
+    /// On entering Fault (keepalived `notify_fault`).
+    pub fault: Option<Hook>,
+    /// When the instance stops (keepalived `notify_stop`).
+    pub stop: Option<Hook>,
+    /// On every transition, after the specific hook (keepalived `notify`).
+    pub any: Option<Hook>,
+}
+
+impl Notify {
+    /// Whether no hook is set.
+    pub fn is_empty(&self) -> bool {
+        self.active.is_none()
+            && self.backup.is_none()
+            && self.fault.is_none()
+            && self.stop.is_none()
+            && self.any.is_none()
+    }
+}
+
+/// One notify hook.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Hook {
+    /// What to run.
+    pub exec: Exec,
+    /// Who to run it as; [`Global::script_user`] when `None`.
+    pub run_as: Option<RunAs>,
+}
+
+/// One VRRP instance: a virtual router on one interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instance {
+    /// Unique name (keepalived `vrrp_instance NAME`).
+    pub name: String,
+    /// The interface adverts are sent and received on.
+    pub interface: String,
+    /// Virtual router id; (interface, vrid, family) is unique unless the
+    /// instances use disjoint unicast peers.
+    pub vrid: Vrid,
+    /// Protocol version; IPv6 instances are always [`Version::V3`].
+    pub version: Version,
+    /// Configured priority.
+    pub priority: Priority,
+    /// Advertisement interval: whole seconds 1..=255 s for v2; a multiple of
+    /// 10 ms in 10 ms..=40.95 s for v3.
+    pub advert_interval: Duration,
+    /// Whether a higher-priority Backup preempts a lower-priority Active.
+    /// Default `true`.
+    pub preempt: bool,
+    /// Wait this long before preempting, 0..=1000 s. Default 0.
+    pub preempt_delay: Duration,
+    /// Accept packets addressed to the VIPs when not the owner.
+    /// Default `true`, like keepalived.
+    pub accept: bool,
+    /// Start-up state hint.
+    pub initial_state: InitialState,
+    /// Addresses advertised and installed: at least one, all of the same
+    /// family, which is the instance's family.
+    pub vips: Vec<VirtualAddress>,
+    /// Addresses installed with the VIPs but not advertised (any family).
+    pub excluded_vips: Vec<VirtualAddress>,
+    /// Source address for adverts (keepalived `unicast_src_ip` /
+    /// `mcast_src_ip`); the interface's primary address when `None`.
+    pub source_address: Option<IpAddr>,
+    /// Unicast peers, same family as the VIPs; empty means multicast.
+    pub unicast_peers: Vec<IpAddr>,
+    /// Drop unicast adverts whose source is not a configured peer.
+    pub check_unicast_source: bool,
+    /// VRRPv2 simple-text password (RFC 2338 auth type 1), 1..=8 bytes.
+    /// Always `None` for v3.
+    pub auth_password: Option<String>,
+    /// Virtual MAC, when enabled.
+    pub vmac: Option<Vmac>,
+    /// Gratuitous ARP / NA policy.
+    pub announce: Announce,
+    /// Trackers adjusting priority or forcing Fault.
+    pub tracking: Tracking,
+    /// Ignore the instance interface's own link state
+    /// (keepalived `dont_track_primary`).
+    pub dont_track_primary: bool,
+    /// State-change hooks.
+    pub notify: Notify,
+}
+
+impl Instance {
+    /// The address family, taken from the VIPs.
+    pub fn family(&self) -> AddressFamily {
+        self.vips
+            .first()
+            .map_or(AddressFamily::Ipv4, VirtualAddress::family)
+    }
+
+    /// Whether adverts go to unicast peers rather than multicast.
+    pub fn is_unicast(&self) -> bool {
+        !self.unicast_peers.is_empty()
+    }
+}
+
+/// Instances that change state together (keepalived `vrrp_sync_group`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncGroup {
+    /// Unique name.
+    pub name: String,
+    /// Member instance names: each exists and is in no other group.
+    pub instances: Vec<String>,
+    /// Trackers that act on every member.
+    pub tracking: Tracking,
+    /// Allow weighted trackers on members and on the group
+    /// (keepalived `sync_group_tracking_weight`). Default `false`.
+    pub tracking_weight: bool,
+    /// Group hooks; `any` gets `GROUP <name> <state> <priority>`.
+    pub notify: Notify,
+}

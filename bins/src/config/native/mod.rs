@@ -1,0 +1,242 @@
+//! The native TOML format (see `docs/configuration.md`).
+//!
+//! The text is parsed into toml's spanned document tree, then walked by
+//! hand: unknown keys, type errors and range errors are all collected with
+//! their position, then the shared semantic checks run.
+
+mod instance;
+mod trackers;
+mod value;
+
+use std::path::{Path, PathBuf};
+
+use toml::de::{DeTable, DeValue};
+
+use super::diagnostics::{Diagnostic, LineIndex, Pos, Sink};
+use super::locations::{Dialect, Locations, TrackerKind};
+use super::model::{ChecksumMode, Config, Global, LogLevel, RunAs};
+use super::validate;
+use value::{Ctx, get};
+
+pub(crate) use value::suggest;
+
+/// Top-level keys.
+const TOP_KEYS: &[&str] = &[
+    "global",
+    "instance",
+    "sync_group",
+    "track_script",
+    "track_tcp",
+    "track_http",
+    "track_file",
+];
+
+/// `[global]` keys.
+const GLOBAL_KEYS: &[&str] = &[
+    "router_id",
+    "state_dir",
+    "control_socket",
+    "log_level",
+    "script_user",
+    "script_group",
+    "script_security",
+    "v3_ipv4_checksum",
+];
+
+/// Parses and checks native TOML `text`, reporting positions in `path`.
+pub(crate) fn check_str(
+    text: &str,
+    path: &Path,
+) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut sink = Sink::new(false);
+    let file = sink.add_file(path);
+    let lines = LineIndex::new(text);
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        for e in errors {
+            let pos = e
+                .span()
+                .map_or(Pos::file_start(file), |s| lines.pos(file, s.start));
+            sink.error(
+                pos,
+                format!("TOML syntax: {}", e.message().trim_end()),
+                None,
+            );
+        }
+        return Err(sink.finish());
+    }
+    let mut locs = Locations::new(Dialect::Native, lines.pos(file, 0));
+    let config = {
+        let mut ctx = Ctx {
+            sink: &mut sink,
+            lines,
+            file,
+        };
+        read_document(&mut ctx, doc.get_ref(), &mut locs)
+    };
+    validate::validate(&config, &locs, &mut sink);
+    if sink.has_errors() {
+        Err(sink.finish())
+    } else {
+        Ok((config, sink.finish()))
+    }
+}
+
+fn read_document(ctx: &mut Ctx<'_, '_>, doc: &DeTable<'_>, locs: &mut Locations) -> Config {
+    ctx.deny_unknown(doc, "the top level", TOP_KEYS);
+    let mut config = Config::default();
+    if let Some(v) = get(doc, "global") {
+        if let Some(t) = ctx.table("global", v) {
+            config.global = read_global(ctx, t);
+        }
+    }
+    if let Some(v) = get(doc, "track_script") {
+        for (name, span, t) in named_tables(ctx, "track_script", v) {
+            locs.trackers
+                .insert((TrackerKind::Script, name.clone()), ctx.pos(span.clone()));
+            if let Some(s) = trackers::read_script(ctx, &name, &span, t) {
+                config.track_script.insert(name, s);
+            }
+        }
+    }
+    if let Some(v) = get(doc, "track_tcp") {
+        for (name, span, t) in named_tables(ctx, "track_tcp", v) {
+            locs.trackers
+                .insert((TrackerKind::Tcp, name.clone()), ctx.pos(span.clone()));
+            if let Some(s) = trackers::read_tcp(ctx, &name, &span, t) {
+                config.track_tcp.insert(name, s);
+            }
+        }
+    }
+    if let Some(v) = get(doc, "track_http") {
+        for (name, span, t) in named_tables(ctx, "track_http", v) {
+            locs.trackers
+                .insert((TrackerKind::Http, name.clone()), ctx.pos(span.clone()));
+            if let Some(s) = trackers::read_http(ctx, &name, &span, t) {
+                config.track_http.insert(name, s);
+            }
+        }
+    }
+    if let Some(v) = get(doc, "track_file") {
+        for (name, span, t) in named_tables(ctx, "track_file", v) {
+            locs.trackers
+                .insert((TrackerKind::File, name.clone()), ctx.pos(span.clone()));
+            if let Some(s) = trackers::read_file(ctx, &name, &span, t) {
+                config.track_file.insert(name, s);
+            }
+        }
+    }
+    if let Some(v) = get(doc, "instance") {
+        for item in ctx.array("instance", v) {
+            let Some(t) = ctx.table("instance", item) else {
+                continue;
+            };
+            if let Some((inst, l)) = instance::read_instance(ctx, t, item.span()) {
+                config.instances.push(inst);
+                locs.instances.push(l);
+            }
+        }
+    }
+    if let Some(v) = get(doc, "sync_group") {
+        for item in ctx.array("sync_group", v) {
+            let Some(t) = ctx.table("sync_group", item) else {
+                continue;
+            };
+            if let Some((group, l)) = instance::read_sync_group(ctx, t, item.span()) {
+                config.sync_groups.push(group);
+                locs.groups.push(l);
+            }
+        }
+    }
+    config
+}
+
+/// The `[section.NAME]` tables of a tracker section.
+fn named_tables<'v, 'i>(
+    ctx: &mut Ctx<'_, '_>,
+    section: &str,
+    v: &'v value::Val<'i>,
+) -> Vec<(String, std::ops::Range<usize>, &'v DeTable<'i>)> {
+    let Some(t) = ctx.table(section, v) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in t.iter() {
+        let name = k.get_ref().to_string();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            ctx.error(
+                k.span(),
+                format!("invalid {section} name `{name}`"),
+                Some("use a name without spaces".into()),
+            );
+            continue;
+        }
+        match v.get_ref() {
+            DeValue::Table(inner) => out.push((name, k.span(), inner)),
+            other => ctx.error(
+                v.span(),
+                format!(
+                    "`{section}.{name}` must be a table, not {}",
+                    value::type_name(other)
+                ),
+                Some(format!(
+                    "write it as `[{section}.{name}]` followed by its keys"
+                )),
+            ),
+        }
+    }
+    out
+}
+
+fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
+    ctx.deny_unknown(t, "[global]", GLOBAL_KEYS);
+    let mut g = Global::default();
+    if let Some(v) = get(t, "router_id") {
+        g.router_id = ctx.nonempty("router_id", v);
+    }
+    if let Some(v) = get(t, "state_dir") {
+        if let Some(s) = ctx.nonempty("state_dir", v) {
+            g.state_dir = PathBuf::from(s);
+        }
+    }
+    if let Some(v) = get(t, "control_socket") {
+        if let Some(s) = ctx.nonempty("control_socket", v) {
+            g.control_socket = PathBuf::from(s);
+        }
+    }
+    if let Some(v) = get(t, "log_level") {
+        if let Some(s) = ctx.string("log_level", v) {
+            match LogLevel::from_name(s) {
+                Some(l) => g.log_level = l,
+                None => ctx.error(
+                    v.span(),
+                    format!("unknown log level `{s}`"),
+                    Some("use one of error, warn, info, debug, trace".into()),
+                ),
+            }
+        }
+    }
+    g.script_user = trackers::read_run_as(ctx, t, "script_user", "script_group");
+    if let Some(v) = get(t, "script_security") {
+        g.script_security = ctx.boolean("script_security", v).unwrap_or(false);
+    }
+    if let Some(v) = get(t, "v3_ipv4_checksum") {
+        if let Some(s) = ctx.string("v3_ipv4_checksum", v) {
+            match s {
+                "pseudo-header" => g.v3_ipv4_checksum = ChecksumMode::PseudoHeader,
+                "message-only" => g.v3_ipv4_checksum = ChecksumMode::MessageOnly,
+                other => ctx.error(
+                    v.span(),
+                    format!("unknown checksum mode `{other}`"),
+                    Some("use \"pseudo-header\" (keepalived, FRR <= 8.4) or \"message-only\" (Cisco, newer FRR)".into()),
+                ),
+            }
+        }
+    }
+    g
+}
+
+/// A user name written as `script_user`/`user` with its optional group key.
+pub(super) fn run_as(user: Option<String>, group: Option<String>) -> Option<RunAs> {
+    user.map(|user| RunAs { user, group })
+}

@@ -1,0 +1,485 @@
+//! keepalived.conf semantics: defaults, keepalived's own adjustments (each
+//! warned about), errors with positions, the line-level features.
+
+use std::path::Path;
+use std::time::Duration;
+
+use vrrpd::config::{
+    self, Config, Diagnostic, Exec, InitialState, KeepalivedOptions, Severity, Version,
+};
+
+fn opts() -> KeepalivedOptions {
+    KeepalivedOptions {
+        follow_includes: false,
+        ..KeepalivedOptions::default()
+    }
+}
+
+fn check_with(
+    text: &str,
+    o: &KeepalivedOptions,
+) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    config::check_keepalived_str(text, Path::new("k.conf"), o)
+}
+
+fn ok(text: &str) -> (Config, Vec<Diagnostic>) {
+    check_with(text, &opts()).unwrap_or_else(|d| panic!("rejected:\n{}", config::render(&d)))
+}
+
+fn errors(text: &str) -> Vec<Diagnostic> {
+    match check_with(text, &opts()) {
+        Ok((_, w)) => panic!("accepted; warnings:\n{}", config::render(&w)),
+        Err(d) => d,
+    }
+}
+
+fn has(d: &[Diagnostic], severity: Severity, line: usize, column: usize, needle: &str) {
+    assert!(
+        d.iter().any(|x| x.severity == severity
+            && x.line == line
+            && x.column == column
+            && x.message.contains(needle)),
+        "no {severity} at {line}:{column} containing {needle:?} in:\n{}",
+        config::render(d)
+    );
+}
+
+/// An instance block with `body` inside.
+fn inst(body: &str) -> String {
+    format!(
+        "vrrp_instance VI {{\n  interface eth0\n  virtual_router_id 7\n  virtual_ipaddress {{\n    198.18.0.1/24\n  }}\n{body}}}\n"
+    )
+}
+
+#[test]
+fn keepalived_defaults() {
+    let (c, w) = ok(&inst(""));
+    assert!(w.is_empty());
+    let i = &c.instances[0];
+    assert_eq!(i.version, Version::V2);
+    assert_eq!(i.priority.get(), 100);
+    assert_eq!(i.advert_interval, Duration::from_secs(1));
+    assert_eq!(i.initial_state, InitialState::Backup);
+    assert!(i.preempt && i.accept);
+    assert_eq!(i.announce, config::Announce::default());
+}
+
+#[test]
+fn bare_ipv4_is_a_host_prefix() {
+    let (c, _) = ok(
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  198.18.0.9\n }\n}\n",
+    );
+    assert_eq!(c.instances[0].vips[0].prefix_len, 32);
+}
+
+#[test]
+fn v2_fractional_interval_is_rounded_with_a_warning() {
+    let (c, w) = ok(&inst("  advert_int 0.5\n"));
+    assert_eq!(c.instances[0].advert_interval, Duration::from_secs(1));
+    has(
+        &w,
+        Severity::Warning,
+        7,
+        14,
+        "VRRPv2 cannot advertise every 500 ms; using 1000 ms",
+    );
+}
+
+#[test]
+fn v3_intervals_are_rounded_or_clamped_like_keepalived() {
+    let (c, w) = ok(&inst("  version 3\n  advert_int 0.015\n"));
+    assert_eq!(c.instances[0].advert_interval, Duration::from_millis(20));
+    has(
+        &w,
+        Severity::Warning,
+        8,
+        14,
+        "VRRPv3 cannot advertise every 15 ms",
+    );
+    let (c, _) = ok(&inst("  version 3\n  advert_int 50\n"));
+    assert_eq!(
+        c.instances[0].advert_interval,
+        Duration::from_millis(40_950)
+    );
+    let (c, w) = ok(&inst("  version 3\n  advert_int 0.5\n"));
+    assert_eq!(c.instances[0].advert_interval, Duration::from_millis(500));
+    assert!(w.is_empty());
+    let d = errors(&inst("  version 3\n  advert_int 0.005\n"));
+    has(&d, Severity::Error, 8, 14, "outside 0.01..=255 s");
+}
+
+#[test]
+fn ipv6_instances_use_v3() {
+    let text = "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  fd00:198:18::1/64\n }\n}\n";
+    let (c, w) = ok(text);
+    assert_eq!(c.instances[0].version, Version::V3);
+    assert!(w.is_empty());
+    let (c, w) = ok(&text.replace(" interface eth0\n", " interface eth0\n version 2\n"));
+    assert_eq!(c.instances[0].version, Version::V3);
+    has(
+        &w,
+        Severity::Warning,
+        3,
+        10,
+        "IPv6 instances always use VRRPv3",
+    );
+}
+
+#[test]
+fn global_vrrp_version_is_the_default() {
+    let (c, _) = ok(&format!(
+        "global_defs {{\n  vrrp_version 3\n}}\n{}",
+        inst("")
+    ));
+    assert_eq!(c.instances[0].version, Version::V3);
+}
+
+#[test]
+fn nopreempt_and_preempt_delay_with_state_master() {
+    let (c, w) = ok(&inst("  state MASTER\n  nopreempt\n  preempt_delay 10\n"));
+    let i = &c.instances[0];
+    assert!(i.preempt);
+    assert_eq!(i.preempt_delay, Duration::ZERO);
+    has(
+        &w,
+        Severity::Warning,
+        8,
+        3,
+        "nopreempt has no effect with `state MASTER`",
+    );
+    has(&w, Severity::Warning, 9, 17, "preempt_delay has no effect");
+    let (c, w) = ok(&inst("  state BACKUP\n  nopreempt\n  preempt_delay 2.5\n"));
+    assert!(!c.instances[0].preempt);
+    assert_eq!(c.instances[0].preempt_delay, Duration::from_millis(2500));
+    assert!(w.is_empty());
+}
+
+#[test]
+fn authentication_forms() {
+    let (c, w) = ok(&inst(
+        "  authentication {\n    auth_type PASS\n    auth_pass 0123456789\n  }\n",
+    ));
+    assert_eq!(c.instances[0].auth_password.as_deref(), Some("01234567"));
+    has(&w, Severity::Warning, 9, 15, "longer than 8 bytes");
+    let (c, w) = ok(&inst(
+        "  authentication {\n    auth_type AH\n    auth_pass x\n  }\n",
+    ));
+    assert_eq!(c.instances[0].auth_password, None);
+    has(
+        &w,
+        Severity::Warning,
+        8,
+        15,
+        "IPsec AH authentication is not supported",
+    );
+    let (c, w) = ok(&inst(
+        "  version 3\n  authentication {\n    auth_type PASS\n    auth_pass x\n  }\n",
+    ));
+    assert_eq!(c.instances[0].auth_password, None);
+    has(&w, Severity::Warning, 8, 3, "VRRPv3 has no authentication");
+}
+
+#[test]
+fn virtual_ipaddress_options() {
+    let (c, w) = ok(&inst(
+        "  virtual_ipaddress_excluded {\n    198.18.0.9/24 brd 198.18.0.255 dev eth1 scope link label eth1:9 no_track\n  }\n",
+    ));
+    let v = &c.instances[0].excluded_vips[0];
+    assert_eq!(v.device.as_deref(), Some("eth1"));
+    assert_eq!(v.label.as_deref(), Some("eth1:9"));
+    assert_eq!(v.broadcast, Some("198.18.0.255".parse().unwrap()));
+    assert_eq!(v.scope, Some(config::AddressScope::Link));
+    has(
+        &w,
+        Severity::Warning,
+        8,
+        69,
+        "address option `no_track` is not supported",
+    );
+    let d = errors(&inst(
+        "  virtual_ipaddress_excluded {\n    fd00::1 brd fd00::ff bogus\n    198.18.0.300\n  }\n",
+    ));
+    has(&d, Severity::Error, 8, 17, "not an IPv4 broadcast address");
+    has(&d, Severity::Error, 8, 26, "unknown address option `bogus`");
+    has(
+        &d,
+        Severity::Error,
+        9,
+        5,
+        "`198.18.0.300` is not an IP address",
+    );
+}
+
+#[test]
+fn vip_families_must_match() {
+    let d = errors(&inst("  virtual_ipaddress {\n    fd00:198:18::1\n  }\n"));
+    has(
+        &d,
+        Severity::Error,
+        8,
+        5,
+        "IPv6 address fd00:198:18::1 in an IPv4 instance",
+    );
+}
+
+#[test]
+fn unknown_keywords_are_errors_and_known_ones_warnings() {
+    let d = errors(&inst("  virtual_router 5\n  strict_mode\n"));
+    has(
+        &d,
+        Severity::Error,
+        7,
+        3,
+        "unknown keyword `virtual_router` in vrrp_instance",
+    );
+    assert_eq!(
+        d.iter().find(|x| x.line == 7).unwrap().hint.as_deref(),
+        Some("did you mean `virtual_router_id`?")
+    );
+    has(
+        &d,
+        Severity::Warning,
+        8,
+        3,
+        "`strict_mode` in vrrp_instance is not supported",
+    );
+}
+
+#[test]
+fn scripts_and_references() {
+    let text = format!(
+        "vrrp_script chk {{\n  script /usr/bin/pgrep nginx\n  user nobody nogroup\n  weight -20 reverse\n}}\n{}",
+        inst("  track_script {\n    chk weight 5\n    missing\n  }\n")
+    );
+    let d = errors(&text);
+    has(&d, Severity::Warning, 2, 25, "only the first word");
+    has(
+        &d,
+        Severity::Error,
+        14,
+        5,
+        "vrrp_script `missing` is not defined",
+    );
+    let text = text.replace("    missing\n", "");
+    let (c, _) = ok(&text);
+    let s = &c.track_script["chk"];
+    assert_eq!(s.exec, Exec::Argv(vec!["/usr/bin/pgrep".into()]));
+    assert_eq!(s.run_as.as_ref().unwrap().group.as_deref(), Some("nogroup"));
+    assert!(s.weight.reverse && s.weight.value == -20);
+    assert_eq!(c.instances[0].tracking.scripts[0].weight.unwrap().value, 5);
+}
+
+#[test]
+fn script_interval_is_whole_seconds() {
+    let d = errors("vrrp_script c {\n  script x\n  interval 1.5\n}\n");
+    has(&d, Severity::Error, 3, 12, "`1.5` is not an integer");
+}
+
+#[test]
+fn sync_group_members_lose_weights_like_keepalived() {
+    let text = format!(
+        "vrrp_script chk {{\n  script /bin/true\n  weight -20\n}}\nvrrp_sync_group G {{\n  group {{ VI B }}\n}}\n{}{}",
+        inst("  track_script {\n    chk\n  }\n  track_interface {\n    eth1 weight -10\n  }\n"),
+        "vrrp_instance B {\n  interface eth1\n  virtual_router_id 8\n  virtual_ipaddress { 198.18.1.1 }\n}\n"
+    );
+    let (c, w) = ok(&text);
+    let t = &c.instances[0].tracking;
+    assert!(t.scripts.is_empty());
+    assert_eq!(t.interfaces[0].weight.value, 0);
+    has(&w, Severity::Warning, 8, 1, "because it is in a sync group");
+    has(
+        &w,
+        Severity::Warning,
+        1,
+        13,
+        "defined but no instance or group tracks it",
+    );
+    // sync_group_tracking_weight keeps them.
+    let (c, _) = ok(&text.replace(
+        "  group { VI B }\n",
+        "  group { VI B }\n  sync_group_tracking_weight\n",
+    ));
+    assert_eq!(c.instances[0].tracking.scripts.len(), 1);
+    assert_eq!(c.sync_groups[0].instances, ["VI", "B"]);
+}
+
+#[test]
+fn owner_loses_weighted_trackers_like_keepalived() {
+    let (c, w) = ok(&inst(
+        "  priority 255\n  track_interface {\n    eth1 weight -10\n    eth2\n  }\n",
+    ));
+    assert_eq!(c.instances[0].tracking.interfaces.len(), 1);
+    assert_eq!(c.instances[0].tracking.interfaces[0].interface, "eth2");
+    has(&w, Severity::Warning, 1, 1, "address owner");
+}
+
+#[test]
+fn unicast_with_vmac_forces_xmit_base() {
+    let (c, w) = ok(&inst(
+        "  use_vmac vrrp7\n  unicast_peer {\n    198.18.0.2\n  }\n",
+    ));
+    assert!(c.instances[0].vmac.as_ref().unwrap().xmit_base);
+    has(&w, Severity::Warning, 7, 12, "needs vmac_xmit_base");
+}
+
+#[test]
+fn notify_scripts() {
+    let (c, w) = ok(&inst(
+        "  notify_master \"/bin/n master\" alice staff\n  notify_master /bin/other\n  notify /bin/all\n",
+    ));
+    let n = &c.instances[0].notify;
+    let a = n.active.as_ref().unwrap();
+    assert_eq!(a.exec, Exec::Argv(vec!["/bin/n".into(), "master".into()]));
+    assert_eq!(a.run_as.as_ref().unwrap().user, "alice");
+    assert_eq!(
+        n.any.as_ref().unwrap().exec,
+        Exec::Argv(vec!["/bin/all".into()])
+    );
+    has(&w, Severity::Warning, 8, 3, "already set");
+}
+
+#[test]
+fn missing_interface_does_not_cascade() {
+    let d = errors(
+        "vrrp_sync_group G {\n  group {\n    A\n    B\n  }\n}\nvrrp_instance A {\n  virtual_router_id 1\n  virtual_ipaddress { 198.18.0.1 }\n}\nvrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n  virtual_ipaddress { 198.18.0.2 }\n}\n",
+    );
+    has(&d, Severity::Error, 7, 1, "has no `interface`");
+    assert_eq!(
+        d.iter().filter(|x| x.is_error()).count(),
+        1,
+        "{}",
+        config::render(&d)
+    );
+}
+
+#[test]
+fn block_errors_have_positions() {
+    let d = errors("vrrp_instance A {\n  interface eth0\n");
+    has(&d, Severity::Error, 1, 17, "never closed");
+    let d = errors("global_defs {\n}\n}\n");
+    has(&d, Severity::Error, 3, 1, "unexpected `}`");
+    let d = errors(&inst("  priority \"100\n"));
+    has(&d, Severity::Error, 7, 12, "unterminated \" quote");
+}
+
+#[test]
+fn conditional_lines_and_parameters() {
+    let text = "$IF=eth0\n@a $P=150\n@^a $P=90\nvrrp_instance I.$IF.x {\n  interface ${IF}\n  virtual_router_id 3\n  priority $P\n  virtual_ipaddress { 198.18.0.3 }\n}\n";
+    let (c, _) = ok(text);
+    assert_eq!(
+        c.instances[0].name, "I.$IF.x",
+        "`$NAME` needs whitespace after it"
+    );
+    assert_eq!(c.instances[0].interface, "eth0");
+    assert_eq!(c.instances[0].priority.get(), 90);
+    let a = KeepalivedOptions {
+        config_id: Some("a".into()),
+        ..opts()
+    };
+    let (c, _) = check_with(text, &a).unwrap();
+    assert_eq!(c.instances[0].priority.get(), 150);
+    // A bad value from a parameter is reported where the parameter is used.
+    let d = errors(
+        "$P=999\nvrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  priority $P\n  virtual_ipaddress { 198.18.0.1 }\n}\n",
+    );
+    has(&d, Severity::Error, 5, 12, "999 is outside 1..=255");
+}
+
+#[test]
+fn sequences_are_warned_not_expanded() {
+    let (_, w) = ok(&format!(
+        "~SEQ(N, 1, 3) vrrp_script s$N {{ script /bin/true }}\n{}",
+        inst("")
+    ));
+    has(
+        &w,
+        Severity::Warning,
+        1,
+        1,
+        "`~SEQ(N,` sequence and list blocks are not supported",
+    );
+}
+
+#[test]
+fn includes_disabled_cycles_and_checked_variants() {
+    let (_, w) = ok(&format!(
+        "include /etc/keepalived/conf.d/*.conf\n{}",
+        inst("")
+    ));
+    has(
+        &w,
+        Severity::Warning,
+        1,
+        1,
+        "not followed: includes are disabled",
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("k.conf");
+    std::fs::write(&main, format!("include k.conf\n{}", inst(""))).unwrap();
+    let d = config::load_keepalived(&main, &KeepalivedOptions::default()).unwrap_err();
+    has(&d, Severity::Error, 1, 1, "include cycle");
+
+    std::fs::write(
+        &main,
+        format!(
+            "includea missing/*.conf\ninclude {{a,b}}.conf\n{}",
+            inst("")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b.conf"),
+        "vrrp_script s {\n  script /bin/true\n}\n",
+    )
+    .unwrap();
+    let d = config::load_keepalived(&main, &KeepalivedOptions::default()).unwrap_err();
+    has(
+        &d,
+        Severity::Error,
+        1,
+        1,
+        "include `missing/*.conf` matches no file",
+    );
+    has(
+        &d,
+        Severity::Warning,
+        2,
+        1,
+        "included file `a.conf` does not exist",
+    );
+    // b.conf was read: its script is defined (and unused).
+    has(
+        &d,
+        Severity::Warning,
+        1,
+        13,
+        "vrrp_script `s` is defined but",
+    );
+}
+
+#[test]
+fn lvs_blocks_are_one_warning_each() {
+    let (_, w) = ok(&format!(
+        "{}virtual_server 198.18.0.1 80 {{\n  real_server 198.18.0.2 80 {{\n    TCP_CHECK {{\n      connect_timeout 3\n    }}\n  }}\n}}\n",
+        inst("")
+    ));
+    assert_eq!(w.len(), 1, "{}", config::render(&w));
+    has(
+        &w,
+        Severity::Warning,
+        8,
+        1,
+        "with its 1 real_server block(s)",
+    );
+}
+
+#[test]
+fn garp_globals_and_min_garp() {
+    let (c, _) = ok(&format!(
+        "global_defs {{\n  vrrp_min_garp\n}}\n{}",
+        inst("")
+    ));
+    let a = &c.instances[0].announce;
+    assert_eq!((a.repeat, a.delay), (1, None));
+}
