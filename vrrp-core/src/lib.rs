@@ -1,7 +1,8 @@
 //! Sans-IO VRRP: VRRPv2 (RFC 3768) and VRRPv3 (RFC 9568), for IPv4 and IPv6.
 //!
-//! This crate knows nothing of sockets or clocks. Today it holds the wire
-//! codec and the unit types the election state machine is built on.
+//! This crate knows nothing of sockets or clocks. It holds the wire codec
+//! ([`wire`]), the election state machine ([`router::VirtualRouter`]), and
+//! the thin sans-IO layers above it: [`Tracking`] and [`SyncGroup`].
 //!
 //! # Where the RFCs live
 //!
@@ -15,7 +16,8 @@
 //! | RFC 9568 §5.2.6–5.2.7 (reserved bits, Max Adver Int) | [`MaxAdverInt`], [`Centiseconds`] |
 //! | RFC 3768 §5.3.6–5.3.7 (auth type, Adver Int) | [`wire::Auth`], [`AdverIntSeconds`] |
 //! | RFC 9568 §5.2.8, RFC 3768 §5.3.8 (checksum) | [`wire::checksum`] |
-//! | RFC 9568 §7.1 (receive validation) | [`wire::Received::validate`] |
+//! | RFC 9568 §7.1 (receive validation) | [`wire::Received::validate`], [`router::VirtualRouter::handle_advertisement`] |
+//! | RFC 9568 §6 (state machine, timers) | [`router`] |
 //!
 //! # Units
 //!
@@ -28,6 +30,9 @@
 mod centiseconds;
 mod interval;
 mod priority;
+pub mod router;
+mod sync_group;
+mod tracking;
 mod version;
 mod vrid;
 pub mod wire;
@@ -35,5 +40,7 @@ pub mod wire;
 pub use centiseconds::{Centiseconds, CentisecondsError};
 pub use interval::{AdverIntSeconds, MaxAdverInt};
 pub use priority::Priority;
+pub use sync_group::SyncGroup;
+pub use tracking::{TrackerId, Tracking, Weight};
 pub use version::Version;
 pub use vrid::{Vrid, ZeroVridError};

@@ -1,0 +1,182 @@
+//! The configuration of one virtual router ([`Config`]) and why one can be
+//! refused ([`ConfigError`]).
+
+use core::time::Duration;
+use std::net::IpAddr;
+
+use crate::wire::{AddressFamily, Auth, ChecksumMode};
+use crate::{Centiseconds, Priority, Version, Vrid};
+
+/// The state a router is asked to start in: keepalived's `state MASTER` or
+/// `state BACKUP`.
+///
+/// RFC 9568 §6.4.1 decides the start-up state by priority alone, and so do
+/// we: only the address owner (priority 255) becomes Active at once; every
+/// other router starts as Backup and waits Master_Down_Interval, whatever the
+/// hint says. The hint is kept so that a driver can log the difference and a
+/// keepalived configuration loads unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum InitialState {
+    /// keepalived's `state BACKUP`, the default.
+    #[default]
+    Backup,
+    /// keepalived's `state MASTER`.
+    Active,
+}
+
+/// The configuration of one virtual router: one VRID on one interface for
+/// one address family.
+///
+/// Build it with [`Config::new`] and adjust the public fields;
+/// [`VirtualRouter::new`](super::VirtualRouter::new) checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The Virtual Router Identifier (RFC 9568 §5.2.3).
+    pub vrid: Vrid,
+    /// VRRPv2 (RFC 3768) or VRRPv3 (RFC 9568).
+    pub version: Version,
+    /// The configured priority (RFC 9568 §6.1): 255 for the address owner,
+    /// 1..=254 otherwise. Trackers change the effective priority with
+    /// [`VirtualRouter::set_priority`](super::VirtualRouter::set_priority).
+    pub priority: Priority,
+    /// Advertisement_Interval (RFC 9568 §6.1): 1..=4095 cs for VRRPv3, whole
+    /// seconds 1..=255 for VRRPv2 (RFC 3768 §5.3.7).
+    pub advert_interval: Centiseconds,
+    /// Preempt_Mode (RFC 9568 §6.1): whether a higher-priority Backup takes
+    /// over from a lower-priority Active. Default true.
+    pub preempt: bool,
+    /// keepalived's `preempt_delay`: after entering Backup, a router does not
+    /// preempt a lower-priority Active until this much time has passed.
+    /// Default zero.
+    pub preempt_delay: Duration,
+    /// Accept_Mode (RFC 9568 §6.1): whether a non-owner Active accepts
+    /// packets addressed to the virtual addresses. The state machine only
+    /// carries it; the driver acts on it. Default false.
+    pub accept_mode: bool,
+    /// The start-up hint; see [`InitialState`].
+    pub initial_state: InitialState,
+    /// This router's primary address on the interface: the source of its
+    /// advertisements and the tie-breaker between equal priorities (RFC 9568
+    /// §6.4.3). For IPv6 it is the interface's link-local address.
+    pub primary_address: IpAddr,
+    /// The virtual addresses carried in advertisements, all of the family of
+    /// `primary_address`; at least one, at most 255.
+    pub addresses: Vec<IpAddr>,
+    /// VRRPv2 authentication (RFC 3768 §5.3.6, RFC 2338 simple text). Must be
+    /// [`Auth::None`] for VRRPv3.
+    pub auth: Auth,
+    /// Unicast mode (keepalived's `unicast_peer`): when not empty,
+    /// advertisements go to each peer instead of the multicast group, and
+    /// advertisements from any other source are discarded.
+    pub unicast_peers: Vec<IpAddr>,
+    /// How a VRRPv3-over-IPv4 checksum is sent (RFC 9568 §5.2.8). Both
+    /// forms are always accepted.
+    pub checksum_mode: ChecksumMode,
+}
+
+impl Config {
+    /// A VRRPv3 router with the RFC 9568 §6.1 defaults: priority 100,
+    /// interval 1 s, preempt on, no preempt delay, accept mode off.
+    /// `version` is VRRPv3; change the field (and `advert_interval`) for
+    /// VRRPv2.
+    pub fn new(vrid: Vrid, primary_address: IpAddr, addresses: Vec<IpAddr>) -> Self {
+        Config {
+            vrid,
+            version: Version::V3,
+            priority: Priority::DEFAULT,
+            advert_interval: Centiseconds::new(100),
+            preempt: true,
+            preempt_delay: Duration::ZERO,
+            accept_mode: false,
+            initial_state: InitialState::Backup,
+            primary_address,
+            addresses,
+            auth: Auth::None,
+            unicast_peers: Vec::new(),
+            checksum_mode: ChecksumMode::default(),
+        }
+    }
+
+    /// The address family, that of `primary_address`.
+    pub fn family(&self) -> AddressFamily {
+        AddressFamily::of(self.primary_address)
+    }
+
+    /// Checks every rule [`ConfigError`] names.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let family = self.family();
+        if self.priority.is_shutdown() {
+            return Err(ConfigError::ShutdownPriority);
+        }
+        if self.version == Version::V2 && family == AddressFamily::Ipv6 {
+            return Err(ConfigError::V2OverIpv6);
+        }
+        let cs = self.advert_interval.get();
+        match self.version {
+            Version::V3 if !(1..=4095).contains(&cs) => {
+                return Err(ConfigError::IntervalOutOfRange {
+                    version: self.version,
+                    interval: self.advert_interval,
+                });
+            }
+            Version::V2 if cs % 100 != 0 || !(1..=255).contains(&(cs / 100)) => {
+                return Err(ConfigError::IntervalOutOfRange {
+                    version: self.version,
+                    interval: self.advert_interval,
+                });
+            }
+            _ => {}
+        }
+        if self.addresses.is_empty() {
+            return Err(ConfigError::NoAddresses);
+        }
+        if self.addresses.len() > 255 {
+            return Err(ConfigError::TooManyAddresses(self.addresses.len()));
+        }
+        let other_family = |a: &IpAddr| AddressFamily::of(*a) != family;
+        if let Some(a) = self.addresses.iter().find(|a| other_family(a)) {
+            return Err(ConfigError::FamilyMismatch(*a));
+        }
+        if let Some(a) = self.unicast_peers.iter().find(|a| other_family(a)) {
+            return Err(ConfigError::FamilyMismatch(*a));
+        }
+        if self.version == Version::V3 && self.auth != Auth::None {
+            return Err(ConfigError::AuthWithV3);
+        }
+        Ok(())
+    }
+}
+
+/// Why a [`Config`] was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Priority 0 is reserved for the shutdown advertisement (RFC 9568 §5.2.4).
+    #[error("priority 0 is reserved for shutdown; use 1..=255")]
+    ShutdownPriority,
+    /// VRRPv2 is defined for IPv4 only (RFC 3768).
+    #[error("VRRPv2 is IPv4 only; use version 3 for IPv6")]
+    V2OverIpv6,
+    /// The interval is outside the version's range.
+    #[error(
+        "advertisement interval {interval} is out of range for {version} (VRRPv3: 10ms..=40.95s; VRRPv2: whole seconds 1..=255)"
+    )]
+    IntervalOutOfRange {
+        /// The version configured.
+        version: Version,
+        /// The interval configured.
+        interval: Centiseconds,
+    },
+    /// A virtual router needs at least one address (RFC 9568 §5.2.5).
+    #[error("no virtual addresses: at least one is needed")]
+    NoAddresses,
+    /// More than 255 addresses do not fit the one-byte count.
+    #[error("{0} virtual addresses: at most 255 fit in an advertisement")]
+    TooManyAddresses(usize),
+    /// An address or peer is not of the primary address's family.
+    #[error("{0} is not of the primary address's family")]
+    FamilyMismatch(IpAddr),
+    /// VRRPv3 has no authentication (RFC 9568 §9).
+    #[error("VRRPv3 has no authentication; remove it or use version 2")]
+    AuthWithV3,
+}
