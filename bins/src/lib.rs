@@ -4,6 +4,7 @@
 pub mod config;
 pub mod control;
 pub mod decode;
+pub mod lab;
 pub mod net;
 pub mod notify;
 pub mod pcap;
