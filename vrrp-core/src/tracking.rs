@@ -32,6 +32,38 @@ impl Weight {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TrackerId(usize);
 
+/// One tracker's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    /// Up or down, with a [`Weight`].
+    Binary { weight: Weight, up: bool },
+    /// keepalived's `track_file`: a number read from a file, times a weight.
+    Value { weight: i32, value: i64 },
+}
+
+impl Entry {
+    /// The priority adjustment, or `None` for a fault.
+    fn contribution(self) -> Option<i64> {
+        match self {
+            Entry::Binary {
+                weight: Weight::Fault,
+                up,
+            } => up.then_some(0),
+            Entry::Binary {
+                weight: Weight::Adjust(w),
+                up,
+            } => Some(if (w > 0) == up { i64::from(w) } else { 0 }),
+            // keepalived: weight 0 means any non-zero value is a fault;
+            // otherwise value × weight is added, and below -253 is a fault.
+            Entry::Value { weight: 0, value } => (value == 0).then_some(0),
+            Entry::Value { weight, value } => {
+                let adj = value.saturating_mul(i64::from(weight));
+                (adj >= -253).then_some(adj)
+            }
+        }
+    }
+}
+
 /// The trackers of one router and the priority they add up to.
 ///
 /// The effective priority is the configured one plus the weights in effect,
@@ -40,7 +72,7 @@ pub struct TrackerId(usize);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tracking {
     base: Priority,
-    trackers: Vec<(Weight, bool)>,
+    trackers: Vec<Entry>,
 }
 
 impl Tracking {
@@ -54,14 +86,22 @@ impl Tracking {
 
     /// Registers a tracker with its `weight` and first result.
     pub fn add(&mut self, weight: Weight, up: bool) -> TrackerId {
-        self.trackers.push((weight, up));
+        self.trackers.push(Entry::Binary { weight, up });
         TrackerId(self.trackers.len() - 1)
     }
 
-    /// Records a tracker's result; `true` if it changed.
+    /// Registers a value tracker (keepalived's `track_file`) with its
+    /// `weight` and first `value`: weight 0 faults on any non-zero value;
+    /// otherwise `value × weight` is added, and below -253 is a fault.
+    pub fn add_value(&mut self, weight: i32, value: i64) -> TrackerId {
+        self.trackers.push(Entry::Value { weight, value });
+        TrackerId(self.trackers.len() - 1)
+    }
+
+    /// Records an up/down tracker's result; `true` if it changed.
     pub fn set(&mut self, id: TrackerId, up: bool) -> bool {
         match self.trackers.get_mut(id.0) {
-            Some((_, state)) if *state != up => {
+            Some(Entry::Binary { up: state, .. }) if *state != up => {
                 *state = up;
                 true
             }
@@ -69,16 +109,31 @@ impl Tracking {
         }
     }
 
-    /// Whether a tracker is up; `false` for an unknown id.
-    pub fn is_up(&self, id: TrackerId) -> bool {
-        self.trackers.get(id.0).is_some_and(|(_, up)| *up)
+    /// Records a value tracker's number; `true` if it changed.
+    pub fn set_value(&mut self, id: TrackerId, value: i64) -> bool {
+        match self.trackers.get_mut(id.0) {
+            Some(Entry::Value { value: v, .. }) if *v != value => {
+                *v = value;
+                true
+            }
+            _ => false,
+        }
     }
 
-    /// Whether a [`Weight::Fault`] tracker is down.
+    /// Whether a tracker is up (a value tracker: not faulting); `false` for
+    /// an unknown id.
+    pub fn is_up(&self, id: TrackerId) -> bool {
+        match self.trackers.get(id.0) {
+            Some(Entry::Binary { up, .. }) => *up,
+            Some(e) => e.contribution().is_some(),
+            None => false,
+        }
+    }
+
+    /// Whether any tracker puts the router in Fault: a [`Weight::Fault`]
+    /// tracker down, or a value tracker past its limit.
     pub fn is_faulted(&self) -> bool {
-        self.trackers
-            .iter()
-            .any(|(w, up)| *w == Weight::Fault && !*up)
+        self.trackers.iter().any(|e| e.contribution().is_none())
     }
 
     /// The configured priority with every weight in effect.
@@ -86,15 +141,12 @@ impl Tracking {
         if self.base.is_owner() {
             return self.base;
         }
-        let sum: i32 = self
+        let sum: i64 = self
             .trackers
             .iter()
-            .map(|(w, up)| match *w {
-                Weight::Adjust(w) if (w > 0) == *up => i32::from(w),
-                _ => 0,
-            })
-            .sum();
-        let p = (i32::from(self.base.get()) + sum).clamp(1, 254);
+            .filter_map(|e| e.contribution())
+            .fold(0, i64::saturating_add);
+        let p = (i64::from(self.base.get()).saturating_add(sum)).clamp(1, 254);
         Priority::new(u8::try_from(p).unwrap_or(254))
     }
 

@@ -64,6 +64,22 @@ fn tracking_owner_keeps_255_but_faults() {
 }
 
 #[test]
+fn tracking_file_value_follows_keepalived() {
+    let mut t = Tracking::new(Priority::new(100));
+    let f = t.add_value(-10, 0);
+    assert_eq!(t.effective_priority(), Priority::new(100));
+    t.set_value(f, 3);
+    assert_eq!(t.effective_priority(), Priority::new(70));
+    t.set_value(f, 26);
+    assert!(t.is_faulted(), "-260 is below -253");
+    let mut t = Tracking::new(Priority::new(100));
+    let z = t.add_value(0, 0);
+    assert!(!t.is_faulted());
+    t.set_value(z, 1);
+    assert!(t.is_faulted(), "weight 0: any non-zero value");
+}
+
+#[test]
 fn tracking_apply_moves_the_router() {
     let t0 = Instant::now();
     let mut r = started(v3_config(100), t0);
