@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod control;
+pub mod daemon;
 pub mod decode;
 pub mod lab;
 pub mod net;
@@ -10,3 +11,5 @@ pub mod notify;
 pub mod pcap;
 pub mod system;
 pub mod track;
+
+pub use daemon::Daemon;

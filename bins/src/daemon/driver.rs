@@ -1,0 +1,453 @@
+//! The event loop: one task on the current tokio runtime owns every
+//! router, socket, timer and the netlink handle, so no state is shared.
+//! Each socket has a small reader task that timestamps datagrams and
+//! passes them over a channel.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::unix::AsyncFd;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+use vrrp_core::router::{Output, State};
+use vrrp_netaddr::{Event, EventStream, Link};
+
+use super::DaemonError;
+use super::announce::Announcer;
+use super::instance::{self, Instance};
+use super::sdnotify;
+use super::timer::PreciseTimer;
+use super::vips::AddressManager;
+use crate::config::{AddressFamily, Config, Global};
+use crate::net::{RECV_BUFFER_LEN, RecvMeta, VrrpSocket, VrrpSocketV4, VrrpSocketV6};
+
+/// A datagram from a reader task.
+#[derive(Debug)]
+struct Datagram {
+    socket: usize,
+    at: Instant,
+    meta: RecvMeta<IpAddr>,
+    data: Vec<u8>,
+}
+
+/// One raw socket and its reader task.
+#[derive(Debug)]
+struct SocketEntry {
+    family: AddressFamily,
+    interface: String,
+    fd: Arc<AsyncFd<VrrpSocket>>,
+    reader: JoinHandle<()>,
+}
+
+impl Drop for SocketEntry {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// Everything the loop owns but the channels and the timer.
+#[derive(Debug)]
+struct Driver {
+    global: Global,
+    instances: Vec<Instance>,
+    sockets: Vec<SocketEntry>,
+    addrs: AddressManager,
+    announcer: Announcer,
+}
+
+/// Runs `config` until `shutdown` completes; see [`super::Daemon::run`].
+pub(crate) async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    // 1. Clean up after a previous run, before anything else.
+    let addrs = AddressManager::open_and_clean(&config.global.state_dir)?;
+    // 2. Watch links and addresses before reading their state.
+    let events = match EventStream::subscribe() {
+        // SAFETY: the stream owns its netlink descriptor for its whole
+        // life and never replaces it; the AsyncFd owns the stream.
+        Ok(stream) => Some(
+            unsafe { AsyncFd::register(stream) }.map_err(|e| DaemonError::Io {
+                what: "registering the netlink event socket".into(),
+                source: e.into(),
+            })?,
+        ),
+        Err(e) => {
+            warn!(error = %e, "no link events: link state and VIP deletions will not be noticed");
+            None
+        }
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut driver = Driver {
+        global: config.global.clone(),
+        instances: Vec::new(),
+        sockets: Vec::new(),
+        addrs,
+        announcer: Announcer::default(),
+    };
+    // 3. Sockets, then routers.
+    if let Err(e) = driver.setup(&config, &tx) {
+        driver.addrs.clear();
+        return Err(e);
+    }
+    let mut timer = PreciseTimer::new().map_err(|e| DaemonError::Io {
+        what: "creating the timer".into(),
+        source: e,
+    })?;
+    driver.start_all(Instant::now());
+    sdnotify::notify("READY=1");
+    info!(instances = driver.instances.len(), "vrrpd running");
+
+    let mut events = events;
+    tokio::pin!(shutdown);
+    let result = loop {
+        if let Err(e) = timer.arm(driver.next_deadline()) {
+            break Err(DaemonError::Io {
+                what: "arming the timer".into(),
+                source: e,
+            });
+        }
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break Ok(()),
+            r = timer.wait() => {
+                if let Err(e) = r {
+                    break Err(DaemonError::Io { what: "waiting on the timer".into(), source: e });
+                }
+                timer.fired();
+                driver.on_timeout(Instant::now());
+            }
+            Some(dg) = rx.recv() => {
+                driver.on_datagram(&dg);
+                // Drain what else is queued before re-arming.
+                while let Ok(dg) = rx.try_recv() {
+                    driver.on_datagram(&dg);
+                }
+            }
+            evs = read_events(&mut events) => {
+                for ev in evs {
+                    driver.on_event(ev);
+                }
+            }
+        }
+    };
+    sdnotify::notify("STOPPING=1");
+    driver.stop(Instant::now());
+    info!("vrrpd stopped");
+    result
+}
+
+/// Waits for netlink events and returns every queued one; never completes
+/// without a stream.
+async fn read_events(events: &mut Option<AsyncFd<EventStream>>) -> Vec<Event> {
+    let Some(fd) = events else {
+        return std::future::pending().await;
+    };
+    let mut out = Vec::new();
+    let mut guard = match fd.readable_mut().await {
+        Ok(g) => g,
+        Err(e) => {
+            warn!(error = %e, "netlink event socket failed; link events are off");
+            *events = None;
+            return out;
+        }
+    };
+    loop {
+        match guard.get_inner_mut().try_recv() {
+            Ok(Some(ev)) => out.push(ev),
+            Ok(None) => {
+                guard.clear_ready();
+                break;
+            }
+            Err(e) => {
+                warn!(error = %e, "netlink event");
+                guard.clear_ready();
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Reads datagrams from one socket forever, timestamped on arrival.
+async fn reader(socket: usize, fd: Arc<AsyncFd<VrrpSocket>>, tx: mpsc::UnboundedSender<Datagram>) {
+    let mut buf = vec![0u8; RECV_BUFFER_LEN];
+    loop {
+        let mut guard = match fd.readable().await {
+            Ok(g) => g,
+            Err(e) => {
+                warn!(interface = fd.get_ref().interface(), error = %e, "VRRP socket failed");
+                return;
+            }
+        };
+        match guard.try_io(|s| s.get_ref().recv(&mut buf)) {
+            Ok(Ok(meta)) => {
+                let at = Instant::now();
+                let data = buf.get(..meta.len).unwrap_or(&buf).to_vec();
+                if tx
+                    .send(Datagram {
+                        socket,
+                        at,
+                        meta,
+                        data,
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Ok(Err(e)) => debug!(interface = fd.get_ref().interface(), error = %e, "receive"),
+            Err(_would_block) => {}
+        }
+    }
+}
+
+impl Driver {
+    /// Opens the sockets and builds the instances of `config`.
+    fn setup(
+        &mut self,
+        config: &Config,
+        tx: &mpsc::UnboundedSender<Datagram>,
+    ) -> Result<(), DaemonError> {
+        for ic in &config.instances {
+            let family = ic.family();
+            let socket = match self
+                .sockets
+                .iter()
+                .position(|s| s.family == family && s.interface == ic.interface)
+            {
+                Some(i) => i,
+                None => {
+                    let i = self.sockets.len();
+                    let entry = open_socket(i, family, &ic.interface, tx).map_err(|e| {
+                        DaemonError::Setup {
+                            instance: ic.name.clone(),
+                            message: e.to_string(),
+                        }
+                    })?;
+                    self.sockets.push(entry);
+                    i
+                }
+            };
+            if !ic.is_unicast() {
+                // Joining twice is harmless (EADDRINUSE is ignored).
+                if let Err(e) = self.sockets[socket].fd.get_ref().join_group() {
+                    if e.raw_os_error() != Some(libc::EADDRINUSE) {
+                        return Err(DaemonError::Setup {
+                            instance: ic.name.clone(),
+                            message: e.to_string(),
+                        });
+                    }
+                }
+            }
+            let inst = Instance::new(&mut self.addrs.handle, &self.global, ic, socket)?;
+            self.instances.push(inst);
+        }
+        Ok(())
+    }
+
+    /// Starts every router.
+    fn start_all(&mut self, now: Instant) {
+        for i in 0..self.instances.len() {
+            let inst = &mut self.instances[i];
+            if !inst.link_up && !inst.config.dont_track_primary {
+                inst.router.set_link_up(now, false);
+            }
+            inst.router.startup(now);
+            self.drain(i, now);
+        }
+    }
+
+    /// The earliest deadline of any router or announcement.
+    fn next_deadline(&self) -> Option<Instant> {
+        self.instances
+            .iter()
+            .filter_map(instance::next_deadline)
+            .min()
+    }
+
+    fn on_timeout(&mut self, now: Instant) {
+        for i in 0..self.instances.len() {
+            let inst = &mut self.instances[i];
+            if inst.router.poll_timeout().is_some_and(|t| t <= now) {
+                inst.router.handle_timeout(now);
+                self.drain(i, now);
+            }
+            let inst = &mut self.instances[i];
+            if inst.schedule.poll_timeout().is_some_and(|t| t <= now) {
+                self.announcer.send_due(inst, now);
+            }
+        }
+    }
+
+    fn on_datagram(&mut self, dg: &Datagram) {
+        let received = match dg.meta.received(&dg.data) {
+            Ok(r) => r,
+            Err(e) => {
+                debug!(src = %dg.meta.src, error = %e, "undecodable VRRP packet");
+                return;
+            }
+        };
+        let Some(&vrid) = received.payload().get(1) else {
+            return;
+        };
+        let mut matched = false;
+        for i in 0..self.instances.len() {
+            let inst = &mut self.instances[i];
+            if inst.socket != dg.socket || inst.vrid() != vrid {
+                continue;
+            }
+            matched = true;
+            if let Err(discard) = inst.router.handle_advertisement(dg.at, &received) {
+                debug!(instance = inst.name(), src = %dg.meta.src, ?discard, "advertisement discarded");
+            }
+            self.drain(i, dg.at);
+        }
+        if !matched {
+            debug!(src = %dg.meta.src, vrid, "advertisement for a VRID not configured here");
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        let now = Instant::now();
+        match event {
+            Event::LinkUp(link) => self.link_changed(&link, true, now),
+            Event::LinkDown(link) | Event::LinkRemoved(link) => {
+                self.announcer.forget(link.index.get());
+                self.link_changed(&link, false, now);
+            }
+            Event::AddressRemoved { address, .. } => {
+                for inst in &self.instances {
+                    if inst.router.state() != State::Active {
+                        continue;
+                    }
+                    let Some(spec) = inst
+                        .addresses
+                        .iter()
+                        .find(|s| address.matches(s.ifindex, s.prefix))
+                    else {
+                        continue;
+                    };
+                    // The ledger still claims it only if we did not remove it.
+                    if self.addrs.owns(spec.ifindex, spec.prefix) || inst.link_up {
+                        warn!(instance = inst.name(), address = %spec.prefix,
+                            "virtual address removed by someone else while Active: adding it back");
+                        let spec = spec.clone();
+                        let name = inst.name().to_string();
+                        self.addrs.install(&name, std::slice::from_ref(&spec));
+                        break;
+                    }
+                }
+            }
+            Event::Resync => {
+                let links: Vec<Link> = self
+                    .instances
+                    .iter()
+                    .filter_map(|i| self.addrs.handle.link_by_index(i.link.index).ok())
+                    .collect();
+                for link in links {
+                    let up = link.is_up();
+                    self.link_changed(&link, up, now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn link_changed(&mut self, link: &Link, up: bool, now: Instant) {
+        for i in 0..self.instances.len() {
+            let inst = &mut self.instances[i];
+            if inst.link.index != link.index || inst.link_up == up {
+                continue;
+            }
+            inst.link_up = up;
+            info!(instance = inst.name(), interface = %link.name, up, "link state changed");
+            if !inst.config.dont_track_primary {
+                inst.router.set_link_up(now, up);
+                self.drain(i, now);
+            }
+        }
+    }
+
+    /// Carries out every output of instance `i`, in order.
+    fn drain(&mut self, i: usize, now: Instant) {
+        let Driver {
+            instances,
+            sockets,
+            addrs,
+            announcer,
+            ..
+        } = self;
+        let inst = &mut instances[i];
+        while let Some(output) = inst.router.poll_output() {
+            match output {
+                Output::InstallAddresses => addrs.install(&inst.config.name, &inst.addresses),
+                Output::SendAdvertisement(t) => {
+                    let sock = sockets[inst.socket].fd.get_ref();
+                    if let Err(e) = sock.send_to(&t.payload, t.dst, t.src) {
+                        warn!(instance = inst.name(), dst = %t.dst, error = %e,
+                            "cannot send advertisement");
+                    }
+                }
+                Output::Announce => {
+                    let addrs: Vec<IpAddr> = inst.announced().collect();
+                    inst.schedule.start(now, addrs);
+                    announcer.send_due(inst, now);
+                }
+                Output::RemoveAddresses => {
+                    inst.schedule.stop();
+                    addrs.remove(&inst.config.name, &inst.addresses);
+                }
+                Output::StateChanged { from, to, reason } => {
+                    instance::note_transition(inst, reason);
+                    info!(
+                        instance = inst.name(),
+                        vrid = inst.vrid(),
+                        %from,
+                        %to,
+                        reason = reason.as_str(),
+                        priority = inst.router.priority().get(),
+                        "state change: {} {from} -> {to} ({})",
+                        inst.name(),
+                        reason.as_str()
+                    );
+                }
+                other => debug!(instance = inst.name(), ?other, "unhandled output"),
+            }
+        }
+    }
+
+    /// Stops every router (priority 0 from the Active ones, addresses
+    /// removed) and empties the ledger.
+    fn stop(&mut self, now: Instant) {
+        for i in 0..self.instances.len() {
+            self.instances[i].router.shutdown(now);
+            self.drain(i, now);
+        }
+        self.addrs.clear();
+    }
+}
+
+/// Opens the raw socket of `family` on `interface` and starts its reader.
+fn open_socket(
+    index: usize,
+    family: AddressFamily,
+    interface: &str,
+    tx: &mpsc::UnboundedSender<Datagram>,
+) -> std::io::Result<SocketEntry> {
+    let socket: VrrpSocket = match family {
+        AddressFamily::Ipv4 => VrrpSocketV4::open(interface)?.into(),
+        AddressFamily::Ipv6 => VrrpSocketV6::open(interface)?.into(),
+    };
+    let fd = Arc::new(socket.into_async()?);
+    let reader = tokio::spawn(reader(index, Arc::clone(&fd), tx.clone()));
+    Ok(SocketEntry {
+        family,
+        interface: interface.to_string(),
+        fd,
+        reader,
+    })
+}

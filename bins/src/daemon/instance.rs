@@ -1,0 +1,237 @@
+//! One configured VRRP instance at run time: its [`VirtualRouter`], the
+//! interface it runs on, the addresses it installs and its announcement
+//! schedule.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use vrrp_arp::{AnnouncementPolicy, AnnouncementSchedule};
+use vrrp_core::router::{self, VirtualRouter};
+use vrrp_core::wire::{Auth, Password};
+use vrrp_core::{Centiseconds, Priority, Vrid};
+use vrrp_netaddr::{
+    AddressFlags, AddressSpec, Family, Handle, IfIndex, IpPrefix, Label, Link, Scope,
+};
+
+use super::DaemonError;
+use crate::config::{self, AddressFamily, ChecksumMode, Global, Version};
+
+/// An instance of the configuration, resolved against the kernel.
+#[derive(Debug)]
+pub(crate) struct Instance {
+    /// The configuration it was built from (kept for reload diffs).
+    pub(crate) config: config::Instance,
+    /// The state machine.
+    pub(crate) router: VirtualRouter,
+    /// The interface adverts go out on.
+    pub(crate) link: Link,
+    /// The index of its socket in the driver's socket table.
+    pub(crate) socket: usize,
+    /// Every address installed while Active: VIPs then excluded VIPs.
+    pub(crate) addresses: Vec<AddressSpec>,
+    /// When to send gratuitous ARPs / unsolicited NAs.
+    pub(crate) schedule: AnnouncementSchedule,
+    /// The interface's link state as last seen.
+    pub(crate) link_up: bool,
+    /// When the state last changed, and why.
+    pub(crate) last_transition: Option<(std::time::SystemTime, router::Reason)>,
+}
+
+impl Instance {
+    /// Resolves `config` (interface, primary address, VIP devices) and
+    /// builds its router. Nothing is sent or installed yet.
+    pub(crate) fn new(
+        handle: &mut Handle,
+        global: &Global,
+        config: &config::Instance,
+        socket: usize,
+    ) -> Result<Self, DaemonError> {
+        let setup = |message: String| DaemonError::Setup {
+            instance: config.name.clone(),
+            message,
+        };
+        let link = handle
+            .link_by_name(&config.interface)
+            .map_err(|e| setup(format!("interface {}: {e}", config.interface)))?;
+        let primary = match config.source_address {
+            Some(a) => a,
+            None => primary_address(handle, config, &link).map_err(setup)?,
+        };
+        let mut addresses = Vec::new();
+        for vip in config.vips.iter().chain(&config.excluded_vips) {
+            addresses.push(address_spec(handle, vip, link.index).map_err(setup)?);
+        }
+        let router_config = router_config(global, config, primary).map_err(setup)?;
+        let router = VirtualRouter::new(router_config).map_err(|e| setup(e.to_string()))?;
+        let link_up = link.is_up();
+        Ok(Instance {
+            config: config.clone(),
+            router,
+            link,
+            socket,
+            addresses,
+            schedule: AnnouncementSchedule::new(policy(&config.announce)),
+            link_up,
+            last_transition: None,
+        })
+    }
+
+    /// The instance's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// The VRID.
+    pub(crate) fn vrid(&self) -> u8 {
+        self.config.vrid.get()
+    }
+
+    /// The installed addresses, for the announcement schedule.
+    pub(crate) fn announced(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.addresses.iter().map(|a| a.prefix.addr())
+    }
+}
+
+/// The address adverts are sent from: the interface's first non-secondary
+/// IPv4 address that is not a VIP, or its IPv6 link-local address
+/// (RFC 9568 §5.1.1.1, §5.1.2.1).
+fn primary_address(
+    handle: &mut Handle,
+    config: &config::Instance,
+    link: &Link,
+) -> Result<IpAddr, String> {
+    match config.family() {
+        AddressFamily::Ipv4 => {
+            let vips: Vec<IpAddr> = config.vips.iter().map(|v| v.address).collect();
+            let addrs = handle
+                .addresses(Some(link.index))
+                .map_err(|e| format!("addresses of {}: {e}", link.name))?;
+            addrs
+                .iter()
+                .filter(|a| a.ifindex == link.index && a.family == Family::Ipv4)
+                .filter(|a| !vips.contains(&a.prefix.addr()))
+                .find(|a| !a.flags.contains(AddressFlags::SECONDARY))
+                .or_else(|| {
+                    addrs.iter().find(|a| {
+                        a.ifindex == link.index
+                            && a.family == Family::Ipv4
+                            && !vips.contains(&a.prefix.addr())
+                    })
+                })
+                .map(|a| a.prefix.addr())
+                .ok_or_else(|| {
+                    format!(
+                        "{} has no IPv4 address to send advertisements from; add one or set source_address",
+                        link.name
+                    )
+                })
+        }
+        AddressFamily::Ipv6 => vrrp_arp::link_local_address(link.index.get())
+            .map(IpAddr::V6)
+            .map_err(|e| format!("{}: no usable IPv6 link-local address: {e}", link.name)),
+    }
+}
+
+/// The netaddr request for one configured virtual address. IPv6 addresses
+/// skip duplicate address detection, as keepalived's do: the VIP must
+/// answer at once, and it moves between hosts by design.
+fn address_spec(
+    handle: &mut Handle,
+    vip: &config::VirtualAddress,
+    default: IfIndex,
+) -> Result<AddressSpec, String> {
+    let ifindex = match &vip.device {
+        Some(dev) => {
+            handle
+                .link_by_name(dev)
+                .map_err(|e| format!("device {dev} of {vip}: {e}"))?
+                .index
+        }
+        None => default,
+    };
+    let prefix =
+        IpPrefix::new(vip.address, vip.prefix_len).map_err(|e| format!("address {vip}: {e}"))?;
+    let mut spec = AddressSpec::new(ifindex, prefix);
+    if let Some(label) = &vip.label {
+        spec = spec.with_label(Label::new(label.as_str()).map_err(|e| format!("{vip}: {e}"))?);
+    }
+    if let Some(scope) = vip.scope {
+        let scope: Scope = scope
+            .as_str()
+            .parse()
+            .map_err(|e| format!("{vip}: scope: {e:?}"))?;
+        spec = spec.with_scope(scope);
+    }
+    if let Some(brd) = vip.broadcast {
+        spec = spec.with_broadcast(brd);
+    }
+    if vip.address.is_ipv6() {
+        spec = spec.with_flags(AddressFlags::NODAD);
+    }
+    Ok(spec)
+}
+
+/// The state machine's configuration for `config`, sending from `primary`.
+pub(crate) fn router_config(
+    global: &Global,
+    config: &config::Instance,
+    primary: IpAddr,
+) -> Result<router::Config, String> {
+    let vrid = Vrid::new(config.vrid.get()).ok_or("VRID 0")?;
+    let addresses = config.vips.iter().map(|v| v.address).collect();
+    let mut rc = router::Config::new(vrid, primary, addresses);
+    rc.version = match config.version {
+        Version::V2 => vrrp_core::Version::V2,
+        Version::V3 => vrrp_core::Version::V3,
+    };
+    rc.priority = Priority::new(config.priority.get());
+    rc.advert_interval = Centiseconds::try_from(config.advert_interval)
+        .map_err(|e| format!("advert_interval: {e}"))?;
+    rc.preempt = config.preempt;
+    rc.preempt_delay = config.preempt_delay;
+    rc.accept_mode = config.accept;
+    rc.initial_state = match config.initial_state {
+        config::InitialState::Backup => router::InitialState::Backup,
+        config::InitialState::Active => router::InitialState::Active,
+    };
+    if let Some(pw) = &config.auth_password {
+        rc.auth = Auth::SimpleText(
+            Password::new(pw.as_bytes()).ok_or("auth_password is longer than 8 bytes")?,
+        );
+    }
+    rc.unicast_peers = config.unicast_peers.clone();
+    rc.checksum_mode = match global.v3_ipv4_checksum {
+        ChecksumMode::PseudoHeader => vrrp_core::wire::ChecksumMode::PseudoHeader,
+        ChecksumMode::MessageOnly => vrrp_core::wire::ChecksumMode::MessageOnly,
+    };
+    Ok(rc)
+}
+
+/// The arp crate's policy for the configuration's (keepalived's
+/// `garp_master_*`).
+fn policy(announce: &config::Announce) -> AnnouncementPolicy {
+    AnnouncementPolicy {
+        repeat: announce.repeat,
+        second_burst_delay: announce.delay.unwrap_or(Duration::ZERO),
+        refresh_interval: announce.refresh.unwrap_or(Duration::ZERO),
+        refresh_repeat: announce.refresh_repeat,
+        packet_interval: announce.interval,
+    }
+}
+
+/// Records a transition for `vrrpctl status`.
+pub(crate) fn note_transition(instance: &mut Instance, reason: router::Reason) {
+    instance.last_transition = Some((std::time::SystemTime::now(), reason));
+}
+
+/// When the instance next needs the loop: its router's timer or its next
+/// announcement.
+pub(crate) fn next_deadline(instance: &Instance) -> Option<Instant> {
+    match (
+        instance.router.poll_timeout(),
+        instance.schedule.poll_timeout(),
+    ) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}

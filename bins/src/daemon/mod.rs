@@ -1,0 +1,96 @@
+//! The daemon: the I/O driver that runs every configured VRRP instance.
+//!
+//! [`Daemon`] takes a validated [`crate::config::Config`] and runs
+//! until a shutdown future completes, on the current tokio runtime (a
+//! current-thread runtime is enough and is what `vrrpd` uses):
+//!
+//! 1. the addresses a previous run left in its ledger (after a crash or a
+//!    `kill -9`) are removed, before anything else;
+//! 2. one raw socket per (address family, interface) is opened and joins
+//!    the VRRP group (RFC 9568 §5.1.1.2, §5.1.2.2);
+//! 3. each instance's [`VirtualRouter`](vrrp_core::router::VirtualRouter)
+//!    starts; its outputs become address changes (through the ledger),
+//!    advertisements, gratuitous ARP / unsolicited NA and log lines;
+//! 4. link events drive `set_link_up`; a VIP deleted by an operator while
+//!    Active is added back;
+//! 5. on shutdown every Active router sends priority 0 (RFC 9568 §6.4.3),
+//!    removes its addresses, and the ledger is emptied.
+//!
+//! ```no_run
+//! # async fn f(config: vrrpd::config::Config) -> Result<(), vrrpd::daemon::DaemonError> {
+//! let daemon = vrrpd::Daemon::new(config);
+//! daemon.run(async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+
+mod announce;
+mod driver;
+mod instance;
+mod sdnotify;
+mod timer;
+mod vips;
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use crate::config::Config;
+
+/// Why the daemon could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DaemonError {
+    /// rtnetlink could not be opened or answered with an error.
+    #[error("netlink: {0}")]
+    Netlink(String),
+    /// The address ledger could not be read or written.
+    #[error("address ledger in {path}: {message}")]
+    Ledger {
+        /// The state directory or ledger file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// An instance could not be set up (interface, address, socket).
+    #[error("instance {instance}: {message}")]
+    Setup {
+        /// The instance's name.
+        instance: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A socket or timer of the event loop failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The VRRP daemon, to run in-process; see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Daemon {
+    config: Config,
+}
+
+impl Daemon {
+    /// A daemon for `config` (from [`load_native`](crate::config::load_native)
+    /// or [`load_keepalived`](crate::config::load_keepalived)).
+    pub fn new(config: Config) -> Self {
+        Daemon { config }
+    }
+
+    /// The configuration it runs.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Runs every instance until `shutdown` completes, then stops cleanly:
+    /// priority-0 advertisements, virtual addresses removed, ledger emptied.
+    /// Must be called inside a tokio runtime with I/O and time enabled.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+        driver::run(self.config, shutdown).await
+    }
+}

@@ -1,0 +1,102 @@
+//! Virtual addresses on the interfaces, through the netaddr ledger: the
+//! daemon removes only what it added itself, also after a crash.
+
+use std::path::Path;
+
+use tracing::{debug, info, warn};
+use vrrp_netaddr::{AddOutcome, AddressLedger, AddressSpec, Handle, IfIndex, IpPrefix, Release};
+
+use super::DaemonError;
+
+/// The rtnetlink handle and the ledger of the addresses we added.
+#[derive(Debug)]
+pub(crate) struct AddressManager {
+    pub(crate) handle: Handle,
+    ledger: AddressLedger,
+}
+
+impl AddressManager {
+    /// Opens the ledger in `state_dir` and removes whatever a previous run
+    /// left in it (a crash, a `kill -9`), before anything else happens.
+    pub(crate) fn open_and_clean(state_dir: &Path) -> Result<Self, DaemonError> {
+        let mut handle = Handle::new().map_err(|e| DaemonError::Netlink(e.to_string()))?;
+        let mut ledger = AddressLedger::open(state_dir).map_err(|e| DaemonError::Ledger {
+            path: state_dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let report = ledger
+            .cleanup(&mut handle)
+            .map_err(|e| DaemonError::Ledger {
+                path: ledger.path().to_path_buf(),
+                message: e.to_string(),
+            })?;
+        for (entry, release) in &report.released {
+            info!(
+                interface = %entry.ifname,
+                address = %entry.address,
+                outcome = ?release,
+                "cleaned up an address left by a previous run"
+            );
+        }
+        for (entry, err) in &report.failed {
+            warn!(interface = %entry.ifname, address = %entry.address, error = %err,
+                "could not remove an address left by a previous run");
+        }
+        Ok(AddressManager { handle, ledger })
+    }
+
+    /// Installs `specs` for `instance`; failures are logged, not fatal (the
+    /// router keeps advertising, and the next event retries).
+    pub(crate) fn install(&mut self, instance: &str, specs: &[AddressSpec]) {
+        for spec in specs {
+            match self.ledger.add(&mut self.handle, spec) {
+                Ok(AddOutcome::Added) => {
+                    debug!(instance, address = %spec.prefix, "added virtual address");
+                }
+                Ok(AddOutcome::AlreadyPresent) => {
+                    warn!(instance, address = %spec.prefix,
+                        "virtual address was already configured by someone else; it stays theirs");
+                }
+                Err(e) => warn!(instance, address = %spec.prefix, error = %e,
+                    "cannot add virtual address"),
+            }
+        }
+    }
+
+    /// Removes the addresses of `specs` that we added.
+    pub(crate) fn remove(&mut self, instance: &str, specs: &[AddressSpec]) {
+        for spec in specs {
+            match self
+                .ledger
+                .remove(&mut self.handle, spec.ifindex, spec.prefix)
+            {
+                Ok(Release::Removed) => {
+                    debug!(instance, address = %spec.prefix, "removed virtual address");
+                }
+                Ok(release) => {
+                    debug!(instance, address = %spec.prefix, ?release, "virtual address not removed");
+                }
+                Err(e) => warn!(instance, address = %spec.prefix, error = %e,
+                    "cannot remove virtual address"),
+            }
+        }
+    }
+
+    /// Whether the ledger holds `prefix` on `ifindex`.
+    pub(crate) fn owns(&self, ifindex: IfIndex, prefix: IpPrefix) -> bool {
+        self.ledger.owns(ifindex, prefix)
+    }
+
+    /// Removes every address still in the ledger (clean stop).
+    pub(crate) fn clear(&mut self) {
+        match self.ledger.cleanup(&mut self.handle) {
+            Ok(report) => {
+                for (entry, err) in &report.failed {
+                    warn!(interface = %entry.ifname, address = %entry.address, error = %err,
+                        "could not remove a virtual address at stop");
+                }
+            }
+            Err(e) => warn!(error = %e, "cannot clean the address ledger at stop"),
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! End-to-end failover of the real `vrrpd` binaries in network namespaces,
+//! v2 over ipv4: election, graceful stop, crash, restart clean-up (see
+//! `e2e_support::failover_scenario`).
+
+mod e2e_support;
+
+use e2e_support::{Variant, failover_scenario};
+
+#[test]
+fn failover_v2_ipv4() {
+    if !vrrp_testns::netns_available("failover_v2_ipv4") {
+        return;
+    }
+    failover_scenario("fv2ipv4", Variant::V2_IPV4);
+}
