@@ -83,27 +83,44 @@ pub(crate) fn sum(data: &[u8]) -> u64 {
     let mut words = data.chunks_exact(8);
     for chunk in &mut words {
         if let Ok(bytes) = <[u8; 8]>::try_from(chunk) {
-            let w = u64::from_be_bytes(bytes);
-            acc += (w >> 32) + (w & 0xffff_ffff);
+            acc += sum_u64(u64::from_be_bytes(bytes));
         }
     }
-    let mut pairs = words.remainder().chunks_exact(2);
-    for pair in &mut pairs {
-        if let [hi, lo] = *pair {
-            acc += u64::from(u16::from_be_bytes([hi, lo]));
-        }
+    // At most 7 bytes left: a 32-bit word, a 16-bit word, a byte, each
+    // without a loop (a VRRPv3/IPv4 advert with one address is 8 + 4).
+    let mut rest = words.remainder();
+    if let Some((word, tail)) = rest.split_first_chunk::<4>() {
+        acc += u64::from(u32::from_be_bytes(*word));
+        rest = tail;
     }
-    if let [last] = *pairs.remainder() {
+    if let Some((word, tail)) = rest.split_first_chunk::<2>() {
+        acc += u64::from(u16::from_be_bytes(*word));
+        rest = tail;
+    }
+    if let [last] = *rest {
         acc += u64::from(last) << 8;
     }
     acc
 }
 
+/// A 64-bit word as the sum of its two 32-bit halves (congruent modulo
+/// 2^16 − 1, and at most 2^33, so such sums cannot overflow).
+#[inline]
+const fn sum_u64(w: u64) -> u64 {
+    (w >> 32) + (w & 0xffff_ffff)
+}
+
 /// Folds a partial sum to 16 bits with end-around carry.
-pub(crate) fn fold(mut acc: u64) -> u16 {
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
+///
+/// Four fixed steps instead of a loop: after the first the value is below
+/// 2^33, after the second below 2^17 + 2^16, after the third at most
+/// 0x1_0001, and after the fourth at most 0xffff.
+#[inline]
+pub(crate) const fn fold(acc: u64) -> u16 {
+    let acc = (acc & 0xffff_ffff) + (acc >> 32);
+    let acc = (acc & 0xffff) + (acc >> 16);
+    let acc = (acc & 0xffff) + (acc >> 16);
+    let acc = (acc & 0xffff) + (acc >> 16);
     acc as u16
 }
 
@@ -121,12 +138,15 @@ pub(crate) fn pseudo_header_sum(
 ) -> Option<u64> {
     let proto = u64::from(PROTOCOL);
     match (family, src, dst) {
+        // Whole 32-bit (IPv4) or 64-bit (IPv6) words: see `sum`.
         (AddressFamily::Ipv4, IpAddr::V4(s), IpAddr::V4(d)) => {
-            Some(sum(&s.octets()) + sum(&d.octets()) + proto + (len as u64 & 0xffff))
+            Some(u64::from(s.to_bits()) + u64::from(d.to_bits()) + proto + (len as u64 & 0xffff))
         }
         (AddressFamily::Ipv6, IpAddr::V6(s), IpAddr::V6(d)) => {
             let len = len as u64 & 0xffff_ffff;
-            Some(sum(&s.octets()) + sum(&d.octets()) + proto + (len >> 16) + (len & 0xffff))
+            let (s, d) = (s.to_bits(), d.to_bits());
+            let halves = [(s >> 64) as u64, s as u64, (d >> 64) as u64, d as u64];
+            Some(halves.into_iter().map(sum_u64).sum::<u64>() + proto + len)
         }
         _ => None,
     }
@@ -241,5 +261,69 @@ mod tests {
         assert!(pseudo_header_sum(AddressFamily::Ipv4, v4, v6, 12).is_none());
         assert!(pseudo_header_sum(AddressFamily::Ipv6, v4, v4, 12).is_none());
         assert!(pseudo_header_sum(AddressFamily::Ipv6, v6, v6, 12).is_some());
+    }
+
+    #[test]
+    fn fold_carries_around_at_every_boundary() {
+        for (acc, want) in [
+            (0, 0),
+            (0xffff, 0xffff),
+            (0x1_0000, 1),
+            (0x1_fffe, 0xffff),
+            (0xffff_ffff, 0xffff),
+            (0x1_0000_0000, 1),
+            (0xffff_ffff_ffff, 0xffff),
+            (u64::MAX, 0xffff),
+            (0x8000_0000_0000_0000, 0x8000),
+        ] {
+            // Reference: repeated end-around carry.
+            let mut r = acc;
+            while r > 0xffff {
+                r = (r & 0xffff) + (r >> 16);
+            }
+            assert_eq!(u64::from(fold(acc)), r, "{acc:#x}");
+            assert_eq!(fold(acc), want, "{acc:#x}");
+        }
+    }
+
+    #[test]
+    fn pseudo_header_sum_matches_the_bytes_it_stands_for() {
+        let cases: [(AddressFamily, &str, &str, usize); 4] = [
+            (AddressFamily::Ipv4, "198.18.0.1", "224.0.0.18", 12),
+            (
+                AddressFamily::Ipv4,
+                "255.255.255.255",
+                "255.255.255.254",
+                0xffff,
+            ),
+            (AddressFamily::Ipv6, "fe80::1", "ff02::12", 24),
+            (
+                AddressFamily::Ipv6,
+                "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                "fe80::ffff:ffff:ffff:ffff",
+                0x1_0008,
+            ),
+        ];
+        for (family, src, dst, len) in cases {
+            let (src, dst): (IpAddr, IpAddr) = (src.parse().unwrap(), dst.parse().unwrap());
+            let mut bytes = Vec::new();
+            match (src, dst) {
+                (IpAddr::V4(s), IpAddr::V4(d)) => {
+                    bytes.extend(s.octets());
+                    bytes.extend(d.octets());
+                    bytes.extend([0, PROTOCOL]);
+                    bytes.extend((len as u16).to_be_bytes());
+                }
+                (IpAddr::V6(s), IpAddr::V6(d)) => {
+                    bytes.extend(s.octets());
+                    bytes.extend(d.octets());
+                    bytes.extend((len as u32).to_be_bytes());
+                    bytes.extend([0, 0, 0, PROTOCOL]);
+                }
+                _ => unreachable!("the cases pair addresses of one family"),
+            }
+            let got = pseudo_header_sum(family, src, dst, len).unwrap();
+            assert_eq!(fold(got), reference(&bytes), "{src} > {dst} len {len}");
+        }
     }
 }

@@ -21,9 +21,15 @@ pub const TYPE_ADVERTISEMENT: u8 = 1;
 ///
 /// [`Packet::new_checked`] validates everything that can be validated without
 /// the IP header: length against the address count, version, type, VRID,
-/// interval and (VRRPv2) authentication type. It decodes the 8-byte fixed
-/// header once, so every accessor is a field read that cannot fail or panic,
-/// and nothing allocates: [`Packet::addresses`] iterates over the buffer.
+/// interval and (VRRPv2) authentication type. The view keeps only the buffer
+/// and the family: every accessor reads its field in place, and cannot fail
+/// or panic because `new_checked` has already checked it. Nothing allocates:
+/// [`Packet::addresses`] iterates over the buffer.
+///
+/// (Keeping nothing decoded is also what makes the view fast: an earlier
+/// version decoded the header into a struct of byte fields, and copying it
+/// out of `new_checked` cost a store-forwarding stall per copy, over a third
+/// of the receive path; see `benches/codec.rs`.)
 ///
 /// What needs the IP layer is checked separately: the checksum with
 /// [`Packet::verify_checksum`] (it needs the source and destination), and the
@@ -37,18 +43,6 @@ pub const TYPE_ADVERTISEMENT: u8 = 1;
 pub struct Packet<T: AsRef<[u8]>> {
     buffer: T,
     family: AddressFamily,
-    header: Header,
-}
-
-/// The decoded fixed header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Header {
-    vrid: Vrid,
-    priority: Priority,
-    count: u8,
-    fields: VersionFields,
-    reserved: u8,
-    checksum: u16,
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
@@ -65,13 +59,21 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// VRRPv3: the 4 reserved bits before Max Adver Int are ignored, and the
     /// interval is the low 12 bits (RFC 9568 §5.2.6). FRR 8.4 read all 16
     /// bits and lost its Active for two minutes on one such packet.
+    #[inline]
     pub fn new_checked(buffer: T, family: AddressFamily) -> Result<Self, WireError> {
-        let header = Header::parse(buffer.as_ref(), family)?;
-        Ok(Packet {
-            buffer,
-            family,
-            header,
-        })
+        check_header(buffer.as_ref(), family)?;
+        Ok(Packet { buffer, family })
+    }
+
+    /// The fixed header. `new_checked` guarantees it is there; the zero
+    /// fallback only keeps this free of any panic path.
+    #[inline]
+    fn header(&self) -> [u8; HEADER_LEN] {
+        self.buffer
+            .as_ref()
+            .first_chunk::<HEADER_LEN>()
+            .copied()
+            .unwrap_or([0; HEADER_LEN])
     }
 
     /// The address family the message was received over.
@@ -80,72 +82,127 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// The protocol version.
+    #[inline]
     pub fn version(&self) -> Version {
-        self.header.fields.version()
+        // `new_checked` admits only 2 and 3.
+        if self.header()[0] >> 4 == 2 {
+            Version::V2
+        } else {
+            Version::V3
+        }
     }
 
     /// The Virtual Router Identifier.
+    #[inline]
     pub fn vrid(&self) -> Vrid {
-        self.header.vrid
+        // Non-zero: checked by `new_checked`.
+        Vrid::new(self.header()[1]).unwrap_or(Vrid::MIN)
     }
 
     /// The sender's priority.
+    #[inline]
     pub fn priority(&self) -> Priority {
-        self.header.priority
+        Priority::new(self.header()[2])
     }
 
     /// The Count IPvX Addrs field: how many addresses follow the header.
+    #[inline]
     pub fn address_count(&self) -> u8 {
-        self.header.count
+        self.header()[3]
     }
 
     /// The version-specific fields: interval (with its unit) and, for
     /// VRRPv2, authentication.
     pub fn version_fields(&self) -> VersionFields {
-        self.header.fields
+        match (self.max_adver_int(), self.adver_int(), self.auth()) {
+            (Some(max_adver_int), _, _) => VersionFields::V3 { max_adver_int },
+            (None, Some(adver_int), Some(auth)) => VersionFields::V2 { adver_int, auth },
+            // Unreachable: a v2 view has both.
+            (None, _, _) => VersionFields::V3 {
+                max_adver_int: MaxAdverInt::MIN,
+            },
+        }
     }
 
     /// The advertisement interval in centiseconds, whatever the version.
+    #[inline]
     pub fn interval(&self) -> Centiseconds {
-        self.header.fields.interval()
+        match (self.max_adver_int(), self.adver_int()) {
+            (Some(v3), _) => v3.as_centiseconds(),
+            (None, Some(v2)) => v2.as_centiseconds(),
+            (None, None) => MaxAdverInt::MIN.as_centiseconds(),
+        }
     }
 
     /// The VRRPv3 Max Adver Int, or `None` for VRRPv2.
+    #[inline]
     pub fn max_adver_int(&self) -> Option<MaxAdverInt> {
-        match self.header.fields {
-            VersionFields::V3 { max_adver_int } => Some(max_adver_int),
-            VersionFields::V2 { .. } => None,
+        let h = self.header();
+        match self.version() {
+            // Non-zero: checked by `new_checked`.
+            Version::V3 => Some(
+                MaxAdverInt::new(u16::from_be_bytes([h[4] & 0x0f, h[5]]))
+                    .unwrap_or(MaxAdverInt::MIN),
+            ),
+            Version::V2 => None,
         }
     }
 
     /// The VRRPv2 Adver Int, or `None` for VRRPv3.
+    #[inline]
     pub fn adver_int(&self) -> Option<AdverIntSeconds> {
-        match self.header.fields {
-            VersionFields::V2 { adver_int, .. } => Some(adver_int),
-            VersionFields::V3 { .. } => None,
+        match self.version() {
+            // Non-zero: checked by `new_checked`.
+            Version::V2 => {
+                Some(AdverIntSeconds::new(self.header()[5]).unwrap_or(AdverIntSeconds::MIN))
+            }
+            Version::V3 => None,
         }
     }
 
     /// The VRRPv2 authentication, or `None` for VRRPv3.
     pub fn auth(&self) -> Option<Auth> {
-        self.header.fields.auth()
+        if self.version() != Version::V2 {
+            return None;
+        }
+        if self.header()[4] != AUTH_TYPE_SIMPLE_TEXT {
+            // `new_checked` admits only types 0 and 1.
+            return Some(Auth::None);
+        }
+        let start = HEADER_LEN + usize::from(self.address_count()) * self.family.address_len();
+        let data = self
+            .buffer
+            .as_ref()
+            .get(start..)
+            .and_then(<[u8]>::first_chunk::<AUTH_DATA_LEN>)
+            .copied()
+            // Present: checked by `new_checked`.
+            .unwrap_or([0; AUTH_DATA_LEN]);
+        Some(Auth::SimpleText(Password::from_wire(data)))
     }
 
     /// The 4 reserved bits before Max Adver Int (VRRPv3; 0 for VRRPv2).
     /// Ignored by the protocol; exposed for diagnostics.
+    #[inline]
     pub fn reserved_bits(&self) -> u8 {
-        self.header.reserved
+        match self.version() {
+            Version::V3 => self.header()[4] >> 4,
+            Version::V2 => 0,
+        }
     }
 
     /// The Checksum field as received.
+    #[inline]
     pub fn checksum(&self) -> u16 {
-        self.header.checksum
+        let h = self.header();
+        u16::from_be_bytes([h[6], h[7]])
     }
 
     /// The virtual addresses, read from the buffer without allocating.
+    #[inline]
     pub fn addresses(&self) -> Addresses<'_> {
         let size = self.family.address_len();
-        let end = HEADER_LEN + usize::from(self.header.count) * size;
+        let end = HEADER_LEN + usize::from(self.address_count()) * size;
         let bytes = self.buffer.as_ref().get(HEADER_LEN..end).unwrap_or(&[]);
         Addresses {
             chunks: bytes.chunks_exact(size),
@@ -165,6 +222,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// Checks the checksum against the IP source and destination, trying each
     /// form this version and family accept (see [`checksum`](super::checksum)).
     /// Addresses of another family than the packet's match no pseudo-header.
+    #[inline]
     pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> ChecksumStatus {
         checksum::verify(self.version(), self.family, self.as_bytes(), src, dst)
     }
@@ -177,65 +235,59 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 }
 
-impl Header {
-    fn parse(b: &[u8], family: AddressFamily) -> Result<Header, WireError> {
-        let &[ver_type, vrid, priority, count, b4, b5, c0, c1, ..] = b else {
-            return Err(WireError::Truncated { len: b.len() });
-        };
-        let version =
-            Version::from_number(ver_type >> 4).ok_or(WireError::BadVersion(ver_type >> 4))?;
-        if ver_type & 0x0f != TYPE_ADVERTISEMENT {
-            return Err(WireError::BadType(ver_type & 0x0f));
-        }
-        if version == Version::V2 && family == AddressFamily::Ipv6 {
-            return Err(WireError::V2OverIpv6);
-        }
-        let addr_end = HEADER_LEN + usize::from(count) * family.address_len();
-        if b.len() < addr_end {
-            return Err(WireError::LengthMismatch {
-                count,
-                needed: addr_end,
-                len: b.len(),
-            });
-        }
-        let vrid = Vrid::new(vrid).ok_or(WireError::ZeroVrid)?;
-        let (fields, reserved) = match version {
-            Version::V3 => {
-                // RFC 9568 §5.2.6: the top 4 bits are reserved and ignored.
-                let interval = u16::from_be_bytes([b4 & 0x0f, b5]);
-                let max_adver_int = MaxAdverInt::new(interval).ok_or(WireError::ZeroInterval)?;
-                (VersionFields::V3 { max_adver_int }, b4 >> 4)
-            }
-            Version::V2 => {
-                let adver_int = AdverIntSeconds::new(b5).ok_or(WireError::ZeroInterval)?;
-                let auth = match b4 {
-                    AUTH_TYPE_NONE => Auth::None,
-                    AUTH_TYPE_SIMPLE_TEXT => {
-                        let end = addr_end + AUTH_DATA_LEN;
-                        let data = b
-                            .get(addr_end..end)
-                            .and_then(|d| <[u8; AUTH_DATA_LEN]>::try_from(d).ok())
-                            .ok_or(WireError::LengthMismatch {
-                                count,
-                                needed: end,
-                                len: b.len(),
-                            })?;
-                        Auth::SimpleText(Password::from_wire(data))
-                    }
-                    other => return Err(WireError::UnsupportedAuth(other)),
-                };
-                (VersionFields::V2 { adver_int, auth }, 0)
-            }
-        };
-        Ok(Header {
-            vrid,
-            priority: Priority::new(priority),
-            count,
-            fields,
-            reserved,
-            checksum: u16::from_be_bytes([c0, c1]),
-        })
+/// Everything [`Packet::new_checked`] checks about the message `b`.
+#[inline]
+fn check_header(b: &[u8], family: AddressFamily) -> Result<(), WireError> {
+    let &[ver_type, vrid, _priority, count, b4, b5, _, _, ..] = b else {
+        return Err(WireError::Truncated { len: b.len() });
+    };
+    let version =
+        Version::from_number(ver_type >> 4).ok_or(WireError::BadVersion(ver_type >> 4))?;
+    if ver_type & 0x0f != TYPE_ADVERTISEMENT {
+        return Err(WireError::BadType(ver_type & 0x0f));
     }
+    if version == Version::V2 && family == AddressFamily::Ipv6 {
+        return Err(WireError::V2OverIpv6);
+    }
+    let addr_end = HEADER_LEN + usize::from(count) * family.address_len();
+    if b.len() < addr_end {
+        return Err(WireError::LengthMismatch {
+            count,
+            needed: addr_end,
+            len: b.len(),
+        });
+    }
+    if vrid == 0 {
+        return Err(WireError::ZeroVrid);
+    }
+    match version {
+        Version::V3 => {
+            // RFC 9568 §5.2.6: the top 4 bits are reserved and ignored.
+            if u16::from_be_bytes([b4 & 0x0f, b5]) == 0 {
+                return Err(WireError::ZeroInterval);
+            }
+        }
+        Version::V2 => {
+            if b5 == 0 {
+                return Err(WireError::ZeroInterval);
+            }
+            match b4 {
+                AUTH_TYPE_NONE => {}
+                AUTH_TYPE_SIMPLE_TEXT => {
+                    let end = addr_end + AUTH_DATA_LEN;
+                    if b.len() < end {
+                        return Err(WireError::LengthMismatch {
+                            count,
+                            needed: end,
+                            len: b.len(),
+                        });
+                    }
+                }
+                other => return Err(WireError::UnsupportedAuth(other)),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Iterator over the addresses of a [`Packet`], read in place.
