@@ -9,6 +9,7 @@ pub mod lab;
 pub mod net;
 pub mod notify;
 pub mod pcap;
+pub mod process;
 pub mod system;
 pub mod track;
 
