@@ -89,6 +89,11 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     lab::install_signal_handlers();
+    for name in lab::ns::sweep_stale() {
+        eprintln!(
+            "vrrp-lab: removed namespace {name}, left behind by an earlier run that was killed"
+        );
+    }
     let result: Result<bool, LabError> = match cli.command {
         Command::Demo {
             daemon,

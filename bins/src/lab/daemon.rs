@@ -290,7 +290,7 @@ impl Running {
             Ok(())
         } else {
             Err(LabError::new(format!(
-                "{} exited early; its log {} ends with:\n{}",
+                "{} exited early (log {}); its log ends with:\n{}",
                 self.kind.name(),
                 self.log.display(),
                 self.log_tail()

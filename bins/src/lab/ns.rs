@@ -35,6 +35,32 @@ pub fn ip(args: &[&str]) -> Result<String> {
     }
 }
 
+/// Deletes lab namespaces (`vl<pid>-…`) left behind by a `vrrp-lab` that
+/// was killed before its guards could run (its pid no longer exists), with
+/// the processes still inside them. Returns the names it removed.
+pub fn sweep_stale() -> Vec<String> {
+    let list = ip(&["netns", "list"]).unwrap_or_default();
+    let mut removed = Vec::new();
+    for name in list.lines().filter_map(|l| l.split_whitespace().next()) {
+        let Some(pid) = name
+            .strip_prefix("vl")
+            .and_then(|r| r.split_once('-'))
+            .and_then(|(p, _)| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        // Dropping the guard kills what runs inside and deletes it.
+        drop(Netns {
+            name: name.to_string(),
+        });
+        removed.push(name.to_string());
+    }
+    removed
+}
+
 /// A network namespace that exists as long as this value; dropping it
 /// kills every process left inside (only ours live there) and deletes it.
 #[derive(Debug)]

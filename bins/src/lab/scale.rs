@@ -31,7 +31,8 @@ fn vip(link: usize, vrid: u8) -> String {
     format!("198.18.{}.{vrid}/32", 16 + link)
 }
 
-fn config(h: usize, links: usize, vrids: u8, interval: Duration) -> HostConfig {
+/// The configuration of host `h` (1 = Active) for the scale figure.
+pub fn config(h: usize, links: usize, vrids: u8, interval: Duration) -> HostConfig {
     let mut instances = Vec::new();
     for link in 0..links {
         for vrid in 1..=vrids {
