@@ -13,4 +13,4 @@ pub mod process;
 pub mod system;
 pub mod track;
 
-pub use daemon::Daemon;
+pub use daemon::{Daemon, Reloader};

@@ -29,7 +29,7 @@ struct Cli {
     log_format: LogFormat,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 struct Source {
     /// A native TOML configuration file.
     #[arg(long, value_name = "FILE", conflicts_with = "keepalived_config")]
@@ -89,7 +89,8 @@ fn init_logging(format: LogFormat, level: config::LogLevel) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level.as_str()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Text => builder.with_target(false).init(),
         LogFormat::Json => builder.json().with_current_span(false).init(),
@@ -179,16 +180,46 @@ fn daemon(source: &Source, format: LogFormat) -> ExitCode {
     };
     let result = runtime.block_on(async {
         let shutdown = shutdown_signal()?;
-        vrrpd::Daemon::new(config)
-            .run(shutdown)
-            .await
-            .map_err(|e| e.to_string())
+        let mut daemon = vrrpd::Daemon::new(config);
+        let reloader = daemon.reloader();
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .map_err(|e| format!("SIGHUP: {e}"))?;
+        let source = source.clone();
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                tracing::info!("SIGHUP: reloading the configuration");
+                reload(&source, &reloader);
+            }
+        });
+        daemon.run(shutdown).await.map_err(|e| e.to_string())
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads the configuration again and hands it to the daemon; a broken one
+/// is logged and the running configuration stays.
+fn reload(source: &Source, reloader: &vrrpd::Reloader) {
+    match load(source) {
+        Ok((config, warnings, _)) => {
+            for w in &warnings {
+                tracing::warn!("{w}");
+            }
+            reloader.reload(config);
+        }
+        Err((diagnostics, message)) => {
+            for d in &diagnostics {
+                tracing::error!("{d}");
+            }
+            tracing::error!(
+                "{message}{}reload rejected: the configuration has errors; the running one stays",
+                if message.is_empty() { "" } else { ": " }
+            );
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::net::{RECV_BUFFER_LEN, RecvMeta, VrrpSocket, VrrpSocketV4, VrrpSocket
 
 /// A datagram from a reader task.
 #[derive(Debug)]
-struct Datagram {
+pub(super) struct Datagram {
     socket: usize,
     at: Instant,
     meta: RecvMeta<IpAddr>,
@@ -50,9 +50,9 @@ impl Drop for SocketEntry {
 
 /// Everything the loop owns but the channels and the timer.
 #[derive(Debug)]
-struct Driver {
-    global: Global,
-    instances: Vec<Instance>,
+pub(super) struct Driver {
+    pub(super) global: Global,
+    pub(super) instances: Vec<Instance>,
     sockets: Vec<SocketEntry>,
     addrs: AddressManager,
     announcer: Announcer,
@@ -62,6 +62,7 @@ struct Driver {
 pub(crate) async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
+    mut reloads: Option<mpsc::UnboundedReceiver<Config>>,
 ) -> Result<(), DaemonError> {
     // 1. Clean up after a previous run, before anything else.
     let addrs = AddressManager::open_and_clean(&config.global.state_dir)?;
@@ -127,6 +128,11 @@ pub(crate) async fn run(
                     driver.on_datagram(&dg);
                 }
             }
+            Some(new) = next_reload(&mut reloads) => {
+                sdnotify::notify("RELOADING=1");
+                driver.reload(&new, &tx);
+                sdnotify::notify("READY=1");
+            }
             evs = read_events(&mut events) => {
                 for ev in evs {
                     driver.on_event(ev);
@@ -138,6 +144,20 @@ pub(crate) async fn run(
     driver.stop(Instant::now());
     info!("vrrpd stopped");
     result
+}
+
+/// The next configuration to reload; never completes without a channel.
+async fn next_reload(reloads: &mut Option<mpsc::UnboundedReceiver<Config>>) -> Option<Config> {
+    match reloads {
+        Some(rx) => match rx.recv().await {
+            Some(c) => Some(c),
+            None => {
+                *reloads = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
+    }
 }
 
 /// Waits for netlink events and returns every queued one; never completes
@@ -213,51 +233,63 @@ impl Driver {
         tx: &mpsc::UnboundedSender<Datagram>,
     ) -> Result<(), DaemonError> {
         for ic in &config.instances {
-            let family = ic.family();
-            let socket = match self
-                .sockets
-                .iter()
-                .position(|s| s.family == family && s.interface == ic.interface)
-            {
-                Some(i) => i,
-                None => {
-                    let i = self.sockets.len();
-                    let entry = open_socket(i, family, &ic.interface, tx).map_err(|e| {
-                        DaemonError::Setup {
-                            instance: ic.name.clone(),
-                            message: e.to_string(),
-                        }
-                    })?;
-                    self.sockets.push(entry);
-                    i
-                }
-            };
-            if !ic.is_unicast() {
-                // Joining twice is harmless (EADDRINUSE is ignored).
-                if let Err(e) = self.sockets[socket].fd.get_ref().join_group() {
-                    if e.raw_os_error() != Some(libc::EADDRINUSE) {
-                        return Err(DaemonError::Setup {
-                            instance: ic.name.clone(),
-                            message: e.to_string(),
-                        });
-                    }
-                }
-            }
-            let inst = Instance::new(&mut self.addrs.handle, &self.global, ic, socket)?;
+            let inst = self.build(ic, tx)?;
             self.instances.push(inst);
         }
         Ok(())
     }
 
+    /// Builds the instance of `ic`, opening (or reusing) its socket and
+    /// joining the group. Nothing is sent or installed.
+    pub(super) fn build(
+        &mut self,
+        ic: &crate::config::Instance,
+        tx: &mpsc::UnboundedSender<Datagram>,
+    ) -> Result<Instance, DaemonError> {
+        let family = ic.family();
+        let setup = |e: std::io::Error| DaemonError::Setup {
+            instance: ic.name.clone(),
+            message: e.to_string(),
+        };
+        let socket = match self
+            .sockets
+            .iter()
+            .position(|s| s.family == family && s.interface == ic.interface)
+        {
+            Some(i) => i,
+            None => {
+                let i = self.sockets.len();
+                let entry = open_socket(i, family, &ic.interface, tx).map_err(setup)?;
+                self.sockets.push(entry);
+                i
+            }
+        };
+        if !ic.is_unicast() {
+            // Joining twice is harmless (EADDRINUSE is ignored; the socket
+            // layer keeps the kind but not the errno).
+            if let Err(e) = self.sockets[socket].fd.get_ref().join_group() {
+                if e.kind() != std::io::ErrorKind::AddrInUse {
+                    return Err(setup(e));
+                }
+            }
+        }
+        Instance::new(&mut self.addrs.handle, &self.global, ic, socket)
+    }
+
+    /// Starts the router of instance `i`.
+    pub(super) fn start(&mut self, i: usize, now: Instant) {
+        let inst = &mut self.instances[i];
+        if !inst.link_up && !inst.config.dont_track_primary {
+            inst.router.set_link_up(now, false);
+        }
+        inst.router.startup(now);
+        self.drain(i, now);
+    }
+
     /// Starts every router.
     fn start_all(&mut self, now: Instant) {
         for i in 0..self.instances.len() {
-            let inst = &mut self.instances[i];
-            if !inst.link_up && !inst.config.dont_track_primary {
-                inst.router.set_link_up(now, false);
-            }
-            inst.router.startup(now);
-            self.drain(i, now);
+            self.start(i, now);
         }
     }
 
@@ -373,7 +405,7 @@ impl Driver {
     }
 
     /// Carries out every output of instance `i`, in order.
-    fn drain(&mut self, i: usize, now: Instant) {
+    pub(super) fn drain(&mut self, i: usize, now: Instant) {
         let Driver {
             instances,
             sockets,

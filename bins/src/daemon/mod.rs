@@ -26,12 +26,15 @@
 mod announce;
 mod driver;
 mod instance;
+mod reload;
 mod sdnotify;
 mod timer;
 mod vips;
 
 use std::future::Future;
 use std::path::PathBuf;
+
+use tokio::sync::mpsc;
 
 use crate::config::Config;
 
@@ -70,16 +73,42 @@ pub enum DaemonError {
 }
 
 /// The VRRP daemon, to run in-process; see the [module docs](self).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Daemon {
     config: Config,
+    reloads: Option<mpsc::UnboundedReceiver<Config>>,
+}
+
+/// Hands a running [`Daemon`] new configurations to reload (what `vrrpd`
+/// does on SIGHUP); cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Reloader(mpsc::UnboundedSender<Config>);
+
+impl Reloader {
+    /// Asks the daemon to apply `config`: unchanged instances keep their
+    /// state and addresses, changed ones restart. False once the daemon
+    /// has stopped.
+    pub fn reload(&self, config: Config) -> bool {
+        self.0.send(config).is_ok()
+    }
 }
 
 impl Daemon {
     /// A daemon for `config` (from [`load_native`](crate::config::load_native)
     /// or [`load_keepalived`](crate::config::load_keepalived)).
     pub fn new(config: Config) -> Self {
-        Daemon { config }
+        Daemon {
+            config,
+            reloads: None,
+        }
+    }
+
+    /// A handle to reload the running daemon with; the daemon listens only
+    /// to the last handle asked for.
+    pub fn reloader(&mut self) -> Reloader {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.reloads = Some(rx);
+        Reloader(tx)
     }
 
     /// The configuration it runs.
@@ -91,6 +120,6 @@ impl Daemon {
     /// priority-0 advertisements, virtual addresses removed, ledger emptied.
     /// Must be called inside a tokio runtime with I/O and time enabled.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
-        driver::run(self.config, shutdown).await
+        driver::run(self.config, shutdown, self.reloads).await
     }
 }

@@ -442,3 +442,69 @@ pub fn failover_scenario(tag: &str, variant: Variant) {
         lab.dump_logs();
     }
 }
+
+/// Runs `action`, then watches host `idx` for `window` and returns every
+/// add or removal of the VIP seen there (netlink), as "added"/"removed".
+pub fn vip_changes_during(
+    lab: &Lab,
+    idx: usize,
+    window: Duration,
+    action: impl FnOnce(),
+) -> Vec<&'static str> {
+    let vip = lab.variant.vip();
+    let file = File::open(format!("/run/netns/{}", lab.host(idx).name())).unwrap();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let watcher = std::thread::spawn(move || {
+        // SAFETY: setns on a valid namespace fd changes only this
+        // thread's network namespace; the thread is ours.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0);
+        let mut events = EventStream::subscribe().unwrap();
+        ready_tx.send(()).unwrap();
+        let deadline = Instant::now() + window;
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match events.recv_timeout(left) {
+                Ok(Some(Event::AddressAdded { address, .. })) if address.prefix.addr() == vip => {
+                    seen.push("added");
+                }
+                Ok(Some(Event::AddressRemoved { address, .. })) if address.prefix.addr() == vip => {
+                    seen.push("removed");
+                }
+                Ok(_) => {}
+                Err(e) => panic!("netlink: {e}"),
+            }
+        }
+        seen
+    });
+    ready_rx.recv().unwrap();
+    action();
+    watcher.join().unwrap()
+}
+
+/// Counts the state changes logged by host `idx`.
+pub fn transitions(lab: &Lab, idx: usize) -> usize {
+    lab.log(idx).matches("state change:").count()
+}
+
+/// A lab with h1 (priority 200) Active and h2 (100) Backup.
+pub fn elected(tag: &str, variant: Variant, extra: &str) -> (Lab, ChildGuard, ChildGuard, PathBuf) {
+    let lab = Lab::new(tag, variant);
+    let c1 = lab.write_config(H1, 200, extra);
+    let c2 = lab.write_config(H2, 100, extra);
+    let h1 = lab.start(H1, &c1);
+    let h2 = lab.start(H2, &c2);
+    let settle = variant.master_down(100) * 3 + Duration::from_secs(2);
+    check!(
+        lab,
+        wait_for(settle, || lab.has_vip(H1)).is_some(),
+        "h1 never became Active"
+    );
+    std::thread::sleep(variant.interval_dur * 4);
+    check!(
+        lab,
+        lab.has_vip(H1) && !lab.has_vip(H2),
+        "VIP not only on h1"
+    );
+    (lab, h1, h2, c1)
+}
