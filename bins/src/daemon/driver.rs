@@ -15,14 +15,19 @@ use tracing::{debug, info, warn};
 use vrrp_core::router::{Output, State};
 use vrrp_netaddr::{Event, EventStream, Link};
 
+use std::collections::HashMap;
+
 use super::DaemonError;
 use super::announce::Announcer;
 use super::instance::{self, Instance};
 use super::sdnotify;
 use super::timer::PreciseTimer;
+use super::tracking;
 use super::vips::AddressManager;
-use crate::config::{AddressFamily, Config, Global};
+use crate::config::{AddressFamily, Config};
 use crate::net::{RECV_BUFFER_LEN, RecvMeta, VrrpSocket, VrrpSocketV4, VrrpSocketV6};
+use crate::notify::{HookState, Notifier, Target, Transition};
+use crate::track::{self, TrackerUpdate};
 
 /// A datagram from a reader task.
 #[derive(Debug)]
@@ -51,7 +56,13 @@ impl Drop for SocketEntry {
 /// Everything the loop owns but the channels and the timer.
 #[derive(Debug)]
 pub(super) struct Driver {
-    pub(super) global: Global,
+    /// The running configuration.
+    pub(super) config: Config,
+    /// The named trackers' tasks and their channel.
+    pub(super) trackers: Vec<JoinHandle<()>>,
+    pub(super) tracker_tx: mpsc::UnboundedSender<TrackerUpdate>,
+    /// The hook queue of each instance and group, by name.
+    notifiers: HashMap<String, Notifier>,
     pub(super) instances: Vec<Instance>,
     sockets: Vec<SocketEntry>,
     addrs: AddressManager,
@@ -82,8 +93,12 @@ pub(crate) async fn run(
         }
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tracker_tx, mut tracker_rx) = mpsc::unbounded_channel();
     let mut driver = Driver {
-        global: config.global.clone(),
+        config: config.clone(),
+        trackers: Vec::new(),
+        tracker_tx,
+        notifiers: HashMap::new(),
         instances: Vec::new(),
         sockets: Vec::new(),
         addrs,
@@ -98,6 +113,7 @@ pub(crate) async fn run(
         what: "creating the timer".into(),
         source: e,
     })?;
+    driver.spawn_trackers();
     driver.start_all(Instant::now());
     sdnotify::notify("READY=1");
     info!(instances = driver.instances.len(), "vrrpd running");
@@ -128,6 +144,7 @@ pub(crate) async fn run(
                     driver.on_datagram(&dg);
                 }
             }
+            Some(u) = tracker_rx.recv() => driver.on_tracker(&u),
             Some(new) = next_reload(&mut reloads) => {
                 sdnotify::notify("RELOADING=1");
                 driver.reload(&new, &tx);
@@ -142,6 +159,9 @@ pub(crate) async fn run(
     };
     sdnotify::notify("STOPPING=1");
     driver.stop(Instant::now());
+    for notifier in driver.notifiers.values() {
+        notifier.drain(HOOK_DRAIN).await;
+    }
     info!("vrrpd stopped");
     result
 }
@@ -273,7 +293,7 @@ impl Driver {
                 }
             }
         }
-        Instance::new(&mut self.addrs.handle, &self.global, ic, socket)
+        Instance::new(&mut self.addrs.handle, &self.config, ic, socket)
     }
 
     /// Starts the router of instance `i`.
@@ -284,6 +304,28 @@ impl Driver {
         }
         inst.router.startup(now);
         self.drain(i, now);
+    }
+
+    /// (Re)starts the tasks of every named tracker in use.
+    pub(super) fn spawn_trackers(&mut self) {
+        for t in self.trackers.drain(..) {
+            t.abort();
+        }
+        let used = tracking::used(&self.config);
+        self.trackers = track::spawn_all(&self.config, &used, &self.tracker_tx);
+    }
+
+    fn on_tracker(&mut self, u: &TrackerUpdate) {
+        let now = Instant::now();
+        info!(tracker = %u.name, kind = u.kind.as_str(), observation = ?u.observation,
+            detail = %u.detail, "tracker changed");
+        for i in 0..self.instances.len() {
+            let inst = &mut self.instances[i];
+            if inst.tracking.update(u) {
+                inst.tracking.apply(now, &mut inst.router);
+                self.drain(i, now);
+            }
+        }
     }
 
     /// Starts every router.
@@ -392,6 +434,11 @@ impl Driver {
     fn link_changed(&mut self, link: &Link, up: bool, now: Instant) {
         for i in 0..self.instances.len() {
             let inst = &mut self.instances[i];
+            if inst.tracking.link(&link.name, up) {
+                inst.tracking.apply(now, &mut inst.router);
+                self.drain(i, now);
+            }
+            let inst = &mut self.instances[i];
             if inst.link.index != link.index || inst.link_up == up {
                 continue;
             }
@@ -407,10 +454,12 @@ impl Driver {
     /// Carries out every output of instance `i`, in order.
     pub(super) fn drain(&mut self, i: usize, now: Instant) {
         let Driver {
+            config,
             instances,
             sockets,
             addrs,
             announcer,
+            notifiers,
             ..
         } = self;
         let inst = &mut instances[i];
@@ -435,6 +484,7 @@ impl Driver {
                 }
                 Output::StateChanged { from, to, reason } => {
                     instance::note_transition(inst, reason);
+                    notify_transition(config, notifiers, inst, from, to);
                     info!(
                         instance = inst.name(),
                         vrid = inst.vrid(),
@@ -461,6 +511,40 @@ impl Driver {
         }
         self.addrs.clear();
     }
+}
+
+/// How long a clean stop waits for queued notify hooks.
+const HOOK_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Queues the notify hooks of a transition of `inst`, without waiting.
+fn notify_transition(
+    config: &Config,
+    notifiers: &mut HashMap<String, Notifier>,
+    inst: &Instance,
+    from: State,
+    to: State,
+) {
+    let state = match (HookState::from_router(to), from) {
+        (Some(s), _) => s,
+        (None, State::Initialize) => return,
+        (None, _) => HookState::Stop,
+    };
+    if inst.config.notify.is_empty() {
+        return;
+    }
+    let notifier = notifiers
+        .entry(inst.config.name.clone())
+        .or_insert_with(Notifier::spawn);
+    notifier.notify(
+        config,
+        &inst.config.notify,
+        Transition {
+            target: Target::Instance(inst.config.name.clone()),
+            state,
+            previous: HookState::from_router(from),
+            priority: inst.router.priority().get(),
+        },
+    );
 }
 
 /// Opens the raw socket of `family` on `interface` and starts its reader.

@@ -14,7 +14,8 @@ use vrrp_netaddr::{
 };
 
 use super::DaemonError;
-use crate::config::{self, AddressFamily, ChecksumMode, Global, Version};
+use super::tracking::InstanceTracking;
+use crate::config::{self, AddressFamily, ChecksumMode, Config, Global, Version};
 
 /// An instance of the configuration, resolved against the kernel.
 #[derive(Debug)]
@@ -33,6 +34,8 @@ pub(crate) struct Instance {
     pub(crate) schedule: AnnouncementSchedule,
     /// The interface's link state as last seen.
     pub(crate) link_up: bool,
+    /// Its trackers.
+    pub(crate) tracking: InstanceTracking,
     /// When the state last changed, and why.
     pub(crate) last_transition: Option<(std::time::SystemTime, router::Reason)>,
 }
@@ -42,10 +45,11 @@ impl Instance {
     /// builds its router. Nothing is sent or installed yet.
     pub(crate) fn new(
         handle: &mut Handle,
-        global: &Global,
+        full: &Config,
         config: &config::Instance,
         socket: usize,
     ) -> Result<Self, DaemonError> {
+        let global = &full.global;
         let setup = |message: String| DaemonError::Setup {
             instance: config.name.clone(),
             message,
@@ -64,6 +68,7 @@ impl Instance {
         let router_config = router_config(global, config, primary).map_err(setup)?;
         let router = VirtualRouter::new(router_config).map_err(|e| setup(e.to_string()))?;
         let link_up = link.is_up();
+        let tracking = InstanceTracking::new(full, config, handle);
         Ok(Instance {
             config: config.clone(),
             router,
@@ -72,6 +77,7 @@ impl Instance {
             addresses,
             schedule: AnnouncementSchedule::new(policy(&config.announce)),
             link_up,
+            tracking,
             last_transition: None,
         })
     }

@@ -29,6 +29,7 @@ mod instance;
 mod reload;
 mod sdnotify;
 mod timer;
+mod tracking;
 mod vips;
 
 use std::future::Future;

@@ -26,21 +26,56 @@ fn instances_affected(old: &Global, new: &Global) -> bool {
     old.v3_ipv4_checksum != new.v3_ipv4_checksum
 }
 
+/// Whether what instance `name` depends on besides its own table (its
+/// sync group, the named trackers it and its group use) is the same in
+/// `old` and `new`.
+fn same_context(old: &Config, new: &Config, name: &str) -> bool {
+    let (Some(oi), Some(ni)) = (old.instance(name), new.instance(name)) else {
+        return false;
+    };
+    let og = old.group_of(name);
+    if og != new.group_of(name) {
+        return false;
+    }
+    let sets = [Some(&oi.tracking), og.map(|g| &g.tracking)];
+    let _ = ni;
+    sets.into_iter().flatten().all(|set| {
+        set.scripts
+            .iter()
+            .all(|r| old.track_script.get(&r.name) == new.track_script.get(&r.name))
+            && set
+                .tcp
+                .iter()
+                .all(|r| old.track_tcp.get(&r.name) == new.track_tcp.get(&r.name))
+            && set
+                .http
+                .iter()
+                .all(|r| old.track_http.get(&r.name) == new.track_http.get(&r.name))
+            && set
+                .files
+                .iter()
+                .all(|r| old.track_file.get(&r.name) == new.track_file.get(&r.name))
+    })
+}
+
 impl Driver {
     /// Applies `config`; see the [module docs](self).
     pub(super) fn reload(&mut self, config: &Config, tx: &mpsc::UnboundedSender<Datagram>) {
         let now = Instant::now();
-        if config.global.state_dir != self.global.state_dir
-            || config.global.control_socket != self.global.control_socket
+        if config.global.state_dir != self.config.global.state_dir
+            || config.global.control_socket != self.config.global.control_socket
         {
             warn!("state_dir and control_socket changes take effect at the next restart");
         }
-        let all_changed = instances_affected(&self.global, &config.global);
+        let all_changed = instances_affected(&self.config.global, &config.global);
+        let old_config = self.config.clone();
         let keep = |old: &Instance| -> bool {
-            !all_changed && config.instance(old.name()) == Some(&old.config)
+            !all_changed
+                && config.instance(old.name()) == Some(&old.config)
+                && same_context(&old_config, config, old.name())
         };
         // Resolve every new or changed instance first.
-        let old_global = std::mem::replace(&mut self.global, config.global.clone());
+        let old_global = std::mem::replace(&mut self.config, config.clone());
         let mut fresh = Vec::new();
         for ic in &config.instances {
             let unchanged = self
@@ -54,7 +89,7 @@ impl Driver {
                 Ok(inst) => fresh.push(inst),
                 Err(e) => {
                     error!(error = %e, "reload rejected: the running configuration stays");
-                    self.global = old_global;
+                    self.config = old_global;
                     return;
                 }
             }
@@ -80,6 +115,7 @@ impl Driver {
             let i = self.instances.len() - 1;
             self.start(i, now);
         }
+        self.spawn_trackers();
         // Keep the file order for status output.
         let order = |name: &str| config.instances.iter().position(|c| c.name == name);
         self.instances.sort_by_key(|inst| order(inst.name()));

@@ -1,0 +1,176 @@
+//! Trackers to priorities: each instance keeps a [`vrrp_core::Tracking`]
+//! fed by `track_interface` (netaddr link events) and the named trackers'
+//! tasks (`track_script`, `track_tcp`, `track_http`, `track_file`, from
+//! [`crate::track`]). A sync group's trackers act on every member.
+
+use std::time::Instant;
+
+use vrrp_core::router::VirtualRouter;
+use vrrp_core::{TrackerId, Weight};
+use vrrp_netaddr::Handle;
+
+use crate::config::{self, Config, TrackRef};
+use crate::track::{self, Observation, TrackerKind, TrackerUpdate};
+
+/// How one registered tracker maps to the instance's [`vrrp_core::Tracking`].
+#[derive(Debug, Clone)]
+struct Binding {
+    id: TrackerId,
+    /// keepalived `reverse`: the result is inverted (and the weight negated).
+    reverse: bool,
+}
+
+/// The trackers of one instance.
+#[derive(Debug, Clone)]
+pub(crate) struct InstanceTracking {
+    tracking: vrrp_core::Tracking,
+    interfaces: Vec<(String, Binding)>,
+    named: Vec<(TrackerKind, String, Binding)>,
+}
+
+/// The core weight and first state for a configured weight and result.
+fn binary(weight: config::Weight, up: bool) -> (Weight, bool) {
+    let value = i16::try_from(weight.value.clamp(-253, 253)).unwrap_or(0);
+    let value = if weight.reverse { -value } else { value };
+    (Weight::from_keepalived(value), up != weight.reverse)
+}
+
+impl InstanceTracking {
+    /// The trackers `ic` (and its sync group) refer to, with their first
+    /// results: interfaces as the kernel reports them now, the others as
+    /// [`track::initial_up`] says, files as read now.
+    pub(crate) fn new(config: &Config, ic: &config::Instance, handle: &mut Handle) -> Self {
+        let mut t = InstanceTracking {
+            tracking: vrrp_core::Tracking::new(vrrp_core::Priority::new(ic.priority.get())),
+            interfaces: Vec::new(),
+            named: Vec::new(),
+        };
+        let mut sets = vec![&ic.tracking];
+        if let Some(g) = config.group_of(&ic.name) {
+            sets.push(&g.tracking);
+        }
+        for set in sets {
+            for ti in &set.interfaces {
+                let up = handle
+                    .link_by_name(&ti.interface)
+                    .map(|l| l.is_up())
+                    .unwrap_or(false);
+                let (w, state) = binary(ti.weight, up);
+                let id = t.tracking.add(w, state);
+                t.interfaces.push((
+                    ti.interface.clone(),
+                    Binding {
+                        id,
+                        reverse: ti.weight.reverse,
+                    },
+                ));
+            }
+            for (kind, refs) in [
+                (TrackerKind::Script, &set.scripts),
+                (TrackerKind::Tcp, &set.tcp),
+                (TrackerKind::Http, &set.http),
+            ] {
+                for r in refs {
+                    t.add_named(config, kind, r);
+                }
+            }
+            for r in &set.files {
+                let Some(f) = config.track_file.get(&r.name) else {
+                    continue;
+                };
+                let weight = r.weight.unwrap_or(f.weight);
+                let w = if weight.reverse {
+                    -weight.value
+                } else {
+                    weight.value
+                };
+                let (value, _) = track::read_file_value(&f.path);
+                let id = t.tracking.add_value(w, value);
+                t.named.push((
+                    TrackerKind::File,
+                    r.name.clone(),
+                    Binding { id, reverse: false },
+                ));
+            }
+        }
+        t
+    }
+
+    fn add_named(&mut self, config: &Config, kind: TrackerKind, r: &TrackRef) {
+        let own = match kind {
+            TrackerKind::Script => config.track_script.get(&r.name).map(|s| s.weight),
+            TrackerKind::Tcp => config.track_tcp.get(&r.name).map(|s| s.weight),
+            TrackerKind::Http => config.track_http.get(&r.name).map(|s| s.weight),
+            TrackerKind::File => None,
+        };
+        let Some(own) = own else { return };
+        let weight = r.weight.unwrap_or(own);
+        let (w, state) = binary(weight, track::initial_up(kind, config, &r.name));
+        let id = self.tracking.add(w, state);
+        self.named.push((
+            kind,
+            r.name.clone(),
+            Binding {
+                id,
+                reverse: weight.reverse,
+            },
+        ));
+    }
+
+    /// Records a link state; true if a tracker changed.
+    pub(crate) fn link(&mut self, interface: &str, up: bool) -> bool {
+        let mut changed = false;
+        for (name, b) in &self.interfaces {
+            if name == interface {
+                changed |= self.tracking.set(b.id, up != b.reverse);
+            }
+        }
+        changed
+    }
+
+    /// Records a named tracker's result; true if a tracker changed.
+    pub(crate) fn update(&mut self, u: &TrackerUpdate) -> bool {
+        let mut changed = false;
+        for (kind, name, b) in &self.named {
+            if *kind != u.kind || *name != u.name {
+                continue;
+            }
+            changed |= match u.observation {
+                Observation::Up(up) => self.tracking.set(b.id, up != b.reverse),
+                Observation::Value(v) => self.tracking.set_value(b.id, v),
+            };
+        }
+        changed
+    }
+
+    /// Hands the effective priority and fault to `router`.
+    pub(crate) fn apply(&self, now: Instant, router: &mut VirtualRouter) {
+        self.tracking.apply(now, router);
+    }
+}
+
+/// Every named tracker some instance or group refers to, once.
+pub(crate) fn used(config: &Config) -> Vec<(TrackerKind, String)> {
+    let mut out: Vec<(TrackerKind, String)> = Vec::new();
+    let sets = config
+        .instances
+        .iter()
+        .map(|i| &i.tracking)
+        .chain(config.sync_groups.iter().map(|g| &g.tracking));
+    for set in sets {
+        for (kind, refs) in [
+            (TrackerKind::Script, &set.scripts),
+            (TrackerKind::Tcp, &set.tcp),
+            (TrackerKind::Http, &set.http),
+            (TrackerKind::File, &set.files),
+        ] {
+            for r in refs {
+                let key = (kind, r.name.clone());
+                if !out.contains(&key) {
+                    out.push(key);
+                }
+            }
+        }
+    }
+    out
+}
