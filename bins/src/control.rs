@@ -42,6 +42,13 @@ pub enum Response {
     },
     /// For [`Request::Stats`].
     Stats {
+        /// Packets refused before they reached an instance (RFC 8347's
+        /// global statistics: `checksum_errors`, `version_errors`,
+        /// `vrid_errors`, `ip_ttl_errors`, ...), by
+        /// [`Discard::code`](vrrp_core::router::Discard::code) or
+        /// [`WireError::code`](vrrp_core::wire::WireError::code).
+        #[serde(default)]
+        global: BTreeMap<String, u64>,
         /// One entry per instance, in configuration order.
         instances: Vec<InstanceStats>,
     },
