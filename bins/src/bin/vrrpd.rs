@@ -182,6 +182,13 @@ fn daemon(source: &Source, format: LogFormat) -> ExitCode {
         let shutdown = shutdown_signal()?;
         let mut daemon = vrrpd::Daemon::new(config);
         let reloader = daemon.reloader();
+        let loader_source = source.clone();
+        daemon.set_config_loader(Box::new(move || match load(&loader_source) {
+            Ok((config, _, _)) => Ok(config),
+            Err((diagnostics, message)) => {
+                Err(format!("{}{message}", config::render(&diagnostics)))
+            }
+        }));
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .map_err(|e| format!("SIGHUP: {e}"))?;
         let source = source.clone();

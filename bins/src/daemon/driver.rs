@@ -19,12 +19,14 @@ use std::collections::HashMap;
 
 use super::DaemonError;
 use super::announce::Announcer;
+use super::control as ctl;
 use super::instance::{self, Instance};
 use super::sdnotify;
 use super::timer::PreciseTimer;
 use super::tracking;
 use super::vips::AddressManager;
 use crate::config::{AddressFamily, Config};
+use crate::control::{self, Incoming, Request, Response};
 use crate::net::{RECV_BUFFER_LEN, RecvMeta, VrrpSocket, VrrpSocketV4, VrrpSocketV6};
 use crate::notify::{HookState, Notifier, Target, Transition};
 use crate::track::{self, TrackerUpdate};
@@ -61,6 +63,8 @@ pub(super) struct Driver {
     /// The named trackers' tasks and their channel.
     pub(super) trackers: Vec<JoinHandle<()>>,
     pub(super) tracker_tx: mpsc::UnboundedSender<TrackerUpdate>,
+    /// Packets refused before reaching an instance, by code.
+    global_discards: std::collections::BTreeMap<String, u64>,
     /// The hook queue of each instance and group, by name.
     notifiers: HashMap<String, Notifier>,
     pub(super) instances: Vec<Instance>,
@@ -74,6 +78,7 @@ pub(crate) async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
     mut reloads: Option<mpsc::UnboundedReceiver<Config>>,
+    loader: Option<super::ConfigLoader>,
 ) -> Result<(), DaemonError> {
     // 1. Clean up after a previous run, before anything else.
     let addrs = AddressManager::open_and_clean(&config.global.state_dir)?;
@@ -99,6 +104,7 @@ pub(crate) async fn run(
         trackers: Vec::new(),
         tracker_tx,
         notifiers: HashMap::new(),
+        global_discards: Default::default(),
         instances: Vec::new(),
         sockets: Vec::new(),
         addrs,
@@ -113,6 +119,13 @@ pub(crate) async fn run(
         what: "creating the timer".into(),
         source: e,
     })?;
+    let (control_task, mut control_rx) = match control::serve(&config.global.control_socket) {
+        Ok((task, rx)) => (Some(task), Some(rx)),
+        Err(e) => {
+            warn!(error = %e, "no control socket: vrrpctl will not reach this daemon");
+            (None, None)
+        }
+    };
     driver.spawn_trackers();
     driver.start_all(Instant::now());
     sdnotify::notify("READY=1");
@@ -145,9 +158,37 @@ pub(crate) async fn run(
                 }
             }
             Some(u) = tracker_rx.recv() => driver.on_tracker(&u),
+            Some(req) = next_request(&mut control_rx) => {
+                let response = match req.request {
+                    Request::Status => Response::Status {
+                        instances: driver.instances.iter().map(ctl::status).collect(),
+                    },
+                    Request::Stats => Response::Stats {
+                        global: driver.global_discards.clone(),
+                        instances: driver.instances.iter().map(ctl::stats).collect(),
+                    },
+                    Request::Reload => match loader.as_ref().map(|f| f()) {
+                        None => Response::Reloaded {
+                            ok: false,
+                            message: "this daemon has no configuration file to reload".into(),
+                        },
+                        Some(Err(message)) => {
+                            warn!("reload rejected: {message}");
+                            Response::Reloaded { ok: false, message }
+                        }
+                        Some(Ok(new)) => {
+                            sdnotify::notify("RELOADING=1");
+                            let message = driver.reload(&new, &tx);
+                            sdnotify::notify("READY=1");
+                            Response::Reloaded { ok: message.is_ok(), message: message.unwrap_or_else(|e| e) }
+                        }
+                    },
+                };
+                let _ = req.reply.send(response);
+            }
             Some(new) = next_reload(&mut reloads) => {
                 sdnotify::notify("RELOADING=1");
-                driver.reload(&new, &tx);
+                let _ = driver.reload(&new, &tx);
                 sdnotify::notify("READY=1");
             }
             evs = read_events(&mut events) => {
@@ -158,12 +199,30 @@ pub(crate) async fn run(
         }
     };
     sdnotify::notify("STOPPING=1");
+    if let Some(task) = control_task {
+        task.abort();
+        let _ = std::fs::remove_file(&driver.config.global.control_socket);
+    }
     driver.stop(Instant::now());
     for notifier in driver.notifiers.values() {
         notifier.drain(HOOK_DRAIN).await;
     }
     info!("vrrpd stopped");
     result
+}
+
+/// The next control request; never completes without a socket.
+async fn next_request(rx: &mut Option<mpsc::Receiver<Incoming>>) -> Option<Incoming> {
+    match rx {
+        Some(r) => match r.recv().await {
+            Some(i) => Some(i),
+            None => {
+                *rx = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
+    }
 }
 
 /// The next configuration to reload; never completes without a channel.
@@ -362,10 +421,18 @@ impl Driver {
             Ok(r) => r,
             Err(e) => {
                 debug!(src = %dg.meta.src, error = %e, "undecodable VRRP packet");
+                *self
+                    .global_discards
+                    .entry(e.code().to_string())
+                    .or_default() += 1;
                 return;
             }
         };
         let Some(&vrid) = received.payload().get(1) else {
+            *self
+                .global_discards
+                .entry("packet_length".to_string())
+                .or_default() += 1;
             return;
         };
         let mut matched = false;
@@ -376,12 +443,17 @@ impl Driver {
             }
             matched = true;
             if let Err(discard) = inst.router.handle_advertisement(dg.at, &received) {
+                inst.extra.discard(discard.code());
                 debug!(instance = inst.name(), src = %dg.meta.src, ?discard, "advertisement discarded");
             }
             self.drain(i, dg.at);
         }
         if !matched {
             debug!(src = %dg.meta.src, vrid, "advertisement for a VRID not configured here");
+            *self
+                .global_discards
+                .entry("vrid_mismatch".to_string())
+                .or_default() += 1;
         }
     }
 
@@ -483,7 +555,8 @@ impl Driver {
                     addrs.remove(&inst.config.name, &inst.addresses);
                 }
                 Output::StateChanged { from, to, reason } => {
-                    instance::note_transition(inst, reason);
+                    inst.extra
+                        .transition(from.as_str(), to.as_str(), reason.as_str());
                     notify_transition(config, notifiers, inst, from, to);
                     info!(
                         instance = inst.name(),

@@ -36,8 +36,8 @@ pub(crate) struct Instance {
     pub(crate) link_up: bool,
     /// Its trackers.
     pub(crate) tracking: InstanceTracking,
-    /// When the state last changed, and why.
-    pub(crate) last_transition: Option<(std::time::SystemTime, router::Reason)>,
+    /// Counters for `vrrpctl stats` beyond the router's.
+    pub(crate) extra: super::control::Extra,
 }
 
 impl Instance {
@@ -78,7 +78,7 @@ impl Instance {
             schedule: AnnouncementSchedule::new(policy(&config.announce)),
             link_up,
             tracking,
-            last_transition: None,
+            extra: super::control::Extra::default(),
         })
     }
 
@@ -223,11 +223,6 @@ fn policy(announce: &config::Announce) -> AnnouncementPolicy {
         refresh_repeat: announce.refresh_repeat,
         packet_interval: announce.interval,
     }
-}
-
-/// Records a transition for `vrrpctl status`.
-pub(crate) fn note_transition(instance: &mut Instance, reason: router::Reason) {
-    instance.last_transition = Some((std::time::SystemTime::now(), reason));
 }
 
 /// When the instance next needs the loop: its router's timer or its next

@@ -24,6 +24,7 @@
 //! ```
 
 mod announce;
+mod control;
 mod driver;
 mod instance;
 mod reload;
@@ -74,10 +75,23 @@ pub enum DaemonError {
 }
 
 /// The VRRP daemon, to run in-process; see the [module docs](self).
-#[derive(Debug)]
 pub struct Daemon {
     config: Config,
     reloads: Option<mpsc::UnboundedReceiver<Config>>,
+    loader: Option<ConfigLoader>,
+}
+
+/// Reads the configuration again, for `vrrpctl reload`: the new
+/// configuration, or the rendered diagnostics.
+pub type ConfigLoader = Box<dyn Fn() -> Result<Config, String> + Send>;
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("config", &self.config)
+            .field("reloadable", &self.loader.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Hands a running [`Daemon`] new configurations to reload (what `vrrpd`
@@ -101,7 +115,14 @@ impl Daemon {
         Daemon {
             config,
             reloads: None,
+            loader: None,
         }
+    }
+
+    /// How to read the configuration again when `vrrpctl reload` asks;
+    /// without one that request is refused.
+    pub fn set_config_loader(&mut self, loader: ConfigLoader) {
+        self.loader = Some(loader);
     }
 
     /// A handle to reload the running daemon with; the daemon listens only
@@ -121,6 +142,6 @@ impl Daemon {
     /// priority-0 advertisements, virtual addresses removed, ledger emptied.
     /// Must be called inside a tokio runtime with I/O and time enabled.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
-        driver::run(self.config, shutdown, self.reloads).await
+        driver::run(self.config, shutdown, self.reloads, self.loader).await
     }
 }

@@ -60,7 +60,11 @@ fn same_context(old: &Config, new: &Config, name: &str) -> bool {
 
 impl Driver {
     /// Applies `config`; see the [module docs](self).
-    pub(super) fn reload(&mut self, config: &Config, tx: &mpsc::UnboundedSender<Datagram>) {
+    pub(super) fn reload(
+        &mut self,
+        config: &Config,
+        tx: &mpsc::UnboundedSender<Datagram>,
+    ) -> Result<String, String> {
         let now = Instant::now();
         if config.global.state_dir != self.config.global.state_dir
             || config.global.control_socket != self.config.global.control_socket
@@ -90,7 +94,7 @@ impl Driver {
                 Err(e) => {
                     error!(error = %e, "reload rejected: the running configuration stays");
                     self.config = old_global;
-                    return;
+                    return Err(format!("reload rejected: {e}"));
                 }
             }
         }
@@ -120,5 +124,8 @@ impl Driver {
         let order = |name: &str| config.instances.iter().position(|c| c.name == name);
         self.instances.sort_by_key(|inst| order(inst.name()));
         info!(kept, stopped, started, "configuration reloaded");
+        Ok(format!(
+            "reloaded: {kept} kept, {stopped} stopped, {started} started"
+        ))
     }
 }
