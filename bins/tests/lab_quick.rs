@@ -45,7 +45,7 @@ fn lab_bench_quick_measures_every_figure() {
     let _ = std::fs::remove_dir_all(&out_dir);
     let report: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
     let figures = report["figures"].as_array().expect("figures");
-    assert!(figures.len() >= 17, "only {} figures", figures.len());
+    assert!(figures.len() >= 18, "only {} figures", figures.len());
     let mut problems = Vec::new();
     for f in figures {
         let id = f["id"].as_str().unwrap_or("?");
@@ -127,4 +127,100 @@ fn lab_refuses_bad_arguments() {
         .output()
         .expect("run vrrp-lab");
     assert!(!out.status.success());
+}
+
+/// Processes whose command line mentions `needle` (our scratch directory).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(needle) {
+                found.push(cmd);
+            }
+        }
+    }
+    found
+}
+
+fn lab_namespaces_of(pid: u32) -> Vec<String> {
+    let out = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns list");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with(&format!("vl{pid}-")))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Waits until the demo printed `line`, for at most 30 s.
+fn wait_for_line(child: &mut std::process::Child, line: &str) -> String {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut seen = String::new();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < end {
+        let mut l = String::new();
+        if reader.read_line(&mut l).unwrap_or(0) == 0 {
+            break;
+        }
+        seen.push_str(&l);
+        if l.contains(line) {
+            break;
+        }
+    }
+    seen
+}
+
+fn assert_cleaned_up(pid: u32) {
+    let ns = lab_namespaces_of(pid);
+    assert!(ns.is_empty(), "namespaces left behind: {ns:?}");
+    let left = processes_mentioning(&format!("vrrp-lab-{pid}-"));
+    assert!(left.is_empty(), "processes left behind: {left:?}");
+}
+
+#[test]
+fn lab_demo_cleans_up_on_ctrl_c() {
+    let _serial = serial();
+    if !vrrp_testns::netns_available("lab_demo_cleans_up_on_ctrl_c") {
+        return;
+    }
+    let mut child = lab()
+        .args(["demo", "--daemon", "keepalived"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vrrp-lab");
+    let pid = child.id();
+    let seen = wait_for_line(&mut child, "client reaches");
+    assert!(seen.contains("client reaches"), "{seen}");
+    assert!(!lab_namespaces_of(pid).is_empty());
+    // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert_cleaned_up(pid);
+}
+
+#[test]
+fn lab_demo_cleans_up_on_panic() {
+    let _serial = serial();
+    if !vrrp_testns::netns_available("lab_demo_cleans_up_on_panic") {
+        return;
+    }
+    let child = lab()
+        .args(["demo", "--daemon", "keepalived"])
+        .env("VRRP_LAB_TEST_PANIC", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vrrp-lab");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("VRRP_LAB_TEST_PANIC"), "{stderr}");
+    assert!(!out.status.success());
+    assert_cleaned_up(pid);
 }

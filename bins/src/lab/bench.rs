@@ -316,10 +316,16 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
     );
     let nominal = f64::from(vrids) * 10.0;
     c.figure(
-        "scale_adverts_link0",
-        &format!("{sc}: adverts/s seen on link 0"),
+        "scale_adverts_active",
+        &format!("{sc}: adverts/s from the Active on link 0"),
         "1/s",
         Some(nominal),
+    );
+    c.figure(
+        "scale_adverts_backup",
+        &format!("{sc}: adverts/s from the Backup on link 0"),
+        "1/s",
+        Some(0.0),
     );
     for &kind in &opts.daemons {
         eprintln!("bench: scale {n} routers, {} ({w} s)", kind.name());
@@ -332,9 +338,14 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
         c.record("scale_rss_active", kind, r.as_ref().map(|x| x.rss_active));
         c.record("scale_rss_backup", kind, r.as_ref().map(|x| x.rss_backup));
         c.record(
-            "scale_adverts_link0",
+            "scale_adverts_active",
             kind,
-            r.as_ref().map(|x| x.adverts_active + x.adverts_backup),
+            r.as_ref().map(|x| x.adverts_active),
+        );
+        c.record(
+            "scale_adverts_backup",
+            kind,
+            r.as_ref().map(|x| x.adverts_backup),
         );
     }
     let report = Report {

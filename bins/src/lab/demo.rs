@@ -135,6 +135,10 @@ pub fn run(opts: &DemoOptions) -> Result<DemoSummary> {
             "h2 is Backup: it sent {h2_adverts} adverts since it started (h1 keeps advertising)"
         ),
     );
+    // For the clean-up test: a panic with both daemons and the capture up.
+    if std::env::var_os("VRRP_LAB_TEST_PANIC").is_some() {
+        panic!("VRRP_LAB_TEST_PANIC is set: panicking with the lab up");
+    }
     let period = Duration::from_millis(5);
     let _probe = Prober::start(&lab.topo.client, VIP, period)?;
     let r = lab.wait_reply(1, VIP, now_ns(), Duration::from_secs(3))?;
