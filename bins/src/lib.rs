@@ -10,6 +10,7 @@ pub mod net;
 pub mod notify;
 pub mod pcap;
 pub mod process;
+pub mod ratelimit;
 pub mod system;
 pub mod track;
 
