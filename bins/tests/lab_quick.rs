@@ -224,3 +224,33 @@ fn lab_demo_cleans_up_on_panic() {
     assert!(!out.status.success());
     assert_cleaned_up(pid);
 }
+
+#[test]
+fn lab_refuses_to_run_without_root() {
+    let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+    else {
+        eprintln!("skipping lab_refuses_to_run_without_root: no setpriv");
+        return;
+    };
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        let out = lab().arg("demo").output().expect("run vrrp-lab");
+        assert_eq!(out.status.code(), Some(2));
+        return;
+    }
+    // nobody may not reach the target directory: run a copy from /tmp.
+    let copy = std::env::temp_dir().join(format!("vrrp-lab-nonroot-{}", std::process::id()));
+    std::fs::copy(LAB, &copy).expect("copy vrrp-lab");
+    let out = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .arg("demo")
+        .output()
+        .expect("run setpriv");
+    let _ = std::fs::remove_file(&copy);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("must run as root"), "{stderr}");
+}
