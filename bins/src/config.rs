@@ -58,9 +58,37 @@ fn unreadable(path: &Path, err: &std::io::Error) -> Vec<Diagnostic> {
 /// Reads and checks a native TOML configuration file.
 pub fn load_native(path: &Path) -> LoadResult {
     match std::fs::read_to_string(path) {
-        Ok(text) => check_native_str(&text, path),
+        Ok(text) => check_native_str(&text, path).map(|loaded| warn_if_readable(loaded, path)),
         Err(e) => Err(unreadable(path, &e)),
     }
+}
+
+/// A VRRPv2 password in a file others can read is no secret: warn, as
+/// sshd does for a readable key (the password is cleartext on the wire
+/// too, RFC 3768 §10, but it should not be on the disk as well).
+fn warn_if_readable(
+    (config, mut warnings): (Config, Vec<Diagnostic>),
+    path: &Path,
+) -> (Config, Vec<Diagnostic>) {
+    use std::os::unix::fs::PermissionsExt;
+    let has_password = config.instances.iter().any(|i| i.auth_password.is_some());
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0);
+    if has_password && mode & 0o004 != 0 {
+        warnings.push(Diagnostic {
+            severity: Severity::Warning,
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "the file holds a VRRPv2 password and is readable by everyone (mode {:o})",
+                mode & 0o777
+            ),
+            hint: Some(format!("chmod o-r {}", path.display())),
+        });
+    }
+    (config, warnings)
 }
 
 /// Checks native TOML `text`; diagnostics name `path`. Never touches the
@@ -73,7 +101,8 @@ pub fn check_native_str(text: &str, path: &Path) -> LoadResult {
 /// to the including file's directory, like keepalived).
 pub fn load_keepalived(path: &Path, options: &KeepalivedOptions) -> LoadResult {
     match std::fs::read(path) {
-        Ok(bytes) => keepalived::check(&String::from_utf8_lossy(&bytes), path, options),
+        Ok(bytes) => keepalived::check(&String::from_utf8_lossy(&bytes), path, options)
+            .map(|loaded| warn_if_readable(loaded, path)),
         Err(e) => Err(unreadable(path, &e)),
     }
 }

@@ -55,8 +55,12 @@ fn instance(extra: &str) -> String {
 
 #[test]
 fn full_example_loads_without_diagnostics() {
-    let (cfg, warnings) = config::load_native(&data("full.toml"))
-        .unwrap_or_else(|d| panic!("{}", config::render(&d)));
+    // Its content: a checkout makes the file world-readable, and a password
+    // in a world-readable file is rightly warned about when loaded.
+    let path = data("full.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (cfg, warnings) =
+        config::check_native_str(&text, &path).unwrap_or_else(|d| panic!("{}", config::render(&d)));
     assert!(warnings.is_empty(), "{}", config::render(&warnings));
     assert_eq!(cfg.instances.len(), 3);
     assert_eq!(cfg.global.router_id.as_deref(), Some("lb1"));
@@ -459,4 +463,27 @@ fn documentation_example_is_the_full_example() {
         full,
         "docs/configuration.md and full.toml differ"
     );
+}
+
+#[test]
+fn a_password_in_a_world_readable_file_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vrrpd.toml");
+    std::fs::write(
+        &path,
+        "[[instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\nversion = 2\n\
+         advert_interval = \"1s\"\nauth_password = \"s3cret\"\nvips = [\"198.18.0.100/24\"]\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (_, w) = config::load_native(&path).unwrap();
+    assert!(
+        w.iter().any(|d| d.message.contains("readable by everyone")),
+        "{}",
+        config::render(&w)
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (_, w) = config::load_native(&path).unwrap();
+    assert!(w.is_empty(), "{}", config::render(&w));
 }
