@@ -66,7 +66,9 @@ pub(super) struct Driver {
     /// Packets refused before reaching an instance, by code.
     global_discards: std::collections::BTreeMap<String, u64>,
     /// The hook queue of each instance and group, by name.
-    notifiers: HashMap<String, Notifier>,
+    pub(super) notifiers: HashMap<String, Notifier>,
+    /// The sync groups.
+    pub(super) groups: Vec<super::groups::Group>,
     pub(super) instances: Vec<Instance>,
     sockets: Vec<SocketEntry>,
     addrs: AddressManager,
@@ -104,6 +106,7 @@ pub(crate) async fn run(
         trackers: Vec::new(),
         tracker_tx,
         notifiers: HashMap::new(),
+        groups: super::groups::build(&config),
         global_discards: Default::default(),
         instances: Vec::new(),
         sockets: Vec::new(),
@@ -523,8 +526,15 @@ impl Driver {
         }
     }
 
-    /// Carries out every output of instance `i`, in order.
+    /// Carries out every output of instance `i`, then applies its sync
+    /// group's rules.
     pub(super) fn drain(&mut self, i: usize, now: Instant) {
+        self.drain_outputs(i, now);
+        self.sync_after(i, now);
+    }
+
+    /// Carries out every output of instance `i`, in order.
+    pub(super) fn drain_outputs(&mut self, i: usize, now: Instant) {
         let Driver {
             config,
             instances,

@@ -26,6 +26,7 @@
 mod announce;
 mod control;
 mod driver;
+mod groups;
 mod instance;
 mod reload;
 mod sdnotify;

@@ -120,6 +120,7 @@ impl Driver {
             self.start(i, now);
         }
         self.spawn_trackers();
+        self.groups = super::groups::build(config);
         // Keep the file order for status output.
         let order = |name: &str| config.instances.iter().position(|c| c.name == name);
         self.instances.sort_by_key(|inst| order(inst.name()));
