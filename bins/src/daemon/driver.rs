@@ -71,7 +71,7 @@ pub(super) struct Driver {
     pub(super) groups: Vec<super::groups::Group>,
     pub(super) instances: Vec<Instance>,
     sockets: Vec<SocketEntry>,
-    addrs: AddressManager,
+    pub(super) addrs: AddressManager,
     announcer: Announcer,
 }
 
@@ -593,6 +593,11 @@ impl Driver {
             self.drain(i, now);
         }
         self.addrs.clear();
+        for inst in &mut self.instances {
+            if let Some(v) = inst.vmac.take() {
+                v.teardown(&mut self.addrs.handle);
+            }
+        }
     }
 }
 

@@ -36,6 +36,8 @@ pub(crate) struct Instance {
     pub(crate) link_up: bool,
     /// Its trackers.
     pub(crate) tracking: InstanceTracking,
+    /// Its virtual-MAC interface, when `use_vmac` is on.
+    pub(crate) vmac: Option<VmacLink>,
     /// Counters for `vrrpctl stats` beyond the router's.
     pub(crate) extra: super::control::Extra,
 }
@@ -61,9 +63,14 @@ impl Instance {
             Some(a) => a,
             None => primary_address(handle, config, &link).map_err(setup)?,
         };
+        let vmac = match &config.vmac {
+            Some(v) => Some(create_vmac(handle, config, v, &link).map_err(setup)?),
+            None => None,
+        };
+        let vip_link = vmac.as_ref().map_or(link.index, |v| v.link.index);
         let mut addresses = Vec::new();
         for vip in config.vips.iter().chain(&config.excluded_vips) {
-            addresses.push(address_spec(handle, vip, link.index).map_err(setup)?);
+            addresses.push(address_spec(handle, vip, vip_link).map_err(setup)?);
         }
         let router_config = router_config(global, config, primary).map_err(setup)?;
         let router = VirtualRouter::new(router_config).map_err(|e| setup(e.to_string()))?;
@@ -78,6 +85,7 @@ impl Instance {
             schedule: AnnouncementSchedule::new(policy(&config.announce)),
             link_up,
             tracking,
+            vmac,
             extra: super::control::Extra::default(),
         })
     }
@@ -95,6 +103,98 @@ impl Instance {
     /// The installed addresses, for the announcement schedule.
     pub(crate) fn announced(&self) -> impl Iterator<Item = IpAddr> + '_ {
         self.addresses.iter().map(|a| a.prefix.addr())
+    }
+}
+
+/// A macvlan with the VRRP virtual MAC (RFC 9568 §7.3) that holds the
+/// instance's VIPs, so that they answer ARP from 00-00-5E-00-01-{VRID}.
+#[derive(Debug)]
+pub(crate) struct VmacLink {
+    /// The macvlan.
+    pub(crate) link: Link,
+    /// Whether we created it (and so delete it at stop).
+    pub(crate) created: bool,
+    /// The parent's sysctls to put back at stop.
+    restore: Option<vrrp_netaddr::sysctl::SysctlRestore>,
+    /// The parent's `arp_announce` before we set it, and its path.
+    arp_announce: Option<(std::path::PathBuf, String)>,
+}
+
+impl VmacLink {
+    /// Deletes the macvlan if we created it and restores the parent's
+    /// sysctls; errors are logged.
+    pub(crate) fn teardown(self, handle: &mut Handle) {
+        if let Some((path, old)) = &self.arp_announce {
+            if let Err(e) = std::fs::write(path, old) {
+                tracing::warn!(path = %path.display(), error = %e, "cannot restore arp_announce");
+            }
+        }
+        if let Some(r) = self.restore {
+            if let Err(e) = r.restore() {
+                tracing::warn!(interface = %self.link.name, error = %e, "cannot restore sysctls");
+            }
+        }
+        if self.created {
+            if let Err(e) = handle.delete_link(self.link.index) {
+                tracing::warn!(interface = %self.link.name, error = %e, "cannot delete the vmac interface");
+            }
+        }
+    }
+}
+
+/// Creates (or reuses) the instance's macvlan and sets the sysctls it
+/// needs (keepalived's `use_vmac`). Adverts stay on the parent interface
+/// (keepalived's `vmac_xmit_base`).
+fn create_vmac(
+    handle: &mut Handle,
+    config: &config::Instance,
+    vmac: &config::Vmac,
+    parent: &Link,
+) -> Result<VmacLink, String> {
+    if config.family() == AddressFamily::Ipv6 {
+        return Err("use_vmac is supported for IPv4 instances only so far".into());
+    }
+    let vrid = std::num::NonZeroU8::new(config.vrid.get()).ok_or("VRID 0")?;
+    let name = vmac
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("vrrp.{}", config.vrid.get()));
+    let mac = vrrp_netaddr::MacAddr::vrrp(Family::Ipv4, vrid);
+    let spec = vrrp_netaddr::MacvlanSpec::new(&name, parent.index, mac)
+        .map_err(|e| format!("vmac {name}: {e}"))?;
+    let (outcome, link) = handle
+        .create_macvlan(&spec)
+        .map_err(|e| format!("vmac {name}: {e}"))?;
+    let restore = match vrrp_netaddr::sysctl::configure_vmac(&name, &parent.name) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!(interface = %name, error = %e, "cannot set the vmac sysctls");
+            None
+        }
+    };
+    Ok(VmacLink {
+        link,
+        created: matches!(outcome, vrrp_netaddr::AddOutcome::Added),
+        restore,
+        arp_announce: set_arp_announce(&parent.name),
+    })
+}
+
+/// Sets `arp_announce=2` on the parent: when the host ARPs out of the
+/// parent (to answer a client that pinged the VIP, say), the sender address
+/// must be one of the parent's own, or the client learns the VIP at the
+/// parent's MAC instead of the virtual one. `netaddr::sysctl::configure_vmac`
+/// does not set it (yet). Returns the previous value to restore.
+fn set_arp_announce(parent: &str) -> Option<(std::path::PathBuf, String)> {
+    vrrp_netaddr::validate_ifname(parent).ok()?;
+    let path = std::path::PathBuf::from(format!("/proc/sys/net/ipv4/conf/{parent}/arp_announce"));
+    let old = std::fs::read_to_string(&path).ok()?;
+    match std::fs::write(&path, "2") {
+        Ok(()) => Some((path, old.trim().to_string())),
+        Err(e) => {
+            tracing::warn!(interface = parent, error = %e, "cannot set arp_announce=2");
+            None
+        }
     }
 }
 

@@ -108,7 +108,19 @@ impl Driver {
             }
             self.instances[i].router.shutdown(now);
             self.drain(i, now);
-            self.instances.remove(i);
+            let mut old = self.instances.remove(i);
+            if let Some(v) = old.vmac.take() {
+                // A new instance may have picked the same macvlan up; it
+                // inherits it, and deletes it at stop.
+                match fresh
+                    .iter_mut()
+                    .filter_map(|f| f.vmac.as_mut())
+                    .find(|f| f.link.index == v.link.index)
+                {
+                    Some(f) => f.created |= v.created,
+                    None => v.teardown(&mut self.addrs.handle),
+                }
+            }
             stopped += 1;
         }
         // Start the new ones, in file order after the kept ones.
