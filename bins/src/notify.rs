@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::config::{Config, Hook, Notify};
-use crate::process::{self, Job};
+use crate::process::Job;
 
 /// How long a hook may run before its process group is killed.
 pub const HOOK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -142,15 +142,8 @@ fn job(config: &Config, hook: &Hook, t: &Transition, trailing: bool) -> Result<J
     if let Some(id) = &config.global.router_id {
         job.env.push(("VRRP_ROUTER_ID".into(), id.clone()));
     }
-    if let Some(run_as) = hook.run_as.as_ref().or(config.global.script_user.as_ref()) {
-        job.credentials = Some(process::resolve(run_as).map_err(|e| e.to_string())?);
-    }
-    if config.global.script_security {
-        let program = job.argv.first().cloned().unwrap_or_default();
-        let path = process::find_program(&program).map_err(|e| e.to_string())?;
-        process::check_script_security(&path).map_err(|e| e.to_string())?;
-    }
-    Ok(job)
+    job.configured(hook.run_as.as_ref(), &config.global)
+        .map_err(|e| e.to_string())
 }
 
 /// What the hook task is asked to do.

@@ -202,6 +202,24 @@ impl Job {
         }
     }
 
+    /// Applies the configuration to the job: it runs as `run_as`, else the
+    /// global `script_user`, and with `script_security` on its program must
+    /// pass [`check_script_security`].
+    pub fn configured(
+        mut self,
+        run_as: Option<&RunAs>,
+        global: &crate::config::Global,
+    ) -> Result<Job, RunError> {
+        if let Some(run_as) = run_as.or(global.script_user.as_ref()) {
+            self.credentials = Some(resolve(run_as)?);
+        }
+        if global.script_security {
+            let program = self.argv.first().cloned().unwrap_or_default();
+            check_script_security(&find_program(&program)?)?;
+        }
+        Ok(self)
+    }
+
     /// Runs the job to completion or its timeout.
     pub async fn run(&self) -> Result<ExitStatus, RunError> {
         let Some((program, args)) = self.argv.split_first() else {

@@ -13,7 +13,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, FileTracker, HostPort, HttpTracker, Probe, ScriptTracker, TcpTracker};
-use crate::process::{self, Job};
+use crate::process::Job;
 
 /// Which kind of named tracker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -185,16 +185,9 @@ pub fn spawn_all(
 /// The job a script tracker runs: its command, as its user or the global
 /// script user, killed at its timeout.
 fn script_job(config: &Config, s: &ScriptTracker) -> Result<Job, String> {
-    let mut job = Job::new(&s.exec, s.probe.timeout);
-    if let Some(run_as) = s.run_as.as_ref().or(config.global.script_user.as_ref()) {
-        job.credentials = Some(process::resolve(run_as).map_err(|e| e.to_string())?);
-    }
-    if config.global.script_security {
-        let program = job.argv.first().cloned().unwrap_or_default();
-        let path = process::find_program(&program).map_err(|e| e.to_string())?;
-        process::check_script_security(&path).map_err(|e| e.to_string())?;
-    }
-    Ok(job)
+    Job::new(&s.exec, s.probe.timeout)
+        .configured(s.run_as.as_ref(), &config.global)
+        .map_err(|e| e.to_string())
 }
 
 /// Probes every interval, feeds the hysteresis, reports flips.

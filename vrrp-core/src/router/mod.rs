@@ -127,27 +127,18 @@ impl VirtualRouter {
                 )?,
             },
         };
+        let v4 = config.addresses.iter().filter_map(|a| match a {
+            IpAddr::V4(a) => Some(*a),
+            IpAddr::V6(_) => None,
+        });
+        let v6 = config.addresses.iter().filter_map(|a| match a {
+            IpAddr::V6(a) => Some(*a),
+            IpAddr::V4(_) => None,
+        });
+        // Validated: every address is of the config's family.
         let addresses = match config.family() {
-            AddressFamily::Ipv4 => AddressList::V4(
-                config
-                    .addresses
-                    .iter()
-                    .filter_map(|a| match a {
-                        IpAddr::V4(a) => Some(*a),
-                        IpAddr::V6(_) => None,
-                    })
-                    .collect(),
-            ),
-            AddressFamily::Ipv6 => AddressList::V6(
-                config
-                    .addresses
-                    .iter()
-                    .filter_map(|a| match a {
-                        IpAddr::V6(a) => Some(*a),
-                        IpAddr::V4(_) => None,
-                    })
-                    .collect(),
-            ),
+            AddressFamily::Ipv4 => AddressList::V4(v4.collect()),
+            AddressFamily::Ipv6 => AddressList::V6(v6.collect()),
         };
         let template = Advertisement {
             vrid: config.vrid,
