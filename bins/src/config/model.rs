@@ -59,7 +59,10 @@ pub struct Global {
     /// A name for this node, used in logs and passed to notify hooks as
     /// `VRRP_ROUTER_ID` (keepalived `router_id`). Default: none.
     pub router_id: Option<String>,
-    /// Where the daemon keeps its state files. Default `/var/lib/vrrpd`.
+    /// Where the daemon keeps its state files (the VIP ledger). Default
+    /// `/run/vrrpd`: it must survive a crash of the daemon, not a reboot
+    /// (the addresses do not either), and on tmpfs the fsync before every
+    /// VIP add costs nothing on the failover path.
     pub state_dir: PathBuf,
     /// The control socket `vrrpctl` talks to. Default `/run/vrrpd/vrrpd.sock`.
     pub control_socket: PathBuf,
@@ -78,7 +81,7 @@ pub struct Global {
 
 impl Global {
     /// The default state directory.
-    pub const DEFAULT_STATE_DIR: &'static str = "/var/lib/vrrpd";
+    pub const DEFAULT_STATE_DIR: &'static str = "/run/vrrpd";
     /// The default control socket path.
     pub const DEFAULT_CONTROL_SOCKET: &'static str = "/run/vrrpd/vrrpd.sock";
 }

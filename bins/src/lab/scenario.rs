@@ -25,9 +25,17 @@ pub const PRIO_BACKUP: u8 = 100;
 pub struct ScratchDir(PathBuf);
 
 impl ScratchDir {
-    /// Creates `$TMPDIR/vrrp-lab-<pid>-<tag>`.
+    /// Creates `vrrp-lab-<pid>-<tag>` on tmpfs (`/dev/shm`, else
+    /// `$TMPDIR`): the daemons' state dirs live here, and vrrpd's ledger is
+    /// fsynced before every VIP add, as on the `/run/vrrpd` of production.
     pub fn new(tag: &str) -> Result<ScratchDir> {
-        let p = std::env::temp_dir().join(format!("vrrp-lab-{}-{tag}", std::process::id()));
+        let shm = Path::new("/dev/shm");
+        let base = if shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let p = base.join(format!("vrrp-lab-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p)?;
         Ok(ScratchDir(p))
