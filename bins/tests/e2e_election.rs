@@ -8,26 +8,53 @@ use std::time::{Duration, Instant};
 
 use e2e_support::{H1, H2, Lab, Variant, elected, wait_for};
 
+/// RFC 9568 §6.4.3: an Active router that hears an equal priority from a
+/// higher primary address yields. (A Backup hearing an equal priority just
+/// follows whoever is Active, so this only decides when both are Active:
+/// start them partitioned, then heal.)
 #[test]
 fn equal_priority_higher_address_wins() {
     if !vrrp_testns::netns_available("equal_priority_higher_address_wins") {
         return;
     }
     let lab = Lab::new("eq", Variant::V3_IPV4);
+    let isolate = |on: &str| {
+        for idx in [H1, H2] {
+            lab.lan.switch.ip(&[
+                "link",
+                "set",
+                &lab.lan.port(idx),
+                "type",
+                "bridge_slave",
+                "isolated",
+                on,
+            ]);
+        }
+    };
+    isolate("on");
     let c1 = lab.write_config(H1, 100, "");
     let c2 = lab.write_config(H2, 100, "");
     let _h1 = lab.start(H1, &c1);
     let _h2 = lab.start(H2, &c2);
     check!(
         lab,
-        wait_for(Duration::from_secs(5), || lab.has_vip(H2)).is_some(),
-        "h2 never Active"
+        wait_for(Duration::from_secs(5), || lab.has_vip(H1)
+            && lab.has_vip(H2))
+        .is_some(),
+        "both should be Active while partitioned"
     );
-    std::thread::sleep(Duration::from_millis(800));
+    isolate("off");
     check!(
         lab,
-        lab.has_vip(H2) && !lab.has_vip(H1),
-        "198.18.0.2 should win a tie"
+        wait_for(Duration::from_secs(2), || lab.has_vip(H2)
+            && !lab.has_vip(H1))
+        .is_some(),
+        "198.18.0.2 should win the tie"
+    );
+    check!(
+        lab,
+        lab.log(H1).contains("active -> backup (higher_address)"),
+        "h1 did not yield by address"
     );
 }
 

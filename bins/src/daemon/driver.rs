@@ -5,7 +5,6 @@
 
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::io::unix::AsyncFd;
@@ -21,39 +20,15 @@ use super::DaemonError;
 use super::announce::Announcer;
 use super::control as ctl;
 use super::instance::{self, Instance};
+use super::io::{Datagram, SocketEntry, next_reload, next_request, open_socket, read_events};
 use super::sdnotify;
 use super::timer::PreciseTimer;
 use super::tracking;
 use super::vips::AddressManager;
-use crate::config::{AddressFamily, Config};
-use crate::control::{self, Incoming, Request, Response};
-use crate::net::{RECV_BUFFER_LEN, RecvMeta, VrrpSocket, VrrpSocketV4, VrrpSocketV6};
+use crate::config::Config;
+use crate::control::{self, Request, Response};
 use crate::notify::{HookState, Notifier, Target, Transition};
 use crate::track::{self, TrackerUpdate};
-
-/// A datagram from a reader task.
-#[derive(Debug)]
-pub(super) struct Datagram {
-    socket: usize,
-    at: Instant,
-    meta: RecvMeta<IpAddr>,
-    data: Vec<u8>,
-}
-
-/// One raw socket and its reader task.
-#[derive(Debug)]
-struct SocketEntry {
-    family: AddressFamily,
-    interface: String,
-    fd: Arc<AsyncFd<VrrpSocket>>,
-    reader: JoinHandle<()>,
-}
-
-impl Drop for SocketEntry {
-    fn drop(&mut self) {
-        self.reader.abort();
-    }
-}
 
 /// Everything the loop owns but the channels and the timer.
 #[derive(Debug)]
@@ -212,99 +187,6 @@ pub(crate) async fn run(
     }
     info!("vrrpd stopped");
     result
-}
-
-/// The next control request; never completes without a socket.
-async fn next_request(rx: &mut Option<mpsc::Receiver<Incoming>>) -> Option<Incoming> {
-    match rx {
-        Some(r) => match r.recv().await {
-            Some(i) => Some(i),
-            None => {
-                *rx = None;
-                std::future::pending().await
-            }
-        },
-        None => std::future::pending().await,
-    }
-}
-
-/// The next configuration to reload; never completes without a channel.
-async fn next_reload(reloads: &mut Option<mpsc::UnboundedReceiver<Config>>) -> Option<Config> {
-    match reloads {
-        Some(rx) => match rx.recv().await {
-            Some(c) => Some(c),
-            None => {
-                *reloads = None;
-                std::future::pending().await
-            }
-        },
-        None => std::future::pending().await,
-    }
-}
-
-/// Waits for netlink events and returns every queued one; never completes
-/// without a stream.
-async fn read_events(events: &mut Option<AsyncFd<EventStream>>) -> Vec<Event> {
-    let Some(fd) = events else {
-        return std::future::pending().await;
-    };
-    let mut out = Vec::new();
-    let mut guard = match fd.readable_mut().await {
-        Ok(g) => g,
-        Err(e) => {
-            warn!(error = %e, "netlink event socket failed; link events are off");
-            *events = None;
-            return out;
-        }
-    };
-    loop {
-        match guard.get_inner_mut().try_recv() {
-            Ok(Some(ev)) => out.push(ev),
-            Ok(None) => {
-                guard.clear_ready();
-                break;
-            }
-            Err(e) => {
-                warn!(error = %e, "netlink event");
-                guard.clear_ready();
-                break;
-            }
-        }
-    }
-    out
-}
-
-/// Reads datagrams from one socket forever, timestamped on arrival.
-async fn reader(socket: usize, fd: Arc<AsyncFd<VrrpSocket>>, tx: mpsc::UnboundedSender<Datagram>) {
-    let mut buf = vec![0u8; RECV_BUFFER_LEN];
-    loop {
-        let mut guard = match fd.readable().await {
-            Ok(g) => g,
-            Err(e) => {
-                warn!(interface = fd.get_ref().interface(), error = %e, "VRRP socket failed");
-                return;
-            }
-        };
-        match guard.try_io(|s| s.get_ref().recv(&mut buf)) {
-            Ok(Ok(meta)) => {
-                let at = Instant::now();
-                let data = buf.get(..meta.len).unwrap_or(&buf).to_vec();
-                if tx
-                    .send(Datagram {
-                        socket,
-                        at,
-                        meta,
-                        data,
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            Ok(Err(e)) => debug!(interface = fd.get_ref().interface(), error = %e, "receive"),
-            Err(_would_block) => {}
-        }
-    }
 }
 
 impl Driver {
@@ -633,25 +515,4 @@ fn notify_transition(
             priority: inst.router.priority().get(),
         },
     );
-}
-
-/// Opens the raw socket of `family` on `interface` and starts its reader.
-fn open_socket(
-    index: usize,
-    family: AddressFamily,
-    interface: &str,
-    tx: &mpsc::UnboundedSender<Datagram>,
-) -> std::io::Result<SocketEntry> {
-    let socket: VrrpSocket = match family {
-        AddressFamily::Ipv4 => VrrpSocketV4::open(interface)?.into(),
-        AddressFamily::Ipv6 => VrrpSocketV6::open(interface)?.into(),
-    };
-    let fd = Arc::new(socket.into_async()?);
-    let reader = tokio::spawn(reader(index, Arc::clone(&fd), tx.clone()));
-    Ok(SocketEntry {
-        family,
-        interface: interface.to_string(),
-        fd,
-        reader,
-    })
 }

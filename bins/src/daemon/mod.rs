@@ -28,6 +28,7 @@ mod control;
 mod driver;
 mod groups;
 mod instance;
+mod io;
 mod reload;
 mod sdnotify;
 mod timer;

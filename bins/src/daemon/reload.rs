@@ -16,8 +16,9 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
-use super::driver::{Datagram, Driver};
+use super::driver::Driver;
 use super::instance::Instance;
+use super::io::Datagram;
 use crate::config::{Config, Global};
 
 /// Whether a change of the global settings from `old` to `new` changes
