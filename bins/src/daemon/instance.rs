@@ -336,3 +336,80 @@ pub(crate) fn next_deadline(instance: &Instance) -> Option<Instant> {
         (a, b) => a.or(b),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn load(text: &str) -> Config {
+        crate::config::check_native_str(text, Path::new("t.toml"))
+            .map(|(c, _)| c)
+            .unwrap_or_else(|d| panic!("{}", crate::config::render(&d)))
+    }
+
+    #[test]
+    fn router_config_carries_units_and_modes() {
+        let config = load(
+            r#"
+[global]
+v3_ipv4_checksum = "message-only"
+[[instance]]
+name = "A"
+interface = "eth0"
+vrid = 51
+priority = 150
+advert_interval = "250ms"
+preempt = false
+preempt_delay = "3s"
+accept = false
+vips = ["198.18.0.100/24"]
+unicast_peers = ["198.18.0.2"]
+"#,
+        );
+        let primary: IpAddr = "198.18.0.1".parse().unwrap();
+        let rc = router_config(&config.global, &config.instances[0], primary).unwrap();
+        assert_eq!(rc.vrid.get(), 51);
+        assert_eq!(rc.priority.get(), 150);
+        assert_eq!(rc.advert_interval, Centiseconds::new(25));
+        assert!(!rc.preempt && !rc.accept_mode);
+        assert_eq!(rc.preempt_delay, Duration::from_secs(3));
+        assert_eq!(
+            rc.addresses,
+            vec!["198.18.0.100".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            rc.unicast_peers,
+            vec!["198.18.0.2".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(rc.checksum_mode, vrrp_core::wire::ChecksumMode::MessageOnly);
+        VirtualRouter::new(rc).expect("a valid router config");
+    }
+
+    #[test]
+    fn v2_password_becomes_simple_text_auth() {
+        let config = load(
+            r#"
+[[instance]]
+name = "A"
+interface = "eth0"
+vrid = 1
+version = 2
+advert_interval = "1s"
+auth_password = "s3cret"
+vips = ["198.18.0.100"]
+"#,
+        );
+        let rc = router_config(
+            &config.global,
+            &config.instances[0],
+            "198.18.0.1".parse().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rc.version, vrrp_core::Version::V2);
+        assert_eq!(rc.advert_interval, Centiseconds::new(100));
+        assert!(matches!(rc.auth, Auth::SimpleText(p) if p.as_bytes().starts_with(b"s3cret")));
+        VirtualRouter::new(rc).expect("a valid v2 router config");
+    }
+}

@@ -174,3 +174,36 @@ pub(crate) fn used(config: &Config) -> Vec<(TrackerKind, String)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reverse_negates_the_weight_and_inverts_the_result() {
+        let plain = config::Weight::new(-20);
+        assert_eq!(binary(plain, true), (Weight::Adjust(-20), true));
+        let reversed = config::Weight {
+            value: 10,
+            reverse: true,
+        };
+        // +10 reversed: 10 is subtracted while the tracker is up.
+        assert_eq!(binary(reversed, true), (Weight::Adjust(-10), false));
+        assert_eq!(
+            binary(config::Weight::new(0), false),
+            (Weight::Fault, false)
+        );
+    }
+
+    #[test]
+    fn out_of_range_weights_are_clamped_not_wrapped() {
+        assert_eq!(
+            binary(config::Weight::new(100_000), true).0,
+            Weight::Adjust(253)
+        );
+        assert_eq!(
+            binary(config::Weight::new(-100_000), true).0,
+            Weight::Adjust(-253)
+        );
+    }
+}
