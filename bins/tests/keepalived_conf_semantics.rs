@@ -385,6 +385,25 @@ fn conditional_lines_and_parameters() {
     has(&d, Severity::Error, 5, 12, "999 is outside 1..=255");
 }
 
+/// `@^a ! comment` on a host whose config-id is not `a` is an empty line,
+/// as is a bare `@^a`. (The fuzz target found this panicking in the lexer;
+/// the reproducers are in fuzz/corpus/keepalived_conf.)
+#[test]
+fn conditional_lines_with_nothing_after_the_id_are_empty() {
+    let body = "  @^a ! only a comment for the hosts that are not a\n  @^a\n  @a   \n";
+    for config_id in [None, Some("a".to_string()), Some("b".to_string())] {
+        let o = KeepalivedOptions {
+            config_id: config_id.clone(),
+            ..opts()
+        };
+        let (c, w) = check_with(&format!("@^a\n{}", inst(body)), &o)
+            .unwrap_or_else(|d| panic!("{config_id:?}: rejected:\n{}", config::render(&d)));
+        assert!(w.is_empty(), "{config_id:?}: {}", config::render(&w));
+        assert_eq!(c.instances.len(), 1);
+        assert_eq!(c.instances[0].priority.get(), 100);
+    }
+}
+
 #[test]
 fn sequences_are_warned_not_expanded() {
     let (_, w) = ok(&format!(

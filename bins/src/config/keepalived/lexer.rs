@@ -113,6 +113,12 @@ impl<'a> Lexer<'a> {
             let Some(code) = self.conditional(code) else {
                 continue;
             };
+            if code.is_empty() {
+                // `@id` (or `@^id`, or `@id ! comment`) with nothing after
+                // it: an empty line. (Found by the keepalived_conf fuzz
+                // target: the code below indexed its first character.)
+                continue;
+            }
             if code.first().is_some_and(|(c, _)| *c == '$') {
                 if let Some((name, value)) = definition(&code) {
                     let value = if value.trim() == "\\" {
