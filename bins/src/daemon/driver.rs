@@ -40,6 +40,8 @@ pub(super) struct Driver {
     pub(super) tracker_tx: mpsc::UnboundedSender<TrackerUpdate>,
     /// Packets refused before reaching an instance, by code.
     global_discards: std::collections::BTreeMap<String, u64>,
+    /// Bounds the per-packet discard log lines a hostile LAN can cause.
+    log_limit: crate::ratelimit::LogLimiter,
     /// The hook queue of each instance and group, by name.
     pub(super) notifiers: HashMap<String, Notifier>,
     /// The sync groups.
@@ -83,6 +85,7 @@ pub(crate) async fn run(
         notifiers: HashMap::new(),
         groups: super::groups::build(&config),
         global_discards: Default::default(),
+        log_limit: crate::ratelimit::LogLimiter::new(10, std::time::Duration::from_secs(10)),
         instances: Vec::new(),
         sockets: Vec::new(),
         addrs,
@@ -301,11 +304,19 @@ impl Driver {
         }
     }
 
+    /// Whether a discard line for `key` may be logged now, and how many
+    /// were suppressed before it.
+    fn log_allowed(&mut self, key: &'static str, now: Instant) -> Option<u64> {
+        allowed(self.log_limit.check(key, now))
+    }
+
     fn on_datagram(&mut self, dg: &Datagram) {
         let received = match dg.meta.received(&dg.data) {
             Ok(r) => r,
             Err(e) => {
-                debug!(src = %dg.meta.src, error = %e, "undecodable VRRP packet");
+                if let Some(suppressed) = self.log_allowed(e.code(), dg.at) {
+                    debug!(src = %dg.meta.src, error = %e, suppressed, "undecodable VRRP packet");
+                }
                 *self
                     .global_discards
                     .entry(e.code().to_string())
@@ -329,12 +340,18 @@ impl Driver {
             matched = true;
             if let Err(discard) = inst.router.handle_advertisement(dg.at, &received) {
                 inst.extra.discard(discard.code());
-                debug!(instance = inst.name(), src = %dg.meta.src, ?discard, "advertisement discarded");
+                let verdict = self.log_limit.check(discard.code(), dg.at);
+                if let Some(suppressed) = allowed(verdict) {
+                    let inst = &self.instances[i];
+                    debug!(instance = inst.name(), src = %dg.meta.src, ?discard, suppressed, "advertisement discarded");
+                }
             }
             self.drain(i, dg.at);
         }
         if !matched {
-            debug!(src = %dg.meta.src, vrid, "advertisement for a VRID not configured here");
+            if let Some(suppressed) = self.log_allowed("vrid_mismatch", dg.at) {
+                debug!(src = %dg.meta.src, vrid, suppressed, "advertisement for a VRID not configured here");
+            }
             *self
                 .global_discards
                 .entry("vrid_mismatch".to_string())
@@ -515,4 +532,14 @@ fn notify_transition(
             priority: inst.router.priority().get(),
         },
     );
+}
+
+/// The suppressed count to log with a line, or `None` to drop the line.
+fn allowed(verdict: crate::ratelimit::Verdict) -> Option<u64> {
+    use crate::ratelimit::Verdict;
+    match verdict {
+        Verdict::Log => Some(0),
+        Verdict::LogAfterSuppressing(n) => Some(n),
+        Verdict::Suppress => None,
+    }
 }

@@ -232,11 +232,32 @@ fn primary_address(
                     )
                 })
         }
-        AddressFamily::Ipv6 => vrrp_arp::link_local_address(link.index.get())
-            .map(IpAddr::V6)
-            .map_err(|e| format!("{}: no usable IPv6 link-local address: {e}", link.name)),
+        AddressFamily::Ipv6 => {
+            // After a link flap (or at boot) the link-local address is
+            // tentative while DAD runs, about a second: wait for it rather
+            // than give up on the instance.
+            let deadline = std::time::Instant::now() + LINK_LOCAL_WAIT;
+            loop {
+                match vrrp_arp::link_local_address(link.index.get()) {
+                    Ok(a) => break Ok(IpAddr::V6(a)),
+                    Err(e) if std::time::Instant::now() < deadline => {
+                        tracing::debug!(interface = %link.name, error = %e, "waiting for the link-local address");
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    Err(e) => {
+                        break Err(format!(
+                            "{}: no usable IPv6 link-local address: {e}",
+                            link.name
+                        ));
+                    }
+                }
+            }
+        }
     }
 }
+
+/// How long start-up waits for a tentative IPv6 link-local address.
+const LINK_LOCAL_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// The netaddr request for one configured virtual address. IPv6 addresses
 /// skip duplicate address detection, as keepalived's do: the VIP must
