@@ -17,6 +17,7 @@ command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v keepalived >/dev/null || [ -x /usr/sbin/keepalived ] || need+=(keepalived)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v pkill >/dev/null || need+=(procps)
+command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${need[*]}; run as root or install them" >&2
