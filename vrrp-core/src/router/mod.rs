@@ -72,11 +72,12 @@ struct Faults {
     link_down: bool,
     tracking: bool,
     sync_group: bool,
+    addresses: bool,
 }
 
 impl Faults {
     fn any(self) -> bool {
-        self.link_down || self.tracking || self.sync_group
+        self.link_down || self.tracking || self.sync_group || self.addresses
     }
 }
 
@@ -358,6 +359,17 @@ impl VirtualRouter {
         self.update_faults(now, Reason::Fault, true);
     }
 
+    /// The driver could not install the virtual addresses after
+    /// [`Output::InstallAddresses`] (`true`: the kernel refused one, the
+    /// ledger could not record it), or wants to try again (`false`). A
+    /// router must not claim addresses it does not hold: while failed it is
+    /// in Fault, and an Active router first sends priority 0 so that a
+    /// Backup takes over after Skew_Time (RFC 9568 §6.4.3).
+    pub fn set_address_fault(&mut self, now: Instant, failed: bool) {
+        self.faults.addresses = failed;
+        self.update_faults(now, Reason::AddressFailure, true);
+    }
+
     /// Another member of this router's sync group is in Fault (`true`) or
     /// no longer is; see [`SyncGroup`](crate::SyncGroup).
     pub fn set_sync_group_fault(&mut self, now: Instant, fault: bool) {
@@ -365,10 +377,10 @@ impl VirtualRouter {
         self.update_faults(now, Reason::SyncGroupFault, true);
     }
 
-    /// Whether a fault of this router's own holds it: link down or a failed
-    /// tracker (not the sync group's).
+    /// Whether a fault of this router's own holds it: link down, a failed
+    /// tracker or addresses it could not install (not the sync group's).
     pub fn has_own_fault(&self) -> bool {
-        self.running && (self.faults.link_down || self.faults.tracking)
+        self.running && (self.faults.link_down || self.faults.tracking || self.faults.addresses)
     }
 
     /// Whether the sync group holds this router in Fault.
@@ -599,6 +611,8 @@ impl VirtualRouter {
             Reason::LinkDown
         } else if self.faults.tracking {
             Reason::Fault
+        } else if self.faults.addresses {
+            Reason::AddressFailure
         } else {
             Reason::SyncGroupFault
         }

@@ -84,6 +84,8 @@ pub enum Reason {
     LinkDown,
     /// A fault was raised by a tracker or the driver.
     Fault,
+    /// The virtual addresses could not be installed.
+    AddressFailure,
     /// Another member of the sync group failed.
     SyncGroupFault,
     /// Every fault cleared.
@@ -104,6 +106,7 @@ impl Reason {
             Reason::Shutdown => "shutdown",
             Reason::LinkDown => "link_down",
             Reason::Fault => "fault",
+            Reason::AddressFailure => "address_failure",
             Reason::SyncGroupFault => "sync_group_fault",
             Reason::Recovered => "recovered",
             Reason::SyncGroup => "sync_group",
