@@ -106,6 +106,10 @@ pub struct InstanceStatus {
     pub holds_vips: bool,
     /// The last transition.
     pub last_transition: Option<LastTransition>,
+    /// Why the instance is not running yet, while it waits for its
+    /// interface, an address or a device (its state is then `fault`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
 }
 
 /// One instance in `vrrpctl stats`.
@@ -121,6 +125,10 @@ pub struct InstanceStats {
     pub transitions: BTreeMap<String, u64>,
     /// The last transition.
     pub last_transition: Option<LastTransition>,
+    /// Local failures by kind, such as `address_install_failed` (the
+    /// kernel or the ledger refused a VIP) and `interface_lost`.
+    #[serde(default)]
+    pub errors: BTreeMap<String, u64>,
 }
 
 /// Why the control socket failed.

@@ -95,6 +95,9 @@ fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
                     i.active_router.as_deref().unwrap_or("-"),
                     i.vips.join(",")
                 );
+                if let Some(why) = &i.waiting {
+                    println!("{:<16} waiting: {why}", "");
+                }
             }
             ExitCode::SUCCESS
         }
@@ -104,7 +107,7 @@ fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
             }
             for i in instances {
                 println!("{}:", i.name);
-                for (k, v) in i.counters.iter().chain(&i.discards) {
+                for (k, v) in i.counters.iter().chain(&i.discards).chain(&i.errors) {
                     println!("  {k} {v}");
                 }
                 for (k, v) in &i.transitions {

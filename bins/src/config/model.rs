@@ -45,6 +45,16 @@ impl Config {
         self.instances.iter().find(|i| i.name == name)
     }
 
+    /// Whether some script or hook runs as a user of its own (a global
+    /// `script_user` or a per-script one), which needs CAP_SETUID and
+    /// CAP_SETGID.
+    pub fn switches_user(&self) -> bool {
+        self.global.script_user.is_some()
+            || self.track_script.values().any(|s| s.run_as.is_some())
+            || self.instances.iter().any(|i| i.notify.run_as_someone())
+            || self.sync_groups.iter().any(|g| g.notify.run_as_someone())
+    }
+
     /// The sync group `instance` belongs to, if any (at most one).
     pub fn group_of(&self, instance: &str) -> Option<&SyncGroup> {
         self.sync_groups
@@ -447,6 +457,20 @@ impl Notify {
             && self.fault.is_none()
             && self.stop.is_none()
             && self.any.is_none()
+    }
+
+    /// Whether a hook runs as a user of its own.
+    pub fn run_as_someone(&self) -> bool {
+        [
+            &self.active,
+            &self.backup,
+            &self.fault,
+            &self.stop,
+            &self.any,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|h| h.run_as.is_some())
     }
 }
 

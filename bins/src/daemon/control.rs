@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::instance::Instance;
+use super::waiting::Waiting;
 use crate::control::{InstanceStats, InstanceStatus, LastTransition};
 
 /// What an instance remembers for `vrrpctl stats` beyond the router's
@@ -17,6 +18,8 @@ pub(crate) struct Extra {
     pub(crate) transitions: BTreeMap<String, u64>,
     /// The last transition: when, from, to, why.
     pub(crate) last: Option<LastTransition>,
+    /// Local failures by kind.
+    pub(crate) errors: BTreeMap<String, u64>,
 }
 
 impl Extra {
@@ -32,6 +35,11 @@ impl Extra {
             to: to.to_string(),
             reason: reason.to_string(),
         });
+    }
+
+    /// Records a local failure of `kind`.
+    pub(crate) fn error(&mut self, kind: &str) {
+        *self.errors.entry(kind.to_string()).or_default() += 1;
     }
 
     /// Records a discarded advertisement.
@@ -56,6 +64,40 @@ pub(crate) fn status(inst: &Instance) -> InstanceStatus {
         vips: c.vips.iter().map(ToString::to_string).collect(),
         holds_vips: inst.router.holds_addresses(),
         last_transition: inst.extra.last.clone(),
+        waiting: None,
+    }
+}
+
+/// `vrrpctl status` for an instance waiting for its interface: in Fault,
+/// as keepalived reports one.
+pub(crate) fn waiting_status(w: &Waiting) -> InstanceStatus {
+    let c = &w.config;
+    InstanceStatus {
+        name: c.name.clone(),
+        interface: c.interface.clone(),
+        vrid: c.vrid.get(),
+        version: c.version.number(),
+        state: vrrp_core::router::State::Fault.as_str().to_string(),
+        priority: c.priority.get(),
+        effective_priority: c.priority.get(),
+        master_adver_interval_ms: u64::try_from(c.advert_interval.as_millis()).unwrap_or(u64::MAX),
+        active_router: None,
+        vips: c.vips.iter().map(ToString::to_string).collect(),
+        holds_vips: false,
+        last_transition: w.extra.last.clone(),
+        waiting: Some(w.reason.clone()),
+    }
+}
+
+/// `vrrpctl stats` for an instance waiting for its interface.
+pub(crate) fn waiting_stats(w: &Waiting) -> InstanceStats {
+    InstanceStats {
+        name: w.config.name.clone(),
+        counters: BTreeMap::new(),
+        discards: w.extra.discards.clone(),
+        transitions: w.extra.transitions.clone(),
+        last_transition: w.extra.last.clone(),
+        errors: w.extra.errors.clone(),
     }
 }
 
@@ -73,5 +115,6 @@ pub(crate) fn stats(inst: &Instance) -> InstanceStats {
         discards: inst.extra.discards.clone(),
         transitions: inst.extra.transitions.clone(),
         last_transition: inst.extra.last.clone(),
+        errors: inst.extra.errors.clone(),
     }
 }

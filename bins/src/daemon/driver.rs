@@ -14,17 +14,19 @@ use tracing::{debug, info, warn};
 use vrrp_core::router::{Output, State};
 use vrrp_netaddr::{Event, EventStream, Link};
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use super::DaemonError;
 use super::announce::Announcer;
 use super::control as ctl;
-use super::instance::{self, Instance};
+use super::instance::{self, BuildError, Instance};
 use super::io::{Datagram, SocketEntry, next_reload, next_request, open_socket, read_events};
 use super::sdnotify;
 use super::timer::PreciseTimer;
 use super::tracking;
 use super::vips::AddressManager;
+use super::waiting::Waiting;
 use crate::config::Config;
 use crate::control::{self, Request, Response};
 use crate::notify::{HookState, Notifier, Target, Transition};
@@ -47,7 +49,17 @@ pub(super) struct Driver {
     /// The sync groups.
     pub(super) groups: Vec<super::groups::Group>,
     pub(super) instances: Vec<Instance>,
-    sockets: Vec<SocketEntry>,
+    /// Instances waiting for their interface (reported in Fault).
+    pub(super) waiting: Vec<Waiting>,
+    /// When the waiting instances are tried again.
+    pub(super) next_waiting_retry: Instant,
+    /// The raw sockets by id; ids are never reused, so a datagram still
+    /// queued from a closed socket cannot reach another interface's
+    /// instances.
+    pub(super) sockets: BTreeMap<usize, SocketEntry>,
+    next_socket: usize,
+    /// Where the socket readers send datagrams.
+    datagrams: mpsc::UnboundedSender<Datagram>,
     pub(super) addrs: AddressManager,
     announcer: Announcer,
 }
@@ -58,6 +70,7 @@ pub(crate) async fn run(
     shutdown: impl Future<Output = ()>,
     mut reloads: Option<mpsc::UnboundedReceiver<Config>>,
     loader: Option<super::ConfigLoader>,
+    drop_capabilities: bool,
 ) -> Result<(), DaemonError> {
     // 1. Clean up after a previous run, before anything else.
     let addrs = AddressManager::open_and_clean(&config.global.state_dir)?;
@@ -87,12 +100,16 @@ pub(crate) async fn run(
         global_discards: Default::default(),
         log_limit: crate::ratelimit::LogLimiter::new(10, std::time::Duration::from_secs(10)),
         instances: Vec::new(),
-        sockets: Vec::new(),
+        waiting: Vec::new(),
+        next_waiting_retry: Instant::now() + super::waiting::RETRY_INTERVAL,
+        sockets: BTreeMap::new(),
+        next_socket: 0,
+        datagrams: tx.clone(),
         addrs,
         announcer: Announcer::default(),
     };
     // 3. Sockets, then routers.
-    if let Err(e) = driver.setup(&config, &tx) {
+    if let Err(e) = driver.setup(&config) {
         driver.addrs.clear();
         return Err(e);
     }
@@ -107,6 +124,20 @@ pub(crate) async fn run(
             (None, None)
         }
     };
+    if drop_capabilities {
+        // Every socket that needs CAP_NET_RAW to open at start is open; a
+        // reload or a re-created interface opens more, which CAP_NET_RAW
+        // (kept) allows. Trackers and hooks start after this, so they
+        // inherit the reduced sets.
+        let keep = crate::system::needed(config.switches_user());
+        match crate::system::drop_capabilities(&keep) {
+            Ok(()) => {
+                let names: Vec<String> = keep.iter().map(ToString::to_string).collect();
+                info!(kept = %names.join(" "), "dropped every other capability");
+            }
+            Err(e) => warn!(error = %e, "cannot drop capabilities; running with all of them"),
+        }
+    }
     driver.spawn_trackers();
     driver.start_all(Instant::now());
     sdnotify::notify("READY=1");
@@ -142,11 +173,11 @@ pub(crate) async fn run(
             Some(req) = next_request(&mut control_rx) => {
                 let response = match req.request {
                     Request::Status => Response::Status {
-                        instances: driver.instances.iter().map(ctl::status).collect(),
+                        instances: driver.status(),
                     },
                     Request::Stats => Response::Stats {
                         global: driver.global_discards.clone(),
-                        instances: driver.instances.iter().map(ctl::stats).collect(),
+                        instances: driver.stats(),
                     },
                     Request::Reload => match loader.as_ref().map(|f| f()) {
                         None => Response::Reloaded {
@@ -159,7 +190,7 @@ pub(crate) async fn run(
                         }
                         Some(Ok(new)) => {
                             sdnotify::notify("RELOADING=1");
-                            let message = driver.reload(&new, &tx);
+                            let message = driver.reload(&new);
                             sdnotify::notify("READY=1");
                             Response::Reloaded { ok: message.is_ok(), message: message.unwrap_or_else(|e| e) }
                         }
@@ -169,7 +200,7 @@ pub(crate) async fn run(
             }
             Some(new) = next_reload(&mut reloads) => {
                 sdnotify::notify("RELOADING=1");
-                let _ = driver.reload(&new, &tx);
+                let _ = driver.reload(&new);
                 sdnotify::notify("READY=1");
             }
             evs = read_events(&mut events) => {
@@ -193,15 +224,15 @@ pub(crate) async fn run(
 }
 
 impl Driver {
-    /// Opens the sockets and builds the instances of `config`.
-    fn setup(
-        &mut self,
-        config: &Config,
-        tx: &mpsc::UnboundedSender<Datagram>,
-    ) -> Result<(), DaemonError> {
+    /// Opens the sockets and builds the instances of `config`; those that
+    /// wait for their interface are listed, and an invalid one is an error.
+    fn setup(&mut self, config: &Config) -> Result<(), DaemonError> {
         for ic in &config.instances {
-            let inst = self.build(ic, tx)?;
-            self.instances.push(inst);
+            match self.build_or_wait(ic, instance::LINK_LOCAL_WAIT) {
+                Ok(Some(inst)) => self.instances.push(inst),
+                Ok(None) => {}
+                Err(e) => return Err(e.into_daemon_error(&ic.name)),
+            }
         }
         Ok(())
     }
@@ -211,36 +242,77 @@ impl Driver {
     pub(super) fn build(
         &mut self,
         ic: &crate::config::Instance,
-        tx: &mpsc::UnboundedSender<Datagram>,
-    ) -> Result<Instance, DaemonError> {
-        let family = ic.family();
-        let setup = |e: std::io::Error| DaemonError::Setup {
-            instance: ic.name.clone(),
-            message: e.to_string(),
-        };
-        let socket = match self
+        link_local_wait: Duration,
+    ) -> Result<Instance, BuildError> {
+        let mut inst = Instance::new(&mut self.addrs.handle, &self.config, ic, link_local_wait)?;
+        match self.socket_for(&inst) {
+            Ok(id) => {
+                inst.socket = id;
+                Ok(inst)
+            }
+            Err(e) => {
+                if let Some(v) = inst.vmac.take() {
+                    v.teardown(&mut self.addrs.handle);
+                }
+                Err(BuildError::Waiting(format!(
+                    "VRRP socket on {}: {e}",
+                    ic.interface
+                )))
+            }
+        }
+    }
+
+    /// The id of the socket for `inst`'s family and interface, opened and
+    /// joined to the group if need be.
+    fn socket_for(&mut self, inst: &Instance) -> std::io::Result<usize> {
+        let family = inst.config.family();
+        let found = self
             .sockets
             .iter()
-            .position(|s| s.family == family && s.interface == ic.interface)
-        {
-            Some(i) => i,
+            .find(|(_, s)| s.family == family && s.ifindex == inst.link.index)
+            .map(|(&id, _)| id);
+        let id = match found {
+            Some(id) => id,
             None => {
-                let i = self.sockets.len();
-                let entry = open_socket(i, family, &ic.interface, tx).map_err(setup)?;
-                self.sockets.push(entry);
-                i
+                let id = self.next_socket;
+                self.next_socket += 1;
+                let entry = open_socket(
+                    id,
+                    family,
+                    &inst.config.interface,
+                    inst.link.index,
+                    &self.datagrams,
+                )?;
+                self.sockets.insert(id, entry);
+                id
             }
         };
-        if !ic.is_unicast() {
+        if !inst.config.is_unicast() {
             // Joining twice is harmless (EADDRINUSE is ignored; the socket
             // layer keeps the kind but not the errno).
-            if let Err(e) = self.sockets[socket].fd.get_ref().join_group() {
-                if e.kind() != std::io::ErrorKind::AddrInUse {
-                    return Err(setup(e));
+            if let Some(entry) = self.sockets.get(&id) {
+                if let Err(e) = entry.fd.get_ref().join_group() {
+                    if e.kind() != std::io::ErrorKind::AddrInUse {
+                        return Err(e);
+                    }
                 }
             }
         }
-        Instance::new(&mut self.addrs.handle, &self.config, ic, socket)
+        Ok(id)
+    }
+
+    /// `vrrpctl status`: the running instances and the waiting ones.
+    fn status(&self) -> Vec<control::InstanceStatus> {
+        let mut out: Vec<_> = self.instances.iter().map(ctl::status).collect();
+        out.extend(self.waiting.iter().map(ctl::waiting_status));
+        out
+    }
+
+    /// `vrrpctl stats`: the running instances and the waiting ones.
+    fn stats(&self) -> Vec<control::InstanceStats> {
+        let mut out: Vec<_> = self.instances.iter().map(ctl::stats).collect();
+        out.extend(self.waiting.iter().map(ctl::waiting_stats));
+        out
     }
 
     /// Starts the router of instance `i`.
@@ -282,11 +354,19 @@ impl Driver {
         }
     }
 
-    /// The earliest deadline of any router or announcement.
+    /// The earliest deadline of any router, announcement or retry.
     fn next_deadline(&self) -> Option<Instant> {
+        let retry = (!self.waiting.is_empty()).then_some(self.next_waiting_retry);
         self.instances
             .iter()
-            .filter_map(instance::next_deadline)
+            .filter_map(|inst| {
+                let next = instance::next_deadline(inst);
+                match (next, inst.address_retry) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            })
+            .chain(retry)
             .min()
     }
 
@@ -301,6 +381,16 @@ impl Driver {
             if inst.schedule.poll_timeout().is_some_and(|t| t <= now) {
                 self.announcer.send_due(inst, now);
             }
+            let inst = &mut self.instances[i];
+            if inst.address_retry.is_some_and(|t| t <= now) {
+                inst.address_retry = None;
+                info!(instance = inst.name(), "trying the virtual addresses again");
+                inst.router.set_address_fault(now, false);
+                self.drain(i, now);
+            }
+        }
+        if !self.waiting.is_empty() && self.next_waiting_retry <= now {
+            self.retry_waiting(now);
         }
     }
 
@@ -362,13 +452,24 @@ impl Driver {
     fn on_event(&mut self, event: Event) {
         let now = Instant::now();
         match event {
-            Event::LinkUp(link) => self.link_changed(&link, true, now),
-            Event::LinkDown(link) | Event::LinkRemoved(link) => {
+            Event::LinkUp(link) => {
+                self.link_changed(&link, true, now);
+                self.retry_waiting_soon(now);
+            }
+            Event::LinkDown(link) => {
                 self.announcer.forget(link.index.get());
                 self.link_changed(&link, false, now);
+                self.retry_waiting_soon(now);
             }
+            Event::LinkRemoved(link) => {
+                self.announcer.forget(link.index.get());
+                self.link_changed(&link, false, now);
+                self.link_removed(&link, now);
+            }
+            Event::LinkChanged(_) | Event::AddressAdded { .. } => self.retry_waiting_soon(now),
             Event::AddressRemoved { address, .. } => {
-                for inst in &self.instances {
+                for i in 0..self.instances.len() {
+                    let inst = &self.instances[i];
                     if inst.router.state() != State::Active {
                         continue;
                     }
@@ -384,24 +485,48 @@ impl Driver {
                         warn!(instance = inst.name(), address = %spec.prefix,
                             "virtual address removed by someone else while Active: adding it back");
                         let spec = spec.clone();
-                        let name = inst.name().to_string();
-                        self.addrs.install(&name, std::slice::from_ref(&spec));
+                        install_addresses(
+                            &mut self.addrs,
+                            &mut self.instances[i],
+                            std::slice::from_ref(&spec),
+                            now,
+                        );
+                        self.drain(i, now);
                         break;
                     }
                 }
             }
             Event::Resync => {
-                let links: Vec<Link> = self
-                    .instances
-                    .iter()
-                    .filter_map(|i| self.addrs.handle.link_by_index(i.link.index).ok())
-                    .collect();
+                let mut links = Vec::new();
+                let mut gone = Vec::new();
+                for inst in &self.instances {
+                    match self.addrs.handle.link_by_index(inst.link.index) {
+                        Ok(link) => links.push(link),
+                        Err(vrrp_netaddr::Error::NoSuchInterface(_)) => {
+                            gone.push(inst.link.clone());
+                        }
+                        Err(_) => {}
+                    }
+                }
                 for link in links {
                     let up = link.is_up();
                     self.link_changed(&link, up, now);
                 }
+                for link in gone {
+                    self.link_changed(&link, false, now);
+                    self.link_removed(&link, now);
+                }
+                self.retry_waiting_soon(now);
             }
             _ => {}
+        }
+    }
+
+    /// A link or address appeared or changed: a waiting instance may be
+    /// able to start, so try them now rather than at the next retry.
+    fn retry_waiting_soon(&mut self, now: Instant) {
+        if !self.waiting.is_empty() {
+            self.retry_waiting(now);
         }
     }
 
@@ -444,12 +569,28 @@ impl Driver {
             ..
         } = self;
         let inst = &mut instances[i];
+        // Set once the addresses could not be installed: what the router
+        // queued with them (its first advertisement, the announcements)
+        // would claim addresses this host does not hold, so it is dropped;
+        // the priority-0 release still goes out.
+        let mut refused = false;
         while let Some(output) = inst.router.poll_output() {
             match output {
-                Output::InstallAddresses => addrs.install(&inst.config.name, &inst.addresses),
+                Output::InstallAddresses => {
+                    let specs = inst.addresses.clone();
+                    refused |= !install_addresses(addrs, inst, &specs, now);
+                }
+                Output::SendAdvertisement(t) if refused && !t.priority.is_shutdown() => {}
+                Output::Announce if refused => {}
                 Output::SendAdvertisement(t) => {
-                    let sock = sockets[inst.socket].fd.get_ref();
-                    if let Err(e) = sock.send_to(&t.payload, t.dst, t.src) {
+                    let Some(sock) = sockets.get(&inst.socket) else {
+                        warn!(
+                            instance = inst.name(),
+                            "no VRRP socket: advertisement not sent"
+                        );
+                        continue;
+                    };
+                    if let Err(e) = sock.fd.get_ref().send_to(&t.payload, t.dst, t.src) {
                         warn!(instance = inst.name(), dst = %t.dst, error = %e,
                             "cannot send advertisement");
                     }
@@ -498,6 +639,56 @@ impl Driver {
             }
         }
     }
+}
+
+/// How long an instance whose addresses the kernel (or the ledger) refused
+/// stays in Fault before it tries again; doubled after each failure in a
+/// row, up to [`ADDRESS_RETRY_MAX`], so a host that cannot hold the VIPs
+/// does not keep interrupting the one that does.
+const ADDRESS_RETRY: Duration = Duration::from_secs(1);
+/// The longest wait between two attempts.
+const ADDRESS_RETRY_MAX: Duration = Duration::from_secs(32);
+
+/// Installs `specs` for `inst`; false if one could not be installed (the
+/// kernel refused it, the ledger could not record it). Then the router
+/// must not claim addresses it does not hold: it goes to Fault, gives the
+/// others up, and tries again later.
+fn install_addresses(
+    addrs: &mut AddressManager,
+    inst: &mut Instance,
+    specs: &[vrrp_netaddr::AddressSpec],
+    now: Instant,
+) -> bool {
+    addrs.install(&inst.config.name, specs);
+    let mut missing = Vec::new();
+    for spec in specs {
+        // Ours (the fast path), or someone else's that is there already.
+        if addrs.owns(spec.ifindex, spec.prefix) {
+            continue;
+        }
+        let present = addrs
+            .handle
+            .addresses(Some(spec.ifindex))
+            .is_ok_and(|all| all.iter().any(|a| a.matches(spec.ifindex, spec.prefix)));
+        if !present {
+            missing.push(spec.prefix.to_string());
+        }
+    }
+    if missing.is_empty() {
+        inst.address_failures = 0;
+        return true;
+    }
+    let wait = ADDRESS_RETRY
+        .saturating_mul(1 << inst.address_failures.min(5))
+        .min(ADDRESS_RETRY_MAX);
+    inst.address_failures = inst.address_failures.saturating_add(1);
+    inst.extra.error("address_install_failed");
+    tracing::error!(instance = inst.name(), addresses = %missing.join(" "),
+        retry_in = ?wait,
+        "virtual addresses could not be installed: giving them up (Fault) and retrying");
+    inst.router.set_address_fault(now, true);
+    inst.address_retry = Some(now + wait);
+    false
 }
 
 /// How long a clean stop waits for queued notify hooks.

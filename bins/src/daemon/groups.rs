@@ -70,9 +70,17 @@ impl Driver {
             else {
                 return;
             };
+            // A member waiting for its interface counts as in Fault, as
+            // keepalived holds the group in FAULT while one is.
+            let waiting = || {
+                let mut r = template.clone();
+                r.set_link_up(now, false);
+                while r.poll_output().is_some() {}
+                r
+            };
             let mut routers: Vec<VirtualRouter> = idx
                 .iter()
-                .map(|k| k.map_or_else(|| template.clone(), |k| self.instances[k].router.clone()))
+                .map(|k| k.map_or_else(waiting, |k| self.instances[k].router.clone()))
                 .collect();
             let before: Vec<State> = routers.iter().map(VirtualRouter::state).collect();
             self.groups[g].sync.sync(now, &mut routers);

@@ -26,7 +26,7 @@ pub(crate) struct Instance {
     pub(crate) router: VirtualRouter,
     /// The interface adverts go out on.
     pub(crate) link: Link,
-    /// The index of its socket in the driver's socket table.
+    /// The id of its socket in the driver's socket table.
     pub(crate) socket: usize,
     /// Every address installed while Active: VIPs then excluded VIPs.
     pub(crate) addresses: Vec<AddressSpec>,
@@ -40,54 +40,107 @@ pub(crate) struct Instance {
     pub(crate) vmac: Option<VmacLink>,
     /// Counters for `vrrpctl stats` beyond the router's.
     pub(crate) extra: super::control::Extra,
+    /// When to clear an address fault and try again, after the kernel or
+    /// the ledger refused a VIP.
+    pub(crate) address_retry: Option<Instant>,
+    /// Failed installs in a row, for the retry back-off.
+    pub(crate) address_failures: u32,
+}
+
+/// Why an instance could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BuildError {
+    /// Something it needs on the host is not there (yet): its interface, an
+    /// address to send from, a VIP's device. The instance waits and is
+    /// tried again, as keepalived keeps such an instance in FAULT.
+    Waiting(String),
+    /// The configuration itself cannot run.
+    Invalid(String),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Waiting(m) | BuildError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl BuildError {
+    /// The error for the daemon's caller, naming `instance`.
+    pub(crate) fn into_daemon_error(self, instance: &str) -> DaemonError {
+        DaemonError::Setup {
+            instance: instance.to_string(),
+            message: self.to_string(),
+        }
+    }
 }
 
 impl Instance {
     /// Resolves `config` (interface, primary address, VIP devices) and
-    /// builds its router. Nothing is sent or installed yet.
+    /// builds its router. Nothing is sent or installed yet; the socket is
+    /// the driver's to set. An IPv6 instance waits up to `link_local_wait`
+    /// for a tentative link-local address.
     pub(crate) fn new(
         handle: &mut Handle,
         full: &Config,
         config: &config::Instance,
-        socket: usize,
-    ) -> Result<Self, DaemonError> {
+        link_local_wait: Duration,
+    ) -> Result<Self, BuildError> {
         let global = &full.global;
-        let setup = |message: String| DaemonError::Setup {
-            instance: config.name.clone(),
-            message,
-        };
         let link = handle
             .link_by_name(&config.interface)
-            .map_err(|e| setup(format!("interface {}: {e}", config.interface)))?;
+            .map_err(|e| BuildError::Waiting(format!("interface {}: {e}", config.interface)))?;
         let primary = match config.source_address {
             Some(a) => a,
-            None => primary_address(handle, config, &link).map_err(setup)?,
+            None => primary_address(handle, config, &link, link_local_wait)
+                .map_err(BuildError::Waiting)?,
         };
+        let router_config = router_config(global, config, primary).map_err(BuildError::Invalid)?;
+        let router =
+            VirtualRouter::new(router_config).map_err(|e| BuildError::Invalid(e.to_string()))?;
+        // Resolve every VIP's device before creating anything.
+        let mut addresses = Vec::new();
+        let mut on_default = Vec::new();
+        for vip in config.vips.iter().chain(&config.excluded_vips) {
+            on_default.push(vip.device.is_none());
+            addresses.push(address_spec(handle, vip, link.index)?);
+        }
         let vmac = match &config.vmac {
-            Some(v) => Some(create_vmac(handle, config, v, &link).map_err(setup)?),
+            Some(v) => Some(create_vmac(handle, config, v, &link)?),
             None => None,
         };
-        let vip_link = vmac.as_ref().map_or(link.index, |v| v.link.index);
-        let mut addresses = Vec::new();
-        for vip in config.vips.iter().chain(&config.excluded_vips) {
-            addresses.push(address_spec(handle, vip, vip_link).map_err(setup)?);
+        if let Some(v) = &vmac {
+            for (spec, default) in addresses.iter_mut().zip(on_default) {
+                if default {
+                    spec.ifindex = v.link.index;
+                }
+            }
         }
-        let router_config = router_config(global, config, primary).map_err(setup)?;
-        let router = VirtualRouter::new(router_config).map_err(|e| setup(e.to_string()))?;
         let link_up = link.is_up();
         let tracking = InstanceTracking::new(full, config, handle);
         Ok(Instance {
             config: config.clone(),
             router,
             link,
-            socket,
+            socket: 0,
             addresses,
             schedule: AnnouncementSchedule::new(policy(&config.announce)),
             link_up,
             tracking,
             vmac,
             extra: super::control::Extra::default(),
+            address_retry: None,
+            address_failures: 0,
         })
+    }
+
+    /// Every interface the instance depends on: its own, its vmac's and
+    /// its VIPs' devices.
+    pub(crate) fn depends_on(&self, ifindex: IfIndex) -> bool {
+        self.link.index == ifindex
+            || self.vmac.as_ref().is_some_and(|v| v.link.index == ifindex)
+            || self.addresses.iter().any(|a| a.ifindex == ifindex)
     }
 
     /// The instance's name.
@@ -150,21 +203,24 @@ fn create_vmac(
     config: &config::Instance,
     vmac: &config::Vmac,
     parent: &Link,
-) -> Result<VmacLink, String> {
+) -> Result<VmacLink, BuildError> {
     if config.family() == AddressFamily::Ipv6 {
-        return Err("use_vmac is supported for IPv4 instances only so far".into());
+        return Err(BuildError::Invalid(
+            "use_vmac is supported for IPv4 instances only so far".into(),
+        ));
     }
-    let vrid = std::num::NonZeroU8::new(config.vrid.get()).ok_or("VRID 0")?;
+    let vrid = std::num::NonZeroU8::new(config.vrid.get())
+        .ok_or_else(|| BuildError::Invalid("VRID 0".into()))?;
     let name = vmac
         .name
         .clone()
         .unwrap_or_else(|| format!("vrrp.{}", config.vrid.get()));
     let mac = vrrp_netaddr::MacAddr::vrrp(Family::Ipv4, vrid);
     let spec = vrrp_netaddr::MacvlanSpec::new(&name, parent.index, mac)
-        .map_err(|e| format!("vmac {name}: {e}"))?;
+        .map_err(|e| BuildError::Invalid(format!("vmac {name}: {e}")))?;
     let (outcome, link) = handle
         .create_macvlan(&spec)
-        .map_err(|e| format!("vmac {name}: {e}"))?;
+        .map_err(|e| BuildError::Waiting(format!("vmac {name}: {e}")))?;
     let restore = match vrrp_netaddr::sysctl::configure_vmac(&name, &parent.name) {
         Ok(r) => Some(r),
         Err(e) => {
@@ -205,6 +261,7 @@ fn primary_address(
     handle: &mut Handle,
     config: &config::Instance,
     link: &Link,
+    link_local_wait: Duration,
 ) -> Result<IpAddr, String> {
     match config.family() {
         AddressFamily::Ipv4 => {
@@ -234,9 +291,9 @@ fn primary_address(
         }
         AddressFamily::Ipv6 => {
             // After a link flap (or at boot) the link-local address is
-            // tentative while DAD runs, about a second: wait for it rather
-            // than give up on the instance.
-            let deadline = std::time::Instant::now() + LINK_LOCAL_WAIT;
+            // tentative while DAD runs, about a second: at start-up, wait
+            // for it rather than leave the instance waiting.
+            let deadline = std::time::Instant::now() + link_local_wait;
             loop {
                 match vrrp_arp::link_local_address(link.index.get()) {
                     Ok(a) => break Ok(IpAddr::V6(a)),
@@ -257,7 +314,7 @@ fn primary_address(
 }
 
 /// How long start-up waits for a tentative IPv6 link-local address.
-const LINK_LOCAL_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
+pub(crate) const LINK_LOCAL_WAIT: Duration = Duration::from_secs(4);
 
 /// The netaddr request for one configured virtual address. IPv6 addresses
 /// skip duplicate address detection, as keepalived's do: the VIP must
@@ -266,27 +323,29 @@ fn address_spec(
     handle: &mut Handle,
     vip: &config::VirtualAddress,
     default: IfIndex,
-) -> Result<AddressSpec, String> {
+) -> Result<AddressSpec, BuildError> {
     let ifindex = match &vip.device {
         Some(dev) => {
             handle
                 .link_by_name(dev)
-                .map_err(|e| format!("device {dev} of {vip}: {e}"))?
+                .map_err(|e| BuildError::Waiting(format!("device {dev} of {vip}: {e}")))?
                 .index
         }
         None => default,
     };
-    let prefix =
-        IpPrefix::new(vip.address, vip.prefix_len).map_err(|e| format!("address {vip}: {e}"))?;
+    let invalid = BuildError::Invalid;
+    let prefix = IpPrefix::new(vip.address, vip.prefix_len)
+        .map_err(|e| invalid(format!("address {vip}: {e}")))?;
     let mut spec = AddressSpec::new(ifindex, prefix);
     if let Some(label) = &vip.label {
-        spec = spec.with_label(Label::new(label.as_str()).map_err(|e| format!("{vip}: {e}"))?);
+        spec = spec
+            .with_label(Label::new(label.as_str()).map_err(|e| invalid(format!("{vip}: {e}")))?);
     }
     if let Some(scope) = vip.scope {
         let scope: Scope = scope
             .as_str()
             .parse()
-            .map_err(|e| format!("{vip}: scope: {e:?}"))?;
+            .map_err(|e| invalid(format!("{vip}: scope: {e:?}")))?;
         spec = spec.with_scope(scope);
     }
     if let Some(brd) = vip.broadcast {

@@ -25,11 +25,15 @@ pub(crate) struct Datagram {
     pub(crate) data: Vec<u8>,
 }
 
-/// One raw socket and its reader task.
+/// One raw socket and its reader task. Dropping it stops the reader and
+/// closes the socket.
 #[derive(Debug)]
 pub(crate) struct SocketEntry {
     pub(crate) family: AddressFamily,
     pub(crate) interface: String,
+    /// The interface it is bound to: a re-created interface of the same
+    /// name has another index and needs a new socket.
+    pub(crate) ifindex: vrrp_netaddr::IfIndex,
     pub(crate) fd: Arc<AsyncFd<VrrpSocket>>,
     pub(crate) reader: JoinHandle<()>,
 }
@@ -135,11 +139,13 @@ async fn reader(socket: usize, fd: Arc<AsyncFd<VrrpSocket>>, tx: mpsc::Unbounded
     }
 }
 
-/// Opens the raw socket of `family` on `interface` and starts its reader.
+/// Opens the raw socket of `family` on `interface` (index `ifindex`) and
+/// starts its reader, which tags datagrams with `id`.
 pub(crate) fn open_socket(
-    index: usize,
+    id: usize,
     family: AddressFamily,
     interface: &str,
+    ifindex: vrrp_netaddr::IfIndex,
     tx: &mpsc::UnboundedSender<Datagram>,
 ) -> std::io::Result<SocketEntry> {
     let socket: VrrpSocket = match family {
@@ -147,10 +153,11 @@ pub(crate) fn open_socket(
         AddressFamily::Ipv6 => VrrpSocketV6::open(interface)?.into(),
     };
     let fd = Arc::new(socket.into_async()?);
-    let reader = tokio::spawn(reader(index, Arc::clone(&fd), tx.clone()));
+    let reader = tokio::spawn(reader(id, Arc::clone(&fd), tx.clone()));
     Ok(SocketEntry {
         family,
         interface: interface.to_string(),
+        ifindex,
         fd,
         reader,
     })

@@ -7,7 +7,9 @@
 //! 1. the addresses a previous run left in its ledger (after a crash or a
 //!    `kill -9`) are removed, before anything else;
 //! 2. one raw socket per (address family, interface) is opened and joins
-//!    the VRRP group (RFC 9568 §5.1.1.2, §5.1.2.2);
+//!    the VRRP group (RFC 9568 §5.1.1.2, §5.1.2.2); an instance whose
+//!    interface is missing waits for it in Fault, and one whose interface
+//!    is deleted while running waits for it to come back;
 //! 3. each instance's [`VirtualRouter`](vrrp_core::router::VirtualRouter)
 //!    starts; its outputs become address changes (through the ledger),
 //!    advertisements, gratuitous ARP / unsolicited NA and log lines;
@@ -34,6 +36,7 @@ mod sdnotify;
 mod timer;
 mod tracking;
 mod vips;
+mod waiting;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -81,6 +84,7 @@ pub struct Daemon {
     config: Config,
     reloads: Option<mpsc::UnboundedReceiver<Config>>,
     loader: Option<ConfigLoader>,
+    drop_capabilities: bool,
 }
 
 /// Reads the configuration again, for `vrrpctl reload`: the new
@@ -92,6 +96,7 @@ impl std::fmt::Debug for Daemon {
         f.debug_struct("Daemon")
             .field("config", &self.config)
             .field("reloadable", &self.loader.is_some())
+            .field("drop_capabilities", &self.drop_capabilities)
             .finish_non_exhaustive()
     }
 }
@@ -118,7 +123,19 @@ impl Daemon {
             config,
             reloads: None,
             loader: None,
+            drop_capabilities: false,
         }
+    }
+
+    /// Once its sockets are open, drop every capability but CAP_NET_ADMIN
+    /// and CAP_NET_RAW (and CAP_SETUID, CAP_SETGID and CAP_KILL when a
+    /// script runs as another user) from the effective, permitted,
+    /// inheritable and bounding sets; see [`crate::system`]. Capabilities
+    /// belong to a thread: this is for a process that runs the daemon on
+    /// its main thread in a current-thread runtime before starting other
+    /// threads, as `vrrpd` does. Off by default for embedders.
+    pub fn drop_capabilities_after_setup(&mut self, on: bool) {
+        self.drop_capabilities = on;
     }
 
     /// How to read the configuration again when `vrrpctl reload` asks;
@@ -144,6 +161,13 @@ impl Daemon {
     /// priority-0 advertisements, virtual addresses removed, ledger emptied.
     /// Must be called inside a tokio runtime with I/O and time enabled.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
-        driver::run(self.config, shutdown, self.reloads, self.loader).await
+        driver::run(
+            self.config,
+            shutdown,
+            self.reloads,
+            self.loader,
+            self.drop_capabilities,
+        )
+        .await
     }
 }

@@ -8,17 +8,17 @@
 //! - A removed instance is stopped; a new one is started.
 //!
 //! Every new or changed instance is resolved (interface, addresses,
-//! socket) before anything is stopped: if one cannot be, the reload is
-//! rejected with a logged error and the old configuration keeps running.
+//! socket) before anything is stopped: if one cannot run at all, the
+//! reload is rejected with a logged error and the old configuration keeps
+//! running. One whose interface is missing waits for it, as at start-up.
+//! Sockets no instance uses any more are closed.
 
 use std::time::Instant;
 
-use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::driver::Driver;
 use super::instance::Instance;
-use super::io::Datagram;
 use crate::config::{Config, Global};
 
 /// Whether a change of the global settings from `old` to `new` changes
@@ -61,11 +61,7 @@ fn same_context(old: &Config, new: &Config, name: &str) -> bool {
 
 impl Driver {
     /// Applies `config`; see the [module docs](self).
-    pub(super) fn reload(
-        &mut self,
-        config: &Config,
-        tx: &mpsc::UnboundedSender<Datagram>,
-    ) -> Result<String, String> {
+    pub(super) fn reload(&mut self, config: &Config) -> Result<String, String> {
         let now = Instant::now();
         if config.global.state_dir != self.config.global.state_dir
             || config.global.control_socket != self.config.global.control_socket
@@ -81,6 +77,7 @@ impl Driver {
         };
         // Resolve every new or changed instance first.
         let old_global = std::mem::replace(&mut self.config, config.clone());
+        let old_waiting = std::mem::take(&mut self.waiting);
         let mut fresh = Vec::new();
         for ic in &config.instances {
             let unchanged = self
@@ -90,12 +87,23 @@ impl Driver {
             if unchanged {
                 continue;
             }
-            match self.build(ic, tx) {
-                Ok(inst) => fresh.push(inst),
+            match self.build_or_wait(ic, std::time::Duration::ZERO) {
+                Ok(Some(inst)) => fresh.push(inst),
+                Ok(None) => {}
                 Err(e) => {
-                    error!(error = %e, "reload rejected: the running configuration stays");
+                    error!(instance = %ic.name, error = %e,
+                        "reload rejected: the running configuration stays");
                     self.config = old_global;
-                    return Err(format!("reload rejected: {e}"));
+                    self.waiting = old_waiting;
+                    for inst in fresh {
+                        if let Some(v) = inst.vmac {
+                            if v.created {
+                                v.teardown(&mut self.addrs.handle);
+                            }
+                        }
+                    }
+                    self.close_unused_sockets();
+                    return Err(format!("reload rejected: instance {}: {e}", ic.name));
                 }
             }
         }
@@ -132,14 +140,14 @@ impl Driver {
             let i = self.instances.len() - 1;
             self.start(i, now);
         }
+        self.close_unused_sockets();
         self.spawn_trackers();
         self.groups = super::groups::build(config);
-        // Keep the file order for status output.
-        let order = |name: &str| config.instances.iter().position(|c| c.name == name);
-        self.instances.sort_by_key(|inst| order(inst.name()));
-        info!(kept, stopped, started, "configuration reloaded");
+        self.sort_instances();
+        let waiting = self.waiting.len();
+        info!(kept, stopped, started, waiting, "configuration reloaded");
         Ok(format!(
-            "reloaded: {kept} kept, {stopped} stopped, {started} started"
+            "reloaded: {kept} kept, {stopped} stopped, {started} started, {waiting} waiting"
         ))
     }
 }
