@@ -7,12 +7,13 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::time::Instant;
 
+use super::refused::install_addresses;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 use vrrp_core::router::{Output, State};
-use vrrp_netaddr::{Event, EventStream, Link};
+use vrrp_netaddr::EventStream;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -61,7 +62,7 @@ pub(super) struct Driver {
     /// Where the socket readers send datagrams.
     datagrams: mpsc::UnboundedSender<Datagram>,
     pub(super) addrs: AddressManager,
-    announcer: Announcer,
+    pub(super) announcer: Announcer,
 }
 
 /// Runs `config` until `shutdown` completes; see [`super::Daemon::run`].
@@ -449,107 +450,6 @@ impl Driver {
         }
     }
 
-    fn on_event(&mut self, event: Event) {
-        let now = Instant::now();
-        match event {
-            Event::LinkUp(link) => {
-                self.link_changed(&link, true, now);
-                self.retry_waiting_soon(now);
-            }
-            Event::LinkDown(link) => {
-                self.announcer.forget(link.index.get());
-                self.link_changed(&link, false, now);
-                self.retry_waiting_soon(now);
-            }
-            Event::LinkRemoved(link) => {
-                self.announcer.forget(link.index.get());
-                self.link_changed(&link, false, now);
-                self.link_removed(&link, now);
-            }
-            Event::LinkChanged(_) | Event::AddressAdded { .. } => self.retry_waiting_soon(now),
-            Event::AddressRemoved { address, .. } => {
-                for i in 0..self.instances.len() {
-                    let inst = &self.instances[i];
-                    if inst.router.state() != State::Active {
-                        continue;
-                    }
-                    let Some(spec) = inst
-                        .addresses
-                        .iter()
-                        .find(|s| address.matches(s.ifindex, s.prefix))
-                    else {
-                        continue;
-                    };
-                    // The ledger still claims it only if we did not remove it.
-                    if self.addrs.owns(spec.ifindex, spec.prefix) || inst.link_up {
-                        warn!(instance = inst.name(), address = %spec.prefix,
-                            "virtual address removed by someone else while Active: adding it back");
-                        let spec = spec.clone();
-                        install_addresses(
-                            &mut self.addrs,
-                            &mut self.instances[i],
-                            std::slice::from_ref(&spec),
-                            now,
-                        );
-                        self.drain(i, now);
-                        break;
-                    }
-                }
-            }
-            Event::Resync => {
-                let mut links = Vec::new();
-                let mut gone = Vec::new();
-                for inst in &self.instances {
-                    match self.addrs.handle.link_by_index(inst.link.index) {
-                        Ok(link) => links.push(link),
-                        Err(vrrp_netaddr::Error::NoSuchInterface(_)) => {
-                            gone.push(inst.link.clone());
-                        }
-                        Err(_) => {}
-                    }
-                }
-                for link in links {
-                    let up = link.is_up();
-                    self.link_changed(&link, up, now);
-                }
-                for link in gone {
-                    self.link_changed(&link, false, now);
-                    self.link_removed(&link, now);
-                }
-                self.retry_waiting_soon(now);
-            }
-            _ => {}
-        }
-    }
-
-    /// A link or address appeared or changed: a waiting instance may be
-    /// able to start, so try them now rather than at the next retry.
-    fn retry_waiting_soon(&mut self, now: Instant) {
-        if !self.waiting.is_empty() {
-            self.retry_waiting(now);
-        }
-    }
-
-    fn link_changed(&mut self, link: &Link, up: bool, now: Instant) {
-        for i in 0..self.instances.len() {
-            let inst = &mut self.instances[i];
-            if inst.tracking.link(&link.name, up) {
-                inst.tracking.apply(now, &mut inst.router);
-                self.drain(i, now);
-            }
-            let inst = &mut self.instances[i];
-            if inst.link.index != link.index || inst.link_up == up {
-                continue;
-            }
-            inst.link_up = up;
-            info!(instance = inst.name(), interface = %link.name, up, "link state changed");
-            if !inst.config.dont_track_primary {
-                inst.router.set_link_up(now, up);
-                self.drain(i, now);
-            }
-        }
-    }
-
     /// Carries out every output of instance `i`, then applies its sync
     /// group's rules.
     pub(super) fn drain(&mut self, i: usize, now: Instant) {
@@ -639,56 +539,6 @@ impl Driver {
             }
         }
     }
-}
-
-/// How long an instance whose addresses the kernel (or the ledger) refused
-/// stays in Fault before it tries again; doubled after each failure in a
-/// row, up to [`ADDRESS_RETRY_MAX`], so a host that cannot hold the VIPs
-/// does not keep interrupting the one that does.
-const ADDRESS_RETRY: Duration = Duration::from_secs(1);
-/// The longest wait between two attempts.
-const ADDRESS_RETRY_MAX: Duration = Duration::from_secs(32);
-
-/// Installs `specs` for `inst`; false if one could not be installed (the
-/// kernel refused it, the ledger could not record it). Then the router
-/// must not claim addresses it does not hold: it goes to Fault, gives the
-/// others up, and tries again later.
-fn install_addresses(
-    addrs: &mut AddressManager,
-    inst: &mut Instance,
-    specs: &[vrrp_netaddr::AddressSpec],
-    now: Instant,
-) -> bool {
-    addrs.install(&inst.config.name, specs);
-    let mut missing = Vec::new();
-    for spec in specs {
-        // Ours (the fast path), or someone else's that is there already.
-        if addrs.owns(spec.ifindex, spec.prefix) {
-            continue;
-        }
-        let present = addrs
-            .handle
-            .addresses(Some(spec.ifindex))
-            .is_ok_and(|all| all.iter().any(|a| a.matches(spec.ifindex, spec.prefix)));
-        if !present {
-            missing.push(spec.prefix.to_string());
-        }
-    }
-    if missing.is_empty() {
-        inst.address_failures = 0;
-        return true;
-    }
-    let wait = ADDRESS_RETRY
-        .saturating_mul(1 << inst.address_failures.min(5))
-        .min(ADDRESS_RETRY_MAX);
-    inst.address_failures = inst.address_failures.saturating_add(1);
-    inst.extra.error("address_install_failed");
-    tracing::error!(instance = inst.name(), addresses = %missing.join(" "),
-        retry_in = ?wait,
-        "virtual addresses could not be installed: giving them up (Fault) and retrying");
-    inst.router.set_address_fault(now, true);
-    inst.address_retry = Some(now + wait);
-    false
 }
 
 /// How long a clean stop waits for queued notify hooks.

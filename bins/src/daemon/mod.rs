@@ -31,6 +31,8 @@ mod driver;
 mod groups;
 mod instance;
 mod io;
+mod links;
+mod refused;
 mod reload;
 mod sdnotify;
 mod timer;
