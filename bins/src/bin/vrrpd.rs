@@ -181,6 +181,9 @@ fn daemon(source: &Source, format: LogFormat) -> ExitCode {
     let result = runtime.block_on(async {
         let shutdown = shutdown_signal()?;
         let mut daemon = vrrpd::Daemon::new(config);
+        // Single-threaded runtime on the main thread: the drop covers the
+        // whole process and everything it starts later.
+        daemon.drop_capabilities_after_setup(true);
         let reloader = daemon.reloader();
         let loader_source = source.clone();
         daemon.set_config_loader(Box::new(move || match load(&loader_source) {
