@@ -405,6 +405,13 @@ fn http_tracker_forms() {
     has(&d, Severity::Error, 2, 7, "https is not supported");
     has(&d, Severity::Error, 5, 11, "not both");
     has(&d, Severity::Error, 7, 11, "missing `:port`");
+    // Both forms refuse a path with whitespace, so whatever `convert`
+    // prints (address + path) loads back (found by the config_toml fuzzer).
+    let d = errors(
+        "[track_http.a]\nurl = \"http://x/healthz \"\n[track_http.b]\naddress = \"x:80\"\npath = \"/a b\"\n",
+    );
+    has(&d, Severity::Error, 2, 7, "contain no spaces");
+    has(&d, Severity::Error, 5, 8, "contain no spaces");
 }
 
 #[test]

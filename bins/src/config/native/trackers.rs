@@ -252,6 +252,19 @@ pub(super) fn read_tcp(
     })
 }
 
+/// The request path of a `track_http`: it goes into the request line
+/// as is, so it must start with `/` and hold no whitespace or control
+/// characters (RFC 9112 section 3.2).
+fn check_path(path: &str) -> Result<(), String> {
+    if path.starts_with('/') && !path.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "path `{path}` must start with `/` and contain no spaces"
+        ))
+    }
+}
+
 /// Splits `http://host[:port][/path]`.
 fn parse_url(url: &str) -> Result<(HostPort, String), String> {
     let rest = if let Some(r) = url.strip_prefix("http://") {
@@ -268,6 +281,7 @@ fn parse_url(url: &str) -> Result<(HostPort, String), String> {
         None => (rest, "/"),
     };
     let target = HostPort::parse(authority, Some(80)).map_err(|e| e.to_string())?;
+    check_path(path)?;
     Ok((target, path.to_string()))
 }
 
@@ -303,14 +317,9 @@ pub(super) fn read_http(
             target = read_host_port(ctx, "address", a);
             if let Some(p) = get(t, "path") {
                 if let Some(s) = ctx.string("path", p) {
-                    if s.starts_with('/') && !s.contains(char::is_whitespace) {
-                        path = s.to_string();
-                    } else {
-                        ctx.error(
-                            p.span(),
-                            format!("`path` `{s}` must start with `/` and contain no spaces"),
-                            None,
-                        );
+                    match check_path(s) {
+                        Ok(()) => path = s.to_string(),
+                        Err(e) => ctx.error(p.span(), format!("`path`: {e}"), None),
                     }
                 }
             }
@@ -539,5 +548,10 @@ mod tests {
         assert!(parse_url("https://x/").is_err());
         assert!(parse_url("ftp://x/").is_err());
         assert!(parse_url("http://:80/").is_err());
+        // Found by the config_toml fuzzer: the url form accepted a path
+        // that the address + path form (what `convert` prints) refused.
+        assert!(parse_url("http://x/healthz ").is_err());
+        assert!(parse_url("http://x/a\u{7f}").is_err());
+        assert!(check_path("/healthz ").is_err());
     }
 }
