@@ -1,46 +1,81 @@
-//! End-to-end: `use_vmac` on the real `vrrpd` (v3/IPv4, 100 ms). The VIP
-//! lives on a macvlan `vrrp.51` with MAC 00-00-5E-00-01-33, so the client
-//! reaches it through the virtual MAC, and after a takeover the MAC it
-//! knows stays right. A clean stop deletes the macvlan.
+//! End-to-end: `use_vmac` on the real `vrrpd` (v3, 100 ms), IPv4 and IPv6.
+//! The VIP lives on a macvlan with the VRRP virtual MAC (RFC 9568 §7.3):
+//! `vrrp.51` with 00-00-5E-00-01-33 for IPv4, `vrrp6.51` with
+//! 00-00-5E-00-02-33 for IPv6. The client reaches the VIP through the
+//! virtual MAC, and after a takeover the MAC it knows stays right. A clean
+//! stop deletes the macvlan.
 
 mod e2e_support;
 
 use std::time::Duration;
 
-use e2e_support::{CLIENT, H1, H2, Lab, Variant, kill, wait_for};
+use e2e_support::{H1, H2, Lab, Variant, kill, wait_for};
 
-const VMAC: &str = "00:00:5e:00:01:33";
-
-fn vip_on_vmac(lab: &Lab, idx: usize) -> bool {
-    let out = lab
-        .host(idx)
-        .ip_try(&["-o", "addr", "show", "dev", "vrrp.51"]);
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .any(|w| w.split('/').next() == Some("198.18.0.100"))
+/// The macvlan vrrpd names by default and its MAC, for `variant`.
+fn vmac_of(variant: Variant) -> (&'static str, &'static str) {
+    if variant.ipv6 {
+        ("vrrp6.51", "00:00:5e:00:02:33")
+    } else {
+        ("vrrp.51", "00:00:5e:00:01:33")
+    }
 }
 
-#[test]
-fn vip_answers_from_the_virtual_mac() {
-    if !vrrp_testns::netns_available("vip_answers_from_the_virtual_mac") {
-        return;
-    }
-    let lab = Lab::new("vm", Variant::V3_IPV4);
+fn vip_on(lab: &Lab, idx: usize, dev: &str) -> bool {
+    let vip = lab.variant.vip().to_string();
+    let out = lab.host(idx).ip_try(&["-o", "addr", "show", "dev", dev]);
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .any(|w| w.split('/').next() == Some(vip.as_str()))
+}
+
+/// The IPv6 addresses of `dev` in host `idx`, one per line.
+fn ipv6_addresses(lab: &Lab, idx: usize, dev: &str) -> String {
+    let out = lab
+        .host(idx)
+        .ip_try(&["-o", "-6", "addr", "show", "dev", dev]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The bridge port that has learned `mac`, if any.
+fn learned_port(lab: &Lab, mac: &str) -> Option<String> {
+    let fdb = lab.lan.switch.exec(&["bridge", "fdb", "show", "br", "br0"]);
+    fdb.lines()
+        .find(|l| l.starts_with(mac))
+        .and_then(|l| l.split_whitespace().skip_while(|w| *w != "dev").nth(1))
+        .map(str::to_string)
+}
+
+fn vip_answers_from_the_virtual_mac(tag: &str, variant: Variant) {
+    let (dev, mac) = vmac_of(variant);
+    let lab = Lab::new(tag, variant);
     let c1 = lab.write_config(H1, 200, "vmac = true");
     let c2 = lab.write_config(H2, 100, "vmac = true");
     let mut h1 = lab.start(H1, &c1);
     let _h2 = lab.start(H2, &c2);
     check!(
         lab,
-        wait_for(Duration::from_secs(5), || vip_on_vmac(&lab, H1)).is_some(),
-        "h1 never put the VIP on vrrp.51"
+        wait_for(Duration::from_secs(5), || vip_on(&lab, H1, dev)).is_some(),
+        "h1 never put the VIP on {dev}"
     );
-    let link = lab.host(H1).ip(&["-o", "link", "show", "dev", "vrrp.51"]);
+    let link = lab.host(H1).ip(&["-o", "link", "show", "dev", dev]);
     check!(
         lab,
-        link.contains(VMAC),
-        "vrrp.51 does not have the virtual MAC: {link}"
+        link.contains(mac),
+        "{dev} does not have the virtual MAC {mac}: {link}"
     );
+    if variant.ipv6 {
+        // No link-local (or SLAAC) address from the shared MAC: it would
+        // be the same on the Backup's vmac and fail DAD or flap the MAC.
+        for idx in [H1, H2] {
+            let addrs = ipv6_addresses(&lab, idx, dev);
+            check!(
+                lab,
+                !addrs.contains("fe80:"),
+                "h{} {dev} has a link-local address: {addrs}",
+                idx + 1
+            );
+        }
+    }
     check!(
         lab,
         wait_for(Duration::from_secs(5), || lab.client_pings_vip()).is_some(),
@@ -48,24 +83,23 @@ fn vip_answers_from_the_virtual_mac() {
     );
     check!(
         lab,
-        lab.client_neighbour_mac().as_deref() == Some(VMAC),
+        lab.client_neighbour_mac().as_deref() == Some(mac),
         "client resolved the VIP to {:?}, not the virtual MAC",
         lab.client_neighbour_mac()
     );
-    let _ = CLIENT;
 
     kill(h1.pid(), libc::SIGTERM);
     let _ = h1.child().wait();
     check!(
         lab,
-        wait_for(Duration::from_secs(2), || vip_on_vmac(&lab, H2)).is_some(),
-        "h2 did not take the VIP on its vrrp.51"
+        wait_for(Duration::from_secs(2), || vip_on(&lab, H2, dev)).is_some(),
+        "h2 did not take the VIP on its {dev}"
     );
-    let gone = lab.host(H1).ip_try(&["link", "show", "dev", "vrrp.51"]);
+    let gone = lab.host(H1).ip_try(&["link", "show", "dev", dev]);
     check!(
         lab,
         !gone.status.success(),
-        "vrrp.51 left on h1 after a clean stop"
+        "{dev} left on h1 after a clean stop"
     );
     check!(
         lab,
@@ -74,7 +108,52 @@ fn vip_answers_from_the_virtual_mac() {
     );
     check!(
         lab,
-        lab.client_neighbour_mac().as_deref() == Some(VMAC),
-        "client MAC changed"
+        lab.client_neighbour_mac().as_deref() == Some(mac),
+        "client MAC changed to {:?}",
+        lab.client_neighbour_mac()
     );
+
+    // Preempt back. The Backup's vmac must then stay silent: one frame
+    // from it (an MLD report when its VIP's solicited-node group is left,
+    // say) would move the virtual MAC to its bridge port and black-hole
+    // the VIP until the Active's next announcement, 5 s later.
+    let mut h1 = lab.start(H1, &c1);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(3), || vip_on(&lab, H1, dev)
+            && !vip_on(&lab, H2, dev))
+        .is_some(),
+        "h1 did not preempt back"
+    );
+    std::thread::sleep(Duration::from_millis(3000));
+    let port = learned_port(&lab, mac);
+    check!(
+        lab,
+        port.as_deref() == Some(lab.lan.port(H1).as_str()),
+        "the bridge learned the virtual MAC on {port:?}, not on h1's port {}",
+        lab.lan.port(H1)
+    );
+    check!(
+        lab,
+        lab.client_pings_vip(),
+        "client cannot reach the VIP after the preemption"
+    );
+    kill(h1.pid(), libc::SIGTERM);
+    let _ = h1.child().wait();
+}
+
+#[test]
+fn vip_answers_from_the_virtual_mac_ipv4() {
+    if !vrrp_testns::netns_available("vip_answers_from_the_virtual_mac_ipv4") {
+        return;
+    }
+    vip_answers_from_the_virtual_mac("vm4", Variant::V3_IPV4);
+}
+
+#[test]
+fn vip_answers_from_the_virtual_mac_ipv6() {
+    if !vrrp_testns::netns_available("vip_answers_from_the_virtual_mac_ipv6") {
+        return;
+    }
+    vip_answers_from_the_virtual_mac("vm6", Variant::V3_IPV6);
 }

@@ -8,8 +8,12 @@
 //! - `arp_ignore=1`: answer ARP only for addresses configured on the
 //!   interface the request arrived on, so the macvlan never answers for the
 //!   parent's own addresses with the virtual MAC.
-//! - `accept_local=1`: accept packets whose source is a local address; the
-//!   router must hear advertisements sourced from addresses it also holds.
+//! - `accept_local=0`: drop what arrives with a local source address.
+//!   keepalived sets 1 here, but then a router still holding the VIP
+//!   answers the new Active's gratuitous ARP (sender = target = VIP) from
+//!   the virtual MAC, which moves that MAC to its own switch port and
+//!   black-holes the VIP until the next announcement. Advertisements are
+//!   received on the parent, so nothing needs the 1.
 //! - `rp_filter=0`: the macvlan may have no address of its own, and strict
 //!   reverse-path filtering would drop what arrives on it. The kernel uses
 //!   the larger of `conf/all/rp_filter` and the interface's value, so a host
@@ -168,7 +172,7 @@ pub fn configure_vmac(vmac: &str, parent: &str) -> Result<SysctlRestore> {
     let mut restore = SysctlRestore::default();
     for (knob, value) in [
         (Ipv4Conf::ArpIgnore, 1),
-        (Ipv4Conf::AcceptLocal, 1),
+        (Ipv4Conf::AcceptLocal, 0),
         (Ipv4Conf::RpFilter, 0),
         (Ipv4Conf::PromoteSecondaries, 1),
     ] {

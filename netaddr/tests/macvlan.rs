@@ -195,7 +195,7 @@ fn vmac_sysctls_apply_in_the_namespace() {
     });
     for (key, want) in [
         ("net.ipv4.conf.vrrp/3.arp_ignore", "1"),
-        ("net.ipv4.conf.vrrp/3.accept_local", "1"),
+        ("net.ipv4.conf.vrrp/3.accept_local", "0"),
         ("net.ipv4.conf.vrrp/3.rp_filter", "0"),
         ("net.ipv4.conf.vrrp/3.promote_secondaries", "1"),
         ("net.ipv4.conf.veth0.arp_ignore", "1"),

@@ -3,7 +3,7 @@
 //! the schedule of its announcement policy.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Instant;
 
 use tracing::{debug, warn};
@@ -26,7 +26,14 @@ impl Announcer {
                 .iter()
                 .find(|a| a.prefix.addr() == due.addr)
                 .map_or(instance.link.index.get(), |a| a.ifindex.get());
-            if let Err(e) = self.send(ifindex, due.addr) {
+            // A vmac has no link-local address of its own (it would be
+            // the same on every router of the VRID); its NAs come from
+            // the instance's, which lives on the same link.
+            let fallback = match instance.router.config().primary_address {
+                IpAddr::V6(a) if a.is_unicast_link_local() => Some(a),
+                _ => None,
+            };
+            if let Err(e) = self.send(ifindex, due.addr, fallback) {
                 warn!(instance = instance.name(), address = %due.addr, error = %e,
                     "cannot announce virtual address");
             } else {
@@ -40,7 +47,14 @@ impl Announcer {
         self.sockets.remove(&ifindex);
     }
 
-    fn send(&mut self, ifindex: u32, addr: IpAddr) -> Result<(), String> {
+    /// Sends one announcement of `addr` out of `ifindex`; an NA comes from
+    /// the interface's link-local address, else from `fallback_source`.
+    fn send(
+        &mut self,
+        ifindex: u32,
+        addr: IpAddr,
+        fallback_source: Option<Ipv6Addr>,
+    ) -> Result<(), String> {
         let socket = match self.sockets.entry(ifindex) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
@@ -53,7 +67,11 @@ impl Announcer {
         let announcement: Announcement = match addr {
             IpAddr::V4(ip) => ArpMessage::gratuitous(ip, mac, ArpOperation::Request).into(),
             IpAddr::V6(ip) => {
-                let source = vrrp_arp::link_local_address(ifindex).map_err(|e| e.to_string())?;
+                let source = match (vrrp_arp::link_local_address(ifindex), fallback_source) {
+                    (Ok(a), _) => a,
+                    (Err(_), Some(a)) => a,
+                    (Err(e), None) => return Err(e.to_string()),
+                };
                 NeighborAdvert::unsolicited(ip, mac, source, true).into()
             }
         };

@@ -502,6 +502,9 @@ impl Driver {
                 }
                 Output::RemoveAddresses => {
                     inst.schedule.stop();
+                    if let Some(v) = &inst.vmac {
+                        v.set_active(false);
+                    }
                     addrs.remove(&inst.config.name, &inst.addresses);
                 }
                 Output::StateChanged { from, to, reason } => {

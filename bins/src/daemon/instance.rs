@@ -167,6 +167,8 @@ pub(crate) struct VmacLink {
     pub(crate) link: Link,
     /// Whether we created it (and so delete it at stop).
     pub(crate) created: bool,
+    /// The instance's address family.
+    family: Family,
     /// The parent's sysctls to put back at stop.
     restore: Option<vrrp_netaddr::sysctl::SysctlRestore>,
     /// The parent's `arp_announce` before we set it, and its path.
@@ -174,6 +176,18 @@ pub(crate) struct VmacLink {
 }
 
 impl VmacLink {
+    /// Turns IPv6 on an IPv6 vmac on just before its VIPs are installed
+    /// and off before they are removed. Off, it sends nothing: removing a
+    /// VIP would otherwise leave its solicited-node group with an MLD
+    /// report from the virtual MAC, which moves that MAC to this (now
+    /// Backup) host's switch port and black-holes the VIP until the
+    /// Active's next announcement.
+    pub(crate) fn set_active(&self, active: bool) {
+        if self.family == Family::Ipv6 {
+            write_ipv6_conf(&self.link.name, "disable_ipv6", !active);
+        }
+    }
+
     /// Deletes the macvlan if we created it and restores the parent's
     /// sysctls; errors are logged.
     pub(crate) fn teardown(self, handle: &mut Handle) {
@@ -198,42 +212,87 @@ impl VmacLink {
 /// Creates (or reuses) the instance's macvlan and sets the sysctls it
 /// needs (keepalived's `use_vmac`). Adverts stay on the parent interface
 /// (keepalived's `vmac_xmit_base`).
+///
+/// IPv4 uses 00-00-5E-00-01-{VRID} and the ARP sysctls; IPv6 uses
+/// 00-00-5E-00-02-{VRID} (RFC 9568 §7.3) with the kernel's link-local
+/// address suppressed: derived from the shared virtual MAC it would be the
+/// same on every router of the VRID and fail DAD. Neighbour Solicitations
+/// are answered per device, so the IPv6 case needs no sysctl.
 fn create_vmac(
     handle: &mut Handle,
     config: &config::Instance,
     vmac: &config::Vmac,
     parent: &Link,
 ) -> Result<VmacLink, BuildError> {
-    if config.family() == AddressFamily::Ipv6 {
-        return Err(BuildError::Invalid(
-            "use_vmac is supported for IPv4 instances only so far".into(),
-        ));
-    }
     let vrid = std::num::NonZeroU8::new(config.vrid.get())
         .ok_or_else(|| BuildError::Invalid("VRID 0".into()))?;
+    let family = match config.family() {
+        AddressFamily::Ipv4 => Family::Ipv4,
+        AddressFamily::Ipv6 => Family::Ipv6,
+    };
     let name = vmac
         .name
         .clone()
-        .unwrap_or_else(|| format!("vrrp.{}", config.vrid.get()));
-    let mac = vrrp_netaddr::MacAddr::vrrp(Family::Ipv4, vrid);
-    let spec = vrrp_netaddr::MacvlanSpec::new(&name, parent.index, mac)
-        .map_err(|e| BuildError::Invalid(format!("vmac {name}: {e}")))?;
+        .unwrap_or_else(|| default_vmac_name(family, vrid.get()));
+    // Created down and brought up once silenced: a link-local address or
+    // an MLD report from the shared MAC would move it to this host's
+    // switch port, also on a Backup.
+    let spec = vrrp_netaddr::MacvlanSpec::vrrp(vrid, family, parent.index)
+        .with_name(&name)
+        .map_err(|e| BuildError::Invalid(format!("vmac {name}: {e}")))?
+        .with_suppressed_ipv6_link_local(true)
+        .with_up(false);
     let (outcome, link) = handle
         .create_macvlan(&spec)
         .map_err(|e| BuildError::Waiting(format!("vmac {name}: {e}")))?;
-    let restore = match vrrp_netaddr::sysctl::configure_vmac(&name, &parent.name) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            tracing::warn!(interface = %name, error = %e, "cannot set the vmac sysctls");
-            None
+    let (restore, arp_announce) = if family == Family::Ipv4 {
+        let restore = match vrrp_netaddr::sysctl::configure_vmac(&name, &parent.name) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(interface = %name, error = %e, "cannot set the vmac sysctls");
+                None
+            }
+        };
+        (restore, set_arp_announce(&parent.name))
+    } else {
+        for knob in ["accept_ra", "autoconf"] {
+            write_ipv6_conf(&name, knob, false);
         }
+        (None, None)
     };
+    // IPv4: no IPv6 at all. IPv6: none until the instance is Active.
+    write_ipv6_conf(&name, "disable_ipv6", true);
+    handle
+        .set_link_up(link.index, true)
+        .map_err(|e| BuildError::Waiting(format!("vmac {name}: {e}")))?;
     Ok(VmacLink {
         link,
         created: matches!(outcome, vrrp_netaddr::AddOutcome::Added),
+        family,
         restore,
-        arp_announce: set_arp_announce(&parent.name),
+        arp_announce,
     })
+}
+
+/// Writes `net.ipv6.conf.<ifname>.<knob>`; failures are logged.
+fn write_ipv6_conf(ifname: &str, knob: &str, on: bool) {
+    if vrrp_netaddr::validate_ifname(ifname).is_err() {
+        return;
+    }
+    let path = format!("/proc/sys/net/ipv6/conf/{ifname}/{knob}");
+    if let Err(e) = std::fs::write(&path, if on { "1" } else { "0" }) {
+        tracing::warn!(interface = ifname, error = %e, "cannot set {knob}={}", u8::from(on));
+    }
+}
+
+/// The macvlan's name when the configuration gives none: keepalived's
+/// `vrrp.{VRID}` for IPv4 and `vrrp6.{VRID}` for IPv6, so a dual-stack
+/// VRID can have both on one parent.
+pub(crate) fn default_vmac_name(family: Family, vrid: u8) -> String {
+    match family {
+        Family::Ipv4 => format!("vrrp.{vrid}"),
+        Family::Ipv6 => format!("vrrp6.{vrid}"),
+    }
 }
 
 /// Sets `arp_announce=2` on the parent: when the host ARPs out of the

@@ -25,6 +25,9 @@ pub(super) fn install_addresses(
     specs: &[vrrp_netaddr::AddressSpec],
     now: Instant,
 ) -> bool {
+    if let Some(v) = &inst.vmac {
+        v.set_active(true);
+    }
     addrs.install(&inst.config.name, specs);
     let mut missing = Vec::new();
     for spec in specs {
