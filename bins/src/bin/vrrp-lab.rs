@@ -4,6 +4,7 @@
 //! ```text
 //! vrrp-lab demo [--daemon vrrpd|keepalived] [--interval 100ms] [--version 3]
 //! vrrp-lab bench [--quick] [--out DIR] [--reps N] [--daemon vrrpd|keepalived]...
+//! vrrp-lab bench --soak [--duration 30m] [--seed N] [--out DIR]
 //! ```
 
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use clap::{Parser, Subcommand};
 use vrrpd::lab::bench::{self, BenchOptions};
 use vrrpd::lab::daemon::DaemonKind;
 use vrrpd::lab::demo::{self, DemoOptions};
+use vrrpd::lab::soak::{self, SoakOptions};
 use vrrpd::lab::{self as lab, LabError};
 
 #[derive(Parser, Debug)]
@@ -46,12 +48,23 @@ enum Command {
         /// One short repetition of every figure at a small scale (for tests).
         #[arg(long)]
         quick: bool,
-        /// Where bench.json and bench.md are written.
+        /// Instead of the figures, a soak: random crashes, link flaps,
+        /// partitions and reloads across three vrrpd hosts, then checks
+        /// (soak.json and soak.md; exit 1 on any violation).
+        #[arg(long, conflicts_with_all = ["quick", "reps"])]
+        soak: bool,
+        /// How long the soak injects faults: 90s, 30m, 1h.
+        #[arg(long, default_value = "30m", requires = "soak", value_parser = soak::model::parse_duration)]
+        duration: Duration,
+        /// The soak's PRNG seed (default from the clock; printed for a replay).
+        #[arg(long, requires = "soak")]
+        seed: Option<u64>,
+        /// Where bench.json and bench.md (or soak.json and soak.md) are written.
         #[arg(long, default_value = "vrrp-lab-results")]
         out: PathBuf,
-        /// Repetitions of the failover, takeover and start-up figures.
-        #[arg(long, default_value_t = 5)]
-        reps: usize,
+        /// Repetitions of the failover, takeover and start-up figures [default: 5].
+        #[arg(long)]
+        reps: Option<usize>,
         /// Only these daemons (repeatable); default both.
         #[arg(long = "daemon", value_parser = parse_daemon)]
         daemons: Vec<DaemonKind>,
@@ -112,11 +125,46 @@ fn main() -> ExitCode {
             .map(|_| true)
         }
         Command::Bench {
+            soak: true,
+            out,
+            duration,
+            seed,
+            daemons,
+            ..
+        } => {
+            if daemons.iter().any(|&d| d != DaemonKind::Vrrpd) {
+                eprintln!("vrrp-lab: the soak runs vrrpd only");
+                return ExitCode::from(2);
+            }
+            let opts = SoakOptions {
+                duration,
+                seed: seed.unwrap_or_else(soak::seed_from_time),
+                out: out.clone(),
+            };
+            soak::run(&opts).map(|report| {
+                print!("{}", soak::report::markdown(&report));
+                eprintln!(
+                    "vrrp-lab: wrote {} and {}",
+                    out.join("soak.json").display(),
+                    out.join("soak.md").display()
+                );
+                if report.violation_count > 0 {
+                    eprintln!(
+                        "vrrp-lab: {} violation(s); replay with --seed {}",
+                        report.violation_count, report.seed
+                    );
+                }
+                report.violation_count == 0
+            })
+        }
+        Command::Bench {
             quick,
             out,
             reps,
             daemons,
+            ..
         } => {
+            let reps = reps.unwrap_or(5);
             let daemons = if daemons.is_empty() {
                 vec![DaemonKind::Vrrpd, DaemonKind::Keepalived]
             } else {
@@ -143,6 +191,7 @@ fn main() -> ExitCode {
         }
     };
     match result {
+        Ok(_) if lab::interrupted() => ExitCode::from(130),
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {

@@ -218,10 +218,57 @@ pub struct Running {
 
 /// Writes the configuration for `host` into `dir` and starts `kind` in `ns`.
 pub fn start(kind: DaemonKind, ns: &Netns, host: &HostConfig, dir: &Path) -> Result<Running> {
+    spawn(kind, ns, host, dir, false)
+}
+
+/// Like [`start`], but appends to the log of an earlier run in `dir`
+/// instead of truncating it, so a daemon restarted again and again keeps
+/// one log of all its lives.
+pub fn start_appending(
+    kind: DaemonKind,
+    ns: &Netns,
+    host: &HostConfig,
+    dir: &Path,
+) -> Result<Running> {
+    spawn(kind, ns, host, dir, true)
+}
+
+/// Where [`start`] writes the configuration of `kind` in `dir`.
+pub fn config_path(kind: DaemonKind, dir: &Path) -> PathBuf {
+    match kind {
+        DaemonKind::Vrrpd => dir.join("vrrpd.toml"),
+        DaemonKind::Keepalived => dir.join("keepalived.conf"),
+    }
+}
+
+/// Rewrites the configuration of `kind` for `host` in `dir` (for a reload).
+pub fn write_config(kind: DaemonKind, host: &HostConfig, dir: &Path) -> Result<()> {
+    let text = match kind {
+        DaemonKind::Vrrpd => vrrpd_config(host, dir),
+        DaemonKind::Keepalived => keepalived_config(host),
+    };
+    std::fs::write(config_path(kind, dir), text)?;
+    Ok(())
+}
+
+fn spawn(
+    kind: DaemonKind,
+    ns: &Netns,
+    host: &HostConfig,
+    dir: &Path,
+    append: bool,
+) -> Result<Running> {
     let bin = kind.locate()?;
     std::fs::create_dir_all(dir.join("state"))?;
     let log = dir.join(format!("{}.log", kind.name()));
-    let out = std::fs::File::create(&log)?;
+    let out = if append {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)?
+    } else {
+        std::fs::File::create(&log)?
+    };
     let err = out.try_clone()?;
     let mut cmd = ns.command(&bin)?;
     match kind {
@@ -313,6 +360,46 @@ impl Running {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Sends `sig` to the daemon; false once it was reaped or the signal
+    /// could not be sent.
+    pub fn signal(&self, sig: libc::c_int) -> bool {
+        match self.child.as_ref() {
+            // SAFETY: kill has no memory-safety preconditions; the pid is
+            // our child's, not yet reaped, so it cannot have been reused.
+            Some(c) => unsafe { libc::kill(c.id() as i32, sig) == 0 },
+            None => false,
+        }
+    }
+
+    /// The exit status once it has exited (reaping it), `None` while it runs.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// Sends SIGTERM and waits up to `grace` for the exit. Returns the exit
+    /// status, or `None` when it had to be killed (SIGKILL) after `grace`
+    /// or was already gone.
+    pub fn terminate(&mut self, grace: Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let end = Instant::now() + grace;
+        while Instant::now() < end {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
     }
 
     /// Forgets the child after its namespace's processes were killed, and reaps it.

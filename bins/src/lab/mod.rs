@@ -19,6 +19,7 @@ pub mod ns;
 pub mod probe;
 pub mod scale;
 pub mod scenario;
+pub mod soak;
 pub mod stats;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -222,14 +222,14 @@ impl Drop for Netns {
     }
 }
 
-/// The lab's network: a switch namespace with one bridge per link, two hosts
-/// `h1` and `h2` with `eth0..ethN` on the bridges, and a client with `eth0`
+/// The lab's network: a switch namespace with one bridge per link, hosts
+/// (two, `h1` and `h2`, unless built by [`Topology::with_hosts`]) with `eth0..ethN` on the bridges, and a client with `eth0`
 /// on the first bridge.
 ///
 /// Link `i` is 198.18.i.0/24: h1 is .1, h2 is .2 and the client 198.18.0.10.
 #[derive(Debug)]
 pub struct Topology {
-    /// The hosts, h1 then h2. Declared first so they drop before the switch.
+    /// The hosts, h1, h2... Declared first so they drop before the switch.
     pub hosts: Vec<Netns>,
     /// The client, where captures and probes run.
     pub client: Netns,
@@ -245,6 +245,14 @@ pub const CLIENT_ADDR: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 10);
 impl Topology {
     /// Builds the lab with `links` bridges (1..=16).
     pub fn new(links: usize) -> Result<Topology> {
+        Topology::with_hosts(2, links)
+    }
+
+    /// Builds the lab with `hosts` hosts (1..=9) `h1`, `h2`... and `links`
+    /// bridges (1..=16). Host `h` is 198.18.i.h on link `i`, and its port
+    /// on bridge `bri` in the switch namespace is `h<h>e<i>`.
+    pub fn with_hosts(hosts: usize, links: usize) -> Result<Topology> {
+        let hosts = hosts.clamp(1, 9);
         let links = links.clamp(1, 16);
         let switch = Netns::new("sw")?;
         for i in 0..links {
@@ -263,7 +271,7 @@ impl Topology {
         topo.client.veth_to("eth0", &topo.switch, "cport")?;
         topo.switch.ip(&["link", "set", "cport", "master", "br0"])?;
         topo.client.add_addr(&format!("{CLIENT_ADDR}/24"), "eth0")?;
-        for h in 1..=2u8 {
+        for h in 1..=hosts as u8 {
             let host = Netns::new(&format!("h{h}-"))?;
             for i in 0..links {
                 let dev = format!("eth{i}");
@@ -278,9 +286,9 @@ impl Topology {
         Ok(topo)
     }
 
-    /// Host `h` (1 or 2).
+    /// Host `h` (1 to the number of hosts; clamped into that range).
     pub fn host(&self, h: usize) -> &Netns {
-        &self.hosts[h.clamp(1, 2) - 1]
+        &self.hosts[h.clamp(1, self.hosts.len().max(1)) - 1]
     }
 
     /// The address of host `h` on link 0.
