@@ -16,8 +16,15 @@
 //! - Addresses do not survive a reboot: a ledger written under another boot
 //!   (`/proc/sys/kernel/random/boot_id`) is forgotten without touching the
 //!   kernel.
-//! - The file is rewritten atomically (temporary file, `fsync`, `rename`,
-//!   `fsync` of the directory) after every change. One process per ledger.
+//! - Every change is appended to a journal ([`JOURNAL_FILE`], one JSON
+//!   line each) and `fdatasync`ed before the kernel is asked, so recording
+//!   one address costs the same with 1,000 entries as with one. When the
+//!   journal has grown past twice the entries, it is folded into the
+//!   snapshot ([`LEDGER_FILE`], rewritten atomically: temporary file,
+//!   `fsync`, `rename`, `fsync` of the directory) and removed. Opening
+//!   replays the journal over the snapshot; a torn last line (a crash in
+//!   the middle of a write) is ignored, since its change had not been
+//!   acted on yet. One process per ledger.
 //!
 //! Interfaces are identified by index; the name is kept for people reading
 //! the file.
@@ -39,7 +46,29 @@ use crate::prefix::IpPrefix;
 /// The ledger's file name inside the state directory.
 pub const LEDGER_FILE: &str = "netaddr-ledger.json";
 
+/// The journal's file name inside the state directory.
+pub const JOURNAL_FILE: &str = "netaddr-ledger.journal";
+
 const VERSION: u32 = 1;
+
+/// The journal is folded into the snapshot once it has more lines than
+/// this many plus twice the entries.
+const JOURNAL_SLACK: usize = 64;
+
+/// One line of the journal.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum JournalOp {
+    /// The entry for this interface and address is now this one.
+    Put(LedgerEntry),
+    /// The entry for this interface and address is gone.
+    Del {
+        /// The interface.
+        ifindex: IfIndex,
+        /// The address.
+        address: IpPrefix,
+    },
+}
 
 /// Whether an entry's add was confirmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,6 +153,11 @@ struct LedgerFile {
 #[derive(Debug)]
 pub struct AddressLedger {
     path: PathBuf,
+    journal_path: PathBuf,
+    /// The journal, open for appending once something was written.
+    journal: Option<File>,
+    /// Lines in the journal.
+    journal_lines: usize,
     boot_id: Option<String>,
     file_boot_id: Option<String>,
     entries: Vec<LedgerEntry>,
@@ -161,12 +195,92 @@ impl AddressLedger {
             Err(e) if e.kind() == io::ErrorKind::NotFound => (boot_id.clone(), Vec::new()),
             Err(e) => return Err(ledger_error(&path, "cannot read", e)),
         };
-        Ok(AddressLedger {
+        let journal_path = state_dir.join(JOURNAL_FILE);
+        let mut ledger = AddressLedger {
             path,
+            journal_path,
+            journal: None,
+            journal_lines: 0,
             boot_id,
             file_boot_id,
             entries,
-        })
+        };
+        match fs::read(&ledger.journal_path) {
+            Ok(bytes) => {
+                ledger.replay(&bytes)?;
+                // Start from one clean snapshot.
+                ledger.save()?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(ledger_error(&ledger.journal_path, "cannot read", e)),
+        }
+        Ok(ledger)
+    }
+
+    /// Applies the journal's complete lines to the entries.
+    fn replay(&mut self, bytes: &[u8]) -> Result<()> {
+        let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+        // The last piece is empty after a complete line, or torn.
+        lines.pop();
+        for (n, line) in lines.into_iter().enumerate() {
+            let op: JournalOp = serde_json::from_slice(line).map_err(|e| Error::Ledger {
+                path: self.journal_path.clone(),
+                detail: format!("corrupt line {}: {e}", n + 1),
+                source: None,
+            })?;
+            self.apply(op);
+        }
+        Ok(())
+    }
+
+    /// Applies one journal operation to the entries.
+    fn apply(&mut self, op: JournalOp) {
+        match op {
+            JournalOp::Put(entry) => {
+                if let Some(i) = self.position(entry.ifindex, entry.address) {
+                    self.entries.remove(i);
+                }
+                self.entries.push(entry);
+            }
+            JournalOp::Del { ifindex, address } => {
+                if let Some(i) = self.position(ifindex, address) {
+                    self.entries.remove(i);
+                }
+            }
+        }
+    }
+
+    /// Makes `op` durable (appended to the journal and synced), folding
+    /// the journal into the snapshot when it has grown long. The caller
+    /// has already applied `op` to the entries.
+    fn record(&mut self, op: &JournalOp) -> Result<()> {
+        if self.journal_lines >= JOURNAL_SLACK + 2 * self.entries.len() {
+            return self.save();
+        }
+        let mut line = serde_json::to_vec(op).map_err(|e| Error::Ledger {
+            path: self.journal_path.clone(),
+            detail: format!("cannot serialize: {e}"),
+            source: None,
+        })?;
+        line.push(b'\n');
+        let path = &self.journal_path;
+        let journal = match &mut self.journal {
+            Some(f) => f,
+            None => {
+                let f = fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| ledger_error(path, "cannot open", e))?;
+                self.journal.insert(f)
+            }
+        };
+        journal
+            .write_all(&line)
+            .and_then(|()| journal.sync_data())
+            .map_err(|e| ledger_error(path, "cannot write", e))?;
+        self.journal_lines += 1;
+        Ok(())
     }
 
     /// The ledger file.
@@ -209,7 +323,10 @@ impl AddressLedger {
             let dropped = had_previous && keep.is_none();
             self.entries.extend(keep);
             if dropped {
-                self.save()?;
+                self.record(&JournalOp::Del {
+                    ifindex: spec.ifindex,
+                    address: spec.prefix,
+                })?;
             }
             return Ok(AddOutcome::AlreadyPresent);
         }
@@ -221,7 +338,7 @@ impl AddressLedger {
             claim: Claim::Pending,
         };
         self.entries.push(pending.clone());
-        if let Err(e) = self.save() {
+        if let Err(e) = self.record(&JournalOp::Put(pending.clone())) {
             // Not recorded, so not attempted.
             self.entries.pop();
             return Err(e);
@@ -237,13 +354,19 @@ impl AddressLedger {
                 .ok()
                 .flatten()
                 .and_then(|a| a.created);
-            self.entries.push(LedgerEntry {
+            let owned = LedgerEntry {
                 claim: Claim::Owned { created },
                 ..pending
-            });
+            };
+            self.entries.push(owned.clone());
+            self.record(&JournalOp::Put(owned))?;
+        } else {
+            // Refused, or someone else added it in between: not ours.
+            self.record(&JournalOp::Del {
+                ifindex: spec.ifindex,
+                address: spec.prefix,
+            })?;
         }
-        // AlreadyPresent here means someone else added it in between: theirs.
-        self.save()?;
         outcome
     }
 
@@ -260,7 +383,10 @@ impl AddressLedger {
         };
         let release = release(handle, &self.entries[i])?;
         self.entries.remove(i);
-        self.save()?;
+        self.record(&JournalOp::Del {
+            ifindex,
+            address: prefix,
+        })?;
         Ok(release)
     }
 
@@ -298,14 +424,27 @@ impl AddressLedger {
         Ok(stale)
     }
 
-    /// Writes the ledger atomically.
-    fn save(&self) -> Result<()> {
+    /// Writes the snapshot atomically, then drops the journal it contains.
+    fn save(&mut self) -> Result<()> {
+        self.write_snapshot()?;
+        self.journal = None;
+        match fs::remove_file(&self.journal_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(ledger_error(&self.journal_path, "cannot remove", e)),
+        }
+        self.journal_lines = 0;
+        Ok(())
+    }
+
+    /// Writes the snapshot atomically.
+    fn write_snapshot(&self) -> Result<()> {
         let file = LedgerFile {
             version: VERSION,
             boot_id: self.boot_id.clone(),
             entries: self.entries.clone(),
         };
-        let mut bytes = serde_json::to_vec_pretty(&file).map_err(|e| Error::Ledger {
+        let mut bytes = serde_json::to_vec(&file).map_err(|e| Error::Ledger {
             path: self.path.clone(),
             detail: format!("cannot serialize: {e}"),
             source: None,
@@ -358,4 +497,97 @@ fn current_boot_id() -> Option<String> {
     fs::read_to_string("/proc/sys/kernel/random/boot_id")
         .ok()
         .map(|s| s.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: u8) -> LedgerEntry {
+        LedgerEntry {
+            ifname: "eth0".into(),
+            ifindex: IfIndex::new(2).unwrap(),
+            address: format!("198.18.0.{n}/32").parse().unwrap(),
+            label: None,
+            claim: Claim::Owned { created: None },
+        }
+    }
+
+    /// Records `e` as the daemon does: applied, then made durable.
+    fn put(ledger: &mut AddressLedger, e: LedgerEntry) {
+        ledger.apply(JournalOp::Put(e.clone()));
+        ledger.record(&JournalOp::Put(e)).unwrap();
+    }
+
+    #[test]
+    fn the_journal_survives_a_crash_and_a_torn_last_line_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = AddressLedger::open(dir.path()).unwrap();
+        put(&mut ledger, entry(1));
+        put(&mut ledger, entry(2));
+        let gone = entry(1);
+        ledger.apply(JournalOp::Del {
+            ifindex: gone.ifindex,
+            address: gone.address,
+        });
+        ledger
+            .record(&JournalOp::Del {
+                ifindex: gone.ifindex,
+                address: gone.address,
+            })
+            .unwrap();
+        drop(ledger);
+        // A crash in the middle of the next line.
+        let journal = dir.path().join(JOURNAL_FILE);
+        let mut f = fs::OpenOptions::new().append(true).open(&journal).unwrap();
+        f.write_all(br#"{"put":{"ifname":"eth0","ifin"#).unwrap();
+        drop(f);
+        let ledger = AddressLedger::open(dir.path()).unwrap();
+        assert_eq!(ledger.entries(), &[entry(2)]);
+        // Opening folded the journal into the snapshot.
+        assert!(!journal.exists());
+        let again = AddressLedger::open(dir.path()).unwrap();
+        assert_eq!(again.entries(), &[entry(2)]);
+    }
+
+    #[test]
+    fn a_corrupt_journal_line_is_an_error_naming_the_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join(JOURNAL_FILE);
+        fs::write(&journal, "{\"del\":{}}\n{\"put\":1}\n").unwrap();
+        let e = AddressLedger::open(dir.path()).unwrap_err().to_string();
+        assert!(e.contains(JOURNAL_FILE) && e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn the_journal_stays_short_however_many_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = AddressLedger::open(dir.path()).unwrap();
+        for round in 0..50u8 {
+            for n in 1..=4 {
+                let mut e = entry(n);
+                e.claim = if round % 2 == 0 {
+                    Claim::Pending
+                } else {
+                    Claim::Owned { created: None }
+                };
+                put(&mut ledger, e);
+            }
+        }
+        let lines = fs::read_to_string(dir.path().join(JOURNAL_FILE))
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        assert!(lines <= JOURNAL_SLACK + 8, "{lines} journal lines");
+        drop(ledger);
+        let ledger = AddressLedger::open(dir.path()).unwrap();
+        let got: Vec<_> = ledger.entries().iter().map(|e| e.address).collect();
+        let want: Vec<_> = (1..=4).map(|n| entry(n).address).collect();
+        assert_eq!(got, want);
+        assert!(
+            ledger
+                .entries()
+                .iter()
+                .all(|e| e.claim == Claim::Owned { created: None })
+        );
+    }
 }

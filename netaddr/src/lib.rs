@@ -68,7 +68,9 @@ pub use error::{Error, KernelError, Result};
 pub use events::{Event, EventStream};
 pub use handle::{AddOutcome, DeleteOutcome, Handle};
 pub use label::{Label, LabelError};
-pub use ledger::{AddressLedger, Claim, CleanupReport, LEDGER_FILE, LedgerEntry, Release};
+pub use ledger::{
+    AddressLedger, Claim, CleanupReport, JOURNAL_FILE, LEDGER_FILE, LedgerEntry, Release,
+};
 pub use link::{IfIndex, Link, LinkFlags, MAX_IFNAME_LEN, OperState, validate_ifname};
 pub use mac::{MacAddr, MacParseError};
 pub use macvlan::{MacvlanMode, MacvlanModeParseError, MacvlanSpec};
