@@ -118,6 +118,7 @@ impl Driver {
             self.instances[i].router.shutdown(now);
             self.drain(i, now);
             let mut old = self.instances.remove(i);
+            self.instances_changed();
             if let Some(v) = old.vmac.take() {
                 // A new instance may have picked the same macvlan up; it
                 // inherits it, and deletes it at stop.
@@ -137,6 +138,7 @@ impl Driver {
         let kept = self.instances.len();
         for inst in fresh {
             self.instances.push(inst);
+            self.instances_changed();
             let i = self.instances.len() - 1;
             self.start(i, now);
         }

@@ -68,6 +68,7 @@ impl Driver {
                         "what the instance waited for is there: starting it");
                     inst.extra = w.extra;
                     self.instances.push(inst);
+                    self.instances_changed();
                     let i = self.instances.len() - 1;
                     self.start(i, now);
                     started = true;
@@ -115,6 +116,7 @@ impl Driver {
     /// Moves instance `i` to the waiting list.
     fn park(&mut self, i: usize, removed: &Link, reason: String, now: Instant) {
         let mut inst = self.instances.remove(i);
+        self.instances_changed();
         if let Some(mut vmac) = inst.vmac.take() {
             if inst.link.index == removed.index {
                 // The kernel deleted the macvlan with its parent; nothing
@@ -167,5 +169,6 @@ impl Driver {
         let config = &self.config;
         let order = |name: &str| config.instances.iter().position(|c| c.name == name);
         self.instances.sort_by_key(|inst| order(inst.name()));
+        self.instances_changed();
     }
 }
