@@ -55,6 +55,30 @@ pub(crate) fn set_int(
     setsockopt(fd, level, name, &value)
 }
 
+/// The send and receive buffer asked for each VRRP socket, in bytes (the
+/// kernel doubles it for its bookkeeping). An Active router sends the
+/// adverts of every instance on a link at the same deadline, so a Backup
+/// receives them as one burst: 250 instances on one link are 250 packets
+/// of about 900 bytes of kernel memory each, more than the default
+/// 208 KiB, and the overflow would be silently dropped and read as a
+/// dead Active.
+pub(crate) const SOCKET_BUFFER: libc::c_int = 4 << 20;
+
+/// Sets `SO_SNDBUF` and `SO_RCVBUF` to [`SOCKET_BUFFER`], past the
+/// `net.core.[rw]mem_max` limits with `SO_*BUFFORCE` when the process has
+/// CAP_NET_ADMIN (vrrpd does), else as far as the limits allow.
+pub(crate) fn set_buffers(fd: BorrowedFd<'_>) -> io::Result<()> {
+    for (force, plain) in [
+        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+    ] {
+        if set_int(fd, libc::SOL_SOCKET, force, SOCKET_BUFFER).is_err() {
+            set_int(fd, libc::SOL_SOCKET, plain, SOCKET_BUFFER)?;
+        }
+    }
+    Ok(())
+}
+
 /// `IP_MULTICAST_IF` by interface index (`struct ip_mreqn`), which unlike
 /// the address form works on interfaces without an IPv4 address and picks
 /// the interface unambiguously.

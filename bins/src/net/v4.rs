@@ -23,7 +23,8 @@ const SEND_CONTROL_LEN: usize = cmsg::space(cmsg::IN_PKTINFO_LEN);
 /// Options set by [`open`](Self::open): `SO_BINDTODEVICE`, `IP_PKTINFO`,
 /// `IP_RECVTTL`, `IP_MULTICAST_TTL` 255, `IP_TTL` 255, `IP_MULTICAST_LOOP`
 /// off, `IP_MULTICAST_ALL` off, `IP_MULTICAST_IF` (by index), `IP_TOS` CS6,
-/// non-blocking, close-on-exec. `IP_HDRINCL` is not used: the kernel writes
+/// 4 MiB `SO_RCVBUF`/`SO_SNDBUF`, non-blocking,
+/// close-on-exec. `IP_HDRINCL` is not used: the kernel writes
 /// the IPv4 header.
 #[derive(Debug)]
 pub struct VrrpSocketV4 {
@@ -67,6 +68,7 @@ impl VrrpSocketV4 {
         socket
             .set_tos_v4(u32::from(TRAFFIC_CLASS))
             .map_err(on("IP_TOS"))?;
+        sys::set_buffers(fd).map_err(on("SO_RCVBUF/SO_SNDBUF"))?;
         socket.set_nonblocking(true).map_err(on("O_NONBLOCK"))?;
         Ok(VrrpSocketV4 {
             socket,

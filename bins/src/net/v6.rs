@@ -25,7 +25,8 @@ const SEND_CONTROL_LEN: usize = cmsg::space(cmsg::IN6_PKTINFO_LEN);
 /// `IPV6_UNICAST_HOPS` 255, `IPV6_MULTICAST_LOOP` off, `IPV6_MULTICAST_ALL`
 /// off, `IPV6_MULTICAST_IF`, `IPV6_TCLASS` CS6, `IPV6_CHECKSUM` disabled
 /// (the codec's checksum goes out untouched and nothing is verified on
-/// receive), non-blocking, close-on-exec.
+/// receive), 4 MiB `SO_RCVBUF`/`SO_SNDBUF`, non-blocking,
+/// close-on-exec.
 #[derive(Debug)]
 pub struct VrrpSocketV6 {
     socket: Socket,
@@ -79,6 +80,7 @@ impl VrrpSocketV6 {
         socket
             .set_tclass_v6(u32::from(TRAFFIC_CLASS))
             .map_err(on("IPV6_TCLASS"))?;
+        sys::set_buffers(fd).map_err(on("SO_RCVBUF/SO_SNDBUF"))?;
         socket.set_nonblocking(true).map_err(on("O_NONBLOCK"))?;
         Ok(VrrpSocketV6 {
             socket,
