@@ -5,10 +5,21 @@
 //! vrrpd --keepalived-config /etc/keepalived/keepalived.conf [--strict]
 //! vrrpd check --config FILE | --keepalived-config FILE [--strict]
 //! vrrpd convert --keepalived-config FILE [--strict]
+//!
+//! global flags: [--state-dir DIR] [--control-socket PATH] [--log-format text|json]
 //! ```
 //!
 //! `check` prints every diagnostic as `file:line:column` with a hint and
 //! exits 2 when there is an error (like `keepalived -t`).
+//!
+//! `--state-dir DIR` and `--control-socket PATH` replace the
+//! configuration's `[global]` `state_dir` and `control_socket` (a
+//! keepalived.conf has no place for them), so several daemons can run on
+//! one machine. They are applied to every configuration read: at start-up
+//! and again on each SIGHUP or `vrrpctl reload`, so a reload never moves
+//! the state directory or the control socket. `check` accepts them (and
+//! checks the configuration they would run with); `convert` writes them
+//! into the TOML it prints.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +38,43 @@ struct Cli {
     /// Log line format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
+    #[command(flatten)]
+    paths: PathOverrides,
+}
+
+/// Paths given on the command line that replace the configuration's.
+#[derive(Debug, Clone, Default, Args)]
+struct PathOverrides {
+    /// Keep the state files (the VIP ledger) in DIR instead of the
+    /// configuration's `state_dir`; also applied on every reload.
+    #[arg(long, value_name = "DIR", global = true, value_parser = nonempty_path)]
+    state_dir: Option<PathBuf>,
+    /// Serve the control socket at PATH instead of the configuration's
+    /// `control_socket`; also applied on every reload.
+    #[arg(long, value_name = "PATH", global = true, value_parser = nonempty_path)]
+    control_socket: Option<PathBuf>,
+}
+
+impl PathOverrides {
+    /// Replaces the configured paths with the ones given.
+    fn apply(&self, config: &mut Config) {
+        if let Some(dir) = &self.state_dir {
+            config.global.state_dir = dir.clone();
+        }
+        if let Some(path) = &self.control_socket {
+            config.global.control_socket = path.clone();
+        }
+    }
+}
+
+/// A path argument that is not empty (an empty `state_dir` or
+/// `control_socket` is an error in the TOML too).
+fn nonempty_path(s: &str) -> Result<PathBuf, String> {
+    if s.is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(PathBuf::from(s))
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -63,7 +111,15 @@ type Loaded = (Config, Vec<Diagnostic>, PathBuf);
 /// Every diagnostic, or a usage message.
 type Failed = (Vec<Diagnostic>, String);
 
-fn load(source: &Source) -> Result<Loaded, Failed> {
+/// Reads the configuration `source` names and applies the command-line
+/// path overrides to it.
+fn load(source: &Source, paths: &PathOverrides) -> Result<Loaded, Failed> {
+    let mut loaded = read(source)?;
+    paths.apply(&mut loaded.0);
+    Ok(loaded)
+}
+
+fn read(source: &Source) -> Result<Loaded, Failed> {
     match (&source.config, &source.keepalived_config) {
         (Some(path), _) => config::load_native(path)
             .map(|(c, w)| (c, w, path.clone()))
@@ -100,9 +156,9 @@ fn init_logging(format: LogFormat, level: config::LogLevel) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
-        Some(Command::Check(source)) => check(source),
-        Some(Command::Convert(source)) => convert(source),
-        None => daemon(&cli.source, cli.log_format),
+        Some(Command::Check(source)) => check(source, &cli.paths),
+        Some(Command::Convert(source)) => convert(source, &cli.paths),
+        None => daemon(&cli.source, &cli.paths, cli.log_format),
     }
 }
 
@@ -110,8 +166,8 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
     eprint!("{}", config::render(diagnostics));
 }
 
-fn check(source: &Source) -> ExitCode {
-    match load(source) {
+fn check(source: &Source, paths: &PathOverrides) -> ExitCode {
+    match load(source, paths) {
         Ok((config, warnings, path)) => {
             print_diagnostics(&warnings);
             println!(
@@ -132,12 +188,12 @@ fn check(source: &Source) -> ExitCode {
     }
 }
 
-fn convert(source: &Source) -> ExitCode {
+fn convert(source: &Source, paths: &PathOverrides) -> ExitCode {
     if source.keepalived_config.is_none() {
         eprintln!("vrrpd convert: give --keepalived-config FILE");
         return ExitCode::from(2);
     }
-    match load(source) {
+    match load(source, paths) {
         Ok((config, warnings, _)) => {
             print_diagnostics(&warnings);
             print!("{}", config::to_native_toml(&config));
@@ -153,8 +209,8 @@ fn convert(source: &Source) -> ExitCode {
     }
 }
 
-fn daemon(source: &Source, format: LogFormat) -> ExitCode {
-    let (config, warnings) = match load(source) {
+fn daemon(source: &Source, paths: &PathOverrides, format: LogFormat) -> ExitCode {
+    let (config, warnings) = match load(source, paths) {
         Ok((config, warnings, _)) => (config, warnings),
         Err((diagnostics, message)) => {
             print_diagnostics(&diagnostics);
@@ -186,19 +242,23 @@ fn daemon(source: &Source, format: LogFormat) -> ExitCode {
         daemon.drop_capabilities_after_setup(true);
         let reloader = daemon.reloader();
         let loader_source = source.clone();
-        daemon.set_config_loader(Box::new(move || match load(&loader_source) {
-            Ok((config, _, _)) => Ok(config),
-            Err((diagnostics, message)) => {
-                Err(format!("{}{message}", config::render(&diagnostics)))
+        let loader_paths = paths.clone();
+        daemon.set_config_loader(Box::new(move || {
+            match load(&loader_source, &loader_paths) {
+                Ok((config, _, _)) => Ok(config),
+                Err((diagnostics, message)) => {
+                    Err(format!("{}{message}", config::render(&diagnostics)))
+                }
             }
         }));
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .map_err(|e| format!("SIGHUP: {e}"))?;
         let source = source.clone();
+        let paths = paths.clone();
         tokio::spawn(async move {
             while hup.recv().await.is_some() {
                 tracing::info!("SIGHUP: reloading the configuration");
-                reload(&source, &reloader);
+                reload(&source, &paths, &reloader);
             }
         });
         daemon.run(shutdown).await.map_err(|e| e.to_string())
@@ -212,10 +272,11 @@ fn daemon(source: &Source, format: LogFormat) -> ExitCode {
     }
 }
 
-/// Loads the configuration again and hands it to the daemon; a broken one
-/// is logged and the running configuration stays.
-fn reload(source: &Source, reloader: &vrrpd::Reloader) {
-    match load(source) {
+/// Loads the configuration again (with the command-line path overrides)
+/// and hands it to the daemon; a broken one is logged and the running
+/// configuration stays.
+fn reload(source: &Source, paths: &PathOverrides, reloader: &vrrpd::Reloader) {
+    match load(source, paths) {
         Ok((config, warnings, _)) => {
             for w in &warnings {
                 tracing::warn!("{w}");

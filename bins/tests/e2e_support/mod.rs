@@ -190,6 +190,66 @@ vips = ["{vip}"]
         ChildGuard::new(child)
     }
 
+    /// Starts `vrrpd` with `args` (and the environment entries `env`) in
+    /// host `idx`, logging to its directory as [`Lab::start`] does.
+    pub fn start_args(
+        &self,
+        idx: usize,
+        args: &[&std::ffi::OsStr],
+        env: &[(&str, &str)],
+    ) -> ChildGuard {
+        let log = self.log_path(idx);
+        let stderr = File::options()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let mut command = self.host(idx).command(env!("CARGO_BIN_EXE_vrrpd"));
+        command.args(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn vrrpd");
+        ChildGuard::new(child)
+    }
+
+    /// The state directory [`Lab::write_config`] gives host `idx`.
+    pub fn state_dir(&self, idx: usize) -> PathBuf {
+        self.host_dir(idx).join("state")
+    }
+
+    /// The control socket [`Lab::write_config`] gives host `idx`.
+    pub fn control_socket(&self, idx: usize) -> PathBuf {
+        self.host_dir(idx).join("ctl.sock")
+    }
+
+    /// Starts `vrrpd --keepalived-config PATH` in host `idx`, with the
+    /// state directory and control socket a native config of
+    /// [`Lab::write_config`] would name given as `--state-dir` and
+    /// `--control-socket` (a keepalived.conf has no place for them), and
+    /// `VRRPD_LOG=debug`, the level of those native configs.
+    pub fn start_keepalived_conf(&self, idx: usize, path: &Path) -> ChildGuard {
+        let state = self.state_dir(idx);
+        let socket = self.control_socket(idx);
+        self.start_args(
+            idx,
+            &[
+                "--keepalived-config".as_ref(),
+                path.as_os_str(),
+                "--state-dir".as_ref(),
+                state.as_os_str(),
+                "--control-socket".as_ref(),
+                socket.as_os_str(),
+            ],
+            &[("VRRPD_LOG", "debug")],
+        )
+    }
+
     pub fn log_path(&self, idx: usize) -> PathBuf {
         self.host_dir(idx).join("vrrpd.log")
     }
