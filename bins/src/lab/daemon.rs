@@ -86,8 +86,13 @@ fn build_vrrpd_once() {
         let Ok(exe) = std::env::current_exe() else {
             return;
         };
-        let profile = exe
-            .parent()
+        // target/<profile>/vrrp-lab, or target/<profile>/deps/<test> when
+        // an integration test drives the lab.
+        let mut dir = exe.parent();
+        if dir.and_then(Path::file_name).is_some_and(|n| n == "deps") {
+            dir = dir.and_then(Path::parent);
+        }
+        let profile = dir
             .and_then(Path::file_name)
             .and_then(|p| p.to_str())
             .unwrap_or("debug")
