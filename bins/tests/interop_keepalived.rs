@@ -241,12 +241,29 @@ fn keepalived_active_vrrpd_backup(tag: &str, v: Variant, format: Format) {
         "keepalived did not preempt back from vrrpd"
     );
 
+    // keepalived's VRRP work is done by a child process, which on its
+    // parent's death still sends priority 0: kill it first, so this is a
+    // crash (Master_Down_Interval), not a graceful stop.
+    let vrrp_child: u32 = std::fs::read_to_string(lab.host_dir(H1).join("keepalived-vrrp.pid"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no keepalived-vrrp.pid for h1"));
     let bound = v.master_down(100) + Duration::from_millis(50);
     let took = lab.time_until_vip(H2, Duration::from_secs(15), || {
+        kill(vrrp_child, libc::SIGKILL);
         kill(k1.pid(), libc::SIGKILL);
         lab.host(H1).ip(&["link", "set", "eth0", "down"]);
     });
     eprintln!("{tag}: vrrpd took over a crashed keepalived in {took:?} (bound {bound:?})");
+    // The kill lands up to one interval after the last advert, so a crash
+    // takes at least Master_Down_Interval minus that; much earlier means
+    // vrrpd saw a priority-0 release.
+    let floor = v.master_down(100) - v.interval_dur - Duration::from_millis(20);
+    ensure!(
+        lab,
+        took.is_some_and(|t| t >= floor),
+        "crash takeover {took:?} well under Master_Down_Interval: keepalived was not really killed"
+    );
     ensure!(
         lab,
         took.is_some_and(|t| t <= bound),
