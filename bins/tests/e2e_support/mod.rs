@@ -171,23 +171,7 @@ vips = ["{vip}"]
 
     /// Starts `vrrpd --config PATH` in host `idx`, logging to its directory.
     pub fn start(&self, idx: usize, config: &Path) -> ChildGuard {
-        let log = self.log_path(idx);
-        let stderr = File::options()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .unwrap();
-        let child = self
-            .host(idx)
-            .command(env!("CARGO_BIN_EXE_vrrpd"))
-            .arg("--config")
-            .arg(config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("spawn vrrpd");
-        ChildGuard::new(child)
+        self.start_args(idx, &["--config".as_ref(), config.as_os_str()], &[])
     }
 
     /// Starts `vrrpd` with `args` (and the environment entries `env`) in
