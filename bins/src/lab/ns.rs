@@ -223,8 +223,8 @@ impl Drop for Netns {
 }
 
 /// The lab's network: a switch namespace with one bridge per link, hosts
-/// (two, `h1` and `h2`, unless built by [`Topology::with_hosts`]) with `eth0..ethN` on the bridges, and a client with `eth0`
-/// on the first bridge.
+/// (two, `h1` and `h2`, unless built by [`Topology::with_hosts`]) with
+/// `eth0..ethN` on the bridges, and a client with `eth0` on the first bridge.
 ///
 /// Link `i` is 198.18.i.0/24: h1 is .1, h2 is .2 and the client 198.18.0.10.
 #[derive(Debug)]
