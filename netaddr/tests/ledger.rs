@@ -126,6 +126,63 @@ fn restart_after_a_crash_cleans_up() {
 }
 
 #[test]
+fn an_unsettled_add_is_pending_until_settled_and_survives_a_crash() {
+    if !vrrp_testns::netns_available(
+        "an_unsettled_add_is_pending_until_settled_and_survives_a_crash",
+    ) {
+        return;
+    }
+    let p = pair("ldgun");
+    // Two primaries (/32): removing one does not take the other along.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let path2 = path.clone();
+    let claims = p.ns.run_in(move || {
+        let mut h = Handle::new().unwrap();
+        let veth0 = h.link_by_name("veth0").unwrap().index;
+        let mut ledger = AddressLedger::open(&path).unwrap();
+        let settled = AddressSpec::new(veth0, prefix("198.18.0.5/32"));
+        let unsettled = AddressSpec::new(veth0, prefix("198.18.0.6/32"));
+        assert_eq!(
+            ledger.add_unsettled(&mut h, &settled).unwrap(),
+            AddOutcome::Added
+        );
+        let before = ledger.entries()[0].claim;
+        ledger.settle(&mut h).unwrap();
+        let after = ledger.entries()[0].claim;
+        assert_eq!(
+            ledger.add_unsettled(&mut h, &unsettled).unwrap(),
+            AddOutcome::Added
+        );
+        // The process dies here, before settling the second one.
+        std::mem::forget(ledger);
+        (before, after)
+    });
+    assert_eq!(claims.0, Claim::Pending);
+    assert!(
+        matches!(claims.1, Claim::Owned { created: Some(_) }),
+        "{:?}",
+        claims.1
+    );
+    assert!(ip_addr(&p.ns, "veth0", "198.18.0.6", 32).is_some());
+    let file = entries_in_file(dir.path());
+    assert_eq!(file["entries"][0]["state"], "owned");
+    assert_eq!(file["entries"][1]["address"], "198.18.0.6/32");
+    assert_eq!(file["entries"][1]["state"], "pending");
+    let report = p.ns.run_in(move || {
+        let mut h = Handle::new().unwrap();
+        AddressLedger::open(&path2)
+            .unwrap()
+            .cleanup(&mut h)
+            .unwrap()
+    });
+    assert_eq!(report.released.len(), 2);
+    assert!(report.released.iter().all(|(_, r)| *r == Release::Removed));
+    assert!(ip_addr(&p.ns, "veth0", "198.18.0.5", 32).is_none());
+    assert!(ip_addr(&p.ns, "veth0", "198.18.0.6", 32).is_none());
+}
+
+#[test]
 fn address_deleted_and_re_added_by_someone_else_is_left_alone() {
     if !vrrp_testns::netns_available("address_deleted_and_re_added_by_someone_else_is_left_alone") {
         return;

@@ -71,8 +71,9 @@ pub struct Global {
     pub router_id: Option<String>,
     /// Where the daemon keeps its state files (the VIP ledger). Default
     /// `/run/vrrpd`: it must survive a crash of the daemon, not a reboot
-    /// (the addresses do not either), and on tmpfs the fsync before every
-    /// VIP add costs nothing on the failover path.
+    /// (the addresses do not either). The ledger is not synced on the
+    /// failover path, so a disk does no harm, but a tmpfs forgets it at
+    /// a reboot as the kernel forgets the addresses.
     pub state_dir: PathBuf,
     /// The control socket `vrrpctl` talks to. Default `/run/vrrpd/vrrpd.sock`.
     pub control_socket: PathBuf,

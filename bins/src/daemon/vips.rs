@@ -46,10 +46,12 @@ impl AddressManager {
     }
 
     /// Installs `specs` for `instance`; failures are logged, not fatal (the
-    /// router keeps advertising, and the next event retries).
+    /// router keeps advertising, and the next event retries). The new
+    /// ledger entries stay pending until [`settle`](Self::settle), so that
+    /// the announcements go out first.
     pub(crate) fn install(&mut self, instance: &str, specs: &[AddressSpec]) {
         for spec in specs {
-            match self.ledger.add(&mut self.handle, spec) {
+            match self.ledger.add_unsettled(&mut self.handle, spec) {
                 Ok(AddOutcome::Added) => {
                     debug!(instance, address = %spec.prefix, "added virtual address");
                 }
@@ -60,6 +62,24 @@ impl AddressManager {
                 Err(e) => warn!(instance, address = %spec.prefix, error = %e,
                     "cannot add virtual address"),
             }
+        }
+    }
+
+    /// Looks up the interfaces and addresses of `specs` without changing
+    /// anything, to warm the kernel's and our netlink path before a
+    /// takeover installs them.
+    pub(crate) fn warm(&mut self, specs: &[AddressSpec]) {
+        for spec in specs {
+            let _ = self.handle.link_by_index(spec.ifindex);
+            let _ = self.handle.address(spec.ifindex, spec.prefix);
+        }
+    }
+
+    /// Confirms the entries [`install`](Self::install) left pending (one
+    /// address lookup and one journal line each).
+    pub(crate) fn settle(&mut self) {
+        if let Err(e) = self.ledger.settle(&mut self.handle) {
+            warn!(error = %e, "cannot confirm virtual addresses in the ledger");
         }
     }
 

@@ -26,8 +26,8 @@ pub struct ScratchDir(PathBuf);
 
 impl ScratchDir {
     /// Creates `vrrp-lab-<pid>-<tag>` on tmpfs (`/dev/shm`, else
-    /// `$TMPDIR`): the daemons' state dirs live here, and vrrpd's ledger is
-    /// fsynced before every VIP add, as on the `/run/vrrpd` of production.
+    /// `$TMPDIR`): the daemons' state dirs live here, as on the tmpfs
+    /// `/run/vrrpd` of production.
     pub fn new(tag: &str) -> Result<ScratchDir> {
         let shm = Path::new("/dev/shm");
         let base = if shm.is_dir() {

@@ -105,8 +105,8 @@ impl Lab {
         }
         let lab = Lab {
             lan,
-            // tmpfs: the ledger fsyncs before every VIP add, which costs
-            // 10-20 ms on a disk and would blur the takeover figures.
+            // tmpfs, as /run is in production: the state dirs go away
+            // with the test.
             dir: tempfile::tempdir_in("/dev/shm")
                 .or_else(|_| tempfile::tempdir())
                 .unwrap(),

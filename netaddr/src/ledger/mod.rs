@@ -10,28 +10,25 @@
 //!   our address and adds the same one back, the stamp differs: it is
 //!   theirs now, and cleanup leaves it alone.
 //! - An entry is written as *pending* before the kernel is asked (only
-//!   when the address is absent), and made *owned* after. After a crash
-//!   between the two, an address found present was absent before our
-//!   request, so it is taken as ours.
+//!   when the address is absent), and made *owned* after, by
+//!   [`AddressLedger::settle`]. After a crash between the two, an address
+//!   found present was absent before our request, so it is taken as ours.
 //! - Addresses do not survive a reboot: a ledger written under another boot
 //!   (`/proc/sys/kernel/random/boot_id`) is forgotten without touching the
 //!   kernel.
-//! - Every change is appended to a journal ([`JOURNAL_FILE`], one JSON
-//!   line each) and `fdatasync`ed before the kernel is asked, so recording
-//!   one address costs the same with 1,000 entries as with one. When the
-//!   journal has grown past twice the entries, it is folded into the
-//!   snapshot ([`LEDGER_FILE`], rewritten atomically: temporary file,
-//!   `fsync`, `rename`, `fsync` of the directory) and removed. Opening
-//!   replays the journal over the snapshot; a torn last line (a crash in
-//!   the middle of a write) is ignored, since its change had not been
-//!   acted on yet. One process per ledger.
+//! - Every change is one line appended to a journal ([`JOURNAL_FILE`]), so
+//!   recording an address costs the same with 1,000 entries as with one.
+//!   When the journal has grown past twice the entries, it is folded into
+//!   the snapshot ([`LEDGER_FILE`]). The `store` module says what is synced
+//!   and why. One process per ledger.
 //!
 //! Interfaces are identified by index; the name is kept for people reading
 //! the file.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+mod store;
+
+use std::fs;
+use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -42,33 +39,12 @@ use crate::handle::{AddOutcome, DeleteOutcome, Handle};
 use crate::label::Label;
 use crate::link::IfIndex;
 use crate::prefix::IpPrefix;
-
-/// The ledger's file name inside the state directory.
-pub const LEDGER_FILE: &str = "netaddr-ledger.json";
-
-/// The journal's file name inside the state directory.
-pub const JOURNAL_FILE: &str = "netaddr-ledger.journal";
-
-const VERSION: u32 = 1;
+pub use store::{JOURNAL_FILE, LEDGER_FILE};
+use store::{JournalOp, Store};
 
 /// The journal is folded into the snapshot once it has more lines than
 /// this many plus twice the entries.
 const JOURNAL_SLACK: usize = 64;
-
-/// One line of the journal.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum JournalOp {
-    /// The entry for this interface and address is now this one.
-    Put(LedgerEntry),
-    /// The entry for this interface and address is gone.
-    Del {
-        /// The interface.
-        ifindex: IfIndex,
-        /// The address.
-        address: IpPrefix,
-    },
-}
 
 /// Whether an entry's add was confirmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,22 +118,10 @@ pub struct CleanupReport {
     pub failed: Vec<(LedgerEntry, Error)>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct LedgerFile {
-    version: u32,
-    boot_id: Option<String>,
-    entries: Vec<LedgerEntry>,
-}
-
 /// The addresses this process added, persisted in a state directory.
 #[derive(Debug)]
 pub struct AddressLedger {
-    path: PathBuf,
-    journal_path: PathBuf,
-    /// The journal, open for appending once something was written.
-    journal: Option<File>,
-    /// Lines in the journal.
-    journal_lines: usize,
+    store: Store,
     boot_id: Option<String>,
     file_boot_id: Option<String>,
     entries: Vec<LedgerEntry>,
@@ -165,72 +129,29 @@ pub struct AddressLedger {
 
 impl AddressLedger {
     /// Opens (or starts) the ledger `LEDGER_FILE` in `state_dir`, e.g.
-    /// `/run/vrrpd`, creating the directory if needed. An unreadable or
-    /// corrupt file is an [`Error::Ledger`] naming it; nothing is guessed.
+    /// `/run/vrrpd`, creating the directory if needed. An unreadable,
+    /// unwritable or corrupt file is an [`Error::Ledger`] naming it;
+    /// nothing is guessed.
     pub fn open(state_dir: &Path) -> Result<AddressLedger> {
-        let path = state_dir.join(LEDGER_FILE);
-        fs::create_dir_all(state_dir)
-            .map_err(|e| ledger_error(&path, "cannot create the state directory", e))?;
+        let store = Store::new(state_dir)?;
         let boot_id = current_boot_id();
-        let (file_boot_id, entries) = match fs::read(&path) {
-            Ok(bytes) => {
-                let file: LedgerFile =
-                    serde_json::from_slice(&bytes).map_err(|e| Error::Ledger {
-                        path: path.clone(),
-                        detail: format!("corrupt: {e}"),
-                        source: None,
-                    })?;
-                if file.version != VERSION {
-                    return Err(Error::Ledger {
-                        path,
-                        detail: format!(
-                            "version {} (this build reads version {VERSION})",
-                            file.version
-                        ),
-                        source: None,
-                    });
-                }
-                (file.boot_id, file.entries)
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => (boot_id.clone(), Vec::new()),
-            Err(e) => return Err(ledger_error(&path, "cannot read", e)),
-        };
-        let journal_path = state_dir.join(JOURNAL_FILE);
+        let loaded = store.load(boot_id.as_deref())?;
         let mut ledger = AddressLedger {
-            path,
-            journal_path,
-            journal: None,
-            journal_lines: 0,
+            store,
             boot_id,
-            file_boot_id,
-            entries,
+            file_boot_id: loaded.boot_id,
+            entries: loaded.entries,
         };
-        match fs::read(&ledger.journal_path) {
-            Ok(bytes) => {
-                ledger.replay(&bytes)?;
-                // Start from one clean snapshot.
-                ledger.save()?;
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(ledger_error(&ledger.journal_path, "cannot read", e)),
+        for op in loaded.journal {
+            ledger.apply(op);
+        }
+        // Start from one clean snapshot of this boot: journal lines are
+        // only ever appended beside one. A ledger of an earlier boot is
+        // rewritten when it is forgotten.
+        if ledger.same_boot() && (loaded.had_journal || !ledger.store.has_snapshot()) {
+            ledger.save()?;
         }
         Ok(ledger)
-    }
-
-    /// Applies the journal's complete lines to the entries.
-    fn replay(&mut self, bytes: &[u8]) -> Result<()> {
-        let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
-        // The last piece is empty after a complete line, or torn.
-        lines.pop();
-        for (n, line) in lines.into_iter().enumerate() {
-            let op: JournalOp = serde_json::from_slice(line).map_err(|e| Error::Ledger {
-                path: self.journal_path.clone(),
-                detail: format!("corrupt line {}: {e}", n + 1),
-                source: None,
-            })?;
-            self.apply(op);
-        }
-        Ok(())
     }
 
     /// Applies one journal operation to the entries.
@@ -250,42 +171,23 @@ impl AddressLedger {
         }
     }
 
-    /// Makes `op` durable (appended to the journal and synced), folding
-    /// the journal into the snapshot when it has grown long. The caller
-    /// has already applied `op` to the entries.
+    /// Records `op`, which the caller has already applied to the entries,
+    /// before the kernel is asked to act on it.
     fn record(&mut self, op: &JournalOp) -> Result<()> {
-        if self.journal_lines >= JOURNAL_SLACK + 2 * self.entries.len() {
-            return self.save();
+        self.store.append(op)
+    }
+
+    /// Folds the journal into the snapshot once it has grown long.
+    fn compact_if_long(&mut self) -> Result<()> {
+        if self.store.journal_lines() >= JOURNAL_SLACK + 2 * self.entries.len() {
+            self.save()?;
         }
-        let mut line = serde_json::to_vec(op).map_err(|e| Error::Ledger {
-            path: self.journal_path.clone(),
-            detail: format!("cannot serialize: {e}"),
-            source: None,
-        })?;
-        line.push(b'\n');
-        let path = &self.journal_path;
-        let journal = match &mut self.journal {
-            Some(f) => f,
-            None => {
-                let f = fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| ledger_error(path, "cannot open", e))?;
-                self.journal.insert(f)
-            }
-        };
-        journal
-            .write_all(&line)
-            .and_then(|()| journal.sync_data())
-            .map_err(|e| ledger_error(path, "cannot write", e))?;
-        self.journal_lines += 1;
         Ok(())
     }
 
     /// The ledger file.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.store.path()
     }
 
     /// The recorded entries.
@@ -306,8 +208,21 @@ impl AddressLedger {
 
     /// Adds the address through `handle` and records it as ours if the
     /// kernel did not already have it. Re-adding an address we own that an
-    /// operator deleted records the new one.
+    /// operator deleted records the new one. This is
+    /// [`add_unsettled`](Self::add_unsettled) followed by
+    /// [`settle`](Self::settle).
     pub fn add(&mut self, handle: &mut Handle, spec: &AddressSpec) -> Result<AddOutcome> {
+        let outcome = self.add_unsettled(handle, spec)?;
+        self.settle(handle)?;
+        Ok(outcome)
+    }
+
+    /// Adds the address like [`add`](Self::add), but leaves the new entry
+    /// pending: the time-critical part of an add (a takeover announces
+    /// the address right after it). Call [`settle`](Self::settle) soon
+    /// after; until then, an operator deleting the address and adding it
+    /// back would not be told apart from ours.
+    pub fn add_unsettled(&mut self, handle: &mut Handle, spec: &AddressSpec) -> Result<AddOutcome> {
         spec.validate()?;
         self.forget_previous_boot()?;
         let link = handle.link_by_index(spec.ifindex)?;
@@ -338,36 +253,43 @@ impl AddressLedger {
             claim: Claim::Pending,
         };
         self.entries.push(pending.clone());
-        if let Err(e) = self.record(&JournalOp::Put(pending.clone())) {
+        if let Err(e) = self.record(&JournalOp::Put(pending)) {
             // Not recorded, so not attempted.
             self.entries.pop();
             return Err(e);
         }
         let outcome = handle.add_address(spec);
-        // The pending entry is the last one; settle it.
-        self.entries.pop();
-        if let Ok(AddOutcome::Added) = outcome {
-            // Without the stamp the entry still claims the address; a failed
-            // lookup must not lose track of what we just added.
-            let created = handle
-                .address(spec.ifindex, spec.prefix)
-                .ok()
-                .flatten()
-                .and_then(|a| a.created);
-            let owned = LedgerEntry {
-                claim: Claim::Owned { created },
-                ..pending
-            };
-            self.entries.push(owned.clone());
-            self.record(&JournalOp::Put(owned))?;
-        } else {
-            // Refused, or someone else added it in between: not ours.
+        if !matches!(outcome, Ok(AddOutcome::Added)) {
+            // Refused, or someone else added it in between: not ours. The
+            // pending entry is the last one.
+            self.entries.pop();
             self.record(&JournalOp::Del {
                 ifindex: spec.ifindex,
                 address: spec.prefix,
             })?;
         }
         outcome
+    }
+
+    /// Confirms every pending entry: reads the kernel's creation stamp of
+    /// its address and records it as owned. Without a stamp (the lookup
+    /// failed, the address is gone already) the entry still claims the
+    /// address: a failed lookup must not lose track of what we added.
+    pub fn settle(&mut self, handle: &mut Handle) -> Result<()> {
+        for i in 0..self.entries.len() {
+            let entry = &self.entries[i];
+            if entry.claim != Claim::Pending {
+                continue;
+            }
+            let created = handle
+                .address(entry.ifindex, entry.address)
+                .ok()
+                .flatten()
+                .and_then(|a| a.created);
+            self.entries[i].claim = Claim::Owned { created };
+            self.record(&JournalOp::Put(self.entries[i].clone()))?;
+        }
+        self.compact_if_long()
     }
 
     /// Removes an address we own and forgets it. An address the ledger does
@@ -378,6 +300,7 @@ impl AddressLedger {
         ifindex: IfIndex,
         prefix: IpPrefix,
     ) -> Result<Release> {
+        self.forget_previous_boot()?;
         let Some(i) = self.position(ifindex, prefix) else {
             return Ok(Release::NotOwned);
         };
@@ -387,6 +310,7 @@ impl AddressLedger {
             ifindex,
             address: prefix,
         })?;
+        self.compact_if_long()?;
         Ok(release)
     }
 
@@ -409,16 +333,19 @@ impl AddressLedger {
         Ok(report)
     }
 
-    /// Drops entries written under another boot; their addresses died with it.
-    fn forget_previous_boot(&mut self) -> Result<Vec<LedgerEntry>> {
-        let same_boot = match (&self.file_boot_id, &self.boot_id) {
+    fn same_boot(&self) -> bool {
+        match (&self.file_boot_id, &self.boot_id) {
             (Some(file), Some(now)) => file == now,
             _ => true,
-        };
-        self.file_boot_id = self.boot_id.clone();
-        if same_boot {
+        }
+    }
+
+    /// Drops entries written under another boot; their addresses died with it.
+    fn forget_previous_boot(&mut self) -> Result<Vec<LedgerEntry>> {
+        if self.same_boot() {
             return Ok(Vec::new());
         }
+        self.file_boot_id = self.boot_id.clone();
         let stale = std::mem::take(&mut self.entries);
         self.save()?;
         Ok(stale)
@@ -426,42 +353,7 @@ impl AddressLedger {
 
     /// Writes the snapshot atomically, then drops the journal it contains.
     fn save(&mut self) -> Result<()> {
-        self.write_snapshot()?;
-        self.journal = None;
-        match fs::remove_file(&self.journal_path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(ledger_error(&self.journal_path, "cannot remove", e)),
-        }
-        self.journal_lines = 0;
-        Ok(())
-    }
-
-    /// Writes the snapshot atomically.
-    fn write_snapshot(&self) -> Result<()> {
-        let file = LedgerFile {
-            version: VERSION,
-            boot_id: self.boot_id.clone(),
-            entries: self.entries.clone(),
-        };
-        let mut bytes = serde_json::to_vec(&file).map_err(|e| Error::Ledger {
-            path: self.path.clone(),
-            detail: format!("cannot serialize: {e}"),
-            source: None,
-        })?;
-        bytes.push(b'\n');
-        let tmp = self.path.with_extension("json.tmp");
-        let write = || -> io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
-            if let Some(dir) = self.path.parent() {
-                File::open(dir)?.sync_all()?;
-            }
-            Ok(())
-        };
-        write().map_err(|e| ledger_error(&self.path, "cannot write", e))
+        self.store.save(self.boot_id.as_deref(), &self.entries)
     }
 }
 
@@ -485,14 +377,6 @@ fn release(handle: &mut Handle, entry: &LedgerEntry) -> Result<Release> {
     }
 }
 
-fn ledger_error(path: &Path, detail: &str, e: io::Error) -> Error {
-    Error::Ledger {
-        path: path.to_path_buf(),
-        detail: detail.to_string(),
-        source: Some(e),
-    }
-}
-
 fn current_boot_id() -> Option<String> {
     fs::read_to_string("/proc/sys/kernel/random/boot_id")
         .ok()
@@ -501,6 +385,8 @@ fn current_boot_id() -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
 
     fn entry(n: u8) -> LedgerEntry {
@@ -513,10 +399,50 @@ mod tests {
         }
     }
 
-    /// Records `e` as the daemon does: applied, then made durable.
+    /// Records `e` as an add does: applied, recorded, compacted when long.
     fn put(ledger: &mut AddressLedger, e: LedgerEntry) {
         ledger.apply(JournalOp::Put(e.clone()));
         ledger.record(&JournalOp::Put(e)).unwrap();
+        ledger.compact_if_long().unwrap();
+    }
+
+    #[test]
+    fn a_journal_of_an_earlier_boot_is_dropped_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let snapshot = serde_json::json!({
+            "version": 1,
+            "boot_id": "an-earlier-boot",
+            "entries": [entry(1)],
+        });
+        fs::write(dir.path().join(LEDGER_FILE), snapshot.to_string()).unwrap();
+        // What a power cut can leave in an unsynced journal.
+        let journal = dir.path().join(JOURNAL_FILE);
+        fs::write(&journal, b"\0\0\0\0{\"put\":\n\0\0\n").unwrap();
+        let mut ledger = AddressLedger::open(dir.path()).unwrap();
+        assert!(!ledger.same_boot() || ledger.boot_id.is_none());
+        if ledger.boot_id.is_none() {
+            return; // no boot id on this kernel: nothing to compare
+        }
+        let mut handle = Handle::new().unwrap();
+        let report = ledger.cleanup(&mut handle).unwrap();
+        assert_eq!(report.previous_boot, vec![entry(1)]);
+        assert!(report.released.is_empty());
+        assert!(!journal.exists());
+        assert!(
+            AddressLedger::open(dir.path())
+                .unwrap()
+                .entries()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_new_ledger_writes_its_snapshot_before_any_journal_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = AddressLedger::open(dir.path()).unwrap();
+        assert!(dir.path().join(LEDGER_FILE).exists());
+        put(&mut ledger, entry(1));
+        assert!(dir.path().join(JOURNAL_FILE).exists());
     }
 
     #[test]
