@@ -359,9 +359,13 @@ fn backup_priority_zero_sets_master_down_to_skew_time() {
     let t1 = t0 + ms(500);
     Peer::v3(HIGHER_V4, 0).send(&mut r, t1).unwrap();
     assert_eq!(r.poll_timeout(), Some(t1 + r.skew_time()));
+    assert_eq!(r.master_down_deadline(), Some(t1 + r.skew_time()));
     assert_eq!(r.stats().priority_zero_pkts_rcvd, 1);
     r.handle_timeout(t1 + r.skew_time());
     assert_state(&r, State::Active);
+    // An Active router has no takeover to wait for.
+    assert_eq!(r.master_down_deadline(), None);
+    assert!(r.poll_timeout().is_some());
 }
 
 #[test]

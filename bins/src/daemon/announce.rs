@@ -42,6 +42,28 @@ impl Announcer {
         }
     }
 
+    /// Opens the sockets `instance` announces on ahead of its first
+    /// takeover, which then need not wait for them. A failure is left for
+    /// the first announcement to report.
+    pub(crate) fn prepare(&mut self, instance: &Instance) {
+        let link = std::iter::once(instance.link.index.get());
+        for ifindex in link.chain(instance.addresses.iter().map(|a| a.ifindex.get())) {
+            let _ = self.socket(ifindex);
+        }
+    }
+
+    /// The socket for `ifindex`, opened on first use.
+    fn socket(&mut self, ifindex: u32) -> Result<&AnnounceSocket, String> {
+        match self.sockets.entry(ifindex) {
+            std::collections::hash_map::Entry::Occupied(o) => Ok(o.into_mut()),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let s = AnnounceSocket::open(ifindex).map_err(|e| e.to_string())?;
+                s.set_nonblocking(true).map_err(|e| e.to_string())?;
+                Ok(v.insert(s))
+            }
+        }
+    }
+
     /// Forgets the socket of an interface that went away.
     pub(crate) fn forget(&mut self, ifindex: u32) {
         self.sockets.remove(&ifindex);
@@ -55,14 +77,7 @@ impl Announcer {
         addr: IpAddr,
         fallback_source: Option<Ipv6Addr>,
     ) -> Result<(), String> {
-        let socket = match self.sockets.entry(ifindex) {
-            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                let s = AnnounceSocket::open(ifindex).map_err(|e| e.to_string())?;
-                s.set_nonblocking(true).map_err(|e| e.to_string())?;
-                v.insert(s)
-            }
-        };
+        let socket = self.socket(ifindex)?;
         let mac = socket.interface_mac().map_err(|e| e.to_string())?;
         let announcement: Announcement = match addr {
             IpAddr::V4(ip) => ArpMessage::gratuitous(ip, mac, ArpOperation::Request).into(),

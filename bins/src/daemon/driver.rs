@@ -152,7 +152,10 @@ pub(crate) async fn run(
     let mut events = events;
     tokio::pin!(shutdown);
     let result = loop {
-        if let Err(e) = timer.arm(driver.next_deadline()) {
+        let deadline = driver.next_deadline();
+        // A takeover is due first: meet it exactly.
+        let exact = deadline.is_some() && driver.next_takeover() == deadline;
+        if let Err(e) = timer.arm(deadline, exact) {
             break Err(DaemonError::Io {
                 what: "arming the timer".into(),
                 source: e,
@@ -165,6 +168,10 @@ pub(crate) async fn run(
                 if let Err(e) = r {
                     break Err(DaemonError::Io { what: "waiting on the timer".into(), source: e });
                 }
+                if let Some(deadline) = timer.exact_deadline() {
+                    driver.warm_takeovers(deadline);
+                }
+                timer.finish();
                 timer.fired();
                 driver.on_timeout(Instant::now());
             }
@@ -331,6 +338,7 @@ impl Driver {
             inst.router.set_link_up(now, false);
         }
         inst.router.startup(now);
+        self.announcer.prepare(&self.instances[i]);
         self.drain(i, now);
     }
 
@@ -360,6 +368,26 @@ impl Driver {
     fn start_all(&mut self, now: Instant) {
         for i in 0..self.instances.len() {
             self.start(i, now);
+        }
+    }
+
+    /// The earliest Master_Down_Timer deadline of any router.
+    fn next_takeover(&self) -> Option<Instant> {
+        self.instances
+            .iter()
+            .filter_map(|inst| inst.router.master_down_deadline())
+            .min()
+    }
+
+    /// Runs the read-only part of the takeovers due at `deadline` ahead
+    /// of it (the interface and address lookups an install starts with),
+    /// so that the install itself finds the netlink path warm: cold, on an
+    /// idle virtual machine, it took 250–300 µs instead of 60.
+    fn warm_takeovers(&mut self, deadline: Instant) {
+        for inst in &self.instances {
+            if inst.router.master_down_deadline() == Some(deadline) {
+                self.addrs.warm(&inst.addresses);
+            }
         }
     }
 
@@ -506,11 +534,13 @@ impl Driver {
         // would claim addresses this host does not hold, so it is dropped;
         // the priority-0 release still goes out.
         let mut refused = false;
+        let mut installed = false;
         while let Some(output) = inst.router.poll_output() {
             match output {
                 Output::InstallAddresses => {
                     let specs = inst.addresses.clone();
                     refused |= !install_addresses(addrs, inst, &specs, now);
+                    installed = true;
                 }
                 Output::SendAdvertisement(t) if refused && !t.priority.is_shutdown() => {}
                 Output::Announce if refused => {}
@@ -557,6 +587,10 @@ impl Driver {
                 }
                 other => debug!(instance = inst.name(), ?other, "unhandled output"),
             }
+        }
+        if installed {
+            // After the advertisement and the first announcements.
+            addrs.settle();
         }
     }
 

@@ -236,6 +236,14 @@ impl VirtualRouter {
         self.timers.next()
     }
 
+    /// When Master_Down_Timer fires, if it runs (RFC 9568 §6.2): the
+    /// takeover deadline, which a driver may want to meet to the
+    /// microsecond rather than within its usual wake-up latency. It is
+    /// also covered by [`poll_timeout`](Self::poll_timeout).
+    pub fn master_down_deadline(&self) -> Option<Instant> {
+        self.timers.get(Timer::MasterDown)
+    }
+
     /// The Startup event (RFC 9568 §6.4.1). The address owner becomes Active
     /// at once; any other router becomes Backup and waits
     /// Master_Down_Interval. With a fault raised it enters Fault instead.
