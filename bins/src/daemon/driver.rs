@@ -158,8 +158,9 @@ pub(crate) async fn run(
     tokio::pin!(shutdown);
     let result = loop {
         let deadline = driver.next_deadline();
-        // A takeover is due first: meet it exactly.
-        let exact = deadline.is_some() && driver.next_takeover() == deadline;
+        // A takeover, or an advertisement at a short interval, is due
+        // first: meet it exactly.
+        let exact = deadline.is_some() && driver.next_exact() == deadline;
         if let Err(e) = timer.arm(deadline, exact) {
             break Err(DaemonError::Io {
                 what: "arming the timer".into(),
@@ -378,11 +379,19 @@ impl Driver {
         }
     }
 
-    /// The earliest Master_Down_Timer deadline of any router.
-    fn next_takeover(&self) -> Option<Instant> {
+    /// The earliest deadline the timer must meet exactly (see the timer
+    /// module): any Master_Down_Timer, and every timer of a router that
+    /// advertises more often than every [`EXACT_ADVERT_INTERVAL`].
+    fn next_exact(&self) -> Option<Instant> {
         self.instances
             .iter()
-            .filter_map(|inst| inst.router.master_down_deadline())
+            .filter_map(|inst| {
+                if inst.router.config().advert_interval.as_duration() < EXACT_ADVERT_INTERVAL {
+                    inst.router.poll_timeout()
+                } else {
+                    inst.router.master_down_deadline()
+                }
+            })
             .min()
     }
 
@@ -621,6 +630,14 @@ impl Driver {
 const HOOK_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Queues the notify hooks of a transition of `inst`, without waiting.
+/// Routers that advertise more often than this have every deadline met
+/// exactly, at up to [`super::timer::SPIN_LEAD`] of CPU per advertisement
+/// (about 2 % of a core at 10 ms): measured over 60 s at 10 ms on an idle
+/// 2-vCPU VM, the p99 gap fell from 11.5–11.7 ms to 10.6 ms and the rate
+/// rose from 99.94–99.98/s to 100.000/s. At 100 ms and more a millisecond
+/// of jitter is noise, and a thousand such routers would spin constantly.
+const EXACT_ADVERT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Hands what start-up or a reload freed (the parsed configuration and
 /// its diagnostics) back to the kernel. glibc keeps freed memory in its
 /// heap, so the resident size would otherwise stay at that high-water

@@ -7,12 +7,14 @@
 //! high-resolution timers wake us within tens of microseconds, and the
 //! thread's timer slack is lowered to 1 µs so the wake-up is not coalesced.
 //!
-//! A takeover deadline is *exact*: waking an idle virtual machine's CPU
-//! measured 100–160 µs, which would all come on top of
-//! Master_Down_Interval. For those the timer wakes [`SPIN_LEAD`] early and
-//! spins the rest of the way, so the takeover starts on the deadline with
-//! a warm CPU. A Backup's Master_Down_Timer only fires when the Active has
-//! gone quiet, so the spin costs a fraction of a millisecond per takeover.
+//! Some deadlines are *exact*: a takeover, where waking an idle virtual
+//! machine's CPU (measured 100–160 µs, with outliers past a millisecond)
+//! would all come on top of Master_Down_Interval, and the adverts of a
+//! router at a short interval, where it would be jitter. For those the
+//! timer wakes [`SPIN_LEAD`] early and spins the rest of the way, so the
+//! work starts on the deadline with a warm CPU. A Backup's
+//! Master_Down_Timer only fires when the Active has gone quiet, so there
+//! the spin costs a fraction of a millisecond per takeover.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
