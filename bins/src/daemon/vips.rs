@@ -55,6 +55,9 @@ impl AddressManager {
                 Ok(AddOutcome::Added) => {
                     debug!(instance, address = %spec.prefix, "added virtual address");
                 }
+                Ok(AddOutcome::AlreadyPresent) if self.ledger.owns(spec.ifindex, spec.prefix) => {
+                    debug!(instance, address = %spec.prefix, "virtual address still ours");
+                }
                 Ok(AddOutcome::AlreadyPresent) => {
                     warn!(instance, address = %spec.prefix,
                         "virtual address was already configured by someone else; it stays theirs");
