@@ -7,8 +7,8 @@ use std::path::Path;
 
 use common::{ip_addr, pair};
 use vrrp_netaddr::{
-    AddOutcome, AddressLedger, AddressSpec, Claim, Error, Handle, IpPrefix, LEDGER_FILE, Label,
-    Release,
+    AddOutcome, AddressLedger, AddressSpec, Claim, CleanupReport, Error, Handle, IpPrefix,
+    LEDGER_FILE, Label, Release,
 };
 
 fn prefix(s: &str) -> IpPrefix {
@@ -20,6 +20,15 @@ fn prefix(s: &str) -> IpPrefix {
 fn entries_in_file(dir: &Path) -> serde_json::Value {
     drop(AddressLedger::open(dir).unwrap());
     serde_json::from_slice(&std::fs::read(dir.join(LEDGER_FILE)).unwrap()).unwrap()
+}
+
+/// What the next start does: opens the ledger in `dir` inside `ns` and
+/// cleans up.
+fn restart_and_clean(ns: &vrrp_testns::Netns, dir: std::path::PathBuf) -> CleanupReport {
+    ns.run_in(move || {
+        let mut h = Handle::new().unwrap();
+        AddressLedger::open(&dir).unwrap().cleanup(&mut h).unwrap()
+    })
 }
 
 #[test]
@@ -113,13 +122,7 @@ fn restart_after_a_crash_cleans_up() {
     assert_eq!(file["entries"][0]["state"], "owned");
     assert!(!dir.path().join("netaddr-ledger.json.tmp").exists());
     assert!(ip_addr(&p.ns, "veth0", "198.18.0.5", 24).is_some());
-    let report = p.ns.run_in(move || {
-        let mut h = Handle::new().unwrap();
-        AddressLedger::open(&path2)
-            .unwrap()
-            .cleanup(&mut h)
-            .unwrap()
-    });
+    let report = restart_and_clean(&p.ns, path2);
     assert_eq!(report.released.len(), 1);
     assert_eq!(report.released[0].1, Release::Removed);
     assert!(ip_addr(&p.ns, "veth0", "198.18.0.5", 24).is_none());
@@ -169,13 +172,7 @@ fn an_unsettled_add_is_pending_until_settled_and_survives_a_crash() {
     assert_eq!(file["entries"][0]["state"], "owned");
     assert_eq!(file["entries"][1]["address"], "198.18.0.6/32");
     assert_eq!(file["entries"][1]["state"], "pending");
-    let report = p.ns.run_in(move || {
-        let mut h = Handle::new().unwrap();
-        AddressLedger::open(&path2)
-            .unwrap()
-            .cleanup(&mut h)
-            .unwrap()
-    });
+    let report = restart_and_clean(&p.ns, path2);
     assert_eq!(report.released.len(), 2);
     assert!(report.released.iter().all(|(_, r)| *r == Release::Removed));
     assert!(ip_addr(&p.ns, "veth0", "198.18.0.5", 32).is_none());
