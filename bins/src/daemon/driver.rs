@@ -157,10 +157,9 @@ pub(crate) async fn run(
     let mut events = events;
     tokio::pin!(shutdown);
     let result = loop {
-        let deadline = driver.next_deadline();
-        // A takeover, or an advertisement at a short interval, is due
-        // first: meet it exactly.
-        let exact = deadline.is_some() && driver.next_exact() == deadline;
+        let next = driver.next_deadline();
+        let deadline = next.map(|(at, _)| at);
+        let exact = next.is_some_and(|(_, exact)| exact);
         if let Err(e) = timer.arm(deadline, exact) {
             break Err(DaemonError::Io {
                 what: "arming the timer".into(),
@@ -379,22 +378,6 @@ impl Driver {
         }
     }
 
-    /// The earliest deadline the timer must meet exactly (see the timer
-    /// module): any Master_Down_Timer, and every timer of a router that
-    /// advertises more often than every [`EXACT_ADVERT_INTERVAL`].
-    fn next_exact(&self) -> Option<Instant> {
-        self.instances
-            .iter()
-            .filter_map(|inst| {
-                if inst.router.config().advert_interval.as_duration() < EXACT_ADVERT_INTERVAL {
-                    inst.router.poll_timeout()
-                } else {
-                    inst.router.master_down_deadline()
-                }
-            })
-            .min()
-    }
-
     /// Runs the read-only part of the takeovers due at `deadline` ahead
     /// of it (the interface and address lookups an install starts with),
     /// so that the install itself finds the netlink path warm: cold, on an
@@ -407,20 +390,26 @@ impl Driver {
         }
     }
 
-    /// The earliest deadline of any router, announcement or retry.
-    fn next_deadline(&self) -> Option<Instant> {
-        let retry = (!self.waiting.is_empty()).then_some(self.next_waiting_retry);
+    /// The earliest deadline of any router, announcement or retry, and
+    /// whether the timer must meet it exactly (see the timer module): a
+    /// takeover, or an advertisement at a short interval, is due first.
+    fn next_deadline(&self) -> Option<(Instant, bool)> {
+        let retry = (!self.waiting.is_empty()).then_some((self.next_waiting_retry, false));
         self.instances
             .iter()
             .filter_map(|inst| {
-                let next = instance::next_deadline(inst);
-                match (next, inst.address_retry) {
+                let next = match (instance::next_deadline(inst), inst.address_retry) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
-                }
+                };
+                next.map(|at| (at, exact_deadline(inst) == Some(at)))
             })
             .chain(retry)
-            .min()
+            .reduce(|a, b| match a.0.cmp(&b.0) {
+                std::cmp::Ordering::Less => a,
+                std::cmp::Ordering::Greater => b,
+                std::cmp::Ordering::Equal => (a.0, a.1 || b.1),
+            })
     }
 
     fn on_timeout(&mut self, now: Instant) {
@@ -629,14 +618,13 @@ impl Driver {
 /// How long a clean stop waits for queued notify hooks.
 const HOOK_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Queues the notify hooks of a transition of `inst`, without waiting.
 /// Routers that advertise more often than this have every deadline met
 /// exactly, at up to [`super::timer::SPIN_LEAD`] of CPU per advertisement
 /// (about 2 % of a core at 10 ms): measured over 60 s at 10 ms on an idle
 /// 2-vCPU VM, the p99 gap fell from 11.5–11.7 ms to 10.6 ms and the rate
 /// rose from 99.94–99.98/s to 100.000/s. At 100 ms and more a millisecond
 /// of jitter is noise, and a thousand such routers would spin constantly.
-const EXACT_ADVERT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+const EXACT_ADVERT_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Hands what start-up or a reload freed (the parsed configuration and
 /// its diagnostics) back to the kernel. glibc keeps freed memory in its
@@ -651,6 +639,18 @@ fn return_free_memory() {
     }
 }
 
+/// The deadline of `inst` the timer must meet exactly: its
+/// Master_Down_Timer, or any timer of a router that advertises more often
+/// than every [`EXACT_ADVERT_INTERVAL`].
+fn exact_deadline(inst: &Instance) -> Option<Instant> {
+    if inst.router.config().advert_interval.as_duration() < EXACT_ADVERT_INTERVAL {
+        inst.router.poll_timeout()
+    } else {
+        inst.router.master_down_deadline()
+    }
+}
+
+/// Queues the notify hooks of a transition of `inst`, without waiting.
 fn notify_transition(
     config: &Config,
     notifiers: &mut HashMap<String, Notifier>,

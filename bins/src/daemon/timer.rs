@@ -172,8 +172,6 @@ impl PreciseTimer {
         }
     }
 
-    /// Forgets the armed deadline after it fired, so the next
-    /// [`arm`](Self::arm) with the same deadline re-arms.
     /// The exact deadline [`wait`](Self::wait) returned ahead of, if any.
     pub(crate) fn exact_deadline(&self) -> Option<Instant> {
         match self.armed {
@@ -192,6 +190,8 @@ impl PreciseTimer {
         }
     }
 
+    /// Forgets the armed deadline after it fired, so the next
+    /// [`arm`](Self::arm) with the same deadline re-arms.
     pub(crate) fn fired(&mut self) {
         self.armed = None;
     }
