@@ -148,7 +148,7 @@ impl AddressLedger {
         // Start from one clean snapshot of this boot: journal lines are
         // only ever appended beside one. A ledger of an earlier boot is
         // rewritten when it is forgotten.
-        if ledger.same_boot() && (loaded.had_journal || !ledger.store.has_snapshot()) {
+        if ledger.same_boot() && (loaded.had_journal || !loaded.had_snapshot) {
             ledger.save()?;
         }
         Ok(ledger)
@@ -334,10 +334,7 @@ impl AddressLedger {
     }
 
     fn same_boot(&self) -> bool {
-        match (&self.file_boot_id, &self.boot_id) {
-            (Some(file), Some(now)) => file == now,
-            _ => true,
-        }
+        store::same_boot(self.file_boot_id.as_deref(), self.boot_id.as_deref())
     }
 
     /// Drops entries written under another boot; their addresses died with it.

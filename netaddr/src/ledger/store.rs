@@ -70,6 +70,8 @@ pub(super) struct Loaded {
     pub(super) entries: Vec<LedgerEntry>,
     /// The journal's operations, in order, if it belongs to this boot.
     pub(super) journal: Vec<JournalOp>,
+    /// Whether a snapshot file was there.
+    pub(super) had_snapshot: bool,
     /// Whether a journal file was there (replayed or dropped).
     pub(super) had_journal: bool,
 }
@@ -112,7 +114,7 @@ impl Store {
     /// Reads the snapshot and, if it belongs to `boot_id`, the journal.
     /// No snapshot counts as one of this boot with no entries.
     pub(super) fn load(&self, boot_id: Option<&str>) -> Result<Loaded> {
-        let (file_boot_id, entries) = match fs::read(&self.path) {
+        let (file_boot_id, entries, had_snapshot) = match fs::read(&self.path) {
             Ok(bytes) => {
                 let file: LedgerFile =
                     serde_json::from_slice(&bytes).map_err(|e| Error::Ledger {
@@ -130,19 +132,17 @@ impl Store {
                         source: None,
                     });
                 }
-                (file.boot_id, file.entries)
+                (file.boot_id, file.entries, true)
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                (boot_id.map(str::to_string), Vec::new())
+                (boot_id.map(str::to_string), Vec::new(), false)
             }
             Err(e) => return Err(ledger_error(&self.path, "cannot read", e)),
         };
-        let same_boot = match (file_boot_id.as_deref(), boot_id) {
-            (Some(file), Some(now)) => file == now,
-            _ => true,
-        };
         let (journal, had_journal) = match fs::read(&self.journal_path) {
-            Ok(bytes) if same_boot => (self.parse_journal(&bytes)?, true),
+            Ok(bytes) if same_boot(file_boot_id.as_deref(), boot_id) => {
+                (self.parse_journal(&bytes)?, true)
+            }
             Ok(_) => (Vec::new(), true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => (Vec::new(), false),
             Err(e) => return Err(ledger_error(&self.journal_path, "cannot read", e)),
@@ -151,6 +151,7 @@ impl Store {
             boot_id: file_boot_id,
             entries,
             journal,
+            had_snapshot,
             had_journal,
         })
     }
@@ -236,10 +237,14 @@ impl Store {
         self.journal_lines = 0;
         Ok(())
     }
+}
 
-    /// Whether a snapshot file exists.
-    pub(super) fn has_snapshot(&self) -> bool {
-        self.path.exists()
+/// Whether a ledger written under boot `file` belongs to boot `now`; an
+/// unknown boot on either side counts as the same.
+pub(super) fn same_boot(file: Option<&str>, now: Option<&str>) -> bool {
+    match (file, now) {
+        (Some(file), Some(now)) => file == now,
+        _ => true,
     }
 }
 
