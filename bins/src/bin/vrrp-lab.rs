@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use vrrpd::lab::bench::{self, BenchOptions};
+use vrrpd::lab::bench::{self, BenchOptions, FigureGroup};
 use vrrpd::lab::daemon::DaemonKind;
 use vrrpd::lab::demo::{self, DemoOptions};
 use vrrpd::lab::soak::{self, SoakOptions};
@@ -68,11 +68,25 @@ enum Command {
         /// Only these daemons (repeatable); default both.
         #[arg(long = "daemon", value_parser = parse_daemon)]
         daemons: Vec<DaemonKind>,
+        /// Only these groups of figures (repeatable): crash, graceful,
+        /// timing, owner or scale; default all.
+        #[arg(long, value_parser = parse_group, conflicts_with = "soak")]
+        only: Vec<FigureGroup>,
     },
 }
 
 fn parse_daemon(s: &str) -> Result<DaemonKind, String> {
     DaemonKind::parse(s).ok_or_else(|| format!("unknown daemon {s:?}: use vrrpd or keepalived"))
+}
+
+fn parse_group(s: &str) -> Result<FigureGroup, String> {
+    FigureGroup::parse(s).ok_or_else(|| {
+        let names: Vec<_> = FigureGroup::ALL.iter().map(|g| g.name()).collect();
+        format!(
+            "unknown figure group {s:?}: use one of {}",
+            names.join(", ")
+        )
+    })
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
@@ -162,6 +176,7 @@ fn main() -> ExitCode {
             out,
             reps,
             daemons,
+            only,
             ..
         } => {
             let reps = reps.unwrap_or(5);
@@ -175,6 +190,7 @@ fn main() -> ExitCode {
                 out: out.clone(),
                 reps,
                 daemons,
+                only,
             };
             bench::run(&opts).map(|report| {
                 print!("{}", bench::markdown(&report));

@@ -21,6 +21,7 @@ use std::time::Duration;
 use super::DaemonError;
 use super::announce::Announcer;
 use super::control as ctl;
+use super::deadlines::{self, Deadlines};
 use super::instance::{self, BuildError, Instance};
 use super::io::{Datagram, SocketEntry, next_reload, next_request, open_socket, read_events};
 use super::sdnotify;
@@ -54,6 +55,8 @@ pub(super) struct Driver {
     /// datagram without touching every instance (1,000 of them receive
     /// 10,000 adverts a second); `None` once `instances` changed.
     routes: Option<HashMap<(usize, u8), Vec<usize>>>,
+    /// Every instance's next deadline, in order.
+    pub(super) deadlines: Deadlines,
     /// Instances waiting for their interface (reported in Fault).
     pub(super) waiting: Vec<Waiting>,
     /// When the waiting instances are tried again.
@@ -106,6 +109,7 @@ pub(crate) async fn run(
         log_limit: crate::ratelimit::LogLimiter::new(10, std::time::Duration::from_secs(10)),
         instances: Vec::new(),
         routes: None,
+        deadlines: Deadlines::default(),
         waiting: Vec::new(),
         next_waiting_retry: Instant::now() + super::waiting::RETRY_INTERVAL,
         sockets: BTreeMap::new(),
@@ -187,7 +191,10 @@ pub(crate) async fn run(
                     driver.on_datagram(&dg);
                 }
             }
-            Some(u) = tracker_rx.recv() => driver.on_tracker(&u),
+            Some(u) = tracker_rx.recv() => {
+                driver.on_tracker(&u);
+                driver.deadlines.invalidate();
+            }
             Some(req) = next_request(&mut control_rx) => {
                 let response = match req.request {
                     Request::Status => Response::Status {
@@ -216,17 +223,20 @@ pub(crate) async fn run(
                     },
                 };
                 let _ = req.reply.send(response);
+                driver.deadlines.invalidate();
             }
             Some(new) = next_reload(&mut reloads) => {
                 sdnotify::notify("RELOADING=1");
                 let _ = driver.reload(&new);
                 return_free_memory();
                 sdnotify::notify("READY=1");
+                driver.deadlines.invalidate();
             }
             evs = read_events(&mut events) => {
                 for ev in evs {
                     driver.on_event(ev);
                 }
+                driver.deadlines.invalidate();
             }
         }
     };
@@ -393,27 +403,36 @@ impl Driver {
     /// The earliest deadline of any router, announcement or retry, and
     /// whether the timer must meet it exactly (see the timer module): a
     /// takeover, or an advertisement at a short interval, is due first.
-    fn next_deadline(&self) -> Option<(Instant, bool)> {
+    fn next_deadline(&mut self) -> Option<(Instant, bool)> {
+        let instances = &self.instances;
+        let deadline_of = |i: usize| deadlines::of_instance(&instances[i]);
+        self.deadlines.refresh(instances.len(), deadline_of);
+        let routers = self.deadlines.next();
+        #[cfg(debug_assertions)]
+        assert_eq!(
+            routers,
+            deadlines::scan(instances.len(), deadline_of),
+            "stale deadline index: an instance changed without Deadlines::touch"
+        );
         let retry = (!self.waiting.is_empty()).then_some((self.next_waiting_retry, false));
-        self.instances
-            .iter()
-            .filter_map(|inst| {
-                let next = match (instance::next_deadline(inst), inst.address_retry) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                next.map(|at| (at, exact_deadline(inst) == Some(at)))
-            })
-            .chain(retry)
-            .reduce(|a, b| match a.0.cmp(&b.0) {
+        match (routers, retry) {
+            (Some(a), Some(b)) => Some(match a.0.cmp(&b.0) {
                 std::cmp::Ordering::Less => a,
                 std::cmp::Ordering::Greater => b,
                 std::cmp::Ordering::Equal => (a.0, a.1 || b.1),
-            })
+            }),
+            (a, b) => a.or(b),
+        }
     }
 
+    /// Runs what is due at `now`: routers, announcements, address retries
+    /// and the waiting instances' retry.
     fn on_timeout(&mut self, now: Instant) {
-        for i in 0..self.instances.len() {
+        let instances = &self.instances;
+        self.deadlines
+            .refresh(instances.len(), |i| deadlines::of_instance(&instances[i]));
+        for i in self.deadlines.due(now) {
+            self.deadlines.touch(i);
             let inst = &mut self.instances[i];
             if inst.router.poll_timeout().is_some_and(|t| t <= now) {
                 inst.router.handle_timeout(now);
@@ -433,6 +452,7 @@ impl Driver {
         }
         if !self.waiting.is_empty() && self.next_waiting_retry <= now {
             self.retry_waiting(now);
+            self.deadlines.invalidate();
         }
     }
 
@@ -492,6 +512,7 @@ impl Driver {
     /// reordering instances.
     pub(super) fn instances_changed(&mut self) {
         self.routes = None;
+        self.deadlines.invalidate();
     }
 
     /// The instances that a datagram on `socket` for `vrid` is for.
@@ -518,6 +539,7 @@ impl Driver {
     /// Carries out every output of instance `i`, then applies its sync
     /// group's rules.
     pub(super) fn drain(&mut self, i: usize, now: Instant) {
+        self.deadlines.touch(i);
         self.drain_outputs(i, now);
         self.sync_after(i, now);
     }
@@ -618,14 +640,6 @@ impl Driver {
 /// How long a clean stop waits for queued notify hooks.
 const HOOK_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Routers that advertise more often than this have every deadline met
-/// exactly, at up to [`super::timer::SPIN_LEAD`] of CPU per advertisement
-/// (about 2 % of a core at 10 ms): measured over 60 s at 10 ms on an idle
-/// 2-vCPU VM, the p99 gap fell from 11.5–11.7 ms to 10.6 ms and the rate
-/// rose from 99.94–99.98/s to 100.000/s. At 100 ms and more a millisecond
-/// of jitter is noise, and a thousand such routers would spin constantly.
-const EXACT_ADVERT_INTERVAL: Duration = Duration::from_millis(100);
-
 /// Hands what start-up or a reload freed (the parsed configuration and
 /// its diagnostics) back to the kernel. glibc keeps freed memory in its
 /// heap, so the resident size would otherwise stay at that high-water
@@ -636,17 +650,6 @@ fn return_free_memory() {
     // and only returns free pages.
     unsafe {
         libc::malloc_trim(0);
-    }
-}
-
-/// The deadline of `inst` the timer must meet exactly: its
-/// Master_Down_Timer, or any timer of a router that advertises more often
-/// than every [`EXACT_ADVERT_INTERVAL`].
-fn exact_deadline(inst: &Instance) -> Option<Instant> {
-    if inst.router.config().advert_interval.as_duration() < EXACT_ADVERT_INTERVAL {
-        inst.router.poll_timeout()
-    } else {
-        inst.router.master_down_deadline()
     }
 }
 

@@ -45,8 +45,8 @@ impl Driver {
     /// Applies the rules of the group of instance `i`, if any, draining the
     /// members it moved.
     pub(super) fn sync_after(&mut self, i: usize, now: Instant) {
-        let name = self.instances[i].config.name.clone();
-        let Some(g) = self.groups.iter().position(|g| g.members.contains(&name)) else {
+        let name = &self.instances[i].config.name;
+        let Some(g) = self.groups.iter().position(|g| g.members.contains(name)) else {
             return;
         };
         for _ in 0..ROUNDS {
@@ -87,6 +87,7 @@ impl Driver {
             let mut moved = false;
             for (k, router) in idx.iter().zip(routers) {
                 if let Some(k) = *k {
+                    self.deadlines.touch(k);
                     self.instances[k].router = router;
                 }
             }

@@ -27,6 +27,7 @@
 
 mod announce;
 mod control;
+mod deadlines;
 mod driver;
 mod groups;
 mod instance;

@@ -23,6 +23,56 @@ pub struct BenchOptions {
     pub reps: usize,
     /// The daemons to compare.
     pub daemons: Vec<DaemonKind>,
+    /// Only these groups of figures; empty runs every group.
+    pub only: Vec<FigureGroup>,
+}
+
+impl BenchOptions {
+    fn wants(&self, group: FigureGroup) -> bool {
+        self.only.is_empty() || self.only.contains(&group)
+    }
+}
+
+/// A group of figures that `vrrp-lab bench --only` can pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureGroup {
+    /// Crash failover: detection and outage at each interval.
+    Crash,
+    /// Graceful takeover after SIGTERM.
+    Graceful,
+    /// The Active's advert timing at 10 ms.
+    Timing,
+    /// An owner's start-up to its first GARP.
+    Owner,
+    /// CPU, RSS and advert rate with many routers.
+    Scale,
+}
+
+impl FigureGroup {
+    /// Every group, in table order.
+    pub const ALL: [FigureGroup; 5] = [
+        FigureGroup::Crash,
+        FigureGroup::Graceful,
+        FigureGroup::Timing,
+        FigureGroup::Owner,
+        FigureGroup::Scale,
+    ];
+
+    /// The group's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            FigureGroup::Crash => "crash",
+            FigureGroup::Graceful => "graceful",
+            FigureGroup::Timing => "timing",
+            FigureGroup::Owner => "owner",
+            FigureGroup::Scale => "scale",
+        }
+    }
+
+    /// The group named `s`, if any.
+    pub fn parse(s: &str) -> Option<FigureGroup> {
+        FigureGroup::ALL.into_iter().find(|g| g.name() == s)
+    }
 }
 
 /// The samples of one daemon for one figure, or why there are none.
@@ -172,69 +222,73 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
         (3, Duration::from_millis(100), "v3_100ms", "VRRPv3 100 ms"),
         (3, Duration::from_millis(10), "v3_10ms", "VRRPv3 10 ms"),
     ];
-    for (version, interval, tag, label) in crash_cases {
-        let bound = ms(scenario::master_down_ns(
-            version,
-            interval,
-            scenario::PRIO_BACKUP,
-        ));
-        let det = format!("crash_{tag}_detection");
-        let out = format!("crash_{tag}_outage");
+    if opts.wants(FigureGroup::Crash) {
+        for (version, interval, tag, label) in crash_cases {
+            let bound = ms(scenario::master_down_ns(
+                version,
+                interval,
+                scenario::PRIO_BACKUP,
+            ));
+            let det = format!("crash_{tag}_detection");
+            let out = format!("crash_{tag}_outage");
+            c.figure(
+                &det,
+                &format!("crash {label}: detection (last advert → GARP)"),
+                "ms",
+                Some(bound),
+            );
+            c.figure(
+                &out,
+                &format!("crash {label}: outage (kill → VIP answers)"),
+                "ms",
+                None,
+            );
+            for &kind in &opts.daemons {
+                for rep in 0..reps {
+                    eprintln!("bench: crash {label}, {} #{}", kind.name(), rep + 1);
+                    let r = kind
+                        .locate()
+                        .and_then(|_| scenario::crash(&lab, kind, version, interval));
+                    super::check_interrupted()?;
+                    c.record(&det, kind, r.as_ref().map(|x| ms(x.detection)));
+                    c.record(&out, kind, r.as_ref().map(|x| ms(x.outage)));
+                }
+            }
+        }
+    }
+    if opts.wants(FigureGroup::Graceful) {
+        let interval = Duration::from_millis(100);
+        let skew = ms(scenario::skew_ns(3, interval, scenario::PRIO_BACKUP));
         c.figure(
-            &det,
-            &format!("crash {label}: detection (last advert → GARP)"),
+            "graceful_takeover",
+            "SIGTERM v3 100 ms: priority-0 advert → GARP",
             "ms",
-            Some(bound),
+            Some(skew),
         );
         c.figure(
-            &out,
-            &format!("crash {label}: outage (kill → VIP answers)"),
+            "graceful_from_signal",
+            "SIGTERM v3 100 ms: signal → GARP",
             "ms",
             None,
         );
         for &kind in &opts.daemons {
             for rep in 0..reps {
-                eprintln!("bench: crash {label}, {} #{}", kind.name(), rep + 1);
+                eprintln!("bench: graceful takeover, {} #{}", kind.name(), rep + 1);
                 let r = kind
                     .locate()
-                    .and_then(|_| scenario::crash(&lab, kind, version, interval));
+                    .and_then(|_| scenario::graceful(&lab, kind, 3, interval));
                 super::check_interrupted()?;
-                c.record(&det, kind, r.as_ref().map(|x| ms(x.detection)));
-                c.record(&out, kind, r.as_ref().map(|x| ms(x.outage)));
+                c.record(
+                    "graceful_takeover",
+                    kind,
+                    r.as_ref().map(|x| ms(x.takeover)),
+                );
+                c.record(
+                    "graceful_from_signal",
+                    kind,
+                    r.as_ref().map(|x| ms(x.from_signal)),
+                );
             }
-        }
-    }
-    let interval = Duration::from_millis(100);
-    let skew = ms(scenario::skew_ns(3, interval, scenario::PRIO_BACKUP));
-    c.figure(
-        "graceful_takeover",
-        "SIGTERM v3 100 ms: priority-0 advert → GARP",
-        "ms",
-        Some(skew),
-    );
-    c.figure(
-        "graceful_from_signal",
-        "SIGTERM v3 100 ms: signal → GARP",
-        "ms",
-        None,
-    );
-    for &kind in &opts.daemons {
-        for rep in 0..reps {
-            eprintln!("bench: graceful takeover, {} #{}", kind.name(), rep + 1);
-            let r = kind
-                .locate()
-                .and_then(|_| scenario::graceful(&lab, kind, 3, interval));
-            super::check_interrupted()?;
-            c.record(
-                "graceful_takeover",
-                kind,
-                r.as_ref().map(|x| ms(x.takeover)),
-            );
-            c.record(
-                "graceful_from_signal",
-                kind,
-                r.as_ref().map(|x| ms(x.from_signal)),
-            );
         }
     }
     let window = if opts.quick {
@@ -243,110 +297,116 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
         Duration::from_secs(60)
     };
     let w = window.as_secs();
-    c.figure(
-        "advert_gap_p50",
-        &format!("Active at 10 ms: inter-advert gap p50 ({w} s)"),
-        "ms",
-        Some(10.0),
-    );
-    c.figure(
-        "advert_gap_p99",
-        &format!("Active at 10 ms: inter-advert gap p99 ({w} s)"),
-        "ms",
-        Some(10.0),
-    );
-    c.figure(
-        "advert_rate",
-        &format!("Active at 10 ms: adverts/s over {w} s"),
-        "1/s",
-        Some(100.0),
-    );
-    for &kind in &opts.daemons {
-        eprintln!("bench: advert timing, {} ({w} s)", kind.name());
-        let interval = Duration::from_millis(10);
-        let r = kind
-            .locate()
-            .and_then(|_| scenario::timing(&lab, kind, interval, window));
-        super::check_interrupted()?;
-        c.record("advert_gap_p50", kind, r.as_ref().map(|x| ms(x.p50)));
-        c.record("advert_gap_p99", kind, r.as_ref().map(|x| ms(x.p99)));
-        c.record("advert_rate", kind, r.as_ref().map(|x| x.rate));
-    }
-    c.figure(
-        "owner_start_to_garp",
-        "owner (priority 255): process start → first GARP",
-        "ms",
-        None,
-    );
-    for &kind in &opts.daemons {
-        for rep in 0..reps {
-            eprintln!("bench: owner start-up, {} #{}", kind.name(), rep + 1);
-            let r = kind.locate().and_then(|_| scenario::owner(&lab, kind));
+    if opts.wants(FigureGroup::Timing) {
+        c.figure(
+            "advert_gap_p50",
+            &format!("Active at 10 ms: inter-advert gap p50 ({w} s)"),
+            "ms",
+            Some(10.0),
+        );
+        c.figure(
+            "advert_gap_p99",
+            &format!("Active at 10 ms: inter-advert gap p99 ({w} s)"),
+            "ms",
+            Some(10.0),
+        );
+        c.figure(
+            "advert_rate",
+            &format!("Active at 10 ms: adverts/s over {w} s"),
+            "1/s",
+            Some(100.0),
+        );
+        for &kind in &opts.daemons {
+            eprintln!("bench: advert timing, {} ({w} s)", kind.name());
+            let interval = Duration::from_millis(10);
+            let r = kind
+                .locate()
+                .and_then(|_| scenario::timing(&lab, kind, interval, window));
             super::check_interrupted()?;
-            c.record("owner_start_to_garp", kind, r.as_ref().map(|&x| ms(x)));
+            c.record("advert_gap_p50", kind, r.as_ref().map(|x| ms(x.p50)));
+            c.record("advert_gap_p99", kind, r.as_ref().map(|x| ms(x.p99)));
+            c.record("advert_rate", kind, r.as_ref().map(|x| x.rate));
+        }
+    }
+    if opts.wants(FigureGroup::Owner) {
+        c.figure(
+            "owner_start_to_garp",
+            "owner (priority 255): process start → first GARP",
+            "ms",
+            None,
+        );
+        for &kind in &opts.daemons {
+            for rep in 0..reps {
+                eprintln!("bench: owner start-up, {} #{}", kind.name(), rep + 1);
+                let r = kind.locate().and_then(|_| scenario::owner(&lab, kind));
+                super::check_interrupted()?;
+                c.record("owner_start_to_garp", kind, r.as_ref().map(|&x| ms(x)));
+            }
         }
     }
     drop(lab);
-    let (links, vrids) = if opts.quick { (2, 10u8) } else { (4, 250u8) };
-    let n = links * usize::from(vrids);
-    let sc = format!("{n} routers ({links} links × {vrids}) v3 100 ms");
-    c.figure(
-        "scale_cpu_active",
-        &format!("{sc}: CPU of the Active"),
-        "CPU s/min",
-        None,
-    );
-    c.figure(
-        "scale_cpu_backup",
-        &format!("{sc}: CPU of the Backup"),
-        "CPU s/min",
-        None,
-    );
-    c.figure(
-        "scale_rss_active",
-        &format!("{sc}: RSS of the Active"),
-        "MiB",
-        None,
-    );
-    c.figure(
-        "scale_rss_backup",
-        &format!("{sc}: RSS of the Backup"),
-        "MiB",
-        None,
-    );
-    let nominal = f64::from(vrids) * 10.0;
-    c.figure(
-        "scale_adverts_active",
-        &format!("{sc}: adverts/s from the Active on link 0"),
-        "1/s",
-        Some(nominal),
-    );
-    c.figure(
-        "scale_adverts_backup",
-        &format!("{sc}: adverts/s from the Backup on link 0"),
-        "1/s",
-        Some(0.0),
-    );
-    for &kind in &opts.daemons {
-        eprintln!("bench: scale {n} routers, {} ({w} s)", kind.name());
-        let r = kind.locate().and_then(|_| {
-            super::scale::scale(kind, links, vrids, Duration::from_millis(100), window)
-        });
-        super::check_interrupted()?;
-        c.record("scale_cpu_active", kind, r.as_ref().map(|x| x.cpu_active));
-        c.record("scale_cpu_backup", kind, r.as_ref().map(|x| x.cpu_backup));
-        c.record("scale_rss_active", kind, r.as_ref().map(|x| x.rss_active));
-        c.record("scale_rss_backup", kind, r.as_ref().map(|x| x.rss_backup));
-        c.record(
+    if opts.wants(FigureGroup::Scale) {
+        let (links, vrids) = if opts.quick { (2, 10u8) } else { (4, 250u8) };
+        let n = links * usize::from(vrids);
+        let sc = format!("{n} routers ({links} links × {vrids}) v3 100 ms");
+        c.figure(
+            "scale_cpu_active",
+            &format!("{sc}: CPU of the Active"),
+            "CPU s/min",
+            None,
+        );
+        c.figure(
+            "scale_cpu_backup",
+            &format!("{sc}: CPU of the Backup"),
+            "CPU s/min",
+            None,
+        );
+        c.figure(
+            "scale_rss_active",
+            &format!("{sc}: RSS of the Active"),
+            "MiB",
+            None,
+        );
+        c.figure(
+            "scale_rss_backup",
+            &format!("{sc}: RSS of the Backup"),
+            "MiB",
+            None,
+        );
+        let nominal = f64::from(vrids) * 10.0;
+        c.figure(
             "scale_adverts_active",
-            kind,
-            r.as_ref().map(|x| x.adverts_active),
+            &format!("{sc}: adverts/s from the Active on link 0"),
+            "1/s",
+            Some(nominal),
         );
-        c.record(
+        c.figure(
             "scale_adverts_backup",
-            kind,
-            r.as_ref().map(|x| x.adverts_backup),
+            &format!("{sc}: adverts/s from the Backup on link 0"),
+            "1/s",
+            Some(0.0),
         );
+        for &kind in &opts.daemons {
+            eprintln!("bench: scale {n} routers, {} ({w} s)", kind.name());
+            let r = kind.locate().and_then(|_| {
+                super::scale::scale(kind, links, vrids, Duration::from_millis(100), window)
+            });
+            super::check_interrupted()?;
+            c.record("scale_cpu_active", kind, r.as_ref().map(|x| x.cpu_active));
+            c.record("scale_cpu_backup", kind, r.as_ref().map(|x| x.cpu_backup));
+            c.record("scale_rss_active", kind, r.as_ref().map(|x| x.rss_active));
+            c.record("scale_rss_backup", kind, r.as_ref().map(|x| x.rss_backup));
+            c.record(
+                "scale_adverts_active",
+                kind,
+                r.as_ref().map(|x| x.adverts_active),
+            );
+            c.record(
+                "scale_adverts_backup",
+                kind,
+                r.as_ref().map(|x| x.adverts_backup),
+            );
+        }
     }
     let report = Report {
         date: command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
