@@ -473,3 +473,27 @@ pub fn markdown(r: &Report) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figure_groups_parse_by_name_and_empty_means_all() {
+        for g in FigureGroup::ALL {
+            assert_eq!(FigureGroup::parse(g.name()), Some(g));
+        }
+        assert_eq!(FigureGroup::parse("everything"), None);
+        let mut opts = BenchOptions {
+            quick: true,
+            out: PathBuf::from("unused"),
+            reps: 1,
+            daemons: Vec::new(),
+            only: Vec::new(),
+        };
+        assert!(FigureGroup::ALL.iter().all(|&g| opts.wants(g)));
+        opts.only = vec![FigureGroup::Scale];
+        assert!(opts.wants(FigureGroup::Scale));
+        assert!(!opts.wants(FigureGroup::Crash));
+    }
+}
