@@ -27,6 +27,7 @@
 
 mod announce;
 mod control;
+mod datagrams;
 mod deadlines;
 mod driver;
 mod groups;
