@@ -22,9 +22,10 @@ type Key = (Instant, bool, usize);
 
 /// Each instance's earliest deadline, by index and in order.
 ///
-/// Whoever changes an instance marks it with [`Deadlines::touch`], or
-/// everything with [`Deadlines::invalidate`]; [`Deadlines::refresh`]
-/// recomputes only what was marked.
+/// Whoever changes an instance marks it with [`Deadlines::touch`] (the
+/// driver's `drain` does), or everything with [`Deadlines::invalidate`]
+/// (its `instances_changed` does, after adding, removing or reordering);
+/// [`Deadlines::refresh`] recomputes only what was marked.
 #[derive(Debug)]
 pub(super) struct Deadlines {
     /// By instance index: its key in `order`, if it has a deadline.

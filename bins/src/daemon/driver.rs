@@ -191,10 +191,7 @@ pub(crate) async fn run(
                     driver.on_datagram(&dg);
                 }
             }
-            Some(u) = tracker_rx.recv() => {
-                driver.on_tracker(&u);
-                driver.deadlines.invalidate();
-            }
+            Some(u) = tracker_rx.recv() => driver.on_tracker(&u),
             Some(req) = next_request(&mut control_rx) => {
                 let response = match req.request {
                     Request::Status => Response::Status {
@@ -223,20 +220,17 @@ pub(crate) async fn run(
                     },
                 };
                 let _ = req.reply.send(response);
-                driver.deadlines.invalidate();
             }
             Some(new) = next_reload(&mut reloads) => {
                 sdnotify::notify("RELOADING=1");
                 let _ = driver.reload(&new);
                 return_free_memory();
                 sdnotify::notify("READY=1");
-                driver.deadlines.invalidate();
             }
             evs = read_events(&mut events) => {
                 for ev in evs {
                     driver.on_event(ev);
                 }
-                driver.deadlines.invalidate();
             }
         }
     };
@@ -393,7 +387,9 @@ impl Driver {
     /// so that the install itself finds the netlink path warm: cold, on an
     /// idle virtual machine, it took 250–300 µs instead of 60.
     fn warm_takeovers(&mut self, deadline: Instant) {
-        for inst in &self.instances {
+        self.refresh_deadlines();
+        for i in self.deadlines.due(deadline) {
+            let inst = &self.instances[i];
             if inst.router.master_down_deadline() == Some(deadline) {
                 self.addrs.warm(&inst.addresses);
             }
@@ -404,14 +400,14 @@ impl Driver {
     /// whether the timer must meet it exactly (see the timer module): a
     /// takeover, or an advertisement at a short interval, is due first.
     fn next_deadline(&mut self) -> Option<(Instant, bool)> {
-        let instances = &self.instances;
-        let deadline_of = |i: usize| deadlines::of_instance(&instances[i]);
-        self.deadlines.refresh(instances.len(), deadline_of);
+        self.refresh_deadlines();
         let routers = self.deadlines.next();
         #[cfg(debug_assertions)]
         assert_eq!(
             routers,
-            deadlines::scan(instances.len(), deadline_of),
+            deadlines::scan(self.instances.len(), |i| deadlines::of_instance(
+                &self.instances[i]
+            )),
             "stale deadline index: an instance changed without Deadlines::touch"
         );
         let retry = (!self.waiting.is_empty()).then_some((self.next_waiting_retry, false));
@@ -425,12 +421,17 @@ impl Driver {
         }
     }
 
-    /// Runs what is due at `now`: routers, announcements, address retries
-    /// and the waiting instances' retry.
-    fn on_timeout(&mut self, now: Instant) {
+    /// Brings the deadline index up to date with what was touched.
+    fn refresh_deadlines(&mut self) {
         let instances = &self.instances;
         self.deadlines
             .refresh(instances.len(), |i| deadlines::of_instance(&instances[i]));
+    }
+
+    /// Runs what is due at `now`: routers, announcements, address retries
+    /// and the waiting instances' retry.
+    fn on_timeout(&mut self, now: Instant) {
+        self.refresh_deadlines();
         for i in self.deadlines.due(now) {
             self.deadlines.touch(i);
             let inst = &mut self.instances[i];
@@ -452,7 +453,6 @@ impl Driver {
         }
         if !self.waiting.is_empty() && self.next_waiting_retry <= now {
             self.retry_waiting(now);
-            self.deadlines.invalidate();
         }
     }
 
