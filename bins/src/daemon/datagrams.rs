@@ -1,14 +1,34 @@
-//! The loop's packet path: a received datagram is decoded, routed to the
-//! instances of its socket and VRID, and handed to their routers; what is
-//! refused is counted, and logged at a bounded rate.
+//! The loop's packet path: the ready sockets are read, and each datagram
+//! is decoded, routed to the instances of its socket and VRID, and handed
+//! to their routers; what is refused is counted, and logged at a bounded
+//! rate.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::Instant;
 
 use tracing::debug;
 
 use super::driver::Driver;
-use super::io::Datagram;
+use super::sockets::SocketSet;
+use crate::net::RecvMeta;
+
+/// The most datagrams read from one socket before the loop turns again, so
+/// that a flood cannot hold off the timer.
+const READ_BUDGET: usize = 64;
+
+/// A datagram as read, timestamped on arrival.
+#[derive(Debug)]
+pub(super) struct Datagram<'a> {
+    /// The id of the socket it came in on.
+    pub(super) socket: usize,
+    /// When it was read.
+    pub(super) at: Instant,
+    /// Its addresses, interface and hop limit.
+    pub(super) meta: RecvMeta<IpAddr>,
+    /// The bytes: `meta.len` of them, IPv4 header included.
+    pub(super) data: &'a [u8],
+}
 
 impl Driver {
     /// Whether a discard line for `key` may be logged now, and how many
@@ -17,8 +37,55 @@ impl Driver {
         allowed(self.log_limit.check(key, now))
     }
 
-    pub(super) fn on_datagram(&mut self, dg: &Datagram) {
-        let received = match dg.meta.received(&dg.data) {
+    /// Reads the sockets that `set` reports ready and handles every
+    /// datagram. Returns whether they were all read dry: `false` when one
+    /// used its [`READ_BUDGET`], and the set is still readable.
+    pub(super) fn read_sockets(&mut self, set: &SocketSet) -> std::io::Result<bool> {
+        let mut ready = std::mem::take(&mut self.ready_sockets);
+        let mut buf = std::mem::take(&mut self.recv_buf);
+        let result = set.ready(&mut ready);
+        // A full batch may have left ready sockets in the set.
+        let mut dry = ready.len() < super::sockets::MAX_READY;
+        for &id in &ready {
+            dry &= self.read_socket(id, &mut buf);
+        }
+        self.ready_sockets = ready;
+        self.recv_buf = buf;
+        result.map(|()| dry)
+    }
+
+    /// Reads socket `id` until it would block, at most [`READ_BUDGET`]
+    /// datagrams; returns whether it was read dry.
+    fn read_socket(&mut self, id: usize, buf: &mut [u8]) -> bool {
+        for _ in 0..READ_BUDGET {
+            let Some(entry) = self.sockets.get(&id) else {
+                return true;
+            };
+            match entry.socket.recv(buf) {
+                Ok(meta) => {
+                    let at = Instant::now();
+                    let data = buf.get(..meta.len).unwrap_or(buf);
+                    self.on_datagram(&Datagram {
+                        socket: id,
+                        at,
+                        meta,
+                        data,
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // Consumed (truncated, no ancillary data): read on.
+                    debug!(interface = %entry.interface, error = %e, "receive");
+                }
+            }
+        }
+        false
+    }
+
+    /// Decodes `dg` and hands it to the routers it is for.
+    pub(super) fn on_datagram(&mut self, dg: &Datagram<'_>) {
+        let received = match dg.meta.received(dg.data) {
             Ok(r) => r,
             Err(e) => {
                 if let Some(suppressed) = self.log_allowed(e.code(), dg.at) {
@@ -38,9 +105,10 @@ impl Driver {
                 .or_default() += 1;
             return;
         };
-        let targets = self.route(dg.socket, vrid);
+        let mut targets = std::mem::take(&mut self.route_targets);
+        self.route(dg.socket, vrid, &mut targets);
         let matched = !targets.is_empty();
-        for i in targets {
+        for &i in &targets {
             let inst = &mut self.instances[i];
             if let Err(discard) = inst.router.handle_advertisement(dg.at, &received) {
                 inst.extra.discard(discard.code());
@@ -52,6 +120,7 @@ impl Driver {
             }
             self.drain(i, dg.at);
         }
+        self.route_targets = targets;
         if !matched {
             if let Some(suppressed) = self.log_allowed("vrid_mismatch", dg.at) {
                 debug!(src = %dg.meta.src, vrid, suppressed, "advertisement for a VRID not configured here");
@@ -63,8 +132,9 @@ impl Driver {
         }
     }
 
-    /// The instances that a datagram on `socket` for `vrid` is for.
-    fn route(&mut self, socket: usize, vrid: u8) -> Vec<usize> {
+    /// Replaces `found` with the instances that a datagram on `socket` for
+    /// `vrid` is for.
+    fn route(&mut self, socket: usize, vrid: u8, found: &mut Vec<usize>) {
         let instances = &self.instances;
         let routes = self.routes.get_or_insert_with(|| {
             let mut m: HashMap<(usize, u8), Vec<usize>> = HashMap::new();
@@ -73,7 +143,10 @@ impl Driver {
             }
             m
         });
-        let found = routes.get(&(socket, vrid)).cloned().unwrap_or_default();
+        found.clear();
+        if let Some(targets) = routes.get(&(socket, vrid)) {
+            found.extend_from_slice(targets);
+        }
         // A stale table would point at other instances.
         debug_assert!(
             found
@@ -81,7 +154,6 @@ impl Driver {
                 .all(|&i| instances[i].socket == socket && instances[i].vrid() == vrid),
             "stale datagram routes: instances changed without instances_changed()"
         );
-        found
     }
 }
 

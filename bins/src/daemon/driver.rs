@@ -1,7 +1,6 @@
 //! The event loop: one task on the current tokio runtime owns every
 //! router, socket, timer and the netlink handle, so no state is shared.
-//! Each socket has a small reader task that timestamps datagrams and
-//! passes them over a channel.
+//! The loop reads the VRRP sockets itself (see [`super::sockets`]).
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -23,8 +22,9 @@ use super::announce::Announcer;
 use super::control as ctl;
 use super::deadlines::{self, Deadlines};
 use super::instance::{self, BuildError, Instance};
-use super::io::{Datagram, SocketEntry, next_reload, next_request, open_socket, read_events};
+use super::io::{next_reload, next_request, read_events};
 use super::sdnotify;
+use super::sockets::{SocketEntry, SocketSet, open_socket};
 use super::timer::PreciseTimer;
 use super::tracking;
 use super::vips::AddressManager;
@@ -55,6 +55,9 @@ pub(super) struct Driver {
     /// datagram without touching every instance (1,000 of them receive
     /// 10,000 adverts a second); `None` once `instances` changed.
     pub(super) routes: Option<HashMap<(usize, u8), Vec<usize>>>,
+    /// Scratch for the packet path, kept to save an allocation per
+    /// datagram: the instances a datagram is for.
+    pub(super) route_targets: Vec<usize>,
     /// Every instance's next deadline, in order.
     pub(super) deadlines: Deadlines,
     /// Instances waiting for their interface (reported in Fault).
@@ -66,8 +69,12 @@ pub(super) struct Driver {
     /// instances.
     pub(super) sockets: BTreeMap<usize, SocketEntry>,
     next_socket: usize,
-    /// Where the socket readers send datagrams.
-    datagrams: mpsc::UnboundedSender<Datagram>,
+    /// The set the sockets are read through; the loop waits on it.
+    pub(super) socket_set: std::sync::Arc<AsyncFd<SocketSet>>,
+    /// Scratch for the packet path: the ids of the ready sockets.
+    pub(super) ready_sockets: Vec<usize>,
+    /// The receive buffer, [`crate::net::RECV_BUFFER_LEN`] bytes.
+    pub(super) recv_buf: Vec<u8>,
     pub(super) addrs: AddressManager,
     pub(super) announcer: Announcer,
 }
@@ -97,7 +104,10 @@ pub(crate) async fn run(
             None
         }
     };
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let socket_set = std::sync::Arc::new(SocketSet::new().map_err(|e| DaemonError::Io {
+        what: "creating the socket set".into(),
+        source: e,
+    })?);
     let (tracker_tx, mut tracker_rx) = mpsc::unbounded_channel();
     let mut driver = Driver {
         config: config.clone(),
@@ -109,12 +119,15 @@ pub(crate) async fn run(
         log_limit: crate::ratelimit::LogLimiter::new(10, std::time::Duration::from_secs(10)),
         instances: Vec::new(),
         routes: None,
+        route_targets: Vec::new(),
         deadlines: Deadlines::default(),
         waiting: Vec::new(),
         next_waiting_retry: Instant::now() + super::waiting::RETRY_INTERVAL,
         sockets: BTreeMap::new(),
         next_socket: 0,
-        datagrams: tx.clone(),
+        socket_set: std::sync::Arc::clone(&socket_set),
+        ready_sockets: Vec::new(),
+        recv_buf: vec![0; crate::net::RECV_BUFFER_LEN],
         addrs,
         announcer: Announcer::default(),
     };
@@ -184,11 +197,19 @@ pub(crate) async fn run(
                 timer.fired();
                 driver.on_timeout(Instant::now());
             }
-            Some(dg) = rx.recv() => {
-                driver.on_datagram(&dg);
-                // Drain what else is queued before re-arming.
-                while let Ok(dg) = rx.try_recv() {
-                    driver.on_datagram(&dg);
+            ready = socket_set.readable() => {
+                let mut guard = match ready {
+                    Ok(g) => g,
+                    Err(e) => break Err(DaemonError::Io { what: "waiting on the VRRP sockets".into(), source: e }),
+                };
+                match driver.read_sockets(guard.get_inner()) {
+                    // Read dry: wait for the next datagram. One that came in
+                    // since is not lost; tokio sees its readiness anew.
+                    Ok(true) => guard.clear_ready(),
+                    // A socket had more: the loop turns (timer first) and
+                    // reads on.
+                    Ok(false) => {}
+                    Err(e) => break Err(DaemonError::Io { what: "polling the VRRP sockets".into(), source: e }),
                 }
             }
             Some(u) = tracker_rx.recv() => driver.on_tracker(&u),
@@ -304,11 +325,11 @@ impl Driver {
                 let id = self.next_socket;
                 self.next_socket += 1;
                 let entry = open_socket(
+                    self.socket_set.get_ref(),
                     id,
                     family,
                     &inst.config.interface,
                     inst.link.index,
-                    &self.datagrams,
                 )?;
                 self.sockets.insert(id, entry);
                 id
@@ -318,7 +339,7 @@ impl Driver {
             // Joining twice is harmless (EADDRINUSE is ignored; the socket
             // layer keeps the kind but not the errno).
             if let Some(entry) = self.sockets.get(&id) {
-                if let Err(e) = entry.fd.get_ref().join_group() {
+                if let Err(e) = entry.socket.join_group() {
                     if e.kind() != std::io::ErrorKind::AddrInUse {
                         return Err(e);
                     }
@@ -506,7 +527,7 @@ impl Driver {
                         );
                         continue;
                     };
-                    if let Err(e) = sock.fd.get_ref().send_to(&t.payload, t.dst, t.src) {
+                    if let Err(e) = sock.socket.send_to(&t.payload, t.dst, t.src) {
                         warn!(instance = inst.name(), dst = %t.dst, error = %e,
                             "cannot send advertisement");
                     }

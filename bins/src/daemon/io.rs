@@ -1,48 +1,14 @@
-//! The loop's inputs: raw VRRP sockets with their reader tasks, the
+//! The loop's inputs beside the VRRP sockets (see [`super::sockets`]): the
 //! netlink event stream, and the optional channels (reloads, control
 //! requests) that never complete when absent.
 
-use std::net::IpAddr;
-use std::sync::Arc;
-use std::time::Instant;
-
 use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
-use tracing::{debug, warn};
+use tracing::warn;
 use vrrp_netaddr::{Event, EventStream};
 
-use crate::config::{AddressFamily, Config};
+use crate::config::Config;
 use crate::control::Incoming;
-use crate::net::{RECV_BUFFER_LEN, RecvMeta, VrrpSocket, VrrpSocketV4, VrrpSocketV6};
-
-/// A datagram from a reader task.
-#[derive(Debug)]
-pub(crate) struct Datagram {
-    pub(crate) socket: usize,
-    pub(crate) at: Instant,
-    pub(crate) meta: RecvMeta<IpAddr>,
-    pub(crate) data: Vec<u8>,
-}
-
-/// One raw socket and its reader task. Dropping it stops the reader and
-/// closes the socket.
-#[derive(Debug)]
-pub(crate) struct SocketEntry {
-    pub(crate) family: AddressFamily,
-    pub(crate) interface: String,
-    /// The interface it is bound to: a re-created interface of the same
-    /// name has another index and needs a new socket.
-    pub(crate) ifindex: vrrp_netaddr::IfIndex,
-    pub(crate) fd: Arc<AsyncFd<VrrpSocket>>,
-    pub(crate) reader: JoinHandle<()>,
-}
-
-impl Drop for SocketEntry {
-    fn drop(&mut self) {
-        self.reader.abort();
-    }
-}
 
 /// The next control request; never completes without a socket.
 pub(crate) async fn next_request(rx: &mut Option<mpsc::Receiver<Incoming>>) -> Option<Incoming> {
@@ -104,61 +70,4 @@ pub(crate) async fn read_events(events: &mut Option<AsyncFd<EventStream>>) -> Ve
         }
     }
     out
-}
-
-/// Reads datagrams from one socket forever, timestamped on arrival.
-async fn reader(socket: usize, fd: Arc<AsyncFd<VrrpSocket>>, tx: mpsc::UnboundedSender<Datagram>) {
-    let mut buf = vec![0u8; RECV_BUFFER_LEN];
-    loop {
-        let mut guard = match fd.readable().await {
-            Ok(g) => g,
-            Err(e) => {
-                warn!(interface = fd.get_ref().interface(), error = %e, "VRRP socket failed");
-                return;
-            }
-        };
-        match guard.try_io(|s| s.get_ref().recv(&mut buf)) {
-            Ok(Ok(meta)) => {
-                let at = Instant::now();
-                let data = buf.get(..meta.len).unwrap_or(&buf).to_vec();
-                if tx
-                    .send(Datagram {
-                        socket,
-                        at,
-                        meta,
-                        data,
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            Ok(Err(e)) => debug!(interface = fd.get_ref().interface(), error = %e, "receive"),
-            Err(_would_block) => {}
-        }
-    }
-}
-
-/// Opens the raw socket of `family` on `interface` (index `ifindex`) and
-/// starts its reader, which tags datagrams with `id`.
-pub(crate) fn open_socket(
-    id: usize,
-    family: AddressFamily,
-    interface: &str,
-    ifindex: vrrp_netaddr::IfIndex,
-    tx: &mpsc::UnboundedSender<Datagram>,
-) -> std::io::Result<SocketEntry> {
-    let socket: VrrpSocket = match family {
-        AddressFamily::Ipv4 => VrrpSocketV4::open(interface)?.into(),
-        AddressFamily::Ipv6 => VrrpSocketV6::open(interface)?.into(),
-    };
-    let fd = Arc::new(socket.into_async()?);
-    let reader = tokio::spawn(reader(id, Arc::clone(&fd), tx.clone()));
-    Ok(SocketEntry {
-        family,
-        interface: interface.to_string(),
-        ifindex,
-        fd,
-        reader,
-    })
 }

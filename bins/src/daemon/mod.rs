@@ -37,6 +37,7 @@ mod links;
 mod refused;
 mod reload;
 mod sdnotify;
+mod sockets;
 mod timer;
 mod tracking;
 mod vips;

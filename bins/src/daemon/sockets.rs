@@ -1,0 +1,200 @@
+//! The raw VRRP sockets, read by the loop itself.
+//!
+//! Every socket sits in one inner epoll set, which tokio watches as a
+//! single descriptor. A wake-up asks that set which sockets are ready, and
+//! the loop reads them into one buffer: no task or channel per socket and
+//! no allocation per datagram. With 1,000 routers a Backup receives
+//! 10,000 adverts a second, and the reader task, the channel hop and the
+//! copy were a sixth of its CPU.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use tokio::io::unix::AsyncFd;
+
+use crate::config::AddressFamily;
+use crate::net::{VrrpSocket, VrrpSocketV4, VrrpSocketV6};
+
+/// The most ready sockets taken from the set in one call; the rest come in
+/// the next.
+pub(crate) const MAX_READY: usize = 64;
+
+/// An epoll set of VRRP sockets, level-triggered, each tagged with its id.
+#[derive(Debug)]
+pub(crate) struct SocketSet(OwnedFd);
+
+impl AsFd for SocketSet {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+impl AsRawFd for SocketSet {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+impl SocketSet {
+    /// An empty set, registered with the current tokio runtime: it is
+    /// readable while a socket in it is.
+    pub(crate) fn new() -> io::Result<AsyncFd<Self>> {
+        // SAFETY: epoll_create1 takes a flag only and returns a new
+        // descriptor or -1.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just returned by epoll_create1 and nothing else
+        // owns it.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: the set owns its descriptor for its whole life and never
+        // replaces it; the AsyncFd owns the set.
+        unsafe { AsyncFd::register(SocketSet(owned)) }.map_err(io::Error::from)
+    }
+
+    /// Adds `socket`, tagged `id`. It leaves the set when it is closed
+    /// (epoll(7)): the daemon never duplicates these descriptors.
+    fn add(&self, socket: BorrowedFd<'_>, id: usize) -> io::Result<()> {
+        let mut event = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: id as u64,
+        };
+        // SAFETY: both descriptors are open for the call and `event` is a
+        // valid epoll_event that the kernel only reads.
+        let rc = unsafe {
+            libc::epoll_ctl(
+                self.0.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                socket.as_raw_fd(),
+                &mut event,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Replaces `ready` with the ids of the sockets that hold datagrams
+    /// now, without waiting; empty when none does.
+    pub(crate) fn ready(&self, ready: &mut Vec<usize>) -> io::Result<()> {
+        ready.clear();
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; MAX_READY];
+        // SAFETY: the descriptor is an open epoll set and `events` has room
+        // for MAX_READY entries, the count passed.
+        let n = unsafe {
+            libc::epoll_wait(
+                self.0.as_raw_fd(),
+                events.as_mut_ptr(),
+                MAX_READY as libc::c_int,
+                0,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::Interrupted {
+                Ok(())
+            } else {
+                Err(e)
+            };
+        }
+        let n = usize::try_from(n).unwrap_or(0).min(MAX_READY);
+        ready.extend(events.iter().take(n).map(|e| {
+            let id = e.u64;
+            usize::try_from(id).unwrap_or(usize::MAX)
+        }));
+        Ok(())
+    }
+}
+
+/// One open raw socket. Dropping it closes the socket, which takes it out
+/// of the set.
+#[derive(Debug)]
+pub(crate) struct SocketEntry {
+    /// Its address family.
+    pub(crate) family: AddressFamily,
+    /// The interface's name, for log lines.
+    pub(crate) interface: String,
+    /// The interface it is bound to: a re-created interface of the same
+    /// name has another index and needs a new socket.
+    pub(crate) ifindex: vrrp_netaddr::IfIndex,
+    /// The socket, non-blocking.
+    pub(crate) socket: VrrpSocket,
+}
+
+/// Opens the raw socket of `family` on `interface` (index `ifindex`) and
+/// adds it to `set` as `id`.
+pub(crate) fn open_socket(
+    set: &SocketSet,
+    id: usize,
+    family: AddressFamily,
+    interface: &str,
+    ifindex: vrrp_netaddr::IfIndex,
+) -> io::Result<SocketEntry> {
+    let socket: VrrpSocket = match family {
+        AddressFamily::Ipv4 => VrrpSocketV4::open(interface)?.into(),
+        AddressFamily::Ipv6 => VrrpSocketV6::open(interface)?.into(),
+    };
+    set.add(socket.as_fd(), id)?;
+    Ok(SocketEntry {
+        family,
+        interface: interface.to_string(),
+        ifindex,
+        socket,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixDatagram;
+
+    /// The set reports exactly the members that hold data, by id, and
+    /// forgets a member once it is closed.
+    #[tokio::test]
+    async fn reports_ready_members_by_id() {
+        let set = SocketSet::new().unwrap();
+        let (a_tx, a_rx) = UnixDatagram::pair().unwrap();
+        let (b_tx, b_rx) = UnixDatagram::pair().unwrap();
+        set.get_ref().add(a_rx.as_fd(), 7).unwrap();
+        set.get_ref().add(b_rx.as_fd(), 9).unwrap();
+        let mut ready = vec![42];
+        set.get_ref().ready(&mut ready).unwrap();
+        assert!(ready.is_empty(), "nothing was sent yet: {ready:?}");
+
+        b_tx.send(b"x").unwrap();
+        set.get_ref().ready(&mut ready).unwrap();
+        assert_eq!(ready, [9]);
+        // Level-triggered: still ready until read.
+        set.get_ref().ready(&mut ready).unwrap();
+        assert_eq!(ready, [9]);
+
+        a_tx.send(b"y").unwrap();
+        let mut buf = [0u8; 4];
+        b_rx.recv(&mut buf).unwrap();
+        set.get_ref().ready(&mut ready).unwrap();
+        assert_eq!(ready, [7]);
+
+        drop(a_rx);
+        set.get_ref().ready(&mut ready).unwrap();
+        assert!(ready.is_empty(), "a closed member left the set: {ready:?}");
+
+        // The set as a whole is readable through tokio while a member is,
+        // and again after the loop read it dry and cleared the readiness.
+        let wait = std::time::Duration::from_secs(5);
+        for round in 0..3 {
+            b_tx.send(b"z").unwrap();
+            let mut guard = tokio::time::timeout(wait, set.readable())
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: the set became readable"))
+                .unwrap();
+            guard.get_inner().ready(&mut ready).unwrap();
+            assert_eq!(ready, [9], "round {round}");
+            b_rx.recv(&mut buf).unwrap();
+            guard.get_inner().ready(&mut ready).unwrap();
+            assert!(ready.is_empty(), "round {round}: read dry");
+            guard.clear_ready();
+        }
+    }
+}
