@@ -47,7 +47,7 @@
 //! [`MULTICAST_V4`]: vrrp_core::wire::MULTICAST_V4
 //! [`MULTICAST_V6`]: vrrp_core::wire::MULTICAST_V6
 
-mod cmsg;
+pub(crate) mod cmsg;
 mod sys;
 mod v4;
 mod v6;

@@ -112,8 +112,6 @@ pub struct Capture {
     thread: Option<JoinHandle<Result<Result<()>>>>,
 }
 
-const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
-
 fn open_socket(dev: &str) -> Result<OwnedFd> {
     let proto = (libc::ETH_P_ALL as u16).to_be();
     // SAFETY: plain socket(2) call; the result is checked.
@@ -153,15 +151,24 @@ fn open_socket(dev: &str) -> Result<OwnedFd> {
         tv_sec: 0,
         tv_usec: 20_000,
     };
-    // SAFETY: each option value points to a live value of the right size.
-    unsafe {
+    // SAFETY: the option value points to a live c_int.
+    let rc = unsafe {
         libc::setsockopt(
             fd.as_raw_fd(),
             libc::SOL_SOCKET,
             libc::SO_TIMESTAMPNS,
             (&one as *const libc::c_int).cast(),
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
+        )
+    };
+    if rc != 0 {
+        return Err(LabError::new(format!(
+            "SO_TIMESTAMPNS on the capture socket: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    // SAFETY: each option value points to a live value of the right size.
+    unsafe {
         libc::setsockopt(
             fd.as_raw_fd(),
             libc::SOL_SOCKET,
@@ -185,18 +192,22 @@ fn run(fd: OwnedFd, events: Arc<Mutex<Vec<Event>>>, stop: Arc<AtomicBool>) -> Re
     while !stop.load(Ordering::Relaxed) {
         // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
         let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        let mut len = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-        // SAFETY: buf and from are valid for the lengths passed.
-        let n = unsafe {
-            libc::recvfrom(
-                fd.as_raw_fd(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                0,
-                (&mut from as *mut libc::sockaddr_ll).cast(),
-                &mut len,
-            )
+        let mut control = [0u64; 8];
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
         };
+        // SAFETY: msghdr is plain old data; all-zero is a valid empty value.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_name = (&mut from as *mut libc::sockaddr_ll).cast();
+        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&control) as _;
+        // SAFETY: every pointer in msg refers to a live local valid for the
+        // length given beside it.
+        let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, 0) };
         if n < 0 {
             let err = std::io::Error::last_os_error();
             match err.kind() {
@@ -208,16 +219,18 @@ fn run(fd: OwnedFd, events: Arc<Mutex<Vec<Event>>>, stop: Arc<AtomicBool>) -> Re
         if from.sll_pkttype == libc::PACKET_OUTGOING {
             continue;
         }
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: SIOCGSTAMPNS writes one timespec into `ts`.
-        let rc = unsafe { libc::ioctl(fd.as_raw_fd(), SIOCGSTAMPNS as _, &mut ts) };
-        let t = if rc == 0 {
-            ts.tv_sec * 1_000_000_000 + ts.tv_nsec
-        } else {
-            super::now_ns()
+        // The kernel's receive timestamp (SO_TIMESTAMPNS), taken when the
+        // frame arrived: not when this thread, on a busy machine perhaps
+        // milliseconds later, read it.
+        #[allow(clippy::unnecessary_cast)]
+        let control_len = (msg.msg_controllen as usize).min(std::mem::size_of_val(&control));
+        // SAFETY: the u64 array is plain old data, viewed as its bytes.
+        let control_bytes =
+            unsafe { std::slice::from_raw_parts(control.as_ptr().cast::<u8>(), control_len) };
+        // The kernel attaches one to every frame once SO_TIMESTAMPNS is on
+        // (checked at open); a frame without one is not measured.
+        let Some(t) = receive_timestamp(control_bytes) else {
+            continue;
         };
         let frame = buf.get(..usize::try_from(n).unwrap_or(0)).unwrap_or(&[]);
         if let Some(kind) = decode(frame) {
@@ -227,6 +240,18 @@ fn run(fd: OwnedFd, events: Arc<Mutex<Vec<Event>>>, stop: Arc<AtomicBool>) -> Re
         }
     }
     Ok(())
+}
+
+/// The `SCM_TIMESTAMPNS` of a received frame's control data, in
+/// nanoseconds since the epoch.
+fn receive_timestamp(control: &[u8]) -> Option<i64> {
+    crate::net::cmsg::iter(control)
+        .find(|m| m.level == libc::SOL_SOCKET && m.kind == libc::SCM_TIMESTAMPNS)
+        .and_then(|m| {
+            let sec = i64::from_ne_bytes(m.data.get(..8)?.try_into().ok()?);
+            let nsec = i64::from_ne_bytes(m.data.get(8..16)?.try_into().ok()?);
+            Some(sec * 1_000_000_000 + nsec)
+        })
 }
 
 impl Capture {
@@ -319,6 +344,41 @@ impl Drop for Capture {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receive_timestamp_is_the_scm_timestampns_message() {
+        let mut data = [0u8; 16];
+        data[..8].copy_from_slice(&1_700_000_000_i64.to_ne_bytes());
+        data[8..].copy_from_slice(&123_456_789_i64.to_ne_bytes());
+        let mut buf = [0u8; 128];
+        let ttl = crate::net::cmsg::write(&mut buf, libc::IPPROTO_IP, libc::IP_TTL, &[64, 0, 0, 0])
+            .unwrap();
+        assert_eq!(receive_timestamp(&buf[..ttl]), None, "another message");
+        let ts = crate::net::cmsg::write(
+            &mut buf[ttl..],
+            libc::SOL_SOCKET,
+            libc::SCM_TIMESTAMPNS,
+            &data,
+        )
+        .unwrap();
+        assert_eq!(
+            receive_timestamp(&buf[..ttl + ts]),
+            Some(1_700_000_000_123_456_789)
+        );
+        let short = crate::net::cmsg::write(
+            &mut buf,
+            libc::SOL_SOCKET,
+            libc::SCM_TIMESTAMPNS,
+            &data[..8],
+        )
+        .unwrap();
+        assert_eq!(
+            receive_timestamp(&buf[..short]),
+            None,
+            "a truncated timespec"
+        );
+        assert_eq!(receive_timestamp(&[]), None);
+    }
 
     #[test]
     fn decode_never_panics_on_truncations() {
