@@ -231,6 +231,7 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
             ));
             let det = format!("crash_{tag}_detection");
             let out = format!("crash_{tag}_outage");
+            let phase = format!("crash_{tag}_kill_phase");
             c.figure(
                 &det,
                 &format!("crash {label}: detection (last advert → GARP)"),
@@ -243,6 +244,12 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
                 "ms",
                 None,
             );
+            c.figure(
+                &phase,
+                &format!("crash {label}: kill phase (last advert → kill)"),
+                "ms",
+                None,
+            );
             for &kind in &opts.daemons {
                 for rep in 0..reps {
                     eprintln!("bench: crash {label}, {} #{}", kind.name(), rep + 1);
@@ -252,6 +259,7 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
                     super::check_interrupted()?;
                     c.record(&det, kind, r.as_ref().map(|x| ms(x.detection)));
                     c.record(&out, kind, r.as_ref().map(|x| ms(x.outage)));
+                    c.record(&phase, kind, r.as_ref().map(|x| ms(x.kill_phase)));
                 }
             }
         }

@@ -142,6 +142,17 @@ impl Lab {
         )
     }
 
+    /// Waits for host `h`'s first advert for `vrid` at or after `since`.
+    pub fn wait_advert(&self, h: usize, vrid: u8, since: i64, timeout: Duration) -> Result<Event> {
+        let src = Topology::host_addr(h);
+        self.capture.wait_for(
+            since,
+            timeout,
+            &format!("an advert from h{h}"),
+            |e| matches!(e.kind, Kind::Advert { src: s, vrid: v, .. } if s == src && v == vrid),
+        )
+    }
+
     /// The last advert for `vrid` from host `h` before `before`, if any.
     pub fn last_advert(&self, h: usize, vrid: u8, since: i64, before: i64) -> Option<Event> {
         let src = Topology::host_addr(h);
@@ -209,6 +220,9 @@ pub struct Crash {
     pub detection: i64,
     /// Kill → first probe of the VIP answered by the new Active.
     pub outage: i64,
+    /// The dead Active's last advert → the kill: the part of an interval
+    /// that the outage does not cover.
+    pub kill_phase: i64,
     /// Master_Down_Interval of the Backup.
     pub bound: i64,
     /// When the Active was killed.
@@ -227,6 +241,16 @@ pub fn crash(lab: &Lab, kind: DaemonKind, version: u8, interval: Duration) -> Re
     let t0 = super::now_ns();
     lab.wait_reply(1, VIP, t0, Duration::from_secs(3))?;
     sleep(interval * 2)?;
+    // The kill follows an advert of h1 as closely as the capture allows
+    // (it is polled every millisecond), so that the outage spans nearly a
+    // whole Master_Down_Interval for either daemon rather than whatever
+    // part of an interval the kill happened to land in.
+    lab.wait_advert(
+        1,
+        VRID,
+        super::now_ns(),
+        interval * 3 + Duration::from_secs(1),
+    )?;
     let kill_t = super::now_ns();
     lab.topo.host(1).kill_all();
     lab.topo.set_links(1, false)?;
@@ -243,6 +267,7 @@ pub fn crash(lab: &Lab, kind: DaemonKind, version: u8, interval: Duration) -> Re
     Ok(Crash {
         detection: garp.t - last.t,
         outage: reply.t - kill_t,
+        kill_phase: kill_t - last.t,
         bound,
         kill_t,
         garp_t: garp.t,
