@@ -45,7 +45,7 @@ fn lab_bench_quick_measures_every_figure() {
     let _ = std::fs::remove_dir_all(&out_dir);
     let report: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
     let figures = report["figures"].as_array().expect("figures");
-    assert!(figures.len() >= 21, "only {} figures", figures.len());
+    assert!(figures.len() >= 22, "only {} figures", figures.len());
     let mut problems = Vec::new();
     for f in figures {
         let id = f["id"].as_str().unwrap_or("?");

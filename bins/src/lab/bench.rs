@@ -319,6 +319,12 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
             Some(10.0),
         );
         c.figure(
+            "advert_gap_max",
+            &format!("Active at 10 ms: longest inter-advert gap ({w} s)"),
+            "ms",
+            Some(10.0),
+        );
+        c.figure(
             "advert_rate",
             &format!("Active at 10 ms: adverts/s over {w} s"),
             "1/s",
@@ -333,6 +339,7 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
             super::check_interrupted()?;
             c.record("advert_gap_p50", kind, r.as_ref().map(|x| ms(x.p50)));
             c.record("advert_gap_p99", kind, r.as_ref().map(|x| ms(x.p99)));
+            c.record("advert_gap_max", kind, r.as_ref().map(|x| ms(x.max)));
             c.record("advert_rate", kind, r.as_ref().map(|x| x.rate));
         }
     }
