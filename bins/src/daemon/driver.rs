@@ -37,8 +37,13 @@ use crate::track::{self, TrackerUpdate};
 /// Everything the loop owns but the channels and the timer.
 #[derive(Debug)]
 pub(super) struct Driver {
-    /// The running configuration.
+    /// The running configuration's global settings, sync groups and
+    /// trackers. Its `instances` list is empty: each instance, running or
+    /// waiting, holds its own table (a second copy of 1,000 of them was a
+    /// sixth of the heap), and `instance_order` keeps their file order.
     pub(super) config: Config,
+    /// Each instance's position in the configuration file, by name.
+    pub(super) instance_order: HashMap<String, usize>,
     /// The named trackers' tasks and their channel.
     pub(super) trackers: Vec<JoinHandle<()>>,
     pub(super) tracker_tx: mpsc::UnboundedSender<TrackerUpdate>,
@@ -110,7 +115,8 @@ pub(crate) async fn run(
     })?);
     let (tracker_tx, mut tracker_rx) = mpsc::unbounded_channel();
     let mut driver = Driver {
-        config: config.clone(),
+        config: without_instances(&config),
+        instance_order: file_order(&config),
         trackers: Vec::new(),
         tracker_tx,
         notifiers: HashMap::new(),
@@ -138,6 +144,7 @@ pub(crate) async fn run(
     }
     // The driver and every instance hold their own parts from here on;
     // with 1,000 instances this copy was a third of the heap.
+    let switches_user = config.switches_user();
     drop(config);
     let mut timer = PreciseTimer::new().map_err(|e| DaemonError::Io {
         what: "creating the timer".into(),
@@ -156,7 +163,7 @@ pub(crate) async fn run(
         // reload or a re-created interface opens more, which CAP_NET_RAW
         // (kept) allows. Trackers and hooks start after this, so they
         // inherit the reduced sets.
-        let keep = crate::system::needed(driver.config.switches_user());
+        let keep = crate::system::needed(switches_user);
         match crate::system::drop_capabilities(&keep) {
             Ok(()) => {
                 let names: Vec<String> = keep.iter().map(ToString::to_string).collect();
@@ -379,7 +386,9 @@ impl Driver {
         for t in self.trackers.drain(..) {
             t.abort();
         }
-        let used = tracking::used(&self.config);
+        let instances = self.instances.iter().map(|i| &i.config);
+        let waiting = self.waiting.iter().map(|w| &w.config);
+        let used = tracking::used(&self.config, instances.chain(waiting));
         self.trackers = track::spawn_all(&self.config, &used, &self.tracker_tx);
     }
 
@@ -630,4 +639,27 @@ fn notify_transition(
             priority: inst.router.priority().get(),
         },
     );
+}
+
+/// `config` without its instances, for [`Driver::config`].
+pub(super) fn without_instances(config: &Config) -> Config {
+    Config {
+        global: config.global.clone(),
+        instances: Vec::new(),
+        sync_groups: config.sync_groups.clone(),
+        track_script: config.track_script.clone(),
+        track_tcp: config.track_tcp.clone(),
+        track_http: config.track_http.clone(),
+        track_file: config.track_file.clone(),
+    }
+}
+
+/// Each instance's position in `config`, by name.
+pub(super) fn file_order(config: &Config) -> HashMap<String, usize> {
+    config
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.clone(), i))
+        .collect()
 }

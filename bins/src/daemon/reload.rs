@@ -19,7 +19,7 @@ use tracing::{error, info, warn};
 
 use super::driver::Driver;
 use super::instance::Instance;
-use crate::config::{Config, Global};
+use crate::config::{self, Config, Global};
 
 /// Whether a change of the global settings from `old` to `new` changes
 /// what an instance runs (its advert checksum form).
@@ -27,19 +27,19 @@ fn instances_affected(old: &Global, new: &Global) -> bool {
     old.v3_ipv4_checksum != new.v3_ipv4_checksum
 }
 
-/// Whether what instance `name` depends on besides its own table (its
-/// sync group, the named trackers it and its group use) is the same in
-/// `old` and `new`.
-fn same_context(old: &Config, new: &Config, name: &str) -> bool {
-    let (Some(oi), Some(ni)) = (old.instance(name), new.instance(name)) else {
+/// Whether what the instance with table `oi` depends on besides that table
+/// (its sync group, the named trackers it and its group use) is the same in
+/// `old` and `new`. `old` has no instance list (see [`Driver::config`]).
+fn same_context(old: &Config, oi: &config::Instance, new: &Config) -> bool {
+    let name = oi.name.as_str();
+    if new.instance(name).is_none() {
         return false;
-    };
+    }
     let og = old.group_of(name);
     if og != new.group_of(name) {
         return false;
     }
     let sets = [Some(&oi.tracking), og.map(|g| &g.tracking)];
-    let _ = ni;
     sets.into_iter().flatten().all(|set| {
         set.scripts
             .iter()
@@ -73,10 +73,13 @@ impl Driver {
         let keep = |old: &Instance| -> bool {
             !all_changed
                 && config.instance(old.name()) == Some(&old.config)
-                && same_context(&old_config, config, old.name())
+                && same_context(&old_config, &old.config, config)
         };
         // Resolve every new or changed instance first.
-        let old_global = std::mem::replace(&mut self.config, config.clone());
+        let old_global =
+            std::mem::replace(&mut self.config, super::driver::without_instances(config));
+        let old_order =
+            std::mem::replace(&mut self.instance_order, super::driver::file_order(config));
         let old_waiting = std::mem::take(&mut self.waiting);
         let mut fresh = Vec::new();
         for ic in &config.instances {
@@ -94,6 +97,7 @@ impl Driver {
                     error!(instance = %ic.name, error = %e,
                         "reload rejected: the running configuration stays");
                     self.config = old_global;
+                    self.instance_order = old_order;
                     self.waiting = old_waiting;
                     for inst in fresh {
                         if let Some(v) = inst.vmac {
@@ -151,5 +155,72 @@ impl Driver {
         Ok(format!(
             "reloaded: {kept} kept, {stopped} stopped, {started} started, {waiting} waiting"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::daemon::driver::without_instances;
+
+    fn load(text: &str) -> Config {
+        crate::config::check_native_str(text, Path::new("t.toml"))
+            .map(|(c, _)| c)
+            .unwrap_or_else(|d| panic!("{}", crate::config::render(&d)))
+    }
+
+    const BASE: &str = r#"
+[track_file.flag]
+path = "/run/vrrpd-test-flag"
+
+[[instance]]
+name = "A"
+interface = "eth0"
+vrid = 51
+priority = 150
+vips = ["198.18.0.100/24"]
+track_file = ["flag"]
+
+[[instance]]
+name = "B"
+interface = "eth0"
+vrid = 52
+priority = 150
+vips = ["198.18.0.101/24"]
+
+[[instance]]
+name = "C"
+interface = "eth0"
+vrid = 53
+priority = 150
+vips = ["198.18.0.102/24"]
+"#;
+
+    /// The running configuration keeps no instance list: the context check
+    /// takes the instance's own table, and still sees its trackers, its
+    /// group and whether it is still configured.
+    #[test]
+    fn context_is_judged_from_the_instance_table() {
+        let old = load(BASE);
+        let running = without_instances(&old);
+        assert!(running.instances.is_empty());
+        let [a, b, c] = [&old.instances[0], &old.instances[1], &old.instances[2]];
+        assert!(same_context(&running, a, &old));
+        assert!(same_context(&running, b, &old));
+
+        let moved = load(&BASE.replace("/run/vrrpd-test-flag", "/run/vrrpd-test-other"));
+        assert!(!same_context(&running, a, &moved), "A's tracker changed");
+        assert!(same_context(&running, b, &moved), "B uses no tracker");
+
+        let grouped = load(&format!(
+            "{BASE}\n[[sync_group]]\nname = \"G\"\ninstances = [\"B\", \"C\"]\n"
+        ));
+        assert!(!same_context(&running, b, &grouped), "B joined a group");
+        assert!(same_context(&running, a, &grouped));
+
+        let without_c = load(&BASE.replace("name = \"C\"", "name = \"D\""));
+        assert!(!same_context(&running, c, &without_c), "C is gone");
     }
 }

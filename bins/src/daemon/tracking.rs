@@ -150,11 +150,14 @@ impl InstanceTracking {
 }
 
 /// Every named tracker some instance or group refers to, once.
-pub(crate) fn used(config: &Config) -> Vec<(TrackerKind, String)> {
+/// `instances` are the instance tables, running and waiting;
+/// `config`'s own list is not read.
+pub(crate) fn used<'a>(
+    config: &'a Config,
+    instances: impl Iterator<Item = &'a config::Instance>,
+) -> Vec<(TrackerKind, String)> {
     let mut out: Vec<(TrackerKind, String)> = Vec::new();
-    let sets = config
-        .instances
-        .iter()
+    let sets = instances
         .map(|i| &i.tracking)
         .chain(config.sync_groups.iter().map(|g| &g.tracking));
     for set in sets {

@@ -166,9 +166,9 @@ impl Driver {
 
     /// Keeps the instances in configuration file order (status output).
     pub(super) fn sort_instances(&mut self) {
-        let config = &self.config;
-        let order = |name: &str| config.instances.iter().position(|c| c.name == name);
-        self.instances.sort_by_key(|inst| order(inst.name()));
+        let order = &self.instance_order;
+        self.instances
+            .sort_by_key(|inst| order.get(inst.name()).copied().unwrap_or(usize::MAX));
         self.instances_changed();
     }
 }
