@@ -478,12 +478,13 @@ pub(crate) fn next_deadline(instance: &Instance) -> Option<Instant> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::Path;
 
     use super::*;
 
-    fn load(text: &str) -> Config {
+    /// Parses a native configuration, or panics with its diagnostics.
+    pub(crate) fn load(text: &str) -> Config {
         crate::config::check_native_str(text, Path::new("t.toml"))
             .map(|(c, _)| c)
             .unwrap_or_else(|d| panic!("{}", crate::config::render(&d)))

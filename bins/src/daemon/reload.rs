@@ -160,16 +160,9 @@ impl Driver {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
     use crate::daemon::driver::without_instances;
-
-    fn load(text: &str) -> Config {
-        crate::config::check_native_str(text, Path::new("t.toml"))
-            .map(|(c, _)| c)
-            .unwrap_or_else(|d| panic!("{}", crate::config::render(&d)))
-    }
+    use crate::daemon::instance::tests::load;
 
     const BASE: &str = r#"
 [track_file.flag]
