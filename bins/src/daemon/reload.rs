@@ -69,15 +69,14 @@ impl Driver {
             warn!("state_dir and control_socket changes take effect at the next restart");
         }
         let all_changed = instances_affected(&self.config.global, &config.global);
-        let old_config = self.config.clone();
+        let old_global =
+            std::mem::replace(&mut self.config, super::driver::without_instances(config));
         let keep = |old: &Instance| -> bool {
             !all_changed
                 && config.instance(old.name()) == Some(&old.config)
-                && same_context(&old_config, &old.config, config)
+                && same_context(&old_global, &old.config, config)
         };
         // Resolve every new or changed instance first.
-        let old_global =
-            std::mem::replace(&mut self.config, super::driver::without_instances(config));
         let old_order =
             std::mem::replace(&mut self.instance_order, super::driver::file_order(config));
         let old_waiting = std::mem::take(&mut self.waiting);

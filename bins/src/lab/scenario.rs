@@ -145,12 +145,10 @@ impl Lab {
     /// Waits for host `h`'s first advert for `vrid` at or after `since`.
     pub fn wait_advert(&self, h: usize, vrid: u8, since: i64, timeout: Duration) -> Result<Event> {
         let src = Topology::host_addr(h);
-        self.capture.wait_for(
-            since,
-            timeout,
-            &format!("an advert from h{h}"),
-            |e| matches!(e.kind, Kind::Advert { src: s, vrid: v, .. } if s == src && v == vrid),
-        )
+        self.capture
+            .wait_for(since, timeout, &format!("an advert from h{h}"), |e| {
+                is_advert(e, src, vrid)
+            })
     }
 
     /// The last advert for `vrid` from host `h` before `before`, if any.
@@ -160,9 +158,7 @@ impl Lab {
             .since(since)
             .into_iter()
             .filter(|e| e.t < before)
-            .rfind(
-                |e| matches!(e.kind, Kind::Advert { src: s, vrid: v, .. } if s == src && v == vrid),
-            )
+            .rfind(|e| is_advert(e, src, vrid))
     }
 
     /// Stops whatever runs on both hosts and resets them: links up, VIPs
@@ -177,6 +173,11 @@ impl Lab {
         }
         self.topo.flush_client_neighbours();
     }
+}
+
+/// Whether `e` is an advert for `vrid` sent from `src`.
+fn is_advert(e: &Event, src: Ipv4Addr, vrid: u8) -> bool {
+    matches!(e.kind, Kind::Advert { src: s, vrid: v, .. } if s == src && v == vrid)
 }
 
 /// The single-router configuration of host `h` (1 = preferred Active).
@@ -341,7 +342,7 @@ pub fn timing(lab: &Lab, kind: DaemonKind, interval: Duration, window: Duration)
         .since(t0)
         .into_iter()
         .filter(|e| e.t < t1)
-        .filter(|e| matches!(e.kind, Kind::Advert { src: s, vrid, .. } if s == src && vrid == VRID))
+        .filter(|e| is_advert(e, src, VRID))
         .map(|e| e.t)
         .collect();
     h1.stop(Duration::from_secs(2));
