@@ -23,12 +23,6 @@ pub(crate) const MAX_READY: usize = 64;
 #[derive(Debug)]
 pub(crate) struct SocketSet(OwnedFd);
 
-impl AsFd for SocketSet {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.0.as_fd()
-    }
-}
-
 impl AsRawFd for SocketSet {
     fn as_raw_fd(&self) -> RawFd {
         self.0.as_raw_fd()
