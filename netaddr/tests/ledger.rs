@@ -8,7 +8,7 @@ use std::path::Path;
 use common::{ip_addr, pair};
 use vrrp_netaddr::{
     AddOutcome, AddressLedger, AddressSpec, Claim, CleanupReport, Error, Handle, IpPrefix,
-    LEDGER_FILE, Label, Release,
+    JOURNAL_FILE, LEDGER_FILE, Label, Release,
 };
 
 fn prefix(s: &str) -> IpPrefix {
@@ -385,4 +385,59 @@ fn missing_state_dir_is_created_and_empty() {
     assert!(state.is_dir());
     assert!(ledger.entries().is_empty());
     assert_eq!(ledger.path(), state.join(LEDGER_FILE));
+}
+
+#[test]
+fn prepare_add_changes_nothing_and_the_add_follows() {
+    if !vrrp_testns::netns_available("prepare_add_changes_nothing_and_the_add_follows") {
+        return;
+    }
+    let p = pair("ldgprep");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let (entries_after_prepare, missing_interface) = p.ns.run_in(move || {
+        let mut h = Handle::new().unwrap();
+        let veth0 = h.link_by_name("veth0").unwrap().index;
+        let mut ledger = AddressLedger::open(&path).unwrap();
+        let vip = AddressSpec::new(veth0, prefix("198.18.0.7/32"));
+        assert!(!path.join(JOURNAL_FILE).exists());
+        ledger.prepare_add(&mut h, &vip).unwrap();
+        // Opened ahead, empty.
+        assert_eq!(std::fs::read(path.join(JOURNAL_FILE)).unwrap(), b"");
+        let entries_after_prepare = ledger.entries().len();
+        // What a takeover does next.
+        assert_eq!(
+            ledger.add_unsettled(&mut h, &vip).unwrap(),
+            AddOutcome::Added
+        );
+        ledger.settle(&mut h).unwrap();
+        let gone = AddressSpec::new(
+            vrrp_netaddr::IfIndex::new(999_999).unwrap(),
+            prefix("198.18.0.8/32"),
+        );
+        let missing_interface = ledger.prepare_add(&mut h, &gone);
+        (entries_after_prepare, missing_interface)
+    });
+    assert_eq!(entries_after_prepare, 0, "prepare_add recorded an entry");
+    assert!(
+        matches!(missing_interface, Err(Error::NoSuchInterface(_))),
+        "{missing_interface:?}"
+    );
+    assert!(ip_addr(&p.ns, "veth0", "198.18.0.7", 32).is_some());
+    let file = entries_in_file(dir.path());
+    let entries = file["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{file}");
+    assert_eq!(entries[0]["address"], "198.18.0.7/32");
+    assert_eq!(entries[0]["state"], "owned");
+}
+
+#[test]
+fn a_prepared_journal_left_empty_reads_as_no_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    // prepare_add needs no kernel state for the journal part: an empty
+    // journal (opened ahead of an add that never came) must load cleanly.
+    std::fs::write(dir.path().join(JOURNAL_FILE), b"").unwrap();
+    let ledger = AddressLedger::open(&path).unwrap();
+    assert!(ledger.entries().is_empty());
 }

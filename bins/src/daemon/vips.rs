@@ -68,13 +68,12 @@ impl AddressManager {
         }
     }
 
-    /// Looks up the interfaces and addresses of `specs` without changing
-    /// anything, to warm the kernel's and our netlink path before a
-    /// takeover installs them.
+    /// Readies the install of `specs` without changing anything (see
+    /// [`AddressLedger::prepare_add`]), just before a takeover.
     pub(crate) fn warm(&mut self, specs: &[AddressSpec]) {
         for spec in specs {
-            let _ = self.handle.link_by_index(spec.ifindex);
-            let _ = self.handle.address(spec.ifindex, spec.prefix);
+            // A failure here is the install's to report.
+            let _ = self.ledger.prepare_add(&mut self.handle, spec);
         }
     }
 

@@ -271,6 +271,24 @@ impl AddressLedger {
         outcome
     }
 
+    /// Readies an add of `spec` expected soon (a Backup about to take
+    /// over) without changing anything: looks up its interface and
+    /// address, which warms the kernel's and our netlink path, and opens
+    /// the journal, so that [`add_unsettled`](Self::add_unsettled) spends
+    /// its time on the add itself: the journal is closed after every
+    /// compaction, and reopening it was on the takeover's path.
+    pub fn prepare_add(&mut self, handle: &mut Handle, spec: &AddressSpec) -> Result<()> {
+        let link = handle.link_by_index(spec.ifindex)?;
+        handle.address(spec.ifindex, spec.prefix)?;
+        self.store.prepare_append(&JournalOp::Put(LedgerEntry {
+            ifname: link.name,
+            ifindex: spec.ifindex,
+            address: spec.prefix,
+            label: spec.label.clone(),
+            claim: Claim::Pending,
+        }))
+    }
+
     /// Confirms every pending entry: reads the kernel's creation stamp of
     /// its address and records it as owned. Without a stamp (the lookup
     /// failed, the address is gone already) the entry still claims the

@@ -183,23 +183,34 @@ impl Store {
             source: None,
         })?;
         line.push(b'\n');
-        let path = &self.journal_path;
-        let journal = match &mut self.journal {
-            Some(f) => f,
-            None => {
-                let f = fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| ledger_error(path, "cannot open", e))?;
-                self.journal.insert(f)
-            }
-        };
-        journal
+        self.open_journal()?
             .write_all(&line)
-            .map_err(|e| ledger_error(path, "cannot write", e))?;
+            .map_err(|e| ledger_error(&self.journal_path, "cannot write", e))?;
         self.journal_lines += 1;
         Ok(())
+    }
+
+    /// Opens the journal ahead of the next [`append`](Self::append) and
+    /// serializes `op` once without writing it, so that a time-critical
+    /// append finds the file open and the code warm. An empty journal is
+    /// a valid one.
+    pub(super) fn prepare_append(&mut self, op: &JournalOp) -> Result<()> {
+        // Only the code path matters: the bytes are dropped.
+        let _ = serde_json::to_vec(op);
+        self.open_journal().map(drop)
+    }
+
+    /// The journal file, opened (and created) on first use.
+    fn open_journal(&mut self) -> Result<&mut fs::File> {
+        let file = match self.journal.take() {
+            Some(f) => f,
+            None => fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.journal_path)
+                .map_err(|e| ledger_error(&self.journal_path, "cannot open", e))?,
+        };
+        Ok(self.journal.insert(file))
     }
 
     /// Writes `entries` as the snapshot of `boot_id`, atomically, then drops
