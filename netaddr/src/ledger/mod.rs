@@ -76,6 +76,18 @@ pub struct LedgerEntry {
 }
 
 impl LedgerEntry {
+    /// The entry an add of `spec` on the interface called `ifname` records
+    /// before asking the kernel.
+    fn pending(ifname: String, spec: &AddressSpec) -> Self {
+        LedgerEntry {
+            ifname,
+            ifindex: spec.ifindex,
+            address: spec.prefix,
+            label: spec.label.clone(),
+            claim: Claim::Pending,
+        }
+    }
+
     /// Whether the address the kernel has now is the one this entry claims.
     fn claims(&self, present: &AddressInfo) -> bool {
         match (self.claim, present.created) {
@@ -245,13 +257,7 @@ impl AddressLedger {
             }
             return Ok(AddOutcome::AlreadyPresent);
         }
-        let pending = LedgerEntry {
-            ifname: link.name,
-            ifindex: spec.ifindex,
-            address: spec.prefix,
-            label: spec.label.clone(),
-            claim: Claim::Pending,
-        };
+        let pending = LedgerEntry::pending(link.name, spec);
         self.entries.push(pending.clone());
         if let Err(e) = self.record(&JournalOp::Put(pending)) {
             // Not recorded, so not attempted.
@@ -280,13 +286,8 @@ impl AddressLedger {
     pub fn prepare_add(&mut self, handle: &mut Handle, spec: &AddressSpec) -> Result<()> {
         let link = handle.link_by_index(spec.ifindex)?;
         handle.address(spec.ifindex, spec.prefix)?;
-        self.store.prepare_append(&JournalOp::Put(LedgerEntry {
-            ifname: link.name,
-            ifindex: spec.ifindex,
-            address: spec.prefix,
-            label: spec.label.clone(),
-            claim: Claim::Pending,
-        }))
+        self.store
+            .prepare_append(&JournalOp::Put(LedgerEntry::pending(link.name, spec)))
     }
 
     /// Confirms every pending entry: reads the kernel's creation stamp of
