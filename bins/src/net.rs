@@ -27,7 +27,10 @@
 //! limit, all from the kernel (`recvmsg` address and control messages:
 //! `IP_PKTINFO` + `IP_TTL`, `IPV6_PKTINFO` + `IPV6_HOPLIMIT`), so the
 //! state machine can discard what did not arrive with TTL 255
-//! (RFC 9568 §7.1). [`RecvMeta::received`] hands the bytes to the codec.
+//! (RFC 9568 §7.1), and the kernel's receive time (`SO_TIMESTAMPNS`), so
+//! that Master_Down_Timer runs from the advert's arrival, not from when
+//! a busy or stalled loop got round to reading it.
+//! [`RecvMeta::received`] hands the bytes to the codec.
 //!
 //! An IPv4 raw socket returns the whole packet, IP header included; an IPv6
 //! raw socket returns the VRRP message only.
@@ -55,6 +58,7 @@ mod v6;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::unix::AsyncFd;
 use vrrp_core::wire::{Received, WireError};
@@ -86,6 +90,31 @@ pub struct RecvMeta<A> {
     /// The IPv4 TTL or the IPv6 hop limit the packet arrived with: 255
     /// unless a router forwarded it.
     pub ttl: u8,
+    /// When the kernel received the packet (`SO_TIMESTAMPNS`), on the
+    /// realtime clock; `None` if it came without a usable stamp. See
+    /// [`arrival_instant`] to place it on the monotonic clock.
+    pub arrival: Option<SystemTime>,
+}
+
+/// Places a kernel receive stamp (`arrival`, realtime clock) on the
+/// monotonic clock, given the two clocks read together now, and `floor`:
+/// a time at which the socket was seen empty, so the datagram arrived
+/// after it. The result lies in `floor..=now`: a realtime step (NTP,
+/// an operator) can make the stamp lie, and then it counts as arriving at
+/// the nearest of the two bounds. Without a stamp it is `now`.
+pub fn arrival_instant(
+    arrival: Option<SystemTime>,
+    now: Instant,
+    wall_now: SystemTime,
+    floor: Instant,
+) -> Instant {
+    let Some(arrival) = arrival else {
+        return now;
+    };
+    // A stamp ahead of the wall clock is at most "now".
+    let age = wall_now.duration_since(arrival).unwrap_or(Duration::ZERO);
+    let at = now.checked_sub(age).unwrap_or(floor);
+    at.max(floor.min(now))
 }
 
 impl RecvMeta<Ipv4Addr> {
@@ -132,6 +161,7 @@ impl<A: Into<IpAddr>> RecvMeta<A> {
             dst: self.dst.into(),
             ifindex: self.ifindex,
             ttl: self.ttl,
+            arrival: self.arrival,
         }
     }
 }
@@ -269,4 +299,45 @@ fn missing(what: &str, interface: &str) -> io::Error {
         io::ErrorKind::InvalidData,
         format!("datagram on {interface} arrived without {what}: dropped"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamp_becomes_its_age_before_now_within_floor_and_now() {
+        let floor = Instant::now();
+        let now = floor + Duration::from_millis(500);
+        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_000_000);
+        let ms = Duration::from_millis;
+        // 120 ms old: 120 ms before now.
+        assert_eq!(
+            arrival_instant(Some(wall - ms(120)), now, wall, floor),
+            now - ms(120)
+        );
+        // No stamp: now.
+        assert_eq!(arrival_instant(None, now, wall, floor), now);
+        // The wall clock stepped back: the stamp is in its future; now.
+        assert_eq!(
+            arrival_instant(Some(wall + ms(5_000)), now, wall, floor),
+            now
+        );
+        // The wall clock stepped forward: older than the socket was quiet;
+        // the floor.
+        assert_eq!(
+            arrival_instant(Some(wall - ms(3_600_000)), now, wall, floor),
+            floor
+        );
+        // Older than the monotonic clock itself: the floor, no panic.
+        assert_eq!(
+            arrival_instant(Some(SystemTime::UNIX_EPOCH), now, wall, floor),
+            floor
+        );
+        // A floor after now (cannot happen, but must not invert): now.
+        assert_eq!(
+            arrival_instant(Some(wall - ms(1)), now, wall, now + ms(9)),
+            now
+        );
+    }
 }

@@ -54,9 +54,20 @@ fn multicast_advert_arrives_with_ttl_255_source_group_and_ifindex() {
     let bytes = advert(vips(), A.into(), MULTICAST_V4.into());
     let capture = Capture::start(&lan.switch, &lan.port(1), "ip proto 112", 1);
 
+    let sent_at = std::time::SystemTime::now();
     a.send_to(&bytes, MULTICAST_V4, A).unwrap();
 
     let (meta, buf) = recv_within(&b, ARRIVAL, recv).expect("B receives A's advertisement");
+    // The kernel's receive stamp (SO_TIMESTAMPNS) lies between the send
+    // and the read.
+    let stamp = meta
+        .arrival
+        .expect("received datagrams carry SCM_TIMESTAMPNS");
+    let read_at = std::time::SystemTime::now();
+    assert!(
+        sent_at <= stamp && stamp <= read_at,
+        "stamp {stamp:?} outside {sent_at:?}..={read_at:?}"
+    );
     assert_eq!(meta.src, A);
     assert_eq!(meta.dst, MULTICAST_V4);
     assert_eq!(meta.ttl, 255);

@@ -35,6 +35,8 @@ pub(crate) const IN_PKTINFO_LEN: usize = size_of::<libc::in_pktinfo>();
 pub(crate) const IN6_PKTINFO_LEN: usize = size_of::<libc::in6_pktinfo>();
 /// Size of the `int` carried by `IP_TTL` and `IPV6_HOPLIMIT` messages.
 pub(crate) const INT_LEN: usize = size_of::<libc::c_int>();
+/// Size of the `struct timespec` carried by `SCM_TIMESTAMPNS` messages.
+pub(crate) const TIMESPEC_LEN: usize = size_of::<libc::timespec>();
 
 /// One control message: its level (`IPPROTO_IP`, ...), type and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +199,26 @@ pub(crate) fn decode_hop_limit(data: &[u8]) -> Option<u8> {
     u8::try_from(read_int(data, 0)?).ok()
 }
 
+/// Reads the `struct timespec` of an `SCM_TIMESTAMPNS` message: when the
+/// kernel received the packet, on the realtime clock. `None` for a short
+/// message or a time before 1970 or past what [`SystemTime`] holds.
+///
+/// [`SystemTime`]: std::time::SystemTime
+pub(crate) fn decode_timestamp(data: &[u8]) -> Option<std::time::SystemTime> {
+    let sec_at = offset_of!(libc::timespec, tv_sec);
+    let nsec_at = offset_of!(libc::timespec, tv_nsec);
+    let sec_len = size_of::<libc::time_t>();
+    let nsec_len = size_of::<libc::c_long>();
+    if data.len() < TIMESPEC_LEN {
+        return None;
+    }
+    let sec = libc::time_t::from_ne_bytes(data.get(sec_at..sec_at + sec_len)?.try_into().ok()?);
+    let nsec = libc::c_long::from_ne_bytes(data.get(nsec_at..nsec_at + nsec_len)?.try_into().ok()?);
+    let sec = u64::try_from(sec).ok()?;
+    let nsec = u32::try_from(nsec).ok().filter(|n| *n < 1_000_000_000)?;
+    std::time::UNIX_EPOCH.checked_add(std::time::Duration::new(sec, nsec))
+}
+
 fn read_int(data: &[u8], at: usize) -> Option<libc::c_int> {
     let bytes = data.get(at..at + INT_LEN)?.try_into().ok()?;
     Some(libc::c_int::from_ne_bytes(bytes))
@@ -287,6 +309,27 @@ mod tests {
     fn write_refuses_a_small_buffer() {
         let mut buf = [0_u8; 8];
         assert_eq!(write(&mut buf, 0, 0, &[1, 2, 3, 4]), None);
+    }
+
+    #[test]
+    fn timestamps_decode_and_nonsense_is_refused() {
+        let stamp = |sec: libc::time_t, nsec: libc::c_long| {
+            let mut out = [0_u8; TIMESPEC_LEN];
+            let sec_at = offset_of!(libc::timespec, tv_sec);
+            let nsec_at = offset_of!(libc::timespec, tv_nsec);
+            put(&mut out, sec_at, &sec.to_ne_bytes());
+            put(&mut out, nsec_at, &nsec.to_ne_bytes());
+            out
+        };
+        let t = std::time::UNIX_EPOCH + std::time::Duration::new(1_796_000_000, 123_456_789);
+        assert_eq!(
+            decode_timestamp(&stamp(1_796_000_000, 123_456_789)),
+            Some(t)
+        );
+        assert_eq!(decode_timestamp(&stamp(-1, 0)), None);
+        assert_eq!(decode_timestamp(&stamp(5, 1_000_000_000)), None);
+        assert_eq!(decode_timestamp(&stamp(5, -1)), None);
+        assert_eq!(decode_timestamp(&stamp(5, 0)[..TIMESPEC_LEN - 1]), None);
     }
 
     #[test]

@@ -11,9 +11,11 @@ use vrrp_core::wire::{MULTICAST_V4, PROTOCOL, TTL};
 use super::cmsg::{self, InPktinfo};
 use super::{RecvMeta, TRAFFIC_CLASS, check_flags, context, missing, sys};
 
-/// Control buffer room for what a received datagram carries: `IP_PKTINFO`
-/// and `IP_TTL`.
-const RECV_CONTROL_LEN: usize = cmsg::space(cmsg::IN_PKTINFO_LEN) + cmsg::space(cmsg::INT_LEN);
+/// Control buffer room for what a received datagram carries: `IP_PKTINFO`,
+/// `IP_TTL` and `SCM_TIMESTAMPNS`.
+const RECV_CONTROL_LEN: usize = cmsg::space(cmsg::IN_PKTINFO_LEN)
+    + cmsg::space(cmsg::INT_LEN)
+    + cmsg::space(cmsg::TIMESPEC_LEN);
 /// Control buffer room for a send: `IP_PKTINFO`.
 const SEND_CONTROL_LEN: usize = cmsg::space(cmsg::IN_PKTINFO_LEN);
 
@@ -21,7 +23,7 @@ const SEND_CONTROL_LEN: usize = cmsg::space(cmsg::IN_PKTINFO_LEN);
 /// interface: see the [module documentation](super) for the model.
 ///
 /// Options set by [`open`](Self::open): `SO_BINDTODEVICE`, `IP_PKTINFO`,
-/// `IP_RECVTTL`, `IP_MULTICAST_TTL` 255, `IP_TTL` 255, `IP_MULTICAST_LOOP`
+/// `IP_RECVTTL`, `SO_TIMESTAMPNS`, `IP_MULTICAST_TTL` 255, `IP_TTL` 255, `IP_MULTICAST_LOOP`
 /// off, `IP_MULTICAST_ALL` off, `IP_MULTICAST_IF` (by index), `IP_TOS` CS6,
 /// 4 MiB `SO_RCVBUF`/`SO_SNDBUF`, non-blocking,
 /// close-on-exec. `IP_HDRINCL` is not used: the kernel writes
@@ -54,6 +56,8 @@ impl VrrpSocketV4 {
             .map_err(on("SO_BINDTODEVICE"))?;
         sys::set_int(fd, libc::IPPROTO_IP, libc::IP_PKTINFO, 1).map_err(on("IP_PKTINFO"))?;
         sys::set_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1).map_err(on("IP_RECVTTL"))?;
+        sys::set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
+            .map_err(on("SO_TIMESTAMPNS"))?;
         socket
             .set_multicast_ttl_v4(u32::from(TTL))
             .map_err(on("IP_MULTICAST_TTL"))?;
@@ -117,11 +121,15 @@ impl VrrpSocketV4 {
         let got = sys::recvmsg(self.socket.as_fd(), buf, &mut name, &mut control)?;
         check_flags(got.flags, buf.len(), &self.interface)?;
         let mut pktinfo = None;
+        let mut arrival = None;
         let mut ttl = None;
         for msg in cmsg::iter(&control[..got.control_len]) {
             match (msg.level, msg.kind) {
                 (libc::IPPROTO_IP, libc::IP_PKTINFO) => pktinfo = InPktinfo::decode(msg.data),
                 (libc::IPPROTO_IP, libc::IP_TTL) => ttl = cmsg::decode_hop_limit(msg.data),
+                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
+                    arrival = cmsg::decode_timestamp(msg.data);
+                }
                 _ => {}
             }
         }
@@ -133,6 +141,7 @@ impl VrrpSocketV4 {
             dst: pktinfo.addr,
             ifindex: pktinfo.ifindex,
             ttl,
+            arrival,
         })
     }
 

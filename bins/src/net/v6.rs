@@ -12,8 +12,10 @@ use super::cmsg::{self, In6Pktinfo};
 use super::{RecvMeta, TRAFFIC_CLASS, check_flags, context, missing, sys};
 
 /// Control buffer room for what a received datagram carries:
-/// `IPV6_PKTINFO` and `IPV6_HOPLIMIT`.
-const RECV_CONTROL_LEN: usize = cmsg::space(cmsg::IN6_PKTINFO_LEN) + cmsg::space(cmsg::INT_LEN);
+/// `IPV6_PKTINFO`, `IPV6_HOPLIMIT` and `SCM_TIMESTAMPNS`.
+const RECV_CONTROL_LEN: usize = cmsg::space(cmsg::IN6_PKTINFO_LEN)
+    + cmsg::space(cmsg::INT_LEN)
+    + cmsg::space(cmsg::TIMESPEC_LEN);
 /// Control buffer room for a send: `IPV6_PKTINFO`.
 const SEND_CONTROL_LEN: usize = cmsg::space(cmsg::IN6_PKTINFO_LEN);
 
@@ -21,7 +23,8 @@ const SEND_CONTROL_LEN: usize = cmsg::space(cmsg::IN6_PKTINFO_LEN);
 /// interface: see the [module documentation](super) for the model.
 ///
 /// Options set by [`open`](Self::open): `SO_BINDTODEVICE`,
-/// `IPV6_RECVPKTINFO`, `IPV6_RECVHOPLIMIT`, `IPV6_MULTICAST_HOPS` 255,
+/// `IPV6_RECVPKTINFO`, `IPV6_RECVHOPLIMIT`, `SO_TIMESTAMPNS`,
+/// `IPV6_MULTICAST_HOPS` 255,
 /// `IPV6_UNICAST_HOPS` 255, `IPV6_MULTICAST_LOOP` off, `IPV6_MULTICAST_ALL`
 /// off, `IPV6_MULTICAST_IF`, `IPV6_TCLASS` CS6, `IPV6_CHECKSUM` disabled
 /// (the codec's checksum goes out untouched and nothing is verified on
@@ -62,6 +65,8 @@ impl VrrpSocketV6 {
         socket
             .set_recv_hoplimit_v6(true)
             .map_err(on("IPV6_RECVHOPLIMIT"))?;
+        sys::set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
+            .map_err(on("SO_TIMESTAMPNS"))?;
         socket
             .set_multicast_hops_v6(u32::from(TTL))
             .map_err(on("IPV6_MULTICAST_HOPS"))?;
@@ -129,12 +134,16 @@ impl VrrpSocketV6 {
         let got = sys::recvmsg(self.socket.as_fd(), buf, &mut name, &mut control)?;
         check_flags(got.flags, buf.len(), &self.interface)?;
         let mut pktinfo = None;
+        let mut arrival = None;
         let mut hop_limit = None;
         for msg in cmsg::iter(&control[..got.control_len]) {
             match (msg.level, msg.kind) {
                 (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => pktinfo = In6Pktinfo::decode(msg.data),
                 (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
                     hop_limit = cmsg::decode_hop_limit(msg.data);
+                }
+                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
+                    arrival = cmsg::decode_timestamp(msg.data);
                 }
                 _ => {}
             }
@@ -147,6 +156,7 @@ impl VrrpSocketV6 {
             dst: pktinfo.addr,
             ifindex: pktinfo.ifindex,
             ttl: hop_limit,
+            arrival,
         })
     }
 
