@@ -1,12 +1,13 @@
 //! End-to-end election rules on the real `vrrpd` (v3/IPv4, 100 ms):
 //! equal priorities (higher IP wins), nopreempt, preempt_delay, and a
-//! partition (both Active) that heals to exactly one Active.
+//! partition (both Active) that heals to exactly one Active, and a Backup
+//! that stalls past Master_Down_Interval while the Active lives on.
 
 mod e2e_support;
 
 use std::time::{Duration, Instant};
 
-use e2e_support::{H1, H2, Lab, Variant, elected, wait_for};
+use e2e_support::{H1, H2, Lab, Variant, elected, kill, transitions, vip_changes_during, wait_for};
 
 /// RFC 9568 §6.4.3: an Active router that hears an equal priority from a
 /// higher primary address yields. (A Backup hearing an equal priority just
@@ -151,5 +152,73 @@ fn partition_then_heal_leaves_one_active() {
         lab,
         lab.log(H2).contains("active -> backup (higher_priority)"),
         "h2 did not yield"
+    );
+}
+
+/// A Backup stopped (SIGSTOP: a VM pause, a long scheduler stall) for
+/// three Master_Down_Intervals while the Active keeps advertising: on
+/// resume its timer has expired, but the adverts queued on its socket
+/// arrived in time (kernel receive stamps), so it must stay Backup. Taking
+/// over would move the VIP for nothing and flap it back.
+#[test]
+fn a_stalled_backup_reads_queued_adverts_before_taking_over() {
+    if !vrrp_testns::netns_available("a_stalled_backup_reads_queued_adverts_before_taking_over") {
+        return;
+    }
+    let variant = Variant::V3_IPV4;
+    let (lab, _h1, h2, _) = elected("stall", variant, "");
+    let before = transitions(&lab, H2);
+    let stall = variant.master_down(100) * 3;
+    let changes = vip_changes_during(&lab, H2, stall + variant.master_down(100) * 2, || {
+        kill(h2.pid(), libc::SIGSTOP);
+        std::thread::sleep(stall);
+        kill(h2.pid(), libc::SIGCONT);
+    });
+    check!(
+        lab,
+        changes.is_empty(),
+        "the stalled Backup took the VIP on resume: {changes:?}"
+    );
+    check!(
+        lab,
+        transitions(&lab, H2) == before,
+        "the stalled Backup changed state on resume"
+    );
+    check!(
+        lab,
+        lab.has_vip(H1) && !lab.has_vip(H2),
+        "VIP not only on h1 after the stall"
+    );
+}
+
+/// The other side of the stall: the Active dies while the Backup is
+/// stopped, and its last advert, still queued on the Backup's socket, is
+/// older than Master_Down_Interval on resume. Judged by its kernel
+/// receive stamp it has expired, so the Backup takes over at once; judged
+/// by when it was read, the Backup would wait a whole extra interval.
+#[test]
+fn a_stalled_backup_whose_active_died_takes_over_at_once_on_resume() {
+    if !vrrp_testns::netns_available(
+        "a_stalled_backup_whose_active_died_takes_over_at_once_on_resume",
+    ) {
+        return;
+    }
+    let variant = Variant::V3_IPV4;
+    let (lab, mut h1, h2, _) = elected("stalldead", variant, "");
+    let master_down = variant.master_down(100);
+    kill(h2.pid(), libc::SIGSTOP);
+    std::thread::sleep(variant.interval_dur);
+    kill(h1.pid(), libc::SIGKILL);
+    let _ = h1.child().wait();
+    std::thread::sleep(master_down * 2);
+    let took = lab.time_until_vip(H2, Duration::from_secs(5), || {
+        kill(h2.pid(), libc::SIGCONT);
+    });
+    eprintln!("takeover {took:?} after resume (Master_Down_Interval {master_down:?})");
+    // At once is a few milliseconds; from the read, a whole interval.
+    check!(
+        lab,
+        took.is_some_and(|t| t < master_down / 2),
+        "takeover {took:?} after resume, not at once (Master_Down_Interval {master_down:?})"
     );
 }

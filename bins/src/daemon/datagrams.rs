@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use tracing::debug;
 
@@ -17,12 +17,18 @@ use crate::net::RecvMeta;
 /// that a flood cannot hold off the timer.
 const READ_BUDGET: usize = 64;
 
+/// The most rounds of [`READ_BUDGET`] per socket read before a takeover:
+/// enough for what queues up in a stall of seconds, and a flood can hold
+/// the takeover off by about a millisecond at most.
+const TAKEOVER_READ_ROUNDS: usize = 16;
+
 /// A datagram as read, timestamped on arrival.
 #[derive(Debug)]
 pub(super) struct Datagram<'a> {
     /// The id of the socket it came in on.
     pub(super) socket: usize,
-    /// When it was read.
+    /// When it arrived: the kernel's receive stamp on the monotonic clock
+    /// (see [`crate::net::arrival_instant`]), or when it was read.
     pub(super) at: Instant,
     /// Its addresses, interface and hop limit.
     pub(super) meta: RecvMeta<IpAddr>,
@@ -54,6 +60,23 @@ impl Driver {
         result.map(|()| dry)
     }
 
+    /// Reads what is queued before a due takeover is acted on. An advert
+    /// that arrived in time but is still unread, because the host stalled
+    /// (a paused VM, a starved CPU) or the loop was busy, restarts
+    /// Master_Down_Timer from its arrival (RFC 9568 §6.4.2) and so cancels
+    /// the takeover; without this a stalled Backup would take the VIPs on
+    /// resume and hand them back at the next advert. With the sockets
+    /// empty, the usual case when the Active died, it costs one
+    /// `epoll_wait`.
+    pub(super) fn read_before_takeover(&mut self, set: &SocketSet) -> std::io::Result<()> {
+        for _ in 0..TAKEOVER_READ_ROUNDS {
+            if self.read_sockets(set)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Reads socket `id` until it would block, at most [`READ_BUDGET`]
     /// datagrams; returns whether it was read dry.
     fn read_socket(&mut self, id: usize, buf: &mut [u8]) -> bool {
@@ -61,9 +84,11 @@ impl Driver {
             let Some(entry) = self.sockets.get(&id) else {
                 return true;
             };
+            let quiet_since = entry.quiet_since;
             match entry.socket.recv(buf) {
                 Ok(meta) => {
-                    let at = Instant::now();
+                    let (now, wall_now) = (Instant::now(), SystemTime::now());
+                    let at = crate::net::arrival_instant(meta.arrival, now, wall_now, quiet_since);
                     let data = buf.get(..meta.len).unwrap_or(buf);
                     self.on_datagram(&Datagram {
                         socket: id,
@@ -72,7 +97,12 @@ impl Driver {
                         data,
                     });
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if let Some(entry) = self.sockets.get_mut(&id) {
+                        entry.quiet_since = Instant::now();
+                    }
+                    return true;
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     // Consumed (truncated, no ancillary data): read on.

@@ -115,6 +115,10 @@ pub(crate) struct SocketEntry {
     pub(crate) ifindex: vrrp_netaddr::IfIndex,
     /// The socket, non-blocking.
     pub(crate) socket: VrrpSocket,
+    /// When the socket was last seen empty (or opened): whatever is read
+    /// from it now arrived later, which bounds a kernel receive stamp that
+    /// a realtime clock step made lie (see [`crate::net::arrival_instant`]).
+    pub(crate) quiet_since: std::time::Instant,
 }
 
 /// Opens the raw socket of `family` on `interface` (index `ifindex`) and
@@ -136,6 +140,7 @@ pub(crate) fn open_socket(
         interface: interface.to_string(),
         ifindex,
         socket,
+        quiet_since: std::time::Instant::now(),
     })
 }
 
