@@ -15,6 +15,13 @@
 //! work starts on the deadline with a warm CPU. A Backup's
 //! Master_Down_Timer only fires when the Active has gone quiet, so there
 //! the spin costs a fraction of a millisecond per takeover.
+//!
+//! A Backup's earliest deadline moves later with every advert it hears
+//! (10,000 a second with 1,000 routers), and setting the `timerfd` each
+//! time was a tenth of its CPU. So the kernel timer is only ever moved
+//! earlier: when the deadline moved later, the timer wakes at the old time,
+//! finds nothing due, sets itself to the new one and sleeps on, a few
+//! times a second instead of thousands.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
@@ -51,6 +58,9 @@ pub(crate) struct PreciseTimer {
     fd: AsyncFd<TimerFd>,
     /// The deadline, and whether it is exact.
     armed: Option<(Instant, bool)>,
+    /// When the `timerfd` is set to go off, if it is: never after the
+    /// wake-up `armed` needs, and perhaps before it.
+    set: Option<Instant>,
 }
 
 impl PreciseTimer {
@@ -76,54 +86,62 @@ impl PreciseTimer {
         // never replaces it; the `AsyncFd` takes ownership of it, so the
         // descriptor outlives the registration.
         let fd = unsafe { AsyncFd::register(TimerFd(owned)) }.map_err(io::Error::from)?;
-        Ok(PreciseTimer { fd, armed: None })
+        Ok(PreciseTimer {
+            fd,
+            armed: None,
+            set: None,
+        })
     }
 
     /// Arms the timer for `deadline` (disarms it with `None`); an `exact`
     /// one is not passed late by the time it takes to wake up. A deadline
-    /// in the past fires at once.
+    /// in the past fires at once. The kernel timer is only set when this
+    /// wakes earlier than it is set for (see the module documentation).
     pub(crate) fn arm(&mut self, deadline: Option<Instant>, exact: bool) -> io::Result<()> {
-        let armed = deadline.map(|d| (d, exact));
-        if self.armed == armed {
-            return Ok(());
+        self.armed = deadline.map(|d| (d, exact));
+        match (self.wake(), self.set) {
+            (Some(wake), Some(set)) if wake >= set => Ok(()),
+            (Some(wake), _) => self.set_timerfd(wake),
+            // Disarmed: a timer still set goes off once, for nothing.
+            (None, _) => Ok(()),
         }
-        let wake = match armed {
-            Some((d, true)) => Some(d.checked_sub(SPIN_LEAD).unwrap_or(d)),
-            _ => deadline,
-        };
-        let value = match wake {
-            None => libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            Some(deadline) => {
-                // Translate the Instant into CLOCK_MONOTONIC time: both run on
-                // the same clock, so the offset from "now" carries over.
-                let now_instant = Instant::now();
-                let now = monotonic_now()?;
-                let ahead = deadline.saturating_duration_since(now_instant);
-                let mut sec = now.tv_sec + ahead.as_secs() as libc::time_t;
-                let mut nsec = now.tv_nsec + ahead.subsec_nanos() as libc::c_long;
-                if nsec >= 1_000_000_000 {
-                    sec += 1;
-                    nsec -= 1_000_000_000;
-                }
-                if sec == 0 && nsec == 0 {
-                    // An all-zero it_value would disarm the timer.
-                    nsec = 1;
-                }
-                libc::timespec {
-                    tv_sec: sec,
-                    tv_nsec: nsec,
-                }
-            }
-        };
+    }
+
+    /// When the timer must wake for what is armed: the deadline, or
+    /// [`SPIN_LEAD`] before an exact one.
+    fn wake(&self) -> Option<Instant> {
+        match self.armed? {
+            (d, true) => Some(d.checked_sub(SPIN_LEAD).unwrap_or(d)),
+            (d, false) => Some(d),
+        }
+    }
+
+    /// Sets the `timerfd` to go off at `wake`.
+    fn set_timerfd(&mut self, wake: Instant) -> io::Result<()> {
+        // Translate the Instant into CLOCK_MONOTONIC time: both run on the
+        // same clock, so the offset from "now" carries over.
+        let now_instant = Instant::now();
+        let now = monotonic_now()?;
+        let ahead = wake.saturating_duration_since(now_instant);
+        let mut sec = now.tv_sec + ahead.as_secs() as libc::time_t;
+        let mut nsec = now.tv_nsec + ahead.subsec_nanos() as libc::c_long;
+        if nsec >= 1_000_000_000 {
+            sec += 1;
+            nsec -= 1_000_000_000;
+        }
+        if sec == 0 && nsec == 0 {
+            // An all-zero it_value would disarm the timer.
+            nsec = 1;
+        }
         let spec = libc::itimerspec {
             it_interval: libc::timespec {
                 tv_sec: 0,
                 tv_nsec: 0,
             },
-            it_value: value,
+            it_value: libc::timespec {
+                tv_sec: sec,
+                tv_nsec: nsec,
+            },
         };
         // SAFETY: the descriptor is a valid timerfd, `spec` is a valid
         // itimerspec and the old-value pointer may be null.
@@ -138,14 +156,14 @@ impl PreciseTimer {
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
-        self.armed = armed;
+        self.set = Some(wake);
         Ok(())
     }
 
     /// Waits until the armed deadline has passed, or for an exact one
     /// until [`SPIN_LEAD`] before it (then [`finish`](Self::finish) the
     /// rest); never returns while disarmed. Cancel-safe.
-    pub(crate) async fn wait(&self) -> io::Result<()> {
+    pub(crate) async fn wait(&mut self) -> io::Result<()> {
         loop {
             let mut guard = self.fd.readable().await?;
             let read = guard.try_io(|fd| {
@@ -165,9 +183,18 @@ impl PreciseTimer {
                 }
             });
             match read {
-                Ok(Ok(())) => return Ok(()),
+                Ok(Ok(())) => {}
                 Ok(Err(e)) => return Err(e),
                 Err(_would_block) => continue,
+            }
+            // It went off: a one-shot timer is unset now.
+            self.set = None;
+            match self.wake() {
+                // Disarmed since it was set.
+                None => {}
+                // The deadline moved later since: sleep on.
+                Some(wake) if wake > Instant::now() => self.set_timerfd(wake)?,
+                Some(_) => return Ok(()),
             }
         }
     }
@@ -208,4 +235,60 @@ fn monotonic_now() -> io::Result<libc::timespec> {
         return Err(io::Error::last_os_error());
     }
     Ok(ts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    /// A deadline moved later leaves the kernel timer where it was; the
+    /// wait must still end at the new deadline, not at the old one.
+    #[tokio::test]
+    async fn a_deadline_moved_later_is_met_not_the_old_one() {
+        let mut timer = PreciseTimer::new().unwrap();
+        let t0 = Instant::now();
+        timer.arm(Some(t0 + 20 * MS), false).unwrap();
+        timer.arm(Some(t0 + 80 * MS), false).unwrap();
+        timer.wait().await.unwrap();
+        assert!(Instant::now() >= t0 + 80 * MS, "woke for the old deadline");
+        timer.fired();
+
+        // An exact deadline moved later: the wait ends SPIN_LEAD before it.
+        let t1 = Instant::now();
+        timer.arm(Some(t1 + 10 * MS), true).unwrap();
+        timer.arm(Some(t1 + 60 * MS), true).unwrap();
+        timer.wait().await.unwrap();
+        assert!(Instant::now() >= t1 + 60 * MS - SPIN_LEAD);
+        assert_eq!(timer.exact_deadline(), Some(t1 + 60 * MS));
+        timer.finish();
+        assert!(Instant::now() >= t1 + 60 * MS);
+        timer.fired();
+    }
+
+    /// A deadline moved earlier moves the kernel timer with it.
+    #[tokio::test]
+    async fn a_deadline_moved_earlier_is_met() {
+        let mut timer = PreciseTimer::new().unwrap();
+        let t0 = Instant::now();
+        timer.arm(Some(t0 + 10_000 * MS), false).unwrap();
+        timer.arm(Some(t0 + 30 * MS), false).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), timer.wait())
+            .await
+            .expect("the earlier deadline was met")
+            .unwrap();
+        assert!(Instant::now() >= t0 + 30 * MS);
+    }
+
+    /// Disarmed after it was set, the timer goes off for nothing and the
+    /// wait goes on.
+    #[tokio::test]
+    async fn a_disarmed_timer_never_ends_the_wait() {
+        let mut timer = PreciseTimer::new().unwrap();
+        timer.arm(Some(Instant::now() + 5 * MS), false).unwrap();
+        timer.arm(None, false).unwrap();
+        let waited = tokio::time::timeout(100 * MS, timer.wait()).await;
+        assert!(waited.is_err(), "a disarmed timer ended the wait");
+    }
 }
