@@ -10,7 +10,6 @@ use std::time::{Instant, SystemTime};
 use tracing::debug;
 
 use super::driver::Driver;
-use super::sockets::SocketSet;
 use crate::net::RecvMeta;
 
 /// The most datagrams read from one socket before the loop turns again, so
@@ -46,10 +45,10 @@ impl Driver {
     /// Reads the sockets that `set` reports ready and handles every
     /// datagram. Returns whether they were all read dry: `false` when one
     /// used its [`READ_BUDGET`], and the set is still readable.
-    pub(super) fn read_sockets(&mut self, set: &SocketSet) -> std::io::Result<bool> {
+    pub(super) fn read_sockets(&mut self) -> std::io::Result<bool> {
         let mut ready = std::mem::take(&mut self.ready_sockets);
         let mut buf = std::mem::take(&mut self.recv_buf);
-        let result = set.ready(&mut ready);
+        let result = self.socket_set.ready(&mut ready);
         // A full batch may have left ready sockets in the set.
         let mut dry = ready.len() < super::sockets::MAX_READY;
         for &id in &ready {
@@ -68,9 +67,9 @@ impl Driver {
     /// resume and hand them back at the next advert. With the sockets
     /// empty, the usual case when the Active died, it costs one
     /// `epoll_wait`.
-    pub(super) fn read_before_takeover(&mut self, set: &SocketSet) -> std::io::Result<()> {
+    pub(super) fn read_before_takeover(&mut self) -> std::io::Result<()> {
         for _ in 0..TAKEOVER_READ_ROUNDS {
-            if self.read_sockets(set)? {
+            if self.read_sockets()? {
                 break;
             }
         }

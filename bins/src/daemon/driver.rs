@@ -21,10 +21,11 @@ use super::DaemonError;
 use super::announce::Announcer;
 use super::control as ctl;
 use super::deadlines::{self, Deadlines};
+use super::hold::{self, ReadHold};
 use super::instance::{self, BuildError, Instance};
 use super::io::{next_reload, next_request, read_events};
 use super::sdnotify;
-use super::sockets::{SocketEntry, SocketSet, open_socket};
+use super::sockets::{SocketEntry, SocketSet, Watch, open_socket};
 use super::timer::PreciseTimer;
 use super::tracking;
 use super::vips::AddressManager;
@@ -75,11 +76,13 @@ pub(super) struct Driver {
     pub(super) sockets: BTreeMap<usize, SocketEntry>,
     next_socket: usize,
     /// The set the sockets are read through; the loop waits on it.
-    pub(super) socket_set: std::sync::Arc<AsyncFd<SocketSet>>,
+    pub(super) socket_set: SocketSet,
     /// Scratch for the packet path: the ids of the ready sockets.
     pub(super) ready_sockets: Vec<usize>,
     /// The receive buffer, [`crate::net::RECV_BUFFER_LEN`] bytes.
     pub(super) recv_buf: Vec<u8>,
+    /// The hold on reading the sockets after they were read dry.
+    pub(super) hold: ReadHold,
     pub(super) addrs: AddressManager,
     pub(super) announcer: Announcer,
 }
@@ -109,10 +112,10 @@ pub(crate) async fn run(
             None
         }
     };
-    let socket_set = std::sync::Arc::new(SocketSet::new().map_err(|e| DaemonError::Io {
+    let socket_set = SocketSet::new().map_err(|e| DaemonError::Io {
         what: "creating the socket set".into(),
         source: e,
-    })?);
+    })?;
     let (tracker_tx, mut tracker_rx) = mpsc::unbounded_channel();
     let mut driver = Driver {
         config: without_instances(&config),
@@ -131,9 +134,10 @@ pub(crate) async fn run(
         next_waiting_retry: Instant::now() + super::waiting::RETRY_INTERVAL,
         sockets: BTreeMap::new(),
         next_socket: 0,
-        socket_set: std::sync::Arc::clone(&socket_set),
+        socket_set,
         ready_sockets: Vec::new(),
         recv_buf: vec![0; crate::net::RECV_BUFFER_LEN],
+        hold: ReadHold::default(),
         addrs,
         announcer: Announcer::default(),
     };
@@ -180,8 +184,31 @@ pub(crate) async fn run(
 
     let mut events = events;
     tokio::pin!(shutdown);
+    // The socket set's registration with tokio: dropped while the sockets
+    // are held, so that arriving datagrams do not wake the thread.
+    let mut watch: Option<AsyncFd<Watch>> = None;
     let result = loop {
-        let next = driver.next_deadline();
+        // While held, the sockets are read when the hold ends (a timer
+        // wake-up), or before a takeover.
+        if driver.hold.holding(Instant::now()) {
+            watch = None;
+        } else if watch.is_none() {
+            // SAFETY: the driver owns the set and outlives `watch`, which
+            // is declared after it and dropped first.
+            match unsafe { driver.socket_set.watch() } {
+                Ok(w) => watch = Some(w),
+                Err(e) => {
+                    break Err(DaemonError::Io {
+                        what: "registering the socket set".into(),
+                        source: e,
+                    });
+                }
+            }
+        }
+        let next = earliest(
+            driver.next_deadline(),
+            driver.hold.until().map(|at| (at, false)),
+        );
         let deadline = next.map(|(at, _)| at);
         let exact = next.is_some_and(|(_, exact)| exact);
         if let Err(e) = timer.arm(deadline, exact) {
@@ -203,21 +230,25 @@ pub(crate) async fn run(
                 timer.finish();
                 timer.fired();
                 if takeover {
-                    if let Err(e) = driver.read_before_takeover(socket_set.get_ref()) {
+                    if let Err(e) = driver.read_before_takeover() {
                         break Err(DaemonError::Io { what: "polling the VRRP sockets".into(), source: e });
                     }
                 }
                 driver.on_timeout(Instant::now());
             }
-            ready = socket_set.readable() => {
+            ready = readable(watch.as_ref()) => {
                 let mut guard = match ready {
                     Ok(g) => g,
                     Err(e) => break Err(DaemonError::Io { what: "waiting on the VRRP sockets".into(), source: e }),
                 };
-                match driver.read_sockets(guard.get_inner()) {
-                    // Read dry: wait for the next datagram. One that came in
-                    // since is not lost; tokio sees its readiness anew.
-                    Ok(true) => guard.clear_ready(),
+                match driver.read_sockets() {
+                    // Read dry: hold, then wait for the next datagram. One
+                    // that came in since is not lost; tokio sees its
+                    // readiness anew.
+                    Ok(true) => {
+                        guard.clear_ready();
+                        driver.start_hold(Instant::now());
+                    }
                     // A socket had more: the loop turns (timer first) and
                     // reads on.
                     Ok(false) => {}
@@ -337,7 +368,7 @@ impl Driver {
                 let id = self.next_socket;
                 self.next_socket += 1;
                 let entry = open_socket(
-                    self.socket_set.get_ref(),
+                    &self.socket_set,
                     id,
                     family,
                     &inst.config.interface,
@@ -450,14 +481,14 @@ impl Driver {
             "stale deadline index: an instance changed without Deadlines::touch"
         );
         let retry = (!self.waiting.is_empty()).then_some((self.next_waiting_retry, false));
-        match (routers, retry) {
-            (Some(a), Some(b)) => Some(match a.0.cmp(&b.0) {
-                std::cmp::Ordering::Less => a,
-                std::cmp::Ordering::Greater => b,
-                std::cmp::Ordering::Equal => (a.0, a.1 || b.1),
-            }),
-            (a, b) => a.or(b),
-        }
+        earliest(routers, retry)
+    }
+
+    /// Holds the sockets unread for as long as every instance allows (see
+    /// the hold module), after they were read dry at `now`.
+    fn start_hold(&mut self, now: Instant) {
+        let instances = &self.instances;
+        self.hold.start(now, || instances.iter().map(hold::allowed));
     }
 
     /// Brings the deadline index up to date with what was touched.
@@ -500,6 +531,7 @@ impl Driver {
     pub(super) fn instances_changed(&mut self) {
         self.routes = None;
         self.deadlines.invalidate();
+        self.hold.invalidate();
     }
 
     /// Carries out every output of instance `i`, then applies its sync
@@ -508,6 +540,7 @@ impl Driver {
         self.deadlines.touch(i);
         self.drain_outputs(i, now);
         self.sync_after(i, now);
+        self.hold.lower(hold::allowed(&self.instances[i]), now);
     }
 
     /// Carries out every output of instance `i`, in order.
@@ -600,6 +633,30 @@ impl Driver {
                 v.teardown(&mut self.addrs.handle);
             }
         }
+    }
+}
+
+/// Waits until the watched socket set is readable; forever without a
+/// watch (while the sockets are held).
+async fn readable(
+    watch: Option<&AsyncFd<Watch>>,
+) -> std::io::Result<tokio::io::unix::AsyncFdReadyGuard<'_, Watch>> {
+    match watch {
+        Some(w) => w.readable().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The earlier of two deadlines, each with whether it is exact; at a tie,
+/// exact if either is.
+fn earliest(a: Option<(Instant, bool)>, b: Option<(Instant, bool)>) -> Option<(Instant, bool)> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(match a.0.cmp(&b.0) {
+            std::cmp::Ordering::Less => a,
+            std::cmp::Ordering::Greater => b,
+            std::cmp::Ordering::Equal => (a.0, a.1 || b.1),
+        }),
+        (a, b) => a.or(b),
     }
 }
 

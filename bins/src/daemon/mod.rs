@@ -31,6 +31,7 @@ mod datagrams;
 mod deadlines;
 mod driver;
 mod groups;
+mod hold;
 mod instance;
 mod io;
 mod links;

@@ -15,6 +15,16 @@ use tokio::io::unix::AsyncFd;
 use crate::config::AddressFamily;
 use crate::net::{VrrpSocket, VrrpSocketV4, VrrpSocketV6};
 
+/// A [`SocketSet`]'s registration with tokio (see [`SocketSet::watch`]).
+#[derive(Debug)]
+pub(crate) struct Watch(RawFd);
+
+impl AsRawFd for Watch {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
 /// The most ready sockets taken from the set in one call; the rest come in
 /// the next.
 pub(crate) const MAX_READY: usize = 64;
@@ -23,16 +33,9 @@ pub(crate) const MAX_READY: usize = 64;
 #[derive(Debug)]
 pub(crate) struct SocketSet(OwnedFd);
 
-impl AsRawFd for SocketSet {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0.as_raw_fd()
-    }
-}
-
 impl SocketSet {
-    /// An empty set, registered with the current tokio runtime: it is
-    /// readable while a socket in it is.
-    pub(crate) fn new() -> io::Result<AsyncFd<Self>> {
+    /// An empty set.
+    pub(crate) fn new() -> io::Result<Self> {
         // SAFETY: epoll_create1 takes a flag only and returns a new
         // descriptor or -1.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
@@ -41,10 +44,24 @@ impl SocketSet {
         }
         // SAFETY: `fd` was just returned by epoll_create1 and nothing else
         // owns it.
-        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: the set owns its descriptor for its whole life and never
-        // replaces it; the AsyncFd owns the set.
-        unsafe { AsyncFd::register(SocketSet(owned)) }.map_err(io::Error::from)
+        Ok(SocketSet(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+
+    /// Registers the set with the current tokio runtime: the watch is
+    /// readable while a socket in the set is.
+    ///
+    /// Dropping the watch deregisters the set, and that is what the loop's
+    /// hold does: while registered, every datagram that arrives wakes the
+    /// runtime's thread, even when no task is waiting on the watch.
+    ///
+    /// # Safety
+    ///
+    /// The set must outlive the watch: the watch names its descriptor
+    /// without owning it.
+    pub(crate) unsafe fn watch(&self) -> io::Result<AsyncFd<Watch>> {
+        // SAFETY: the caller keeps the set, and so its descriptor, open and
+        // unreplaced for as long as the watch lives.
+        unsafe { AsyncFd::register(Watch(self.0.as_raw_fd())) }.map_err(io::Error::from)
     }
 
     /// Adds `socket`, tagged `id`. It leaves the set when it is closed
@@ -154,29 +171,31 @@ mod tests {
     #[tokio::test]
     async fn reports_ready_members_by_id() {
         let set = SocketSet::new().unwrap();
+        // SAFETY: `set` lives to the end of the test, after the watch.
+        let watch = unsafe { set.watch() }.unwrap();
         let (a_tx, a_rx) = UnixDatagram::pair().unwrap();
         let (b_tx, b_rx) = UnixDatagram::pair().unwrap();
-        set.get_ref().add(a_rx.as_fd(), 7).unwrap();
-        set.get_ref().add(b_rx.as_fd(), 9).unwrap();
+        set.add(a_rx.as_fd(), 7).unwrap();
+        set.add(b_rx.as_fd(), 9).unwrap();
         let mut ready = vec![42];
-        set.get_ref().ready(&mut ready).unwrap();
+        set.ready(&mut ready).unwrap();
         assert!(ready.is_empty(), "nothing was sent yet: {ready:?}");
 
         b_tx.send(b"x").unwrap();
-        set.get_ref().ready(&mut ready).unwrap();
+        set.ready(&mut ready).unwrap();
         assert_eq!(ready, [9]);
         // Level-triggered: still ready until read.
-        set.get_ref().ready(&mut ready).unwrap();
+        set.ready(&mut ready).unwrap();
         assert_eq!(ready, [9]);
 
         a_tx.send(b"y").unwrap();
         let mut buf = [0u8; 4];
         b_rx.recv(&mut buf).unwrap();
-        set.get_ref().ready(&mut ready).unwrap();
+        set.ready(&mut ready).unwrap();
         assert_eq!(ready, [7]);
 
         drop(a_rx);
-        set.get_ref().ready(&mut ready).unwrap();
+        set.ready(&mut ready).unwrap();
         assert!(ready.is_empty(), "a closed member left the set: {ready:?}");
 
         // The set as a whole is readable through tokio while a member is,
@@ -184,16 +203,28 @@ mod tests {
         let wait = std::time::Duration::from_secs(5);
         for round in 0..3 {
             b_tx.send(b"z").unwrap();
-            let mut guard = tokio::time::timeout(wait, set.readable())
+            let mut guard = tokio::time::timeout(wait, watch.readable())
                 .await
                 .unwrap_or_else(|_| panic!("round {round}: the set became readable"))
                 .unwrap();
-            guard.get_inner().ready(&mut ready).unwrap();
+            set.ready(&mut ready).unwrap();
             assert_eq!(ready, [9], "round {round}");
             b_rx.recv(&mut buf).unwrap();
-            guard.get_inner().ready(&mut ready).unwrap();
+            set.ready(&mut ready).unwrap();
             assert!(ready.is_empty(), "round {round}: read dry");
             guard.clear_ready();
         }
+
+        // A set that became readable while it had no watch (the loop's
+        // hold) is readable at once through a new one.
+        drop(watch);
+        b_tx.send(b"held").unwrap();
+        // SAFETY: as above.
+        let watch = unsafe { set.watch() }.unwrap();
+        let guard = tokio::time::timeout(wait, watch.readable())
+            .await
+            .expect("a new watch sees what arrived before it")
+            .unwrap();
+        drop(guard);
     }
 }
