@@ -332,6 +332,35 @@ fn timers_active_schedule_uses_absolute_deadlines() {
     assert_eq!(r.poll_timeout(), Some(t0 + ms(10) * 101));
 }
 
+#[test]
+fn timers_active_after_a_stall_skips_missed_deadlines_and_keeps_the_grid() {
+    // A stall of 2.5 intervals: one advert goes out late (not a burst of
+    // three), and the next deadline is back on the t0 + k × 10 ms grid
+    // rather than a full interval after the late send.
+    let t0 = Instant::now();
+    let mut c = v3_config(255);
+    c.advert_interval = Centiseconds::new(1);
+    let mut r = started(c, t0);
+    assert_eq!(r.poll_timeout(), Some(t0 + ms(10)));
+    r.handle_timeout(t0 + ms(35));
+    assert_eq!(transmits(&drain(&mut r)).len(), 1, "no burst after a stall");
+    assert_eq!(r.poll_timeout(), Some(t0 + ms(40)));
+    // Over the next 100 deadlines, each on time, the count is exact.
+    let mut sent = 0;
+    for _ in 0..100 {
+        let due = r.poll_timeout().unwrap();
+        r.handle_timeout(due);
+        sent += transmits(&drain(&mut r)).len();
+    }
+    assert_eq!(sent, 100);
+    assert_eq!(r.poll_timeout(), Some(t0 + ms(10) * 104));
+    // A stall of exactly one interval past a deadline lands on the grid.
+    let due = r.poll_timeout().unwrap();
+    r.handle_timeout(due + ms(10));
+    drain(&mut r);
+    assert_eq!(r.poll_timeout(), Some(due + ms(20)));
+}
+
 // ----------------------------------------------------------------------
 // Backup (RFC 9568 §6.4.2)
 

@@ -81,6 +81,23 @@ impl Faults {
     }
 }
 
+/// The first deadline after `now` on the grid `at + k × interval`, k ≥ 1.
+///
+/// The Active's schedule is absolute, so the rate does not drift: a late
+/// wake-up does not push the next advert later. After a stall of more
+/// than an interval the deadlines it missed are skipped, not sent in a
+/// burst, and the grid keeps its phase: a stall costs only the adverts it
+/// covered, never a fraction of one more.
+fn next_on_grid(at: Instant, interval: Duration, now: Instant) -> Instant {
+    let behind = now.saturating_duration_since(at).as_nanos();
+    let steps = (behind / interval.as_nanos().max(1)).saturating_add(1);
+    u32::try_from(steps)
+        .ok()
+        .and_then(|k| interval.checked_mul(k))
+        .and_then(|d| at.checked_add(d))
+        .unwrap_or(now + interval)
+}
+
 /// One VRRP virtual router: one VRID on one interface for one address family.
 #[derive(Debug, Clone)]
 pub struct VirtualRouter {
@@ -288,14 +305,9 @@ impl VirtualRouter {
             State::Active => {
                 if let Some(at) = self.timers.get(Timer::Adver).filter(|at| *at <= now) {
                     self.send_advertisement(self.priority);
-                    // Absolute deadlines, so the rate does not drift; after a
-                    // stall, resume from now rather than send a burst.
                     let interval = self.config.advert_interval.as_duration();
-                    let mut next = at + interval;
-                    if next <= now {
-                        next = now + interval;
-                    }
-                    self.timers.set(Timer::Adver, next);
+                    self.timers
+                        .set(Timer::Adver, next_on_grid(at, interval, now));
                 }
             }
             State::Backup => {
