@@ -102,16 +102,16 @@ pub struct Transition {
 /// when set, `VRRP_ROUTER_ID`.
 pub fn jobs(config: &Config, notify: &Notify, t: &Transition) -> Vec<Result<Job, String>> {
     let specific = match t.state {
-        HookState::Master => notify.active.as_ref(),
-        HookState::Backup => notify.backup.as_ref(),
-        HookState::Fault => notify.fault.as_ref(),
-        HookState::Stop => notify.stop.as_ref(),
+        HookState::Master => notify.active.as_deref(),
+        HookState::Backup => notify.backup.as_deref(),
+        HookState::Fault => notify.fault.as_deref(),
+        HookState::Stop => notify.stop.as_deref(),
     };
     let mut out = Vec::new();
     if let Some(hook) = specific {
         out.push(job(config, hook, t, false));
     }
-    if let Some(hook) = notify.any.as_ref() {
+    if let Some(hook) = notify.any.as_deref() {
         out.push(job(config, hook, t, true));
     }
     out
@@ -242,11 +242,11 @@ mod tests {
     use super::*;
     use crate::config::Exec;
 
-    fn hook(script: String) -> Hook {
-        Hook {
+    fn hook(script: String) -> Box<Hook> {
+        Box::new(Hook {
             exec: Exec::Shell(script),
             run_as: None,
-        }
+        })
     }
 
     #[test]
@@ -258,7 +258,7 @@ mod tests {
                 "echo \"master $VRRP_INSTANCE $VRRP_PREVIOUS_STATE $VRRP_PRIORITY\" >> {}",
                 log.display()
             ))),
-            any: Some(Hook {
+            any: Some(Box::new(Hook {
                 exec: Exec::Argv(vec![
                     "/bin/sh".into(),
                     "-c".into(),
@@ -266,7 +266,7 @@ mod tests {
                     "sh".into(),
                 ]),
                 run_as: None,
-            }),
+            })),
             ..Notify::default()
         };
         let config = Config::default();

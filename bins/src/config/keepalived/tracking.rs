@@ -297,7 +297,7 @@ pub(super) fn read_notify_keyword(ctx: &mut Ctx<'_>, s: &Stmt, notify: &mut Noti
         );
         return;
     }
-    *slot = Some(Hook { exec, run_as });
+    *slot = Some(Box::new(Hook { exec, run_as }));
 }
 
 /// `vrrp_sync_group NAME { group { ... } ... }`.

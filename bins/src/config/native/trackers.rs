@@ -383,7 +383,7 @@ pub(super) fn read_file(
 }
 
 /// A notify hook: a string, an argv array, or a table with `command`.
-fn read_hook(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>) -> Option<Hook> {
+fn read_hook(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>) -> Option<Box<Hook>> {
     match v.get_ref() {
         DeValue::Table(t) => {
             ctx.deny_unknown(t, &format!("notify `{key}`"), HOOK_KEYS);
@@ -398,15 +398,15 @@ fn read_hook(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>) -> Option<Hook> {
                 }
             };
             let run_as = read_run_as(ctx, t, "user", "group");
-            Some(Hook {
+            Some(Box::new(Hook {
                 exec: exec?,
                 run_as,
-            })
+            }))
         }
-        _ => Some(Hook {
+        _ => Some(Box::new(Hook {
             exec: read_exec(ctx, key, v, false)?,
             run_as: None,
-        }),
+        })),
     }
 }
 
