@@ -140,16 +140,27 @@ fn read(source: &Source) -> Result<Loaded, Failed> {
     }
 }
 
+/// Logs to stderr at `level`, or as `VRRPD_LOG` says: a level
+/// (`debug`) or `target=level` directives (`info,vrrpd::daemon=debug`).
+/// Those are parsed without regular expressions, which kept a quarter of
+/// a megabyte of regex engine in the daemon.
 fn init_logging(format: LogFormat, level: config::LogLevel) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("VRRPD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level.as_str()));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    let parse = |s: &str| s.parse::<Targets>().ok();
+    let targets = std::env::var("VRRPD_LOG")
+        .ok()
+        .and_then(|v| parse(&v))
+        .or_else(|| parse(level.as_str()))
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        .with_ansi(ansi);
+    let registry = tracing_subscriber::registry().with(targets);
     match format {
-        LogFormat::Text => builder.with_target(false).init(),
-        LogFormat::Json => builder.json().with_current_span(false).init(),
+        LogFormat::Text => registry.with(layer.with_target(false)).init(),
+        LogFormat::Json => registry.with(layer.json().with_current_span(false)).init(),
     }
 }
 
