@@ -174,7 +174,7 @@ impl VirtualRouter {
             faults: Faults::default(),
             running: false,
             active_router: None,
-            outputs: VecDeque::with_capacity(4),
+            outputs: VecDeque::new(),
             stats: Stats::default(),
         })
     }
@@ -244,8 +244,17 @@ impl VirtualRouter {
     }
 
     /// The next output, in order; drain to `None` after every input.
+    ///
+    /// The queue holds memory only while it holds outputs: a drained queue
+    /// is freed, as a router between inputs has nothing queued, and a
+    /// daemon of 1,000 routers kept a quarter of a megabyte of empty
+    /// queues.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        let next = self.outputs.pop_front();
+        if next.is_none() && self.outputs.capacity() > 0 {
+            self.outputs = VecDeque::new();
+        }
+        next
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must next be called.
