@@ -3,7 +3,6 @@
 //! to their routers; what is refused is counted, and logged at a bounded
 //! rate.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Instant, SystemTime};
 
@@ -164,18 +163,17 @@ impl Driver {
     /// Replaces `found` with the instances that a datagram on `socket` for
     /// `vrid` is for.
     fn route(&mut self, socket: usize, vrid: u8, found: &mut Vec<usize>) {
+        self.build_routes();
         let instances = &self.instances;
-        let routes = self.routes.get_or_insert_with(|| {
-            let mut m: HashMap<(usize, u8), Vec<usize>> = HashMap::new();
-            for (i, inst) in instances.iter().enumerate() {
-                m.entry((inst.socket, inst.vrid())).or_default().push(i);
-            }
-            m
-        });
+        let routes = self.routes.as_deref().unwrap_or_default();
+        let first = routes.partition_point(|&(s, v, _)| (s, v) < (socket, vrid));
         found.clear();
-        if let Some(targets) = routes.get(&(socket, vrid)) {
-            found.extend_from_slice(targets);
-        }
+        found.extend(
+            routes[first..]
+                .iter()
+                .take_while(|&&(s, v, _)| (s, v) == (socket, vrid))
+                .map(|&(_, _, i)| i),
+        );
         // A stale table would point at other instances.
         debug_assert!(
             found
@@ -183,6 +181,22 @@ impl Driver {
                 .all(|&i| instances[i].socket == socket && instances[i].vrid() == vrid),
             "stale datagram routes: instances changed without instances_changed()"
         );
+    }
+}
+
+impl Driver {
+    /// Builds the datagram routes if `instances` changed since they were.
+    pub(super) fn build_routes(&mut self) {
+        if self.routes.is_none() {
+            let mut routes: Vec<(usize, u8, usize)> = self
+                .instances
+                .iter()
+                .enumerate()
+                .map(|(i, inst)| (inst.socket, inst.vrid(), i))
+                .collect();
+            routes.sort_unstable();
+            self.routes = Some(routes);
+        }
     }
 }
 
