@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use vrrp_core::router::{Reason, State};
+
 use super::instance::Instance;
 use super::waiting::Waiting;
 use crate::control::{InstanceStats, InstanceStatus, LastTransition};
@@ -17,13 +19,21 @@ use crate::control::{InstanceStats, InstanceStatus, LastTransition};
 pub(crate) struct Extra {
     /// Discards by [`vrrp_core::router::Discard::code`].
     discards: Counters,
-    /// Transitions into each state.
-    transitions: Counters,
+    /// Transitions into each state, in the order of [`STATES`].
+    transitions: [u64; STATES.len()],
     /// The last transition.
     last: Option<Transition>,
     /// Local failures by kind.
     errors: Counters,
 }
+
+/// Every [`State`].
+const STATES: [State; 4] = [
+    State::Initialize,
+    State::Backup,
+    State::Active,
+    State::Fault,
+];
 
 /// Counts by static name, in first-seen order.
 #[derive(Debug, Clone, Default)]
@@ -46,20 +56,17 @@ impl Counters {
 #[derive(Debug, Clone, Copy)]
 struct Transition {
     at_unix_ms: u64,
-    from: &'static str,
-    to: &'static str,
-    reason: &'static str,
+    from: State,
+    to: State,
+    reason: Reason,
 }
 
 impl Extra {
     /// Records a transition.
-    pub(crate) fn transition(
-        &mut self,
-        from: &'static str,
-        to: &'static str,
-        reason: &'static str,
-    ) {
-        self.transitions.add(to);
+    pub(crate) fn transition(&mut self, from: State, to: State, reason: Reason) {
+        if let Some(k) = STATES.iter().position(|&s| s == to) {
+            self.transitions[k] += 1;
+        }
         let at_unix_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -85,9 +92,9 @@ impl Extra {
     fn last_transition(&self) -> Option<LastTransition> {
         self.last.map(|t| LastTransition {
             at_unix_ms: t.at_unix_ms,
-            from: t.from.to_string(),
-            to: t.to.to_string(),
-            reason: t.reason.to_string(),
+            from: t.from.as_str().to_string(),
+            to: t.to.as_str().to_string(),
+            reason: t.reason.as_str().to_string(),
         })
     }
 
@@ -97,7 +104,12 @@ impl Extra {
             name: name.to_string(),
             counters,
             discards: self.discards.to_map(),
-            transitions: self.transitions.to_map(),
+            transitions: STATES
+                .iter()
+                .zip(self.transitions)
+                .filter(|&(_, n)| n > 0)
+                .map(|(state, n)| (state.as_str().to_string(), n))
+                .collect(),
             last_transition: self.last_transition(),
             errors: self.errors.to_map(),
         }
@@ -170,9 +182,12 @@ mod tests {
     fn extra_counts_by_name_and_reports_the_last_transition() {
         let mut extra = Extra::default();
         assert!(extra.last_transition().is_none());
-        extra.transition("Initialize", "Backup", "startup");
-        extra.transition("Backup", "Active", "master_down");
-        extra.transition("Active", "Backup", "higher_priority");
+        extra.transition(State::Initialize, State::Backup, Reason::Startup);
+        extra.transition(State::Backup, State::Active, Reason::MasterDown);
+        let from = "198.18.0.2".parse().unwrap();
+        let priority = vrrp_core::Priority::new(200);
+        let reason = Reason::HigherPriority { from, priority };
+        extra.transition(State::Active, State::Backup, reason);
         extra.discard("ttl");
         extra.discard("ttl");
         extra.discard("vrid_mismatch");
@@ -182,13 +197,19 @@ mod tests {
         let map = |pairs: &[(&str, u64)]| -> BTreeMap<String, u64> {
             pairs.iter().map(|(k, n)| ((*k).to_string(), *n)).collect()
         };
-        assert_eq!(stats.transitions, map(&[("Backup", 2), ("Active", 1)]));
+        let backup = State::Backup.as_str();
+        let active = State::Active.as_str();
+        assert_eq!(stats.transitions, map(&[(backup, 2), (active, 1)]));
         assert_eq!(stats.discards, map(&[("ttl", 2), ("vrid_mismatch", 1)]));
         assert_eq!(stats.errors, map(&[("address_install_failed", 1)]));
         let last = stats.last_transition.unwrap();
         assert_eq!(
-            (last.from.as_str(), last.to.as_str(), last.reason.as_str()),
-            ("Active", "Backup", "higher_priority")
+            (last.from, last.to, last.reason),
+            (
+                State::Active.as_str().to_string(),
+                State::Backup.as_str().to_string(),
+                reason.as_str().to_string()
+            )
         );
         assert!(last.at_unix_ms > 0);
     }
