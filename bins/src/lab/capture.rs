@@ -313,6 +313,19 @@ impl Capture {
         what: &str,
         pred: impl Fn(&Event) -> bool,
     ) -> Result<Event> {
+        self.wait_for_polling(since, timeout, what, Duration::from_millis(1), pred)
+    }
+
+    /// [`wait_for`](Self::wait_for), looking at the capture every `poll`:
+    /// how late after the event this returns, at most.
+    pub fn wait_for_polling(
+        &self,
+        since: i64,
+        timeout: Duration,
+        what: &str,
+        poll: Duration,
+        pred: impl Fn(&Event) -> bool,
+    ) -> Result<Event> {
         let end = Instant::now() + timeout;
         let mut from = since;
         loop {
@@ -330,7 +343,7 @@ impl Capture {
                     "timed out after {timeout:?} waiting for {what}"
                 )));
             }
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::sleep(poll);
         }
     }
 }
