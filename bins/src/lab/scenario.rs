@@ -143,7 +143,7 @@ impl Lab {
     }
 
     /// Waits for host `h`'s first advert for `vrid` at or after `since`.
-    /// Returns within about [`KILL_POLL`] of the advert's capture.
+    /// Returns within about 50 µs (the kill poll) of the advert's capture.
     pub fn wait_advert(&self, h: usize, vrid: u8, since: i64, timeout: Duration) -> Result<Event> {
         let src = Topology::host_addr(h);
         let what = format!("an advert from h{h}");
