@@ -182,9 +182,7 @@ impl Driver {
             "stale datagram routes: instances changed without instances_changed()"
         );
     }
-}
 
-impl Driver {
     /// Builds the datagram routes if `instances` changed since they were.
     pub(super) fn build_routes(&mut self) {
         if self.routes.is_none() {

@@ -548,10 +548,10 @@ impl Driver {
         self.deadlines.touch(i);
         self.drain_outputs(i, now);
         self.sync_after(i, now);
-        self.hold.lower(hold::allowed(&self.instances[i]), now);
     }
 
-    /// Carries out every output of instance `i`, in order.
+    /// Carries out every output of instance `i`, in order, and shortens
+    /// the read hold if the router now allows less of one.
     pub(super) fn drain_outputs(&mut self, i: usize, now: Instant) {
         let Driver {
             config,
@@ -560,6 +560,7 @@ impl Driver {
             addrs,
             announcer,
             notifiers,
+            hold: read_hold,
             ..
         } = self;
         let inst = &mut instances[i];
@@ -625,6 +626,7 @@ impl Driver {
             // After the advertisement and the first announcements.
             addrs.settle();
         }
+        read_hold.lower(hold::allowed(inst), now);
     }
 
     /// Stops every router (priority 0 from the Active ones, addresses

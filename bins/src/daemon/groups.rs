@@ -95,8 +95,6 @@ impl Driver {
                 if let Some(k) = *k {
                     moved |= self.instances[k].router.state() != before[n];
                     self.drain_outputs(k, now);
-                    let allowed = super::hold::allowed(&self.instances[k]);
-                    self.hold.lower(allowed, now);
                 }
             }
             if !moved {
