@@ -51,6 +51,7 @@
 //! [`MULTICAST_V6`]: vrrp_core::wire::MULTICAST_V6
 
 pub(crate) mod cmsg;
+pub mod frame;
 mod sys;
 mod v4;
 mod v6;

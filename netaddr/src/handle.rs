@@ -12,7 +12,9 @@ use serde::Serialize;
 use crate::address::{AddressInfo, AddressSpec, delete_message, dump_message};
 use crate::error::{Error, Result};
 use crate::link::{IfIndex, Link, LinkFlags, validate_ifname};
-use crate::macvlan::{MacvlanSpec, addr_gen_none_message, create_message};
+use crate::macvlan::{
+    MacvlanMode, MacvlanSpec, addr_gen_none_message, create_message, mode_message,
+};
 use crate::prefix::IpPrefix;
 use crate::socket::{Failure, Reply, Response, RtSocket};
 
@@ -234,10 +236,12 @@ impl Handle {
     /// MAC type macvlan mode MODE`), the way keepalived's `use_vmac` does.
     ///
     /// Idempotent: if a macvlan of that name already exists on the same
-    /// parent with the same MAC and mode, the result is
-    /// [`AddOutcome::AlreadyPresent`] (brought up if the spec says so); if
-    /// something else has the name, it is [`Error::LinkExists`]. If a step
-    /// after creation fails, the new link is deleted again.
+    /// parent with the same MAC, the result is
+    /// [`AddOutcome::AlreadyPresent`]; it is switched to the spec's mode if
+    /// it has another one (a VRRP virtual MAC left in keepalived's private
+    /// mode, say) and brought up if the spec says so. If something else has
+    /// the name, it is [`Error::LinkExists`]. If a step after creation
+    /// fails, the new link is deleted again.
     pub fn create_macvlan(&mut self, spec: &MacvlanSpec) -> Result<(AddOutcome, Link)> {
         validate_ifname(&spec.name)?;
         let what = format!(
@@ -251,21 +255,22 @@ impl Handle {
         {
             Ok(_) => {}
             Err(Failure::Kernel(k)) if k.errno == libc::EEXIST => {
-                let existing = self.link_by_name(&spec.name)?;
-                return match spec.mismatch(&existing) {
-                    None if spec.up && !existing.flags.contains(LinkFlags::UP) => {
-                        self.set_link_up(existing.index, true)?;
-                        Ok((
-                            AddOutcome::AlreadyPresent,
-                            self.link_by_index(existing.index)?,
-                        ))
-                    }
-                    None => Ok((AddOutcome::AlreadyPresent, existing)),
-                    Some(detail) => Err(Error::LinkExists {
+                let mut existing = self.link_by_name(&spec.name)?;
+                if let Some(detail) = spec.mismatch_but_mode(&existing) {
+                    return Err(Error::LinkExists {
                         name: spec.name.clone(),
                         detail,
-                    }),
-                };
+                    });
+                }
+                if existing.macvlan_mode != Some(spec.mode) {
+                    self.set_macvlan_mode(existing.index, spec.mode)?;
+                    existing = self.link_by_index(existing.index)?;
+                }
+                if spec.up && !existing.flags.contains(LinkFlags::UP) {
+                    self.set_link_up(existing.index, true)?;
+                    existing = self.link_by_index(existing.index)?;
+                }
+                return Ok((AddOutcome::AlreadyPresent, existing));
             }
             Err(f) => return Err(self.interface_failure(f, spec.parent, what)),
         }
@@ -279,6 +284,24 @@ impl Handle {
                 Err(e)
             }
         }
+    }
+
+    /// Switches the macvlan `index` to `mode` (`ip link set DEV type
+    /// macvlan mode MODE`); the kernel allows it on a live link.
+    pub fn set_macvlan_mode(&mut self, index: IfIndex, mode: MacvlanMode) -> Result<()> {
+        self.sock
+            .execute(
+                RouteNetlinkMessage::NewLink(mode_message(index, mode)),
+                NLM_F_ACK,
+            )
+            .map(drop)
+            .map_err(|f| {
+                self.interface_failure(
+                    f,
+                    index,
+                    format!("set interface {index} macvlan mode {mode}"),
+                )
+            })
     }
 
     fn finish_macvlan(&mut self, spec: &MacvlanSpec) -> Result<Link> {

@@ -118,14 +118,21 @@ impl MacvlanSpec {
     }
 
     /// keepalived's `use_vmac` interface for `vrid`: named `vrrp.{VRID}`,
-    /// private mode, with the VRRP virtual MAC of `family`; for IPv6 the
-    /// kernel's link-local address is suppressed.
+    /// with the VRRP virtual MAC of `family`; for IPv6 the kernel's
+    /// link-local address is suppressed.
+    ///
+    /// The mode is [`MacvlanMode::Bridge`], not keepalived's private mode.
+    /// In private (and passthru) mode the kernel hands a multicast frame
+    /// whose *source* MAC is the macvlan's own MAC to that macvlan only,
+    /// and never to the parent: a peer advertising from the same virtual
+    /// MAC (RFC 9568 §7.2) is then unheard by a socket on the parent. In
+    /// bridge mode the frame also reaches the parent.
     pub fn vrrp(vrid: NonZeroU8, family: Family, parent: IfIndex) -> MacvlanSpec {
         MacvlanSpec {
             name: format!("vrrp.{vrid}"),
             parent,
             mac: MacAddr::vrrp(family, vrid),
-            mode: MacvlanMode::Private,
+            mode: MacvlanMode::Bridge,
             suppress_ipv6_link_local: family == Family::Ipv6,
             up: true,
         }
@@ -156,8 +163,9 @@ impl MacvlanSpec {
         self
     }
 
-    /// How `link` differs from this spec, `None` if it is what we would create.
-    pub(crate) fn mismatch(&self, link: &Link) -> Option<String> {
+    /// How `link` differs from this spec but for its mode, `None` if it is
+    /// what we would create or differs in its mode only.
+    pub(crate) fn mismatch_but_mode(&self, link: &Link) -> Option<String> {
         if link.kind.as_deref() != Some("macvlan") {
             return Some(format!(
                 "it is a {} link, not macvlan",
@@ -178,11 +186,8 @@ impl MacvlanSpec {
                 self.mac
             ));
         }
-        if link.macvlan_mode != Some(self.mode) {
-            return Some(format!(
-                "its mode is {:?}, not {}",
-                link.macvlan_mode, self.mode
-            ));
+        if link.macvlan_mode.is_none() {
+            return Some("its macvlan mode is unknown".to_string());
         }
         None
     }
@@ -201,6 +206,18 @@ pub(crate) fn create_message(spec: &MacvlanSpec) -> LinkMessage {
         LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(
             spec.mode.to_route(),
         )])),
+    ]));
+    msg
+}
+
+/// The `RTM_NEWLINK` body (no `NLM_F_CREATE`) that switches the existing
+/// macvlan `index` to `mode`, as `ip link set DEV type macvlan mode MODE`.
+pub(crate) fn mode_message(index: IfIndex, mode: MacvlanMode) -> LinkMessage {
+    let mut msg = LinkMessage::default();
+    msg.header.index = index.get();
+    msg.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::MacVlan),
+        LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(mode.to_route())])),
     ]));
     msg
 }
@@ -226,7 +243,7 @@ mod tests {
         let s = MacvlanSpec::vrrp(NonZeroU8::new(7).unwrap(), Family::Ipv4, parent);
         assert_eq!(s.name, "vrrp.7");
         assert_eq!(s.mac.to_string(), "00:00:5e:00:01:07");
-        assert_eq!(s.mode, MacvlanMode::Private);
+        assert_eq!(s.mode, MacvlanMode::Bridge);
         assert!(!s.suppress_ipv6_link_local);
         let s6 = MacvlanSpec::vrrp(NonZeroU8::new(255).unwrap(), Family::Ipv6, parent);
         assert_eq!(s6.name, "vrrp.255");

@@ -35,13 +35,14 @@ fn macvlan_with_virtual_mac_is_created_and_deleted() {
     assert_eq!(ip["address"], "00:00:5e:00:01:07");
     assert_eq!(ip["link"], "veth0");
     assert_eq!(ip["linkinfo"]["info_kind"], "macvlan");
-    assert_eq!(ip["linkinfo"]["info_data"]["mode"], "private");
+    // Bridge, not private: see `MacvlanSpec::vrrp`.
+    assert_eq!(ip["linkinfo"]["info_data"]["mode"], "bridge");
     assert_eq!(u64::from(link.index.get()), ip["ifindex"].as_u64().unwrap());
     assert_eq!(
         link.mac,
         Some("00:00:5e:00:01:07".parse::<MacAddr>().unwrap())
     );
-    assert_eq!(link.macvlan_mode, Some(MacvlanMode::Private));
+    assert_eq!(link.macvlan_mode, Some(MacvlanMode::Bridge));
     assert!(link.is_up(), "{link:?}");
 
     let deletes = p.ns.run_in(move || {
@@ -132,8 +133,10 @@ fn conflicting_link_of_the_same_name_is_an_error() {
 }
 
 #[test]
-fn existing_matching_macvlan_is_reused_and_brought_up() {
-    if !vrrp_testns::netns_available("existing_matching_macvlan_is_reused_and_brought_up") {
+fn existing_matching_macvlan_is_reused_switched_to_bridge_and_brought_up() {
+    if !vrrp_testns::netns_available(
+        "existing_matching_macvlan_is_reused_switched_to_bridge_and_brought_up",
+    ) {
         return;
     }
     let p = pair("mvr");
@@ -159,12 +162,18 @@ fn existing_matching_macvlan_is_reused_and_brought_up() {
     });
     assert_eq!(outcome, AddOutcome::AlreadyPresent);
     assert!(link.flags.contains(vrrp_netaddr::LinkFlags::UP), "{link:?}");
+    assert_eq!(link.macvlan_mode, Some(MacvlanMode::Bridge));
+    let ip = &ip_json(&p.ns, &["-d", "link", "show", "dev", "vrrp.11"])[0];
     assert!(
-        ip_json(&p.ns, &["link", "show", "dev", "vrrp.11"])[0]["flags"]
+        ip["flags"]
             .as_array()
             .unwrap()
             .contains(&serde_json::Value::from("UP"))
     );
+    // The private mode it was left in would hide a peer's adverts from
+    // the virtual MAC: it is switched, the link kept (same index).
+    assert_eq!(ip["linkinfo"]["info_data"]["mode"], "bridge");
+    assert_eq!(u64::from(link.index.get()), ip["ifindex"].as_u64().unwrap());
 }
 
 /// `/proc/sys/net` follows the network namespace of the calling thread: the

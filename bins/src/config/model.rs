@@ -395,8 +395,10 @@ impl fmt::Display for VirtualAddress {
 pub struct Vmac {
     /// The macvlan's name; the daemon picks one (`vrrp.<vrid>`) when `None`.
     pub name: Option<String>,
-    /// Send and receive adverts on the base interface, not the macvlan
-    /// (keepalived `vmac_xmit_base`; always on with unicast peers).
+    /// Send adverts from the base interface's MAC, not from the virtual
+    /// MAC that RFC 9568 §7.2 asks for (keepalived `vmac_xmit_base`;
+    /// unicast adverts always leave from the base interface). Adverts are
+    /// received on the base interface either way.
     pub xmit_base: bool,
 }
 

@@ -15,6 +15,10 @@ use super::instance::Instance;
 #[derive(Debug, Default)]
 pub(crate) struct Announcer {
     sockets: HashMap<u32, AnnounceSocket>,
+    /// The frame of the last advert sent from a virtual MAC, reused.
+    frame: Vec<u8>,
+    /// The IPv4 identification of the next such advert.
+    ipv4_id: u16,
 }
 
 impl Announcer {
@@ -62,6 +66,33 @@ impl Announcer {
                 Ok(v.insert(s))
             }
         }
+    }
+
+    /// Sends the advert `payload` from `src` to the multicast group `dst`
+    /// out of `ifindex` (a vmac's parent) as a frame from `src_mac`, the
+    /// virtual MAC (RFC 9568 §7.2).
+    pub(crate) fn send_advert(
+        &mut self,
+        ifindex: u32,
+        src_mac: [u8; 6],
+        src: IpAddr,
+        dst: IpAddr,
+        payload: &[u8],
+    ) -> Result<(), String> {
+        let mut frame = std::mem::take(&mut self.frame);
+        let id = self.ipv4_id;
+        self.ipv4_id = self.ipv4_id.wrapping_add(1);
+        let result = crate::net::frame::advert_frame(&mut frame, src_mac, src, dst, payload, id)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                let socket = self.socket(ifindex)?;
+                socket.send_frame(&frame).map_err(|e| e.to_string())
+            });
+        self.frame = frame;
+        if result.is_err() {
+            self.sockets.remove(&ifindex);
+        }
+        result
     }
 
     /// Forgets the socket of an interface that went away.

@@ -589,6 +589,20 @@ impl Driver {
                 Output::SendAdvertisement(t) if refused && !t.priority.is_shutdown() => {}
                 Output::Announce if refused => {}
                 Output::SendAdvertisement(t) => {
+                    let from_vmac = inst
+                        .vmac
+                        .as_deref()
+                        .and_then(|v| v.advert_source_mac())
+                        .filter(|_| t.dst.is_multicast());
+                    if let Some(mac) = from_vmac {
+                        let parent = inst.link.index.get();
+                        if let Err(e) = announcer.send_advert(parent, mac, t.src, t.dst, &t.payload)
+                        {
+                            warn!(instance = inst.name(), dst = %t.dst, error = %e,
+                                "cannot send advertisement from the virtual MAC");
+                        }
+                        continue;
+                    }
                     let Some(sock) = sockets.get(&inst.socket) else {
                         warn!(
                             instance = inst.name(),

@@ -174,9 +174,23 @@ pub(crate) struct VmacLink {
     restore: Option<vrrp_netaddr::sysctl::SysctlRestore>,
     /// The parent's `arp_announce` before we set it, and its path.
     arp_announce: Option<(std::path::PathBuf, String)>,
+    /// Adverts leave from the parent's MAC (keepalived `vmac_xmit_base`),
+    /// not from the virtual MAC.
+    xmit_base: bool,
 }
 
 impl VmacLink {
+    /// The MAC multicast adverts leave from: the virtual MAC, as RFC 9568
+    /// §7.2 requires, unless `xmit_base` asks for the parent's (then
+    /// `None`: the kernel's socket on the parent sends them).
+    pub(crate) fn advert_source_mac(&self) -> Option<[u8; 6]> {
+        if self.xmit_base {
+            None
+        } else {
+            self.link.mac.map(|m| m.octets())
+        }
+    }
+
     /// Turns IPv6 on an IPv6 vmac on just before its VIPs are installed
     /// and off before they are removed. Off, it sends nothing: removing a
     /// VIP would otherwise leave its solicited-node group with an MLD
@@ -211,8 +225,10 @@ impl VmacLink {
 }
 
 /// Creates (or reuses) the instance's macvlan and sets the sysctls it
-/// needs (keepalived's `use_vmac`). Adverts stay on the parent interface
-/// (keepalived's `vmac_xmit_base`).
+/// needs (keepalived's `use_vmac`). Adverts are received on the parent
+/// interface, which hears every peer in the macvlan's bridge mode (see
+/// [`vrrp_netaddr::MacvlanSpec::vrrp`]), and sent from the virtual MAC
+/// unless `vmac_xmit_base` is set.
 ///
 /// IPv4 uses 00-00-5E-00-01-{VRID} and the ARP sysctls; IPv6 uses
 /// 00-00-5E-00-02-{VRID} (RFC 9568 §7.3) with the kernel's link-local
@@ -272,6 +288,7 @@ fn create_vmac(
         family,
         restore,
         arp_announce,
+        xmit_base: vmac.xmit_base,
     })
 }
 

@@ -36,6 +36,18 @@ pub fn keepalived_version() -> String {
 /// A keepalived.conf for host `idx` of `lab`: one instance, VRID 51, the
 /// lab's variant, `priority`, and `auth_pass` for VRRPv2.
 pub fn keepalived_conf(lab: &Lab, idx: usize, priority: u8, auth_pass: Option<&str>) -> String {
+    keepalived_conf_with(lab, idx, priority, auth_pass, "")
+}
+
+/// [`keepalived_conf`] with `extra` lines (`use_vmac`, say) added to the
+/// instance.
+pub fn keepalived_conf_with(
+    lab: &Lab,
+    idx: usize,
+    priority: u8,
+    auth_pass: Option<&str>,
+    extra: &str,
+) -> String {
     let v = lab.variant;
     let advert = if v.version == 2 {
         format!("{}", v.interval_dur.as_secs().max(1))
@@ -51,10 +63,14 @@ pub fn keepalived_conf(lab: &Lab, idx: usize, priority: u8, auth_pass: Option<&s
     format!(
         "global_defs {{\n    router_id h{host}\n    vrrp_version {version}\n    vrrp_garp_master_delay 0\n}}\n\
          vrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id 51\n    \
-         priority {priority}\n    advert_int {advert}\n{auth}    virtual_ipaddress {{\n        {vip}\n    }}\n}}\n",
+         priority {priority}\n    advert_int {advert}\n{auth}{extra}    virtual_ipaddress {{\n        {vip}\n    }}\n}}\n",
         host = idx + 1,
         version = v.version,
         vip = v.vip_cidr(),
+        extra = extra
+            .lines()
+            .map(|l| format!("    {}\n", l.trim()))
+            .collect::<String>(),
     )
 }
 
