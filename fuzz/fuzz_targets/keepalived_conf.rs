@@ -7,10 +7,10 @@
 //! Property: any bytes (read lossily as UTF-8, like `load_keepalived`)
 //! yield `Ok` or diagnostics without panicking, and an accepted
 //! configuration converts to native TOML that the native front-end
-//! accepts. The corpus is replayed by `bins/tests/fuzz_corpus.rs`.
+//! accepts. The corpus is replayed by `bins/daemon/tests/fuzz_corpus.rs`.
 #![no_main]
 
-#[path = "../../bins/tests/support/config_oracle.rs"]
+#[path = "../../bins/daemon/tests/support/config_oracle.rs"]
 mod config_oracle;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| config_oracle::keepalived(data));

@@ -1,0 +1,163 @@
+//! `vrrpctl`: inspect and control vrrpd. The logic of each subcommand lives
+//! in the `vrrpd` library (`vrrpd_cli::decode` for `decode`,
+//! `vrrpd::control` for `status`, `stats` and `reload`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use vrrpd::control::{Request, Response};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "vrrpctl", version, about = "Inspect and control vrrpd")]
+struct Cli {
+    /// The daemon's control socket.
+    #[arg(long, global = true, value_name = "PATH", default_value = vrrpd::config::Global::DEFAULT_CONTROL_SOCKET)]
+    socket: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode VRRP advertisements from hex or a pcap file, one JSON object
+    /// per packet. Exits 0 if every VRRP packet parsed and verified, 1
+    /// otherwise.
+    Decode(vrrpd_cli::decode::DecodeArgs),
+    /// Every instance's state, priority, Active router and VIPs.
+    Status {
+        /// One JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every instance's counters: adverts, discards by reason, transitions.
+    Stats {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the daemon to re-read its configuration (as SIGHUP does).
+    Reload,
+}
+
+fn ask(socket: &std::path::Path, request: &Request) -> Result<Response, ExitCode> {
+    vrrpd::control::request(socket, request, Duration::from_secs(10)).map_err(|e| {
+        eprintln!("vrrpctl: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+fn print_json(response: &Response) -> ExitCode {
+    match serde_json::to_string_pretty(response) {
+        Ok(s) => {
+            println!("{s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("vrrpctl: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
+    let (request, json) = match command {
+        Command::Status { json } => (Request::Status, *json),
+        Command::Stats { json } => (Request::Stats, *json),
+        Command::Reload => (Request::Reload, false),
+        Command::Decode(_) => return ExitCode::FAILURE,
+    };
+    let response = match ask(socket, &request) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    if json {
+        return print_json(&response);
+    }
+    match response {
+        Response::Status { instances } => {
+            println!(
+                "{:<16} {:<10} {:>4} {:>2} {:<10} {:>4} {:>4} {:<26} VIPS",
+                "INSTANCE", "INTERFACE", "VRID", "V", "STATE", "PRIO", "EFF", "ACTIVE ROUTER"
+            );
+            for i in instances {
+                println!(
+                    "{:<16} {:<10} {:>4} {:>2} {:<10} {:>4} {:>4} {:<26} {}",
+                    i.name,
+                    i.interface,
+                    i.vrid,
+                    i.version,
+                    i.state,
+                    i.priority,
+                    i.effective_priority,
+                    i.active_router.as_deref().unwrap_or("-"),
+                    i.vips.join(",")
+                );
+                if let Some(why) = &i.waiting {
+                    println!("{:<16} waiting: {why}", "");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Response::Stats { global, instances } => {
+            for (k, v) in &global {
+                println!("global {k} {v}");
+            }
+            for i in instances {
+                println!("{}:", i.name);
+                for (k, v) in i.counters.iter().chain(&i.discards).chain(&i.errors) {
+                    println!("  {k} {v}");
+                }
+                for (k, v) in &i.transitions {
+                    println!("  transitions_to_{k} {v}");
+                }
+                if let Some(t) = i.last_transition {
+                    println!(
+                        "  last_transition {} -> {} ({}) at {} ms",
+                        t.from, t.to, t.reason, t.at_unix_ms
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Response::Reloaded { ok, message } => {
+            println!("{message}");
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Response::Error { message } => {
+            eprintln!("vrrpctl: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        ref c @ (Command::Status { .. } | Command::Stats { .. } | Command::Reload) => {
+            control(&cli.socket, c)
+        }
+        Command::Decode(args) => {
+            let result = vrrpd_cli::decode::run(
+                &args,
+                std::io::stdin().lock(),
+                std::io::stdout().lock(),
+                std::io::stderr().lock(),
+            );
+            match result {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("vrrpctl decode: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

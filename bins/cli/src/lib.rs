@@ -1,0 +1,6 @@
+//! What the `vrrpd-cli` binaries share: `vrrpctl decode` and the pcap
+//! reader it and `garp --pcap` use. Internal to the command-line tools,
+//! not an API of its own.
+
+pub mod decode;
+pub mod pcap;

@@ -1,0 +1,261 @@
+//! keepalived keywords vrrpd knows but does not act on.
+//!
+//! Each use gets a warning with its position, never a silent skip; a word
+//! in none of these lists and not handled by the mapping is an error
+//! (keepalived itself reports "Unknown keyword").
+
+/// Why a keyword is ignored; selects the hint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ignored {
+    /// keepalived's LVS/IPVS half: virtual and real servers, checkers.
+    Lvs,
+    /// Affects only keepalived's process, e-mail, SNMP or D-Bus plumbing;
+    /// vrrpd has its own equivalents or none.
+    NoEffect,
+    /// A VRRP feature vrrpd does not implement (yet).
+    Unsupported,
+}
+
+impl Ignored {
+    /// The hint shown with the warning.
+    pub(crate) fn hint(self) -> &'static str {
+        match self {
+            Ignored::Lvs => {
+                "vrrpd implements only keepalived's VRRP half; run keepalived with --check (-C) for LVS, or use ipvsadm"
+            }
+            Ignored::NoEffect => {
+                "this setting has no equivalent in vrrpd and does not change VRRP behaviour"
+            }
+            Ignored::Unsupported => {
+                "vrrpd does not implement this VRRP feature; the instance runs without it"
+            }
+        }
+    }
+}
+
+/// Top-level blocks and statements.
+pub(crate) const TOP: &[(&str, Ignored)] = &[
+    ("virtual_server", Ignored::Lvs),
+    ("virtual_server_group", Ignored::Lvs),
+    ("bfd_instance", Ignored::Unsupported),
+    ("static_ipaddress", Ignored::Unsupported),
+    ("static_routes", Ignored::Unsupported),
+    ("static_rules", Ignored::Unsupported),
+    ("track_group", Ignored::Unsupported),
+    ("linkbeat_interfaces", Ignored::Unsupported),
+    ("interface_up_down_delays", Ignored::Unsupported),
+    ("garp_group", Ignored::Unsupported),
+    ("vrrp_track_process", Ignored::Unsupported),
+    ("net_namespace", Ignored::Unsupported),
+    ("net_namespace_ipvs", Ignored::Lvs),
+    ("namespace_with_ipsets", Ignored::NoEffect),
+    ("instance", Ignored::NoEffect),
+    ("use_pid_dir", Ignored::NoEffect),
+    ("linkbeat_use_polling", Ignored::Unsupported),
+    ("child_wait_time", Ignored::NoEffect),
+];
+
+/// `global_defs` keywords.
+pub(crate) const GLOBAL: &[(&str, Ignored)] = &[
+    ("notification_email", Ignored::NoEffect),
+    ("notification_email_from", Ignored::NoEffect),
+    ("smtp_server", Ignored::NoEffect),
+    ("smtp_helo_name", Ignored::NoEffect),
+    ("smtp_connect_timeout", Ignored::NoEffect),
+    ("smtp_alert", Ignored::NoEffect),
+    ("smtp_alert_vrrp", Ignored::NoEffect),
+    ("smtp_alert_checker", Ignored::Lvs),
+    ("no_email_faults", Ignored::NoEffect),
+    ("checker_log_all_failures", Ignored::Lvs),
+    ("tmp_config_directory", Ignored::NoEffect),
+    ("config_save_dir", Ignored::NoEffect),
+    ("process_names", Ignored::NoEffect),
+    ("process_name", Ignored::NoEffect),
+    ("vrrp_process_name", Ignored::NoEffect),
+    ("checker_process_name", Ignored::Lvs),
+    ("bfd_process_name", Ignored::NoEffect),
+    ("startup_script", Ignored::Unsupported),
+    ("startup_script_timeout", Ignored::Unsupported),
+    ("shutdown_script", Ignored::Unsupported),
+    ("shutdown_script_timeout", Ignored::Unsupported),
+    ("vrrp_mcast_group4", Ignored::Unsupported),
+    ("vrrp_mcast_group6", Ignored::Unsupported),
+    ("default_interface", Ignored::Unsupported),
+    ("lvs_sync_daemon", Ignored::Lvs),
+    ("lvs_timeouts", Ignored::Lvs),
+    ("lvs_flush", Ignored::Lvs),
+    ("lvs_flush_on_stop", Ignored::Lvs),
+    ("lvs_netlink_cmd_rcv_bufs", Ignored::Lvs),
+    ("lvs_netlink_cmd_rcv_bufs_force", Ignored::Lvs),
+    ("lvs_netlink_monitor_rcv_bufs", Ignored::Lvs),
+    ("lvs_netlink_monitor_rcv_bufs_force", Ignored::Lvs),
+    ("lvs_notify_fifo", Ignored::Lvs),
+    ("lvs_notify_fifo_script", Ignored::Lvs),
+    ("vrrp_garp_lower_prio_delay", Ignored::Unsupported),
+    ("vrrp_garp_lower_prio_repeat", Ignored::Unsupported),
+    ("vrrp_down_timer_adverts", Ignored::Unsupported),
+    ("vrrp_garp_extra_if", Ignored::Unsupported),
+    ("vrrp_lower_prio_no_advert", Ignored::Unsupported),
+    ("vrrp_higher_prio_send_advert", Ignored::Unsupported),
+    ("nftables", Ignored::Unsupported),
+    ("nftables_priority", Ignored::Unsupported),
+    ("nftables_counters", Ignored::Unsupported),
+    ("nftables_ifindex", Ignored::Unsupported),
+    ("nftables_ipvs", Ignored::Lvs),
+    ("nftables_ipvs_priority", Ignored::Lvs),
+    ("nftables_ipvs_start_fwmark", Ignored::Lvs),
+    ("vrrp_iptables", Ignored::Unsupported),
+    ("vrrp_ipsets", Ignored::Unsupported),
+    ("disable_local_igmp", Ignored::Unsupported),
+    ("vrrp_skip_check_adv_addr", Ignored::Unsupported),
+    ("vrrp_strict", Ignored::Unsupported),
+    ("vrrp_notify_priority_changes", Ignored::Unsupported),
+    ("max_auto_priority", Ignored::NoEffect),
+    ("min_auto_priority_delay", Ignored::NoEffect),
+    ("vrrp_priority", Ignored::NoEffect),
+    ("checker_priority", Ignored::Lvs),
+    ("bfd_priority", Ignored::NoEffect),
+    ("vrrp_no_swap", Ignored::NoEffect),
+    ("checker_no_swap", Ignored::Lvs),
+    ("bfd_no_swap", Ignored::NoEffect),
+    ("vrrp_cpu_affinity", Ignored::NoEffect),
+    ("checker_cpu_affinity", Ignored::Lvs),
+    ("bfd_cpu_affinity", Ignored::NoEffect),
+    ("vrrp_rt_priority", Ignored::NoEffect),
+    ("checker_rt_priority", Ignored::Lvs),
+    ("bfd_rt_priority", Ignored::NoEffect),
+    ("vrrp_rlimit_rttime", Ignored::NoEffect),
+    ("checker_rlimit_rttime", Ignored::Lvs),
+    ("bfd_rlimit_rttime", Ignored::NoEffect),
+    ("snmp_socket", Ignored::NoEffect),
+    ("enable_snmp_vrrp", Ignored::NoEffect),
+    ("enable_snmp_keepalived", Ignored::NoEffect),
+    ("enable_snmp_checker", Ignored::Lvs),
+    ("enable_snmp_rfc", Ignored::NoEffect),
+    ("enable_snmp_rfcv2", Ignored::NoEffect),
+    ("enable_snmp_rfcv3", Ignored::NoEffect),
+    ("enable_traps", Ignored::NoEffect),
+    ("enable_dbus", Ignored::NoEffect),
+    ("dbus_service_name", Ignored::NoEffect),
+    ("notify_fifo", Ignored::Unsupported),
+    ("notify_fifo_script", Ignored::Unsupported),
+    ("vrrp_notify_fifo", Ignored::Unsupported),
+    ("vrrp_notify_fifo_script", Ignored::Unsupported),
+    ("fifo_write_vrrp_states_on_reload", Ignored::Unsupported),
+    ("dynamic_interfaces", Ignored::NoEffect),
+    ("vrrp_netlink_cmd_rcv_bufs", Ignored::NoEffect),
+    ("vrrp_netlink_cmd_rcv_bufs_force", Ignored::NoEffect),
+    ("vrrp_netlink_monitor_rcv_bufs", Ignored::NoEffect),
+    ("vrrp_netlink_monitor_rcv_bufs_force", Ignored::NoEffect),
+    ("process_monitor_rcv_bufs", Ignored::NoEffect),
+    ("process_monitor_rcv_bufs_force", Ignored::NoEffect),
+    ("vrrp_rx_bufs_policy", Ignored::NoEffect),
+    ("vrrp_rx_bufs_multiplier", Ignored::NoEffect),
+    ("rs_init_notifies", Ignored::Lvs),
+    ("no_checker_emails", Ignored::Lvs),
+    ("umask", Ignored::NoEffect),
+    ("vrrp_startup_delay", Ignored::Unsupported),
+    ("log_unknown_vrids", Ignored::Unsupported),
+    ("vmac_prefix", Ignored::Unsupported),
+    ("vmac_addr_prefix", Ignored::Unsupported),
+    ("random_seed", Ignored::NoEffect),
+    ("reload_check_config", Ignored::NoEffect),
+    ("reload_time_file", Ignored::NoEffect),
+    ("reload_repeat", Ignored::NoEffect),
+    ("reload_file", Ignored::NoEffect),
+    ("include_check", Ignored::NoEffect),
+    ("data_use_instance", Ignored::NoEffect),
+    ("linkbeat_use_polling", Ignored::Unsupported),
+    ("net_namespace", Ignored::Unsupported),
+    ("net_namespace_ipvs", Ignored::Lvs),
+    ("namespace_with_ipsets", Ignored::NoEffect),
+    ("instance", Ignored::NoEffect),
+    ("use_pid_dir", Ignored::NoEffect),
+    ("child_wait_time", Ignored::NoEffect),
+];
+
+/// `vrrp_instance` keywords.
+pub(crate) const INSTANCE: &[(&str, Ignored)] = &[
+    ("vrf", Ignored::Unsupported),
+    ("use_vmac_addr", Ignored::Unsupported),
+    ("use_ipvlan", Ignored::Unsupported),
+    ("track_process", Ignored::Unsupported),
+    ("track_bfd", Ignored::Unsupported),
+    ("mcast_dst_ip", Ignored::Unsupported),
+    ("track_src_ip", Ignored::Unsupported),
+    ("unicast_fault_no_peer", Ignored::Unsupported),
+    ("unicast_ttl", Ignored::Unsupported),
+    ("old_unicast_checksum", Ignored::Unsupported),
+    ("garp_lower_prio_delay", Ignored::Unsupported),
+    ("garp_lower_prio_repeat", Ignored::Unsupported),
+    ("garp_extra_if", Ignored::Unsupported),
+    ("garp_extra_if_vmac", Ignored::Unsupported),
+    ("down_timer_adverts", Ignored::Unsupported),
+    ("lower_prio_no_advert", Ignored::Unsupported),
+    ("higher_prio_send_advert", Ignored::Unsupported),
+    ("virtual_routes", Ignored::Unsupported),
+    ("virtual_rules", Ignored::Unsupported),
+    ("promote_secondaries", Ignored::Unsupported),
+    ("skip_check_adv_addr", Ignored::Unsupported),
+    ("strict_mode", Ignored::Unsupported),
+    ("notify_master_rx_lower_pri", Ignored::Unsupported),
+    ("notify_priority_changes", Ignored::Unsupported),
+    ("notify_deleted", Ignored::Unsupported),
+    ("kernel_rx_buf_size", Ignored::NoEffect),
+    ("linkbeat_use_polling", Ignored::Unsupported),
+    ("debug", Ignored::NoEffect),
+    ("smtp_alert", Ignored::NoEffect),
+];
+
+/// `vrrp_sync_group` keywords.
+pub(crate) const GROUP: &[(&str, Ignored)] = &[
+    ("track_process", Ignored::Unsupported),
+    ("track_bfd", Ignored::Unsupported),
+    ("notify_deleted", Ignored::Unsupported),
+    ("notify_priority_changes", Ignored::Unsupported),
+    ("smtp_alert", Ignored::NoEffect),
+];
+
+/// The reason `word` is ignored in `table`, if listed.
+pub(crate) fn ignored(table: &[(&str, Ignored)], word: &str) -> Option<Ignored> {
+    table.iter().find(|(k, _)| *k == word).map(|(_, why)| *why)
+}
+
+/// Every keyword in a table, for the documentation test.
+#[cfg(test)]
+pub(crate) fn names<'a>(table: &'a [(&'a str, Ignored)]) -> impl Iterator<Item = &'a str> {
+    table.iter().map(|(k, _)| *k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/configuration.md lists every ignored keyword.
+    #[test]
+    fn documentation_lists_every_ignored_keyword() {
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/configuration.md"
+        ))
+        .expect("docs/configuration.md");
+        for table in [TOP, GLOBAL, INSTANCE, GROUP] {
+            for k in names(table) {
+                assert!(
+                    doc.contains(&format!("`{k}`")),
+                    "`{k}` is not in docs/configuration.md"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_keyword_is_listed_twice_in_a_table() {
+        for table in [TOP, GLOBAL, INSTANCE, GROUP] {
+            let mut seen = std::collections::HashSet::new();
+            for k in names(table) {
+                assert!(seen.insert(k), "`{k}` twice");
+            }
+        }
+    }
+}

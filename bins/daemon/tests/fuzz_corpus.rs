@@ -1,0 +1,60 @@
+//! Replays every checked-in input of the configuration fuzz targets
+//! (fuzz/corpus/{config_toml,keepalived_conf}) through the same checks the
+//! targets run (`tests/support/config_oracle.rs`), so a normal
+//! `cargo test` catches a regression on any input the fuzzer once found
+//! interesting, without nightly.
+
+#[path = "support/config_oracle.rs"]
+mod config_oracle;
+
+use std::path::PathBuf;
+
+fn replay(target: &str, check: fn(&[u8])) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()));
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for entry in entries {
+        let path = entry.expect("readable corpus directory").path();
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if std::panic::catch_unwind(|| check(&bytes)).is_err() {
+            failures.push(path.display().to_string());
+        }
+        count += 1;
+    }
+    assert!(count > 0, "corpus {} is empty", dir.display());
+    assert!(failures.is_empty(), "corpus inputs fail: {failures:#?}");
+}
+
+#[test]
+fn config_toml_corpus_replays_cleanly() {
+    replay("config_toml", config_oracle::native);
+}
+
+#[test]
+fn keepalived_conf_corpus_replays_cleanly() {
+    replay("keepalived_conf", config_oracle::keepalived);
+}
+
+/// The seeds must reach the round-trip check, not only the rejection
+/// paths: most of them are valid configurations.
+#[test]
+fn seed_corpora_contain_accepted_configurations() {
+    use std::path::Path;
+    use vrrpd::config;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+    let accepted = std::fs::read_dir(dir.join("config_toml"))
+        .expect("config_toml corpus")
+        .filter(|e| {
+            let text = std::fs::read_to_string(e.as_ref().unwrap().path()).unwrap_or_default();
+            config::check_native_str(&text, Path::new("seed.toml")).is_ok()
+        })
+        .count();
+    assert!(
+        accepted >= 10,
+        "only {accepted} seeds are valid configurations"
+    );
+}
