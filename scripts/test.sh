@@ -42,6 +42,14 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
+step "cargo package (every publishable crate, built from its packaged files)"
+# Checks that each crate builds from what crates.io would get (its files,
+# README, licences) against the packaged versions of its sibling crates.
+# The MSRV (rust-version, 1.85) is checked for API use by clippy's
+# incompatible_msrv lint above.
+cargo package --locked -p vrrp-core -p vrrp-netaddr -p vrrp-arp -p vrrpd -p vrrpd-cli 2>&1 |
+  { grep -v '^ *\(Packaging\|Packaged\|Compiling\|Unpacking\|Updating\)' || true; }
+
 step "cargo test (profile ci: optimised, with overflow checks and debug assertions)"
 # The test profile also replays every checked-in fuzz corpus (fuzz/corpus/*).
 mkdir -p target
