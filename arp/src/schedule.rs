@@ -28,7 +28,20 @@ use std::time::{Duration, Instant};
 /// How many announcements to send, and when (keepalived's `garp_*` knobs).
 ///
 /// A zero [`Duration`] means "off", as 0 does in keepalived.
+///
+/// Start from [`AnnouncementPolicy::default`] and the `with_*` methods:
+///
+/// ```
+/// use std::time::Duration;
+/// use vrrp_arp::AnnouncementPolicy;
+///
+/// let policy = AnnouncementPolicy::default()
+///     .with_repeat(3)
+///     .with_refresh(Duration::from_secs(60), 1);
+/// assert_eq!(policy.second_burst_delay, Duration::from_secs(5));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AnnouncementPolicy {
     /// Rounds in the burst on becoming Active, and in the second burst
     /// (`garp_master_repeat`, default 5). Each round announces every address once.
@@ -56,6 +69,41 @@ impl Default for AnnouncementPolicy {
             refresh_repeat: 1,
             packet_interval: Duration::ZERO,
         }
+    }
+}
+
+impl AnnouncementPolicy {
+    /// With `repeat` rounds per burst (`garp_master_repeat`).
+    #[must_use]
+    pub fn with_repeat(mut self, repeat: u32) -> Self {
+        self.repeat = repeat;
+        self
+    }
+
+    /// With the second burst `delay` after becoming Active
+    /// (`garp_master_delay`); zero for none.
+    #[must_use]
+    pub fn with_second_burst_delay(mut self, delay: Duration) -> Self {
+        self.second_burst_delay = delay;
+        self
+    }
+
+    /// With a refresh burst of `repeat` rounds every `interval` while Active
+    /// (`garp_master_refresh`, `garp_master_refresh_repeat`); a zero
+    /// interval for none.
+    #[must_use]
+    pub fn with_refresh(mut self, interval: Duration, repeat: u32) -> Self {
+        self.refresh_interval = interval;
+        self.refresh_repeat = repeat;
+        self
+    }
+
+    /// With at least `interval` between two packets on one interface
+    /// (`vrrp_garp_interval`, `vrrp_gna_interval`).
+    #[must_use]
+    pub fn with_packet_interval(mut self, interval: Duration) -> Self {
+        self.packet_interval = interval;
+        self
     }
 }
 

@@ -157,12 +157,10 @@ fn announce(
 }
 
 fn burst_of(count: u32) -> AnnouncementPolicy {
-    AnnouncementPolicy {
-        repeat: count,
-        second_burst_delay: Duration::ZERO,
-        packet_interval: Duration::from_millis(10),
-        ..AnnouncementPolicy::default()
-    }
+    AnnouncementPolicy::default()
+        .with_repeat(count)
+        .with_second_burst_delay(Duration::ZERO)
+        .with_packet_interval(Duration::from_millis(10))
 }
 
 fn gratuitous_arp_moves_the_neighbour_entry(test: &str, operation: ArpOperation) {

@@ -41,7 +41,9 @@ fn main() -> ExitCode {
             while hup.recv().await.is_some() {
                 match vrrpd::config::load_native(&path) {
                     Ok((config, _)) => {
-                        reloader.reload(config);
+                        if !reloader.reload(config) {
+                            break; // the daemon has stopped
+                        }
                     }
                     Err(d) => eprint!("{}", vrrpd::config::render(&d)),
                 }

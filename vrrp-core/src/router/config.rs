@@ -27,9 +27,28 @@ pub enum InitialState {
 /// The configuration of one virtual router: one VRID on one interface for
 /// one address family.
 ///
-/// Build it with [`Config::new`] and adjust the public fields;
-/// [`VirtualRouter::new`](super::VirtualRouter::new) checks it.
+/// Build it with [`Config::new`] and the `with_*` methods (or set the
+/// public fields); [`VirtualRouter::new`](super::VirtualRouter::new)
+/// checks it. New fields may come with defaults, so it cannot be built as
+/// a literal outside this crate.
+///
+/// ```
+/// use std::time::Duration;
+/// use vrrp_core::router::Config;
+/// use vrrp_core::{Centiseconds, Priority, Vrid};
+///
+/// let config = Config::new(
+///     Vrid::new(51).unwrap(),
+///     "198.18.0.1".parse().unwrap(),
+///     vec!["198.18.0.100".parse().unwrap()],
+/// )
+/// .with_priority(Priority::new(200))
+/// .with_advert_interval(Centiseconds::new(10))
+/// .with_preempt_delay(Duration::from_secs(30));
+/// assert!(config.validate().is_ok());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Config {
     /// The Virtual Router Identifier (RFC 9568 §5.2.3).
     pub vrid: Vrid,
@@ -95,6 +114,76 @@ impl Config {
             unicast_peers: Vec::new(),
             checksum_mode: ChecksumMode::default(),
         }
+    }
+
+    /// With `version` (RFC 3768 or RFC 9568).
+    #[must_use]
+    pub fn with_version(mut self, version: Version) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// With the configured `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// With Advertisement_Interval `interval`.
+    #[must_use]
+    pub fn with_advert_interval(mut self, interval: Centiseconds) -> Self {
+        self.advert_interval = interval;
+        self
+    }
+
+    /// With Preempt_Mode on or off.
+    #[must_use]
+    pub fn with_preempt(mut self, preempt: bool) -> Self {
+        self.preempt = preempt;
+        self
+    }
+
+    /// With keepalived's `preempt_delay`.
+    #[must_use]
+    pub fn with_preempt_delay(mut self, delay: Duration) -> Self {
+        self.preempt_delay = delay;
+        self
+    }
+
+    /// With Accept_Mode on or off.
+    #[must_use]
+    pub fn with_accept_mode(mut self, accept: bool) -> Self {
+        self.accept_mode = accept;
+        self
+    }
+
+    /// With the start-up hint `state`.
+    #[must_use]
+    pub fn with_initial_state(mut self, state: InitialState) -> Self {
+        self.initial_state = state;
+        self
+    }
+
+    /// With VRRPv2 authentication `auth`.
+    #[must_use]
+    pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// With unicast `peers` instead of the multicast group.
+    #[must_use]
+    pub fn with_unicast_peers(mut self, peers: Vec<IpAddr>) -> Self {
+        self.unicast_peers = peers;
+        self
+    }
+
+    /// With the VRRPv3-over-IPv4 checksum form `mode` for sending.
+    #[must_use]
+    pub fn with_checksum_mode(mut self, mode: ChecksumMode) -> Self {
+        self.checksum_mode = mode;
+        self
     }
 
     /// The address family, that of `primary_address`.

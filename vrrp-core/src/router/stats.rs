@@ -78,8 +78,9 @@ impl Stats {
         *counter += 1;
     }
 
-    /// Every counter with its RFC 8347 / RFC 2787 name, for `vrrpctl stats`.
-    pub fn named(&self) -> [(&'static str, u64); 17] {
+    /// Every counter with its RFC 8347 / RFC 2787 name, for `vrrpctl stats`,
+    /// in a fixed order. More counters may come in later versions.
+    pub fn named(&self) -> impl ExactSizeIterator<Item = (&'static str, u64)> + use<> {
         [
             ("master_transitions", self.master_transitions),
             ("advertisement_rcvd", self.advertisement_rcvd),
@@ -99,5 +100,6 @@ impl Stats {
             ("invalid_auth_type", self.invalid_auth_type),
             ("other_discards", self.other_discards),
         ]
+        .into_iter()
     }
 }

@@ -161,13 +161,12 @@ fn send(cli: &Cli, addr: IpAddr, iface: &str) -> Result<(), String> {
             (na.to_frame(), "unsolicited neighbor advertisement")
         }
     };
-    let policy = AnnouncementPolicy {
-        repeat: cli.count.unwrap_or(AnnouncementPolicy::default().repeat),
-        second_burst_delay: Duration::ZERO,
-        refresh_interval: Duration::ZERO,
-        refresh_repeat: 0,
-        packet_interval: cli.interval,
-    };
+    let defaults = AnnouncementPolicy::default();
+    let policy = defaults
+        .with_repeat(cli.count.unwrap_or(defaults.repeat))
+        .with_second_burst_delay(Duration::ZERO)
+        .with_refresh(Duration::ZERO, 0)
+        .with_packet_interval(cli.interval);
     let mut schedule = AnnouncementSchedule::new(policy);
     schedule.start(Instant::now(), [addr]);
     let mut sent = 0u32;

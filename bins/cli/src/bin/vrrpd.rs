@@ -292,7 +292,9 @@ fn reload(source: &Source, paths: &PathOverrides, reloader: &vrrpd::Reloader) {
             for w in &warnings {
                 tracing::warn!("{w}");
             }
-            reloader.reload(config);
+            if !reloader.reload(config) {
+                tracing::warn!("reload ignored: the daemon is stopping");
+            }
         }
         Err((diagnostics, message)) => {
             for d in &diagnostics {

@@ -168,8 +168,7 @@ pub(crate) fn stats(inst: &Instance) -> InstanceStats {
         .router
         .stats()
         .named()
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), *v))
+        .map(|(k, v)| (k.to_string(), v))
         .collect();
     inst.extra.stats(&inst.config.name, counters)
 }

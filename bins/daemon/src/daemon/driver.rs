@@ -104,7 +104,7 @@ pub(crate) async fn run(
         // life and never replaces it; the AsyncFd owns the stream.
         Ok(stream) => Some(
             unsafe { AsyncFd::register(stream) }.map_err(|e| DaemonError::Io {
-                what: "registering the netlink event socket".into(),
+                what: "registering the netlink event socket",
                 source: e.into(),
             })?,
         ),
@@ -114,7 +114,7 @@ pub(crate) async fn run(
         }
     };
     let socket_set = SocketSet::new().map_err(|e| DaemonError::Io {
-        what: "creating the socket set".into(),
+        what: "creating the socket set",
         source: e,
     })?;
     let (tracker_tx, mut tracker_rx) = mpsc::unbounded_channel();
@@ -152,7 +152,7 @@ pub(crate) async fn run(
     let switches_user = config.switches_user();
     drop(config);
     let mut timer = PreciseTimer::new().map_err(|e| DaemonError::Io {
-        what: "creating the timer".into(),
+        what: "creating the timer",
         source: e,
     })?;
     let (control_task, mut control_rx) = match control::serve(&driver.config.global.control_socket)
@@ -204,7 +204,7 @@ pub(crate) async fn run(
                 Ok(w) => watch = Some(w),
                 Err(e) => {
                     break Err(DaemonError::Io {
-                        what: "registering the socket set".into(),
+                        what: "registering the socket set",
                         source: e,
                     });
                 }
@@ -218,7 +218,7 @@ pub(crate) async fn run(
         let exact = next.is_some_and(|(_, exact)| exact);
         if let Err(e) = timer.arm(deadline, exact) {
             break Err(DaemonError::Io {
-                what: "arming the timer".into(),
+                what: "arming the timer",
                 source: e,
             });
         }
@@ -227,7 +227,7 @@ pub(crate) async fn run(
             () = &mut shutdown => break Ok(()),
             r = timer.wait() => {
                 if let Err(e) = r {
-                    break Err(DaemonError::Io { what: "waiting on the timer".into(), source: e });
+                    break Err(DaemonError::Io { what: "waiting on the timer", source: e });
                 }
                 if let Some(deadline) = timer.exact_deadline() {
                     driver.warm_takeovers(deadline);
@@ -239,7 +239,7 @@ pub(crate) async fn run(
                 // on the sockets to be read and judged first.
                 if !driver.takeovers_due(Instant::now()).is_empty() {
                     if let Err(e) = driver.read_before_takeover() {
-                        break Err(DaemonError::Io { what: "polling the VRRP sockets".into(), source: e });
+                        break Err(DaemonError::Io { what: "polling the VRRP sockets", source: e });
                     }
                 }
                 driver.on_timeout(Instant::now());
@@ -247,7 +247,7 @@ pub(crate) async fn run(
             ready = readable(watch.as_ref()) => {
                 let mut guard = match ready {
                     Ok(g) => g,
-                    Err(e) => break Err(DaemonError::Io { what: "waiting on the VRRP sockets".into(), source: e }),
+                    Err(e) => break Err(DaemonError::Io { what: "waiting on the VRRP sockets", source: e }),
                 };
                 match driver.read_sockets() {
                     // Read dry: hold, then wait for the next datagram. One
@@ -260,7 +260,7 @@ pub(crate) async fn run(
                     // A socket had more: the loop turns (timer first) and
                     // reads on.
                     Ok(false) => {}
-                    Err(e) => break Err(DaemonError::Io { what: "polling the VRRP sockets".into(), source: e }),
+                    Err(e) => break Err(DaemonError::Io { what: "polling the VRRP sockets", source: e }),
                 }
             }
             Some(u) = tracker_rx.recv() => driver.on_tracker(&u),

@@ -473,13 +473,14 @@ pub(crate) fn router_config(
 /// The arp crate's policy for the configuration's (keepalived's
 /// `garp_master_*`).
 fn policy(announce: &config::Announce) -> AnnouncementPolicy {
-    AnnouncementPolicy {
-        repeat: announce.repeat,
-        second_burst_delay: announce.delay.unwrap_or(Duration::ZERO),
-        refresh_interval: announce.refresh.unwrap_or(Duration::ZERO),
-        refresh_repeat: announce.refresh_repeat,
-        packet_interval: announce.interval,
-    }
+    AnnouncementPolicy::default()
+        .with_repeat(announce.repeat)
+        .with_second_burst_delay(announce.delay.unwrap_or(Duration::ZERO))
+        .with_refresh(
+            announce.refresh.unwrap_or(Duration::ZERO),
+            announce.refresh_repeat,
+        )
+        .with_packet_interval(announce.interval)
 }
 
 /// When the instance next needs the loop: its router's timer or its next

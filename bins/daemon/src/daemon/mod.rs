@@ -57,14 +57,15 @@ use crate::config::Config;
 pub enum DaemonError {
     /// rtnetlink could not be opened or answered with an error.
     #[error("netlink: {0}")]
-    Netlink(String),
+    Netlink(#[source] Box<vrrp_netaddr::Error>),
     /// The address ledger could not be read or written.
-    #[error("address ledger in {path}: {message}")]
+    #[error("address ledger in {}: {source}", path.display())]
     Ledger {
         /// The state directory or ledger file.
         path: PathBuf,
         /// What went wrong.
-        message: String,
+        #[source]
+        source: Box<vrrp_netaddr::Error>,
     },
     /// An instance could not be set up (interface, address, socket).
     #[error("instance {instance}: {message}")]
@@ -78,7 +79,7 @@ pub enum DaemonError {
     #[error("{what}: {source}")]
     Io {
         /// What was being done.
-        what: String,
+        what: &'static str,
         /// The error.
         #[source]
         source: std::io::Error,
@@ -115,7 +116,8 @@ pub struct Reloader(mpsc::UnboundedSender<Config>);
 impl Reloader {
     /// Asks the daemon to apply `config`: unchanged instances keep their
     /// state and addresses, changed ones restart. False once the daemon
-    /// has stopped.
+    /// has stopped, and then the configuration was not applied.
+    #[must_use = "false means the daemon has stopped and did not take the configuration"]
     pub fn reload(&self, config: Config) -> bool {
         self.0.send(config).is_ok()
     }

@@ -19,16 +19,16 @@ impl AddressManager {
     /// Opens the ledger in `state_dir` and removes whatever a previous run
     /// left in it (a crash, a `kill -9`), before anything else happens.
     pub(crate) fn open_and_clean(state_dir: &Path) -> Result<Self, DaemonError> {
-        let mut handle = Handle::new().map_err(|e| DaemonError::Netlink(e.to_string()))?;
-        let mut ledger = AddressLedger::open(state_dir).map_err(|e| DaemonError::Ledger {
+        let mut handle = Handle::new().map_err(|e| DaemonError::Netlink(Box::new(e)))?;
+        let mut ledger = AddressLedger::open(state_dir).map_err(|source| DaemonError::Ledger {
             path: state_dir.to_path_buf(),
-            message: e.to_string(),
+            source: Box::new(source),
         })?;
         let report = ledger
             .cleanup(&mut handle)
-            .map_err(|e| DaemonError::Ledger {
+            .map_err(|source| DaemonError::Ledger {
                 path: ledger.path().to_path_buf(),
-                message: e.to_string(),
+                source: Box::new(source),
             })?;
         for (entry, release) in &report.released {
             info!(
