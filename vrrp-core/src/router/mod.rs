@@ -44,6 +44,7 @@
 mod config;
 mod discard;
 mod output;
+mod receive;
 mod state;
 mod stats;
 mod timers;
@@ -60,8 +61,7 @@ pub use stats::Stats;
 use timers::{Timer, Timers};
 
 use crate::wire::{
-    AddressFamily, AddressList, Advertisement, Auth, MULTICAST_V4, MULTICAST_V6, Packet, Received,
-    VersionFields,
+    AddressFamily, AddressList, Advertisement, MULTICAST_V4, MULTICAST_V6, VersionFields,
 };
 use crate::{AdverIntSeconds, Centiseconds, MaxAdverInt, Priority, Version};
 
@@ -328,36 +328,6 @@ impl VirtualRouter {
         }
     }
 
-    /// A received advertisement (RFC 9568 §7.1, then §6.4.2 or §6.4.3).
-    ///
-    /// Every discard is counted in [`stats`](Self::stats), except
-    /// [`Discard::NotListening`]: in Initialize and Fault nothing is heard.
-    pub fn handle_advertisement(&mut self, now: Instant, rx: &Received<'_>) -> Result<(), Discard> {
-        if !matches!(self.state, State::Backup | State::Active) {
-            return Err(Discard::NotListening(self.state));
-        }
-        let packet = match self.validate(rx) {
-            Ok(p) => p,
-            Err(discard) => {
-                self.stats.count_discard(&discard);
-                return Err(discard);
-            }
-        };
-        self.stats.advertisement_rcvd += 1;
-        let priority = packet.priority();
-        if priority.is_shutdown() {
-            self.stats.priority_zero_pkts_rcvd += 1;
-        }
-        let interval = packet.interval();
-        let src = rx.src();
-        match self.state {
-            State::Backup => self.backup_receives(now, src, priority, interval),
-            State::Active => self.active_receives(now, src, priority, interval),
-            State::Initialize | State::Fault => {}
-        }
-        Ok(())
-    }
-
     /// Sets the effective priority (tracking). 0 is reserved for shutdown
     /// and becomes 1; 255 is kept only for a configured owner and becomes
     /// 254 otherwise. The next advertisement carries it; a Backup uses it
@@ -429,146 +399,6 @@ impl VirtualRouter {
     pub fn force_backup(&mut self, now: Instant) {
         if self.state == State::Active {
             self.become_backup(now, Reason::SyncGroup);
-        }
-    }
-
-    /// RFC 9568 §7.1 and RFC 3768 §7.1: every check that needs the local
-    /// configuration, after the codec's own.
-    fn validate<'a>(&mut self, rx: &Received<'a>) -> Result<Packet<&'a [u8]>, Discard> {
-        if rx.family() != self.config.family() {
-            return Err(Discard::FamilyMismatch);
-        }
-        let packet = rx.validate()?.packet;
-        let local_version = self.config.version;
-        if packet.version() != local_version {
-            return Err(Discard::VersionMismatch {
-                received: packet.version(),
-                local: local_version,
-            });
-        }
-        if packet.vrid() != self.config.vrid {
-            return Err(Discard::VridMismatch {
-                received: packet.vrid(),
-                local: self.config.vrid,
-            });
-        }
-        let src = rx.src();
-        if src == self.config.primary_address {
-            return Err(Discard::OwnAddress(src));
-        }
-        if let IpAddr::V6(v6) = src {
-            if !v6.is_unicast_link_local() {
-                return Err(Discard::NotLinkLocal(src));
-            }
-        }
-        if !self.config.unicast_peers.is_empty() && !self.config.unicast_peers.contains(&src) {
-            return Err(Discard::NotAPeer(src));
-        }
-        if local_version == Version::V2 {
-            let local = self.config.auth;
-            let received = packet.auth().unwrap_or_default();
-            if received.auth_type() != local.auth_type() {
-                return Err(Discard::AuthTypeMismatch {
-                    received: received.auth_type(),
-                    local: local.auth_type(),
-                });
-            }
-            if let (Auth::SimpleText(theirs), Auth::SimpleText(ours)) = (received, local) {
-                if theirs != ours {
-                    return Err(Discard::AuthFailure);
-                }
-            }
-            if packet.interval() != self.config.advert_interval {
-                return Err(Discard::IntervalMismatch {
-                    received: packet.interval(),
-                    local: self.config.advert_interval,
-                });
-            }
-        }
-        if !self.address_list_matches(&packet) {
-            // VRRPv3 logs and counts but processes (RFC 9568 §7.1); VRRPv2
-            // drops unless the sender is the owner (RFC 3768 §7.1).
-            if local_version == Version::V2 && !packet.priority().is_owner() {
-                return Err(Discard::AddressListMismatch);
-            }
-            self.stats.address_list_errors += 1;
-        }
-        Ok(packet)
-    }
-
-    /// Whether the advertised addresses are the configured ones, in any
-    /// order. IPv6 link-local entries are ignored: RFC 9568 puts the virtual
-    /// link-local address first, FRR leaves it out.
-    fn address_list_matches(&self, packet: &Packet<&[u8]>) -> bool {
-        let counts = |a: &IpAddr| !matches!(a, IpAddr::V6(v6) if v6.is_unicast_link_local());
-        let local = &self.template.addresses;
-        packet.addresses().filter(counts).all(|a| local.contains(a))
-            && local
-                .iter()
-                .filter(counts)
-                .all(|a| packet.addresses().any(|b| b == a))
-    }
-
-    /// RFC 9568 §6.4.2, "If an ADVERTISEMENT is received".
-    fn backup_receives(
-        &mut self,
-        now: Instant,
-        src: IpAddr,
-        priority: Priority,
-        interval: Centiseconds,
-    ) {
-        if priority.is_shutdown() {
-            // The Active router is leaving: take over after Skew_Time.
-            self.timers.set(Timer::MasterDown, now + self.skew_time());
-            return;
-        }
-        let delaying = self.timers.is_running(Timer::PreemptDelay);
-        if !self.config.preempt || priority >= self.priority || delaying {
-            self.learn_interval(interval);
-            self.active_router = Some(src);
-            self.timers
-                .set(Timer::MasterDown, now + self.master_down_interval());
-        }
-        // Otherwise preempt: ignore it, and Master_Down_Timer fires.
-    }
-
-    /// RFC 9568 §6.4.3, "If an ADVERTISEMENT is received".
-    fn active_receives(
-        &mut self,
-        now: Instant,
-        src: IpAddr,
-        priority: Priority,
-        interval: Centiseconds,
-    ) {
-        if priority.is_shutdown() {
-            // Another router is leaving: tell the Backups we are here.
-            self.send_advertisement(self.priority);
-            self.timers.set(
-                Timer::Adver,
-                now + self.config.advert_interval.as_duration(),
-            );
-            return;
-        }
-        let reason = if priority > self.priority {
-            Reason::HigherPriority {
-                from: src,
-                priority,
-            }
-        } else if priority == self.priority && ip_greater(src, self.config.primary_address) {
-            Reason::HigherAddress { from: src }
-        } else {
-            return;
-        };
-        self.learn_interval(interval);
-        self.active_router = Some(src);
-        self.become_backup(now, reason);
-    }
-
-    /// VRRPv3: Master_Adver_Interval is the Active router's (RFC 9568
-    /// §6.4.2). VRRPv2 intervals must match, so there is nothing to learn.
-    fn learn_interval(&mut self, interval: Centiseconds) {
-        if self.config.version == Version::V3 {
-            self.master_adver_interval = interval;
         }
     }
 
@@ -697,15 +527,5 @@ impl VirtualRouter {
         self.state = to;
         self.outputs
             .push_back(Output::StateChanged { from, to, reason });
-    }
-}
-
-/// Whether `a` is greater than `b` as an unsigned number in network byte
-/// order, the tie-break of RFC 9568 §6.4.3. Different families never tie.
-fn ip_greater(a: IpAddr, b: IpAddr) -> bool {
-    match (a, b) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => a.octets() > b.octets(),
-        (IpAddr::V6(a), IpAddr::V6(b)) => a.octets() > b.octets(),
-        _ => false,
     }
 }

@@ -1,0 +1,166 @@
+//! Active (RFC 9568 §6.4.3): becoming Active, advertising, yielding to a
+//! better router, and shutting down.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use crate::support::*;
+use vrrp_core::Priority;
+use vrrp_core::router::{Output, Reason, State, VirtualRouter};
+use vrrp_core::wire::{MULTICAST_V4, MULTICAST_V6};
+
+#[test]
+fn owner_becomes_active_at_startup_without_waiting() {
+    let t0 = Instant::now();
+    let mut r = VirtualRouter::new(v3_config(255)).unwrap();
+    r.startup(t0);
+    let outs = drain(&mut r);
+    assert_eq!(outs[0], Output::InstallAddresses);
+    assert_eq!(transmits(&outs)[0].priority, Priority::OWNER);
+    assert_eq!(
+        outs.last(),
+        Some(&Output::StateChanged {
+            from: State::Initialize,
+            to: State::Active,
+            reason: Reason::Owner
+        })
+    );
+}
+
+#[test]
+fn active_sends_an_advertisement_every_interval_to_the_group() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(255), t0);
+    let outs = run_until(&mut r, t0 + ms(10_000));
+    let times: Vec<_> = outs
+        .iter()
+        .filter_map(|(t, o)| matches!(o, Output::SendAdvertisement(_)).then_some(*t))
+        .collect();
+    let expected: Vec<_> = (1..=10).map(|i| t0 + ms(1000) * i).collect();
+    assert_eq!(times, expected);
+    for (_, o) in &outs {
+        if let Output::SendAdvertisement(t) = o {
+            assert_eq!(t.dst, IpAddr::V4(MULTICAST_V4));
+            assert_eq!(t.src, IpAddr::V4(LOCAL_V4));
+            let rx = received(t.src, t.dst, 255, &t.payload);
+            let v = rx.validate().unwrap();
+            assert_eq!(v.packet.priority(), Priority::OWNER);
+            assert_eq!(v.packet.vrid().get(), VRID);
+        }
+    }
+}
+
+#[test]
+fn active_ipv6_advertises_to_ff02_12() {
+    let t0 = Instant::now();
+    let mut r = VirtualRouter::new(v6_config(255)).unwrap();
+    r.startup(t0);
+    let outs = drain(&mut r);
+    let t = transmits(&outs)[0];
+    assert_eq!(t.dst, IpAddr::V6(MULTICAST_V6));
+    assert!(received(t.src, t.dst, 255, &t.payload).validate().is_ok());
+}
+
+#[test]
+fn active_priority_zero_sends_an_advertisement_at_once_and_resets_its_timer() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(255), t0);
+    let t1 = t0 + ms(30);
+    Peer::v3(LOWER_V4, 0).send(&mut r, t1).unwrap();
+    assert_eq!(transmits(&drain(&mut r)).len(), 1);
+    assert_eq!(r.poll_timeout(), Some(t1 + ms(1000)));
+}
+
+#[test]
+fn active_higher_priority_becomes_backup_and_removes_the_vips() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    r.handle_timeout(t0 + r.master_down_interval());
+    drain(&mut r);
+    let t1 = t0 + ms(5000);
+    Peer::v3(LOWER_V4, 150).send(&mut r, t1).unwrap();
+    let outs = drain(&mut r);
+    assert_eq!(
+        outs,
+        vec![
+            Output::RemoveAddresses,
+            Output::StateChanged {
+                from: State::Active,
+                to: State::Backup,
+                reason: Reason::HigherPriority {
+                    from: LOWER_V4.into(),
+                    priority: Priority::new(150)
+                }
+            }
+        ]
+    );
+    assert_eq!(r.poll_timeout(), Some(t1 + r.master_down_interval()));
+}
+
+#[test]
+fn active_equal_priority_from_a_higher_ip_becomes_backup() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    r.handle_timeout(t0 + r.master_down_interval());
+    drain(&mut r);
+    Peer::v3(HIGHER_V4, 100)
+        .send(&mut r, t0 + ms(5000))
+        .unwrap();
+    assert_state(&r, State::Backup);
+}
+
+#[test]
+fn active_equal_priority_from_a_lower_ip_is_ignored() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    r.handle_timeout(t0 + r.master_down_interval());
+    drain(&mut r);
+    Peer::v3(LOWER_V4, 100).send(&mut r, t0 + ms(5000)).unwrap();
+    assert_state(&r, State::Active);
+    assert!(drain(&mut r).is_empty());
+}
+
+#[test]
+fn active_lower_priority_is_ignored() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(255), t0);
+    Peer::v3(HIGHER_V4, 254).send(&mut r, t0).unwrap();
+    assert_state(&r, State::Active);
+}
+
+#[test]
+fn shutdown_active_sends_priority_zero_and_removes_the_vips() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(255), t0);
+    r.shutdown(t0 + ms(50));
+    let outs = drain(&mut r);
+    assert_eq!(transmits(&outs)[0].priority, Priority::SHUTDOWN);
+    assert!(matches!(outs[0], Output::SendAdvertisement(_)));
+    assert_eq!(outs[1], Output::RemoveAddresses);
+    assert_eq!(
+        outs[2],
+        Output::StateChanged {
+            from: State::Active,
+            to: State::Initialize,
+            reason: Reason::Shutdown
+        }
+    );
+    assert_eq!(r.poll_timeout(), None);
+    assert_eq!(r.stats().priority_zero_pkts_sent, 1);
+}
+
+#[test]
+fn shutdown_backup_sends_nothing() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    r.shutdown(t0);
+    assert_eq!(
+        drain(&mut r),
+        vec![Output::StateChanged {
+            from: State::Backup,
+            to: State::Initialize,
+            reason: Reason::Shutdown
+        }]
+    );
+    assert_eq!(r.poll_timeout(), None);
+}

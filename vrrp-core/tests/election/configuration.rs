@@ -1,0 +1,89 @@
+//! Configuration checks and modes: intervals per version, the initial
+//! state hint, accept mode and unicast peers.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use crate::password;
+use crate::support::*;
+use vrrp_core::router::{Config, ConfigError, Discard, InitialState, State, VirtualRouter};
+use vrrp_core::wire::Auth;
+use vrrp_core::{Centiseconds, Version};
+
+#[test]
+fn config_intervals_are_checked_against_the_version() {
+    let mut c = v2_config(100, Auth::None);
+    c.advert_interval = Centiseconds::new(150);
+    assert!(matches!(
+        VirtualRouter::new(c),
+        Err(ConfigError::IntervalOutOfRange { .. })
+    ));
+    let mut c = v3_config(100);
+    c.advert_interval = Centiseconds::new(4096);
+    assert!(matches!(
+        VirtualRouter::new(c),
+        Err(ConfigError::IntervalOutOfRange { .. })
+    ));
+    let mut c = v3_config(100);
+    c.advert_interval = Centiseconds::ZERO;
+    assert!(VirtualRouter::new(c).is_err());
+    assert!(matches!(
+        VirtualRouter::new(v3_config(0)),
+        Err(ConfigError::ShutdownPriority)
+    ));
+    let mut c = v6_config(100);
+    c.version = Version::V2;
+    assert_eq!(VirtualRouter::new(c).err(), Some(ConfigError::V2OverIpv6));
+    let mut c = v3_config(100);
+    c.addresses.push(VIP_V6.into());
+    assert!(matches!(
+        VirtualRouter::new(c),
+        Err(ConfigError::FamilyMismatch(_))
+    ));
+    let mut c = v3_config(100);
+    c.auth = password("x");
+    assert_eq!(VirtualRouter::new(c).err(), Some(ConfigError::AuthWithV3));
+    let c = Config::new(vrid(), LOCAL_V4.into(), vec![]);
+    assert_eq!(VirtualRouter::new(c).err(), Some(ConfigError::NoAddresses));
+}
+
+#[test]
+fn initial_state_hint_active_does_not_skip_the_election() {
+    let t0 = Instant::now();
+    let mut c = v3_config(100);
+    c.initial_state = InitialState::Active;
+    let mut r = VirtualRouter::new(c).unwrap();
+    r.startup(t0);
+    drain(&mut r);
+    assert_state(&r, State::Backup);
+    assert_eq!(r.poll_timeout(), Some(t0 + r.master_down_interval()));
+}
+
+#[test]
+fn accept_mode_is_carried_for_the_driver() {
+    let mut c = v3_config(100);
+    c.accept_mode = true;
+    assert!(VirtualRouter::new(c).unwrap().config().accept_mode);
+}
+
+#[test]
+fn unicast_mode_sends_to_each_peer_and_ignores_others() {
+    let t0 = Instant::now();
+    let p1: IpAddr = "198.18.0.21".parse().unwrap();
+    let p2: IpAddr = "198.18.0.22".parse().unwrap();
+    let mut c = v3_config(255);
+    c.unicast_peers = vec![p1, p2];
+    let mut r = VirtualRouter::new(c).unwrap();
+    r.startup(t0);
+    let outs = drain(&mut r);
+    let dsts: Vec<_> = transmits(&outs).iter().map(|t| t.dst).collect();
+    assert_eq!(dsts, vec![p1, p2]);
+    for t in transmits(&outs) {
+        assert!(received(t.src, t.dst, 255, &t.payload).validate().is_ok());
+    }
+    let stranger = Peer::v3(HIGHER_V4, 254);
+    assert_eq!(
+        stranger.send(&mut r, t0),
+        Err(Discard::NotAPeer(HIGHER_V4.into()))
+    );
+}

@@ -1,0 +1,237 @@
+//! Receive validation against the local configuration (RFC 9568 §7.1,
+//! RFC 3768 §7.1): what the router discards, counts or accepts.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use crate::password;
+use crate::support::*;
+use vrrp_core::router::{Discard, State, VirtualRouter};
+use vrrp_core::wire::{Auth, MULTICAST_V4, Received, WireError};
+use vrrp_core::{Centiseconds, Version};
+
+#[test]
+fn receive_validation_ttl_255_is_required() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    let mut peer = Peer::v3(HIGHER_V4, 200);
+    peer.ttl = 254;
+    assert_eq!(
+        peer.send(&mut r, t0),
+        Err(Discard::Wire(WireError::BadTtl(254)))
+    );
+    assert_eq!(r.stats().ip_ttl_errors, 1);
+    assert_eq!(r.stats().advertisement_rcvd, 0);
+}
+
+#[test]
+fn receive_validation_version_must_match_the_instance() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    let peer = Peer::v2(HIGHER_V4, 200, Auth::None);
+    assert_eq!(
+        peer.send(&mut r, t0),
+        Err(Discard::VersionMismatch {
+            received: Version::V2,
+            local: Version::V3
+        })
+    );
+    assert_eq!(r.stats().version_errors, 1);
+}
+
+#[test]
+fn receive_validation_vrid_must_be_configured() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    let mut peer = Peer::v3(HIGHER_V4, 200);
+    peer.vrid = 52;
+    assert!(matches!(
+        peer.send(&mut r, t0),
+        Err(Discard::VridMismatch { .. })
+    ));
+    assert_eq!(r.stats().vrid_errors, 1);
+}
+
+#[test]
+fn receive_validation_checksum_failing_both_forms_is_discarded() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    let peer = Peer::v3(HIGHER_V4, 200);
+    let mut bytes = peer.bytes();
+    bytes[6] ^= 0xff;
+    let rx = received(peer.src, peer.dst(), 255, &bytes);
+    assert!(matches!(
+        r.handle_advertisement(t0, &rx),
+        Err(Discard::Wire(WireError::BadChecksum { .. }))
+    ));
+    assert_eq!(r.stats().checksum_errors, 1);
+}
+
+#[test]
+fn receive_validation_ipv4_options_are_honoured_end_to_end() {
+    // A whole IPv4 packet with 4 bytes of options (IHL 6), as a raw socket
+    // returns it, is accepted by the router.
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    let peer = Peer::v3(HIGHER_V4, 200);
+    let msg = peer.bytes();
+    let total = 24 + msg.len();
+    let mut ip = vec![
+        0x46,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        0,
+        0,
+        0,
+        255,
+        112,
+        0,
+        0,
+    ];
+    ip.extend_from_slice(&HIGHER_V4.octets());
+    ip.extend_from_slice(&MULTICAST_V4.octets());
+    ip.extend_from_slice(&[1, 1, 1, 0]); // NOP NOP NOP EOL
+    ip.extend_from_slice(&msg);
+    let rx = Received::from_ipv4_packet(&ip).unwrap();
+    assert_eq!(r.handle_advertisement(t0, &rx), Ok(()));
+    assert_eq!(r.active_router(), Some(HIGHER_V4.into()));
+}
+
+#[test]
+fn receive_validation_v2_auth_type_must_match() {
+    let t0 = Instant::now();
+    let mut r = started(v2_config(100, password("secret")), t0);
+    let peer = Peer::v2(HIGHER_V4, 200, Auth::None).interval(100);
+    assert_eq!(
+        peer.send(&mut r, t0),
+        Err(Discard::AuthTypeMismatch {
+            received: 0,
+            local: 1
+        })
+    );
+    assert_eq!(r.stats().auth_type_mismatch, 1);
+}
+
+#[test]
+fn receive_validation_v2_simple_text_password_must_match() {
+    let t0 = Instant::now();
+    let mut r = started(v2_config(100, password("secret")), t0);
+    let wrong = Peer::v2(HIGHER_V4, 200, password("guess"));
+    assert_eq!(wrong.send(&mut r, t0), Err(Discard::AuthFailure));
+    assert_eq!(r.stats().auth_failures, 1);
+    let right = Peer::v2(HIGHER_V4, 200, password("secret"));
+    assert_eq!(right.send(&mut r, t0), Ok(()));
+}
+
+#[test]
+fn receive_validation_v2_interval_must_match() {
+    let t0 = Instant::now();
+    let mut r = started(v2_config(100, Auth::None), t0);
+    let peer = Peer::v2(HIGHER_V4, 200, Auth::None).interval(200);
+    assert!(matches!(
+        peer.send(&mut r, t0),
+        Err(Discard::IntervalMismatch { .. })
+    ));
+    assert_eq!(r.stats().interval_errors, 1);
+}
+
+#[test]
+fn receive_validation_v3_interval_is_not_checked_but_learned() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    Peer::v3(HIGHER_V4, 200)
+        .interval(25)
+        .send(&mut r, t0)
+        .unwrap();
+    assert_eq!(r.master_adver_interval(), Centiseconds::new(25));
+}
+
+#[test]
+fn receive_validation_v3_address_list_mismatch_is_counted_but_processed() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    let other: IpAddr = "198.18.0.101".parse().unwrap();
+    let peer = Peer::v3(HIGHER_V4, 200).addresses(vec![other]);
+    assert_eq!(peer.send(&mut r, t0), Ok(()));
+    assert_eq!(r.stats().address_list_errors, 1);
+    assert_eq!(r.active_router(), Some(HIGHER_V4.into()));
+}
+
+#[test]
+fn receive_validation_v2_address_list_mismatch_is_dropped_unless_owner() {
+    let t0 = Instant::now();
+    let mut r = started(v2_config(100, Auth::None), t0);
+    let other: IpAddr = "198.18.0.101".parse().unwrap();
+    let peer = Peer::v2(HIGHER_V4, 200, Auth::None).addresses(vec![other]);
+    assert_eq!(peer.send(&mut r, t0), Err(Discard::AddressListMismatch));
+    let owner = Peer::v2(HIGHER_V4, 255, Auth::None).addresses(vec![other]);
+    assert_eq!(owner.send(&mut r, t0), Ok(()));
+    assert_eq!(r.stats().address_list_errors, 2);
+}
+
+#[test]
+fn receive_validation_address_list_order_does_not_matter() {
+    let t0 = Instant::now();
+    let a: IpAddr = "198.18.0.100".parse().unwrap();
+    let b: IpAddr = "198.18.0.101".parse().unwrap();
+    let mut c = v2_config(100, Auth::None);
+    c.addresses = vec![a, b];
+    let mut r = started(c, t0);
+    let peer = Peer::v2(HIGHER_V4, 200, Auth::None).addresses(vec![b, a]);
+    assert_eq!(peer.send(&mut r, t0), Ok(()));
+    assert_eq!(r.stats().address_list_errors, 0);
+}
+
+#[test]
+fn receive_validation_ipv6_source_must_be_link_local() {
+    let t0 = Instant::now();
+    let mut r = started(v6_config(100), t0);
+    let global: std::net::Ipv6Addr = "fd00:198:18::20".parse().unwrap();
+    let peer = Peer::v3(global, 200);
+    assert_eq!(
+        peer.send(&mut r, t0),
+        Err(Discard::NotLinkLocal(global.into()))
+    );
+}
+
+#[test]
+fn receive_validation_ipv6_link_local_first_address_is_optional() {
+    // RFC 9568 puts the virtual link-local address first; FRR leaves it out.
+    let t0 = Instant::now();
+    let mut r = started(v6_config(100), t0);
+    let ll: IpAddr = "fe80::200:5eff:fe00:233".parse().unwrap();
+    let with = Peer::v3(PEER_V6, 200).addresses(vec![ll, VIP_V6.into()]);
+    assert_eq!(with.send(&mut r, t0), Ok(()));
+    let without = Peer::v3(PEER_V6, 200);
+    assert_eq!(without.send(&mut r, t0), Ok(()));
+    assert_eq!(r.stats().address_list_errors, 0);
+}
+
+#[test]
+fn receive_validation_own_address_is_discarded() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100), t0);
+    let peer = Peer::v3(LOCAL_V4, 200);
+    assert_eq!(
+        peer.send(&mut r, t0),
+        Err(Discard::OwnAddress(LOCAL_V4.into()))
+    );
+}
+
+#[test]
+fn receive_validation_nothing_is_heard_before_startup_or_in_fault() {
+    let t0 = Instant::now();
+    let mut r = VirtualRouter::new(v3_config(100)).unwrap();
+    assert_eq!(
+        Peer::v3(HIGHER_V4, 200).send(&mut r, t0),
+        Err(Discard::NotListening(State::Initialize))
+    );
+    r.startup(t0);
+    r.set_link_up(t0, false);
+    assert_eq!(
+        Peer::v3(HIGHER_V4, 200).send(&mut r, t0),
+        Err(Discard::NotListening(State::Fault))
+    );
+}
