@@ -46,6 +46,6 @@ pub use mac::{MacAddr, ParseMacError};
 pub use ndp::{ALL_NODES, ETHERTYPE_IPV6, NeighborAdvert};
 pub use schedule::{AnnouncementPolicy, AnnouncementSchedule, BurstKind, DueAnnouncement};
 pub use socket::{
-    AnnounceListener, AnnounceSocket, PacketType, ReceivedAnnouncement, SocketError, SocketOp,
-    interface_index,
+    AnnounceListener, AnnounceSocket, CapturedFrame, FrameCapture, PacketType,
+    ReceivedAnnouncement, SocketError, SocketOp, interface_index,
 };

@@ -9,7 +9,7 @@
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::announcement::Announcement;
 use crate::arp::ETHERTYPE_ARP;
@@ -377,6 +377,83 @@ impl AsFd for AnnounceListener {
 impl AsRawFd for AnnounceListener {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
+    }
+}
+
+/// One frame received by a [`FrameCapture`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapturedFrame<'b> {
+    /// The whole Ethernet frame (no FCS).
+    pub frame: &'b [u8],
+    /// Where the frame was going.
+    pub packet_type: PacketType,
+    /// When the kernel received it (`SO_TIMESTAMPNS`, the realtime clock),
+    /// if it said.
+    pub timestamp: Option<SystemTime>,
+}
+
+/// Receives every frame seen on one interface, in both directions and
+/// without a filter, each with the kernel's receive timestamp: the receive
+/// side for measuring tools, which time a frame by its arrival rather than
+/// by when they got round to reading it.
+#[derive(Debug)]
+pub struct FrameCapture {
+    fd: OwnedFd,
+    ifindex: u32,
+}
+
+/// The receive buffer a [`FrameCapture`] asks for: room for a burst.
+const CAPTURE_BUFFER: libc::c_int = 8 << 20;
+
+impl FrameCapture {
+    /// Opens a capture on the interface with index `ifindex`.
+    pub fn open(ifindex: u32) -> Result<FrameCapture, SocketError> {
+        let fd = open_bound(ifindex, libc::ETH_P_ALL as u16, |fd| {
+            sys::set_capture_options(fd, CAPTURE_BUFFER)
+        })?;
+        Ok(FrameCapture { fd, ifindex })
+    }
+
+    /// Opens a capture on the interface called `name`.
+    pub fn open_by_name(name: &str) -> Result<FrameCapture, SocketError> {
+        FrameCapture::open(interface_index(name)?)
+    }
+
+    /// Makes receives give up after `timeout` with an error for which
+    /// [`SocketError::is_would_block`] is true; `None` blocks forever. Zero
+    /// is refused.
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> Result<(), SocketError> {
+        sys::set_read_timeout(&self.fd, timeout).map_err(|source| SocketError::Io {
+            op: SocketOp::SetOption,
+            ifindex: self.ifindex,
+            source,
+        })
+    }
+
+    /// Receives one frame into `buf` (cut to its length if longer).
+    pub fn recv<'b>(&self, buf: &'b mut [u8]) -> Result<CapturedFrame<'b>, SocketError> {
+        let (len, from, stamp) =
+            sys::recv_timestamped(&self.fd, buf).map_err(|source| SocketError::Io {
+                op: SocketOp::Receive,
+                ifindex: self.ifindex,
+                source,
+            })?;
+        let timestamp = stamp.and_then(|ts| {
+            let secs = u64::try_from(ts.tv_sec).ok()?;
+            let nanos = u32::try_from(ts.tv_nsec).ok()?;
+            SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
+        });
+        Ok(CapturedFrame {
+            frame: &buf[..len],
+            packet_type: PacketType::from_raw(from.sll_pkttype),
+            timestamp,
+        })
+    }
+}
+
+impl AsFd for FrameCapture {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 }
 

@@ -111,6 +111,64 @@ pub(crate) fn recv_from(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<(usize, libc
     check_size(received).map(|n| (n.min(buf.len()), addr))
 }
 
+/// Receives one frame into `buf` with the kernel's receive timestamp
+/// (`SCM_TIMESTAMPNS`, once `SO_TIMESTAMPNS` is on): its length (at most
+/// `buf.len()`), the sender address and the stamp, if one came.
+pub(crate) fn recv_timestamped(
+    fd: &OwnedFd,
+    buf: &mut [u8],
+) -> io::Result<(usize, libc::sockaddr_ll, Option<libc::timespec>)> {
+    let mut addr = sockaddr_ll(0, 0)?;
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // Room for one timespec message, 8-byte aligned as cmsghdr needs.
+    let mut control = [0u64; 8];
+    let mut msg = libc::msghdr {
+        msg_name: (&raw mut addr).cast(),
+        msg_namelen: size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        msg_iov: &raw mut iov,
+        msg_iovlen: 1,
+        msg_control: control.as_mut_ptr().cast(),
+        msg_controllen: size_of::<[u64; 8]>() as _,
+        msg_flags: 0,
+    };
+    // SAFETY: every pointer in `msg` refers to a live local (or `buf`)
+    // valid for writes of the length given beside it.
+    let received = check_size(unsafe { libc::recvmsg(fd.as_raw_fd(), &raw mut msg, 0) })?;
+    let mut stamp = None;
+    // SAFETY: `msg` was filled by recvmsg; the CMSG_* macros walk its
+    // control buffer within `msg_controllen`, and the data of an
+    // SCM_TIMESTAMPNS message is one (possibly unaligned) timespec.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&raw const msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
+            {
+                stamp = Some(std::ptr::read_unaligned(
+                    libc::CMSG_DATA(cmsg).cast::<libc::timespec>(),
+                ));
+            }
+            cmsg = libc::CMSG_NXTHDR(&raw const msg, cmsg);
+        }
+    }
+    Ok((received.min(buf.len()), addr, stamp))
+}
+
+/// Turns on `SO_TIMESTAMPNS`, and asks for a `bytes` receive buffer
+/// (`SO_RCVBUFFORCE`, best effort).
+pub(crate) fn set_capture_options(fd: &OwnedFd, bytes: libc::c_int) -> io::Result<()> {
+    set_option(
+        fd,
+        libc::SOL_SOCKET,
+        libc::SO_TIMESTAMPNS,
+        &1 as &libc::c_int,
+    )?;
+    let _ = set_option(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &bytes);
+    Ok(())
+}
+
 /// `SO_RCVTIMEO`: `None` blocks forever. A zero duration is refused, as
 /// `std::net::UdpSocket::set_read_timeout` does, since the kernel reads it as "forever".
 pub(crate) fn set_read_timeout(fd: &OwnedFd, timeout: Option<Duration>) -> io::Result<()> {

@@ -198,8 +198,7 @@ pub fn serve(
 /// Whether the peer may talk to us: root, or our own effective uid.
 fn peer_allowed(stream: &UnixStream) -> bool {
     match stream.peer_cred() {
-        // SAFETY: geteuid has no preconditions.
-        Ok(cred) => cred.uid() == 0 || cred.uid() == unsafe { libc::geteuid() },
+        Ok(cred) => cred.uid() == 0 || cred.uid() == nix::unistd::geteuid().as_raw(),
         Err(_) => false,
     }
 }

@@ -1,5 +1,5 @@
-//! VRRP raw sockets: IP protocol 112 over IPv4 ([`VrrpSocketV4`]) and IPv6
-//! ([`VrrpSocketV6`]), or either behind [`VrrpSocket`].
+//! VRRP raw sockets: IP protocol 112 over IPv4 or IPv6 ([`VrrpSocket`]),
+//! and adverts framed whole for sending from a virtual MAC ([`frame`]).
 //!
 //! # Model: one socket per address family and interface
 //!
@@ -20,9 +20,9 @@
 //!
 //! # Receiving
 //!
-//! The sockets are non-blocking; register them in a tokio `AsyncFd`
-//! (`into_async`, which vouches for `AsyncFd::register`'s contract) and
-//! call `recv` inside `try_io`. Each datagram comes with a
+//! The sockets are non-blocking; register them in a tokio `AsyncFd` (or an
+//! epoll set, as the daemon does) and call `recv` when readable. Each
+//! datagram comes with a
 //! [`RecvMeta`]: source, destination, arrival interface and TTL or hop
 //! limit, all from the kernel (`recvmsg` address and control messages:
 //! `IP_PKTINFO` + `IP_TTL`, `IPV6_PKTINFO` + `IPV6_HOPLIMIT`), so the
@@ -44,28 +44,21 @@
 //! and unicast TTL (hop limits) are 255, multicast loopback is off, and the
 //! traffic class is CS6 (`0xc0`, network control) as keepalived sends it.
 //! The kernel builds the IP header (no `IP_HDRINCL`) and never touches the
-//! VRRP checksum (`IPV6_CHECKSUM` is explicitly disabled): the codec
+//! VRRP checksum (an IPv6 raw socket has no `IPV6_CHECKSUM` offset): the codec
 //! computes it, with or without pseudo-header as configured.
 //!
 //! [`MULTICAST_V4`]: vrrp_core::wire::MULTICAST_V4
 //! [`MULTICAST_V6`]: vrrp_core::wire::MULTICAST_V6
 
-pub mod cmsg;
 pub mod frame;
-mod sys;
-mod v4;
-mod v6;
+mod socket;
 
-use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::io::unix::AsyncFd;
 use vrrp_core::wire::{Received, WireError};
 
-pub use v4::VrrpSocketV4;
-pub use v6::VrrpSocketV6;
+pub use socket::VrrpSocket;
 
 /// A receive buffer size that never truncates: the largest IP datagram.
 /// (A VRRP advertisement is at most 60 + 8 + 255 × 16 bytes.)
@@ -75,17 +68,26 @@ pub const RECV_BUFFER_LEN: usize = 65_535;
 /// DSCP CS6, "network control", as keepalived and routers send them.
 pub const TRAFFIC_CLASS: u8 = 0xc0;
 
+/// The send and receive buffer asked for each VRRP socket, in bytes (the
+/// kernel doubles it for its bookkeeping). An Active router sends the
+/// adverts of every instance on a link at the same deadline, so a Backup
+/// receives them as one burst: 250 instances on one link are 250 packets
+/// of about 900 bytes of kernel memory each, more than the default
+/// 208 KiB, and the overflow would be silently dropped and read as a
+/// dead Active.
+pub const SOCKET_BUFFER: usize = 4 << 20;
+
 /// What the kernel says about one received datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RecvMeta<A> {
+pub struct RecvMeta {
     /// Bytes written to the buffer: for IPv4 the whole packet including its
     /// IP header, for IPv6 the VRRP message.
     pub len: usize,
     /// The IP source address.
-    pub src: A,
+    pub src: IpAddr,
     /// The IP destination address (the group, or our address in unicast
     /// mode).
-    pub dst: A,
+    pub dst: IpAddr,
     /// The index of the interface the packet arrived on.
     pub ifindex: u32,
     /// The IPv4 TTL or the IPv6 hop limit the packet arrived with: 255
@@ -118,30 +120,11 @@ pub fn arrival_instant(
     at.max(floor.min(now))
 }
 
-impl RecvMeta<Ipv4Addr> {
-    /// Splits the received IPv4 packet `&buf[..self.len]` for the codec; the
-    /// IPv4 header (with options, by its IHL) is checked and skipped.
-    pub fn received<'a>(&self, buf: &'a [u8]) -> Result<Received<'a>, WireError> {
-        Received::from_ipv4_packet(buf.get(..self.len).unwrap_or(buf))
-    }
-}
-
-impl RecvMeta<Ipv6Addr> {
-    /// The received VRRP message `&buf[..self.len]` with its addresses and
-    /// hop limit, for the codec.
-    pub fn received<'a>(&self, buf: &'a [u8]) -> Received<'a> {
-        Received::from_ipv6_payload(
-            self.src,
-            self.dst,
-            self.ttl,
-            buf.get(..self.len).unwrap_or(buf),
-        )
-    }
-}
-
-impl RecvMeta<IpAddr> {
+impl RecvMeta {
     /// Splits `&buf[..self.len]` for the codec, by the family of the
-    /// addresses (see the family-specific `received`).
+    /// addresses: an IPv4 packet's header (with options, by its IHL) is
+    /// checked and skipped; an IPv6 payload comes with the addresses and
+    /// hop limit the kernel reported.
     pub fn received<'a>(&self, buf: &'a [u8]) -> Result<Received<'a>, WireError> {
         let payload = buf.get(..self.len).unwrap_or(buf);
         match (self.src, self.dst) {
@@ -151,155 +134,6 @@ impl RecvMeta<IpAddr> {
             _ => Received::from_ipv4_packet(payload),
         }
     }
-}
-
-impl<A: Into<IpAddr>> RecvMeta<A> {
-    /// The same metadata with family-neutral addresses.
-    pub fn into_ip(self) -> RecvMeta<IpAddr> {
-        RecvMeta {
-            len: self.len,
-            src: self.src.into(),
-            dst: self.dst.into(),
-            ifindex: self.ifindex,
-            ttl: self.ttl,
-            arrival: self.arrival,
-        }
-    }
-}
-
-/// A VRRP socket of either family, for drivers that keep one table of
-/// sockets keyed by (family, interface).
-#[derive(Debug)]
-pub enum VrrpSocket {
-    /// IPv4.
-    V4(VrrpSocketV4),
-    /// IPv6.
-    V6(VrrpSocketV6),
-}
-
-impl VrrpSocket {
-    /// Receives one datagram (see [`VrrpSocketV4::recv`] and
-    /// [`VrrpSocketV6::recv`]).
-    pub fn recv(&self, buf: &mut [u8]) -> io::Result<RecvMeta<IpAddr>> {
-        match self {
-            VrrpSocket::V4(s) => s.recv(buf).map(RecvMeta::into_ip),
-            VrrpSocket::V6(s) => s.recv(buf).map(RecvMeta::into_ip),
-        }
-    }
-
-    /// Sends `payload` from `src` to `dst`; both must be of the socket's
-    /// family, or this fails with `InvalidInput`.
-    pub fn send_to(&self, payload: &[u8], dst: IpAddr, src: IpAddr) -> io::Result<()> {
-        match (self, dst, src) {
-            (VrrpSocket::V4(s), IpAddr::V4(dst), IpAddr::V4(src)) => s.send_to(payload, dst, src),
-            (VrrpSocket::V6(s), IpAddr::V6(dst), IpAddr::V6(src)) => s.send_to(payload, dst, src),
-            _ => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("cannot send from {src} to {dst} on a socket of the other family"),
-            )),
-        }
-    }
-
-    /// Joins the VRRP multicast group on the socket's interface.
-    pub fn join_group(&self) -> io::Result<()> {
-        match self {
-            VrrpSocket::V4(s) => s.join_group(),
-            VrrpSocket::V6(s) => s.join_group(),
-        }
-    }
-
-    /// Leaves the VRRP multicast group.
-    pub fn leave_group(&self) -> io::Result<()> {
-        match self {
-            VrrpSocket::V4(s) => s.leave_group(),
-            VrrpSocket::V6(s) => s.leave_group(),
-        }
-    }
-
-    /// The interface index the socket is bound to.
-    pub fn ifindex(&self) -> u32 {
-        match self {
-            VrrpSocket::V4(s) => s.ifindex(),
-            VrrpSocket::V6(s) => s.ifindex(),
-        }
-    }
-
-    /// The interface name the socket is bound to.
-    pub fn interface(&self) -> &str {
-        match self {
-            VrrpSocket::V4(s) => s.interface(),
-            VrrpSocket::V6(s) => s.interface(),
-        }
-    }
-
-    /// Registers the socket with the current tokio runtime's reactor, for
-    /// `readable().await` + `try_io(|s| s.get_ref().recv(buf))`. Panics
-    /// outside a runtime with I/O enabled, as `AsyncFd` does.
-    pub fn into_async(self) -> io::Result<AsyncFd<Self>> {
-        // SAFETY: both variants own their descriptor (a `socket2::Socket`)
-        // for their whole life and never replace it, so `as_raw_fd` always
-        // returns the same open descriptor; the `AsyncFd` takes ownership of
-        // the socket, so it outlives the registration.
-        unsafe { AsyncFd::register(self) }.map_err(io::Error::from)
-    }
-}
-
-impl AsFd for VrrpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        match self {
-            VrrpSocket::V4(s) => s.as_fd(),
-            VrrpSocket::V6(s) => s.as_fd(),
-        }
-    }
-}
-
-impl AsRawFd for VrrpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.as_fd().as_raw_fd()
-    }
-}
-
-impl From<VrrpSocketV4> for VrrpSocket {
-    fn from(s: VrrpSocketV4) -> Self {
-        VrrpSocket::V4(s)
-    }
-}
-
-impl From<VrrpSocketV6> for VrrpSocket {
-    fn from(s: VrrpSocketV6) -> Self {
-        VrrpSocket::V6(s)
-    }
-}
-
-/// Adds the socket option or step that failed to an I/O error, keeping its
-/// kind: "IP_ADD_MEMBERSHIP 224.0.0.18 on eth0: No such device (os error 19)".
-fn context(what: impl std::fmt::Display) -> impl FnOnce(io::Error) -> io::Error {
-    move |e| io::Error::new(e.kind(), format!("{what}: {e}"))
-}
-
-/// Checks what `recvmsg` reported before its data is trusted.
-fn check_flags(flags: libc::c_int, buf_len: usize, interface: &str) -> io::Result<()> {
-    if flags & libc::MSG_TRUNC != 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("datagram on {interface} longer than the {buf_len}-byte buffer: dropped"),
-        ));
-    }
-    if flags & libc::MSG_CTRUNC != 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("control data of a datagram on {interface} truncated: dropped"),
-        ));
-    }
-    Ok(())
-}
-
-/// The error for a datagram that came without a control message we asked for.
-fn missing(what: &str, interface: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!("datagram on {interface} arrived without {what}: dropped"),
-    )
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 //! (keepalived's `enable_script_security`) only if no one but root can
 //! change them.
 
-use std::ffi::CString;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -78,23 +77,8 @@ fn lookup_user(name: &str) -> Result<(u32, u32), RunError> {
         kind: "user",
         name: name.to_string(),
     };
-    let cname = CString::new(name).map_err(|_| unknown())?;
-    let mut pwd: libc::passwd = unsafe_zeroed_passwd();
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer is valid for the call: `cname` is a C string,
-    // `pwd`, `buf` (with its length) and `result` are live locals.
-    let rc = unsafe {
-        libc::getpwnam_r(
-            cname.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if rc == 0 && !result.is_null() {
-        return Ok((pwd.pw_uid, pwd.pw_gid));
+    if let Ok(Some(user)) = nix::unistd::User::from_name(name) {
+        return Ok((user.uid.as_raw(), user.gid.as_raw()));
     }
     // A numeric uid that has no entry: its gid is the same number.
     name.parse::<u32>().map(|n| (n, n)).map_err(|_| unknown())
@@ -105,30 +89,10 @@ fn lookup_group(name: &str) -> Result<u32, RunError> {
         kind: "group",
         name: name.to_string(),
     };
-    let cname = CString::new(name).map_err(|_| unknown())?;
-    // SAFETY: all-zero is a valid `group` (null pointers, zero ids).
-    let mut grp: libc::group = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    let mut result: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: as in `lookup_user`.
-    let rc = unsafe {
-        libc::getgrnam_r(
-            cname.as_ptr(),
-            &mut grp,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if rc == 0 && !result.is_null() {
-        return Ok(grp.gr_gid);
+    if let Ok(Some(group)) = nix::unistd::Group::from_name(name) {
+        return Ok(group.gid.as_raw());
     }
     name.parse::<u32>().map_err(|_| unknown())
-}
-
-fn unsafe_zeroed_passwd() -> libc::passwd {
-    // SAFETY: all-zero is a valid `passwd` (null pointers, zero ids).
-    unsafe { std::mem::zeroed() }
 }
 
 /// Finds `program` as `execvp` would: a path with a `/` as is, else the
@@ -263,11 +227,11 @@ impl Job {
 /// `process_group(0)`); nothing for `None`.
 fn kill_group(pgid: Option<u32>) {
     if let Some(pgid) = pgid.and_then(|p| i32::try_from(p).ok()) {
-        // SAFETY: killpg has no memory-safety preconditions; the group is
-        // the one our child leads.
-        unsafe {
-            libc::killpg(pgid, libc::SIGKILL);
-        }
+        // The group is the one our child leads; it may be gone already.
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pgid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
 }
 

@@ -59,39 +59,14 @@ pub fn needed(scripts_change_user: bool) -> Vec<Capability> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SystemError {
-    /// A prctl or capset call failed.
-    #[error("{call}: {source}")]
-    Syscall {
-        /// Which call.
-        call: &'static str,
-        /// The OS error.
-        source: std::io::Error,
+    /// Reading or changing a capability set failed.
+    #[error("{what}: {source}")]
+    Capabilities {
+        /// What was being done.
+        what: &'static str,
+        /// The error of the `caps` crate (prctl or capset).
+        source: caps::errors::CapsError,
     },
-}
-
-/// `_LINUX_CAPABILITY_VERSION_3`: 64-bit sets in two 32-bit words.
-const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-
-#[repr(C)]
-struct CapHeader {
-    version: u32,
-    pid: i32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct CapData {
-    effective: u32,
-    permitted: u32,
-    inheritable: u32,
-}
-
-/// The highest capability number this kernel knows.
-fn last_cap() -> u8 {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40)
 }
 
 /// Keeps only `keep` in the calling thread's effective and permitted sets,
@@ -99,57 +74,51 @@ fn last_cap() -> u8 {
 /// bounding set. Without CAP_SETPCAP (not root) the bounding set cannot be
 /// changed; then only the sets are reduced.
 pub fn drop_capabilities(keep: &[Capability]) -> Result<(), SystemError> {
-    let mask: u64 = keep.iter().fold(0, |m, c| m | c.bit());
-    for cap in 0..=last_cap() {
-        if mask & (1u64 << cap) == 0 {
-            // SAFETY: prctl(PR_CAPBSET_DROP, n) takes plain integers.
-            let rc =
-                unsafe { libc::prctl(libc::PR_CAPBSET_DROP, libc::c_ulong::from(cap), 0, 0, 0) };
-            if rc != 0 {
-                let e = std::io::Error::last_os_error();
-                // EPERM: no CAP_SETPCAP. EINVAL: unknown to this kernel.
-                if !matches!(e.raw_os_error(), Some(libc::EPERM | libc::EINVAL)) {
-                    return Err(SystemError::Syscall {
-                        call: "prctl(PR_CAPBSET_DROP)",
-                        source: e,
-                    });
-                }
+    use caps::CapSet;
+    let kept = |c: &caps::Capability| keep.iter().any(|k| k.0 == c.index());
+    let can_bound =
+        caps::has_cap(None, CapSet::Effective, caps::Capability::CAP_SETPCAP).unwrap_or(false);
+    if can_bound {
+        for cap in caps::all().iter().filter(|c| !kept(c)) {
+            // A capability this kernel does not know cannot be read: skip it.
+            if caps::has_cap(None, CapSet::Bounding, *cap).unwrap_or(false) {
+                caps::drop(None, CapSet::Bounding, *cap).map_err(|source| {
+                    SystemError::Capabilities {
+                        what: "dropping from the bounding set",
+                        source,
+                    }
+                })?;
             }
         }
     }
-    let mut header = CapHeader {
-        version: CAPABILITY_VERSION_3,
-        pid: 0,
+    let wanted: caps::CapsHashSet = caps::all().into_iter().filter(|c| kept(c)).collect();
+    let set = |cset: CapSet, value: &caps::CapsHashSet, what: &'static str| {
+        caps::set(None, cset, value).map_err(|source| SystemError::Capabilities { what, source })
     };
-    let low = mask as u32;
-    let high = (mask >> 32) as u32;
-    let data = [
-        CapData {
-            effective: low,
-            permitted: low,
-            inheritable: 0,
-        },
-        CapData {
-            effective: high,
-            permitted: high,
-            inheritable: 0,
-        },
-    ];
-    // SAFETY: capset reads a v3 header and two data words, which is what
-    // we pass; both live for the call.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_capset,
-            &mut header as *mut CapHeader,
-            data.as_ptr(),
-        )
-    };
-    if rc != 0 {
-        return Err(SystemError::Syscall {
-            call: "capset",
-            source: std::io::Error::last_os_error(),
-        });
-    }
+    // Effective before permitted: it must stay a subset.
+    let effective = caps::read(None, CapSet::Effective)
+        .map_err(|source| SystemError::Capabilities {
+            what: "reading the effective set",
+            source,
+        })?
+        .intersection(&wanted)
+        .copied()
+        .collect();
+    set(CapSet::Effective, &effective, "reducing the effective set")?;
+    let permitted = caps::read(None, CapSet::Permitted)
+        .map_err(|source| SystemError::Capabilities {
+            what: "reading the permitted set",
+            source,
+        })?
+        .intersection(&wanted)
+        .copied()
+        .collect();
+    set(CapSet::Permitted, &permitted, "reducing the permitted set")?;
+    set(
+        CapSet::Inheritable,
+        &caps::CapsHashSet::new(),
+        "emptying the inheritable set",
+    )?;
     Ok(())
 }
 
@@ -215,8 +184,7 @@ mod tests {
         if std::env::var_os("VRRPD_CAPS_CHILD").is_some() {
             drop_capabilities(&needed(false)).unwrap();
             // The test runs on a harness thread: read that thread's sets.
-            // SAFETY: gettid has no preconditions.
-            let tid = unsafe { libc::gettid() };
+            let tid = nix::unistd::gettid();
             let path = format!("/proc/self/task/{tid}/status");
             let t = CapabilitySets::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
             println!(
@@ -225,8 +193,7 @@ mod tests {
             );
             return;
         }
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
+        if !nix::unistd::geteuid().is_root() {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
                 "CI runs as root"

@@ -1,4 +1,4 @@
-//! `VrrpSocketV4` in network namespaces: hosts on a bridge (198.18.0.0/24)
+//! `VrrpSocket` (IPv4) in network namespaces: hosts on a bridge (198.18.0.0/24)
 //! exchange advertisements through real raw sockets.
 
 mod net_support;
@@ -7,9 +7,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use net_support::{ARRIVAL, Capture, advert, assert_nothing_queued, ifindex, recv_within};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use vrrp_core::wire::{AddressList, MULTICAST_V4, WireError};
+use vrrp_core::wire::{AddressFamily, AddressList, MULTICAST_V4, WireError};
 use vrrp_testns::{Lan, netns_available};
-use vrrpd::net::{RecvMeta, VrrpSocket, VrrpSocketV4};
+use vrrpd::net::{RecvMeta, VrrpSocket};
 
 const A: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
 const B: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
@@ -20,7 +20,7 @@ fn vips() -> AddressList {
     AddressList::V4(vec![VIP])
 }
 
-fn recv(s: &VrrpSocketV4, buf: &mut [u8]) -> std::io::Result<RecvMeta<Ipv4Addr>> {
+fn recv(s: &VrrpSocket, buf: &mut [u8]) -> std::io::Result<RecvMeta> {
     s.recv(buf)
 }
 
@@ -33,9 +33,9 @@ fn lan(tag: &str) -> Lan {
     lan
 }
 
-fn open(lan: &Lan, host: usize, join: bool) -> VrrpSocketV4 {
+fn open(lan: &Lan, host: usize, join: bool) -> VrrpSocket {
     lan.hosts[host].run_in(move || {
-        let s = VrrpSocketV4::open("eth0").unwrap();
+        let s = VrrpSocket::open(AddressFamily::Ipv4, "eth0").unwrap();
         if join {
             s.join_group().unwrap();
         }
@@ -55,7 +55,7 @@ fn multicast_advert_arrives_with_ttl_255_source_group_and_ifindex() {
     let capture = Capture::start(&lan.switch, &lan.port(1), "ip proto 112", 1);
 
     let sent_at = std::time::SystemTime::now();
-    a.send_to(&bytes, MULTICAST_V4, A).unwrap();
+    a.send_to(&bytes, MULTICAST_V4.into(), A.into()).unwrap();
 
     let (meta, buf) = recv_within(&b, ARRIVAL, recv).expect("B receives A's advertisement");
     // The kernel's receive stamp (SO_TIMESTAMPNS) lies between the send
@@ -68,8 +68,8 @@ fn multicast_advert_arrives_with_ttl_255_source_group_and_ifindex() {
         sent_at <= stamp && stamp <= read_at,
         "stamp {stamp:?} outside {sent_at:?}..={read_at:?}"
     );
-    assert_eq!(meta.src, A);
-    assert_eq!(meta.dst, MULTICAST_V4);
+    assert_eq!(meta.src, IpAddr::from(A));
+    assert_eq!(meta.dst, IpAddr::from(MULTICAST_V4));
     assert_eq!(meta.ttl, 255);
     assert_eq!(meta.ifindex, ifindex(&lan.hosts[1], "eth0"));
     assert_eq!(meta.ifindex, b.ifindex());
@@ -104,10 +104,10 @@ fn unicast_reaches_a_peer_that_did_not_join() {
     let bytes = advert(vips(), A.into(), B.into());
     let capture = Capture::start(&lan.switch, &lan.port(1), "ip proto 112", 1);
 
-    a.send_to(&bytes, B, A).unwrap();
+    a.send_to(&bytes, B.into(), A.into()).unwrap();
 
     let (meta, buf) = recv_within(&b, ARRIVAL, recv).expect("B receives the unicast advertisement");
-    assert_eq!((meta.src, meta.dst, meta.ttl), (A, B, 255));
+    assert_eq!((meta.src, meta.dst, meta.ttl), (A.into(), B.into(), 255));
     meta.received(&buf).unwrap().validate().unwrap();
     let wire = capture.finish();
     assert!(wire.contains("ttl 255"), "unicast TTL is 255 too: {wire}");
@@ -125,13 +125,15 @@ fn explicit_source_wins_over_a_secondary_address() {
     let b = open(&lan, 1, true);
     for src in [A, VIP] {
         let bytes = advert(vips(), src.into(), MULTICAST_V4.into());
-        a.send_to(&bytes, MULTICAST_V4, src).unwrap();
+        a.send_to(&bytes, MULTICAST_V4.into(), src.into()).unwrap();
         let (meta, buf) = recv_within(&b, ARRIVAL, recv).expect("B receives");
-        assert_eq!(meta.src, src);
+        assert_eq!(meta.src, IpAddr::from(src));
         meta.received(&buf).unwrap().validate().unwrap();
     }
     // An address that is not ours is refused by the kernel.
-    let err = a.send_to(&[0; 8], MULTICAST_V4, C).unwrap_err();
+    let err = a
+        .send_to(&[0; 8], MULTICAST_V4.into(), C.into())
+        .unwrap_err();
     assert!(
         err.to_string().contains("eth0"),
         "error names the interface: {err}"
@@ -161,7 +163,7 @@ fn forwarded_packet_reports_its_ttl_so_the_engine_can_discard_it() {
         .unwrap();
     });
     let (meta, buf) = recv_within(&b, ARRIVAL, recv).expect("B receives C's packet");
-    assert_eq!((meta.src, meta.ttl), (C, 254));
+    assert_eq!((meta.src, meta.ttl), (IpAddr::from(C), 254));
     let rx = meta.received(&buf).unwrap();
     assert_eq!(rx.validate().unwrap_err(), WireError::BadTtl(254));
 }
@@ -182,12 +184,12 @@ fn socket_sees_only_groups_it_joined_and_only_its_interface() {
     let b_joined = open(&lan, 1, true);
     let b_not_joined = open(&lan, 1, false);
     let b_eth1 = lan.hosts[1].run_in(|| {
-        let s = VrrpSocketV4::open("eth1").unwrap();
+        let s = VrrpSocket::open(AddressFamily::Ipv4, "eth1").unwrap();
         s.join_group().unwrap();
         s
     });
     let d_sock = d.run_in(|| {
-        let s = VrrpSocketV4::open("eth0").unwrap();
+        let s = VrrpSocket::open(AddressFamily::Ipv4, "eth0").unwrap();
         s.join_group().unwrap();
         s
     });
@@ -195,12 +197,12 @@ fn socket_sees_only_groups_it_joined_and_only_its_interface() {
     // From the bridge: the joined eth0 socket hears it, the others do not.
     a.send_to(
         &advert(vips(), A.into(), MULTICAST_V4.into()),
-        MULTICAST_V4,
-        A,
+        MULTICAST_V4.into(),
+        A.into(),
     )
     .unwrap();
     let (meta, _) = recv_within(&b_joined, ARRIVAL, recv).expect("joined socket receives");
-    assert_eq!(meta.src, A);
+    assert_eq!(meta.src, IpAddr::from(A));
     assert_nothing_queued(&b_not_joined, "a socket that did not join", recv);
     assert_nothing_queued(&b_eth1, "the eth1 socket, for traffic on eth0", recv);
 
@@ -209,12 +211,12 @@ fn socket_sees_only_groups_it_joined_and_only_its_interface() {
     d_sock
         .send_to(
             &advert(vips(), d_addr.into(), MULTICAST_V4.into()),
-            MULTICAST_V4,
-            d_addr,
+            MULTICAST_V4.into(),
+            d_addr.into(),
         )
         .unwrap();
     let (meta, _) = recv_within(&b_eth1, ARRIVAL, recv).expect("eth1 socket receives");
-    assert_eq!(meta.src, d_addr);
+    assert_eq!(meta.src, IpAddr::from(d_addr));
     assert_eq!(meta.ifindex, ifindex(&lan.hosts[1], "eth1"));
     assert_nothing_queued(&b_joined, "the eth0 socket, for traffic on eth1", recv);
 }
@@ -225,29 +227,13 @@ fn family_neutral_socket_round_trip_and_errors() {
         return;
     }
     let lan = lan("n4e");
-    let a: VrrpSocket = open(&lan, 0, true).into();
-    let b: VrrpSocket = open(&lan, 1, true).into();
+    let a = open(&lan, 0, true);
+    let b = open(&lan, 1, true);
     assert_eq!(b.interface(), "eth0");
+    assert_eq!(b.family(), AddressFamily::Ipv4);
     let bytes = advert(vips(), A.into(), MULTICAST_V4.into());
     a.send_to(&bytes, MULTICAST_V4.into(), A.into()).unwrap();
-    // As the driver does: register in the runtime, await readability, read.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (meta, buf) = rt.block_on(async {
-        let b = b.into_async().unwrap();
-        let mut buf = vec![0; vrrpd::net::RECV_BUFFER_LEN];
-        loop {
-            let mut ready = tokio::time::timeout(ARRIVAL, b.readable())
-                .await
-                .unwrap()
-                .unwrap();
-            if let Ok(meta) = ready.try_io(|s| s.get_ref().recv(&mut buf)) {
-                return (meta.unwrap(), buf);
-            }
-        }
-    });
+    let (meta, buf) = recv_within(&b, ARRIVAL, recv).expect("B receives");
     assert_eq!(meta.src, IpAddr::V4(A));
     assert_eq!(meta.received(&buf).unwrap().payload(), &bytes[..]);
 
@@ -256,7 +242,7 @@ fn family_neutral_socket_round_trip_and_errors() {
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 
     let err = lan.hosts[0]
-        .run_in(|| VrrpSocketV4::open("nosuch0").map(drop))
+        .run_in(|| VrrpSocket::open(AddressFamily::Ipv4, "nosuch0").map(drop))
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     assert!(err.to_string().contains("nosuch0"), "{err}");

@@ -4,13 +4,12 @@
 //! skipped, never a panic.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use vrrp_arp::Announcement;
+use vrrp_arp::{Announcement, FrameCapture, PacketType};
 
 use super::ns::Netns;
 use super::{LabError, Result, check_interrupted};
@@ -112,128 +111,35 @@ pub struct Capture {
     thread: Option<JoinHandle<Result<Result<()>>>>,
 }
 
-fn open_socket(dev: &str) -> Result<OwnedFd> {
-    let proto = (libc::ETH_P_ALL as u16).to_be();
-    // SAFETY: plain socket(2) call; the result is checked.
-    let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW, i32::from(proto)) };
-    if fd < 0 {
-        return Err(LabError::new(format!(
-            "AF_PACKET socket: {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    // SAFETY: fd is a fresh, valid descriptor that nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let ifindex = vrrp_arp::interface_index(dev)
-        .map_err(|e| LabError::new(format!("capture interface {dev}: {e}")))?;
-    // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
-    let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-    sll.sll_family = libc::AF_PACKET as u16;
-    sll.sll_protocol = proto;
-    sll.sll_ifindex = i32::try_from(ifindex).unwrap_or(0);
-    // SAFETY: sll is a valid sockaddr_ll and the length matches it.
-    let rc = unsafe {
-        libc::bind(
-            fd.as_raw_fd(),
-            (&sll as *const libc::sockaddr_ll).cast(),
-            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
-        return Err(LabError::new(format!(
-            "bind capture socket: {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    let one: libc::c_int = 1;
-    let rcvbuf: libc::c_int = 8 << 20;
-    let tv = libc::timeval {
-        tv_sec: 0,
-        tv_usec: 20_000,
-    };
-    // SAFETY: the option value points to a live c_int.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_TIMESTAMPNS,
-            (&one as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
-        return Err(LabError::new(format!(
-            "SO_TIMESTAMPNS on the capture socket: {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    // SAFETY: each option value points to a live value of the right size.
-    unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUFFORCE,
-            (&rcvbuf as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            (&tv as *const libc::timeval).cast(),
-            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-        );
-    }
-    Ok(fd)
+fn open_socket(dev: &str) -> Result<FrameCapture> {
+    let capture = FrameCapture::open_by_name(dev)
+        .map_err(|e| LabError::new(format!("capture socket on {dev}: {e}")))?;
+    capture
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .map_err(|e| LabError::new(format!("capture socket on {dev}: {e}")))?;
+    Ok(capture)
 }
 
-fn run(fd: OwnedFd, events: Arc<Mutex<Vec<Event>>>, stop: Arc<AtomicBool>) -> Result<()> {
+fn run(socket: FrameCapture, events: Arc<Mutex<Vec<Event>>>, stop: Arc<AtomicBool>) -> Result<()> {
     let mut buf = [0u8; 2048];
     while !stop.load(Ordering::Relaxed) {
-        // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
-        let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        let mut control = [0u64; 8];
-        let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
+        let got = match socket.recv(&mut buf) {
+            Ok(got) => got,
+            Err(e) if e.is_would_block() => continue,
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            Err(e) => return Err(LabError::new(format!("capture: {e}"))),
         };
-        // SAFETY: msghdr is plain old data; all-zero is a valid empty value.
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_name = (&mut from as *mut libc::sockaddr_ll).cast();
-        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = std::mem::size_of_val(&control) as _;
-        // SAFETY: every pointer in msg refers to a live local valid for the
-        // length given beside it.
-        let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, 0) };
-        if n < 0 {
-            let err = std::io::Error::last_os_error();
-            match err.kind() {
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted => continue,
-                std::io::ErrorKind::TimedOut => continue,
-                _ => return Err(LabError::new(format!("capture: {err}"))),
-            }
-        }
-        if from.sll_pkttype == libc::PACKET_OUTGOING {
+        if got.packet_type == PacketType::Outgoing {
             continue;
         }
         // The kernel's receive timestamp (SO_TIMESTAMPNS), taken when the
         // frame arrived: not when this thread, on a busy machine perhaps
-        // milliseconds later, read it.
-        #[allow(clippy::unnecessary_cast)]
-        let control_len = (msg.msg_controllen as usize).min(std::mem::size_of_val(&control));
-        // SAFETY: the u64 array is plain old data, viewed as its bytes.
-        let control_bytes =
-            unsafe { std::slice::from_raw_parts(control.as_ptr().cast::<u8>(), control_len) };
-        // The kernel attaches one to every frame once SO_TIMESTAMPNS is on
-        // (checked at open); a frame without one is not measured.
-        let Some(t) = receive_timestamp(control_bytes) else {
+        // milliseconds later, read it. The kernel attaches one to every
+        // frame once it is on; a frame without one is not measured.
+        let Some(t) = got.timestamp.and_then(epoch_ns) else {
             continue;
         };
-        let frame = buf.get(..usize::try_from(n).unwrap_or(0)).unwrap_or(&[]);
-        if let Some(kind) = decode(frame) {
+        if let Some(kind) = decode(got.frame) {
             if let Ok(mut ev) = events.lock() {
                 ev.push(Event { t, kind });
             }
@@ -242,16 +148,10 @@ fn run(fd: OwnedFd, events: Arc<Mutex<Vec<Event>>>, stop: Arc<AtomicBool>) -> Re
     Ok(())
 }
 
-/// The `SCM_TIMESTAMPNS` of a received frame's control data, in
-/// nanoseconds since the epoch.
-fn receive_timestamp(control: &[u8]) -> Option<i64> {
-    vrrpd::net::cmsg::iter(control)
-        .find(|m| m.level == libc::SOL_SOCKET && m.kind == libc::SCM_TIMESTAMPNS)
-        .and_then(|m| {
-            let sec = i64::from_ne_bytes(m.data.get(..8)?.try_into().ok()?);
-            let nsec = i64::from_ne_bytes(m.data.get(8..16)?.try_into().ok()?);
-            Some(sec * 1_000_000_000 + nsec)
-        })
+/// A receive timestamp in nanoseconds since the epoch.
+fn epoch_ns(t: SystemTime) -> Option<i64> {
+    let d = t.duration_since(UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_nanos()).ok()
 }
 
 impl Capture {
@@ -359,38 +259,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn receive_timestamp_is_the_scm_timestampns_message() {
-        let mut data = [0u8; 16];
-        data[..8].copy_from_slice(&1_700_000_000_i64.to_ne_bytes());
-        data[8..].copy_from_slice(&123_456_789_i64.to_ne_bytes());
-        let mut buf = [0u8; 128];
-        let ttl = vrrpd::net::cmsg::write(&mut buf, libc::IPPROTO_IP, libc::IP_TTL, &[64, 0, 0, 0])
-            .unwrap();
-        assert_eq!(receive_timestamp(&buf[..ttl]), None, "another message");
-        let ts = vrrpd::net::cmsg::write(
-            &mut buf[ttl..],
-            libc::SOL_SOCKET,
-            libc::SCM_TIMESTAMPNS,
-            &data,
-        )
-        .unwrap();
-        assert_eq!(
-            receive_timestamp(&buf[..ttl + ts]),
-            Some(1_700_000_000_123_456_789)
-        );
-        let short = vrrpd::net::cmsg::write(
-            &mut buf,
-            libc::SOL_SOCKET,
-            libc::SCM_TIMESTAMPNS,
-            &data[..8],
-        )
-        .unwrap();
-        assert_eq!(
-            receive_timestamp(&buf[..short]),
-            None,
-            "a truncated timespec"
-        );
-        assert_eq!(receive_timestamp(&[]), None);
+    fn receive_stamps_become_epoch_nanoseconds() {
+        let t = UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789);
+        assert_eq!(epoch_ns(t), Some(1_700_000_000_123_456_789));
+        assert_eq!(epoch_ns(UNIX_EPOCH - Duration::from_secs(1)), None);
     }
 
     #[test]

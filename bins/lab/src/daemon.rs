@@ -353,8 +353,7 @@ impl Running {
     /// Sends SIGTERM and waits up to `grace` for the exit, then SIGKILL.
     pub fn stop(&mut self, grace: Duration) {
         if let Some(mut child) = self.child.take() {
-            // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
-            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            signal_child(&child, libc::SIGTERM);
             let end = Instant::now() + grace;
             while Instant::now() < end {
                 if let Ok(Some(_)) = child.try_wait() {
@@ -371,9 +370,8 @@ impl Running {
     /// could not be sent.
     pub fn signal(&self, sig: libc::c_int) -> bool {
         match self.child.as_ref() {
-            // SAFETY: kill has no memory-safety preconditions; the pid is
-            // our child's, not yet reaped, so it cannot have been reused.
-            Some(c) => unsafe { libc::kill(c.id() as i32, sig) == 0 },
+            // Our child, not yet reaped, so its pid cannot have been reused.
+            Some(c) => signal_child(c, sig),
             None => false,
         }
     }
@@ -393,8 +391,7 @@ impl Running {
         if let Ok(Some(status)) = child.try_wait() {
             return Some(status);
         }
-        // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        signal_child(&child, libc::SIGTERM);
         let end = Instant::now() + grace;
         while Instant::now() < end {
             if let Ok(Some(status)) = child.try_wait() {
@@ -420,4 +417,16 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.reap();
     }
+}
+
+/// Sends `sig` to our own `child` (not yet reaped, so its pid is still
+/// its own); false if it could not be sent.
+fn signal_child(child: &Child, sig: libc::c_int) -> bool {
+    let Ok(signal) = nix::sys::signal::Signal::try_from(sig) else {
+        return false;
+    };
+    let Ok(pid) = i32::try_from(child.id()) else {
+        return false;
+    };
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).is_ok()
 }

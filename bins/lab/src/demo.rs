@@ -233,8 +233,7 @@ pub fn run(opts: &DemoOptions) -> Result<DemoSummary> {
     );
 
     let term_t = now_ns();
-    // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
-    unsafe { libc::kill(h1.pid(), libc::SIGTERM) };
+    h1.signal(libc::SIGTERM);
     tl.line(term_t, YELLOW, "h1 stops gracefully (SIGTERM)");
     let h1_src = Topology::host_addr(1);
     let zero = lab.capture.wait_for(

@@ -93,8 +93,7 @@ pub fn sleep(d: Duration) -> Result<()> {
 
 /// Whether the lab runs as root; it needs CAP_NET_ADMIN to make namespaces.
 pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 /// The error printed when the lab is started without root.

@@ -7,6 +7,9 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
 use super::{LabError, Result};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -137,9 +140,8 @@ impl Netns {
         let mut pids = self.pids();
         pids.sort_unstable_by(|a, b| b.cmp(a));
         for pid in pids {
-            // SAFETY: kill has no memory-safety preconditions; the pid lives
-            // in a namespace this lab created, so it is one of ours.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // The pid lives in a namespace this lab created: one of ours.
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
 
@@ -198,14 +200,10 @@ impl Netns {
         std::thread::Builder::new()
             .name(name.to_string())
             .spawn(move || {
-                // SAFETY: setns on a valid namespace fd only changes this
-                // thread's network namespace; the thread is ours.
-                if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-                    return Err(LabError::new(format!(
-                        "setns: {}",
-                        std::io::Error::last_os_error()
-                    )));
-                }
+                // Changes only this thread's network namespace; the thread
+                // is ours.
+                nix::sched::setns(&fd, nix::sched::CloneFlags::CLONE_NEWNET)
+                    .map_err(|e| LabError::new(format!("setns: {e}")))?;
                 Ok(f())
             })
             .map_err(LabError::from)

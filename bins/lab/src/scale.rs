@@ -104,8 +104,11 @@ pub fn scale(
     sleep(Duration::from_secs(2) + interval * 5)?;
     h1.check_alive()?;
     h2.check_alive()?;
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100)
+        .max(1) as f64;
     let (c1a, _) = usage(&lab, 1);
     let (c2a, _) = usage(&lab, 2);
     let t0 = super::now_ns();

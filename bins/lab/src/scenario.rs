@@ -302,8 +302,7 @@ pub fn graceful(lab: &Lab, kind: DaemonKind, version: u8, interval: Duration) ->
     lab.reset(&[format!("{VIP}/24")]);
     let (mut h1, mut h2) = start_pair(lab, kind, version, interval)?;
     let term_t = super::now_ns();
-    // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
-    unsafe { libc::kill(h1.pid(), libc::SIGTERM) };
+    h1.signal(libc::SIGTERM);
     let src = Topology::host_addr(1);
     let zero = lab.capture.wait_for(
         term_t,

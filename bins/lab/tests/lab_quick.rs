@@ -200,8 +200,12 @@ fn lab_demo_cleans_up_on_ctrl_c() {
     let seen = wait_for_line(&mut child, "client reaches");
     assert!(seen.contains("client reaches"), "{seen}");
     assert!(!lab_namespaces_of(pid).is_empty());
-    // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
-    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    // Our child's pid.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT to vrrp-lab");
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(130), "{status:?}");
     assert_cleaned_up(pid);
@@ -237,8 +241,7 @@ fn lab_refuses_to_run_without_root() {
         eprintln!("skipping lab_refuses_to_run_without_root: no setpriv");
         return;
     };
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !nix::unistd::geteuid().is_root() {
         let out = lab().arg("demo").output().expect("run vrrp-lab");
         assert_eq!(out.status.code(), Some(2));
         return;

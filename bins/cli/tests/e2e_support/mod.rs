@@ -10,7 +10,6 @@
 
 use std::fs::File;
 use std::net::IpAddr;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::mpsc;
@@ -299,10 +298,8 @@ vips = ["{vip}"]
         let file = File::open(format!("/run/netns/{}", self.host(idx).name())).unwrap();
         let (ready_tx, ready_rx) = mpsc::channel();
         let watcher = std::thread::spawn(move || {
-            // SAFETY: setns on a valid namespace fd changes only this
-            // thread's network namespace; the thread is ours.
-            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0);
+            // Changes only this thread's network namespace; the thread is ours.
+            nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
             let mut events = EventStream::subscribe().unwrap();
             ready_tx.send(()).unwrap();
             let deadline = Instant::now() + timeout;
@@ -351,9 +348,10 @@ pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> Option<Durati
 
 /// Sends `sig` to the process `pid`.
 pub fn kill(pid: u32, sig: i32) {
-    // SAFETY: kill has no memory-safety preconditions; the pid is a child we spawned.
-    let rc = unsafe { libc::kill(pid as i32, sig) };
-    assert_eq!(rc, 0, "kill {pid}: {}", std::io::Error::last_os_error());
+    // The pid is a child we spawned.
+    let signal = nix::sys::signal::Signal::try_from(sig).expect("a signal number");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).expect("a pid"));
+    nix::sys::signal::kill(pid, signal).unwrap_or_else(|e| panic!("kill {pid}: {e}"));
 }
 
 /// Asserts `cond`, printing the daemons' logs first when it fails.
@@ -499,10 +497,8 @@ pub fn vip_changes_during(
     let file = File::open(format!("/run/netns/{}", lab.host(idx).name())).unwrap();
     let (ready_tx, ready_rx) = mpsc::channel();
     let watcher = std::thread::spawn(move || {
-        // SAFETY: setns on a valid namespace fd changes only this
-        // thread's network namespace; the thread is ours.
-        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0);
+        // Changes only this thread's network namespace; the thread is ours.
+        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
         let mut events = EventStream::subscribe().unwrap();
         ready_tx.send(()).unwrap();
         let deadline = Instant::now() + window;

@@ -3,7 +3,6 @@
 //! to their routers; what is refused is counted, and logged at a bounded
 //! rate.
 
-use std::net::IpAddr;
 use std::time::{Instant, SystemTime};
 
 use tracing::debug;
@@ -29,7 +28,7 @@ pub(super) struct Datagram<'a> {
     /// (see [`crate::net::arrival_instant`]), or when it was read.
     pub(super) at: Instant,
     /// Its addresses, interface and hop limit.
-    pub(super) meta: RecvMeta<IpAddr>,
+    pub(super) meta: RecvMeta,
     /// The bytes: `meta.len` of them, IPv4 header included.
     pub(super) data: &'a [u8],
 }

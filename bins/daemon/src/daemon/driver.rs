@@ -198,9 +198,7 @@ pub(crate) async fn run(
         if driver.hold.holding(Instant::now()) {
             watch = None;
         } else if watch.is_none() {
-            // SAFETY: the driver owns the set and outlives `watch`, which
-            // is declared after it and dropped first.
-            match unsafe { driver.socket_set.watch() } {
+            match driver.socket_set.watch() {
                 Ok(w) => watch = Some(w),
                 Err(e) => {
                     break Err(DaemonError::Io {

@@ -8,20 +8,22 @@
 //! cost it about 5 % of its CPU.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use tokio::io::unix::AsyncFd;
 
 use crate::config::AddressFamily;
-use crate::net::{VrrpSocket, VrrpSocketV4, VrrpSocketV6};
+use crate::net::VrrpSocket;
 
-/// A [`SocketSet`]'s registration with tokio (see [`SocketSet::watch`]).
+/// A [`SocketSet`]'s registration with tokio (see [`SocketSet::watch`]): a
+/// duplicate of the set's descriptor, so that it owns what tokio watches.
 #[derive(Debug)]
-pub(crate) struct Watch(RawFd);
+pub(crate) struct Watch(OwnedFd);
 
 impl AsRawFd for Watch {
     fn as_raw_fd(&self) -> RawFd {
-        self.0
+        self.0.as_raw_fd()
     }
 }
 
@@ -31,20 +33,12 @@ pub(crate) const MAX_READY: usize = 64;
 
 /// An epoll set of VRRP sockets, level-triggered, each tagged with its id.
 #[derive(Debug)]
-pub(crate) struct SocketSet(OwnedFd);
+pub(crate) struct SocketSet(Epoll);
 
 impl SocketSet {
     /// An empty set.
     pub(crate) fn new() -> io::Result<Self> {
-        // SAFETY: epoll_create1 takes a flag only and returns a new
-        // descriptor or -1.
-        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` was just returned by epoll_create1 and nothing else
-        // owns it.
-        Ok(SocketSet(unsafe { OwnedFd::from_raw_fd(fd) }))
+        Ok(SocketSet(Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?))
     }
 
     /// Registers the set with the current tokio runtime: the watch is
@@ -53,68 +47,37 @@ impl SocketSet {
     /// Dropping the watch deregisters the set, and that is what the loop's
     /// hold does: while registered, every datagram that arrives wakes the
     /// runtime's thread, even when no task is waiting on the watch.
-    ///
-    /// # Safety
-    ///
-    /// The set must outlive the watch: the watch names its descriptor
-    /// without owning it.
-    pub(crate) unsafe fn watch(&self) -> io::Result<AsyncFd<Watch>> {
-        // SAFETY: the caller keeps the set, and so its descriptor, open and
-        // unreplaced for as long as the watch lives.
-        unsafe { AsyncFd::register(Watch(self.0.as_raw_fd())) }.map_err(io::Error::from)
+    pub(crate) fn watch(&self) -> io::Result<AsyncFd<Watch>> {
+        let watch = Watch(self.0.0.try_clone()?);
+        // SAFETY: the watch owns its descriptor (a duplicate of the set's)
+        // for its whole life and never replaces it; the AsyncFd owns the
+        // watch.
+        unsafe { AsyncFd::register(watch) }.map_err(io::Error::from)
     }
 
     /// Adds `socket`, tagged `id`. It leaves the set when it is closed
     /// (epoll(7)): the daemon never duplicates these descriptors.
-    fn add(&self, socket: BorrowedFd<'_>, id: usize) -> io::Result<()> {
-        let mut event = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: id as u64,
-        };
-        // SAFETY: both descriptors are open for the call and `event` is a
-        // valid epoll_event that the kernel only reads.
-        let rc = unsafe {
-            libc::epoll_ctl(
-                self.0.as_raw_fd(),
-                libc::EPOLL_CTL_ADD,
-                socket.as_raw_fd(),
-                &mut event,
-            )
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+    fn add(&self, socket: impl AsFd, id: usize) -> io::Result<()> {
+        let event = EpollEvent::new(EpollFlags::EPOLLIN, id as u64);
+        Ok(self.0.add(socket, event)?)
     }
 
     /// Replaces `ready` with the ids of the sockets that hold datagrams
     /// now, without waiting; empty when none does.
     pub(crate) fn ready(&self, ready: &mut Vec<usize>) -> io::Result<()> {
         ready.clear();
-        let mut events = [libc::epoll_event { events: 0, u64: 0 }; MAX_READY];
-        // SAFETY: the descriptor is an open epoll set and `events` has room
-        // for MAX_READY entries, the count passed.
-        let n = unsafe {
-            libc::epoll_wait(
-                self.0.as_raw_fd(),
-                events.as_mut_ptr(),
-                MAX_READY as libc::c_int,
-                0,
-            )
+        let mut events = [EpollEvent::empty(); MAX_READY];
+        let n = match self.0.wait(&mut events, EpollTimeout::ZERO) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => return Ok(()),
+            Err(e) => return Err(e.into()),
         };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return if e.kind() == io::ErrorKind::Interrupted {
-                Ok(())
-            } else {
-                Err(e)
-            };
-        }
-        let n = usize::try_from(n).unwrap_or(0).min(MAX_READY);
-        ready.extend(events.iter().take(n).map(|e| {
-            let id = e.u64;
-            usize::try_from(id).unwrap_or(usize::MAX)
-        }));
+        ready.extend(
+            events
+                .iter()
+                .take(n.min(MAX_READY))
+                .map(|e| usize::try_from(e.data()).unwrap_or(usize::MAX)),
+        );
         Ok(())
     }
 }
@@ -147,11 +110,12 @@ pub(crate) fn open_socket(
     interface: &str,
     ifindex: vrrp_netaddr::IfIndex,
 ) -> io::Result<SocketEntry> {
-    let socket: VrrpSocket = match family {
-        AddressFamily::Ipv4 => VrrpSocketV4::open(interface)?.into(),
-        AddressFamily::Ipv6 => VrrpSocketV6::open(interface)?.into(),
+    let wire_family = match family {
+        AddressFamily::Ipv4 => vrrp_core::wire::AddressFamily::Ipv4,
+        AddressFamily::Ipv6 => vrrp_core::wire::AddressFamily::Ipv6,
     };
-    set.add(socket.as_fd(), id)?;
+    let socket = VrrpSocket::open(wire_family, interface)?;
+    set.add(&socket, id)?;
     Ok(SocketEntry {
         family,
         interface: interface.to_string(),
@@ -171,8 +135,7 @@ mod tests {
     #[tokio::test]
     async fn reports_ready_members_by_id() {
         let set = SocketSet::new().unwrap();
-        // SAFETY: `set` lives to the end of the test, after the watch.
-        let watch = unsafe { set.watch() }.unwrap();
+        let watch = set.watch().unwrap();
         let (a_tx, a_rx) = UnixDatagram::pair().unwrap();
         let (b_tx, b_rx) = UnixDatagram::pair().unwrap();
         set.add(a_rx.as_fd(), 7).unwrap();
@@ -219,8 +182,7 @@ mod tests {
         // hold) is readable at once through a new one.
         drop(watch);
         b_tx.send(b"held").unwrap();
-        // SAFETY: as above.
-        let watch = unsafe { set.watch() }.unwrap();
+        let watch = set.watch().unwrap();
         let guard = tokio::time::timeout(wait, watch.readable())
             .await
             .expect("a new watch sees what arrived before it")

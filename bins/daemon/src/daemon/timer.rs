@@ -24,30 +24,27 @@
 //! times a second instead of thousands.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
+use nix::sys::time::TimeSpec;
+use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
+use nix::time::clock_gettime;
 use tokio::io::unix::AsyncFd;
 
 /// The timer slack asked of the kernel for the daemon's thread.
-const TIMER_SLACK_NS: libc::c_ulong = 1_000;
+const TIMER_SLACK_NS: u64 = 1_000;
 
 /// How long before an exact deadline the timer wakes, to spin the rest.
 pub(crate) const SPIN_LEAD: Duration = Duration::from_micros(300);
 
-/// An owned `timerfd`.
+/// The `timerfd`, for tokio (which asks for `AsRawFd`).
 #[derive(Debug)]
-struct TimerFd(OwnedFd);
+struct Timer(TimerFd);
 
-impl AsFd for TimerFd {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.0.as_fd()
-    }
-}
-
-impl AsRawFd for TimerFd {
+impl AsRawFd for Timer {
     fn as_raw_fd(&self) -> RawFd {
-        self.0.as_raw_fd()
+        self.0.as_fd().as_raw_fd()
     }
 }
 
@@ -55,7 +52,7 @@ impl AsRawFd for TimerFd {
 /// [`PreciseTimer::wait`].
 #[derive(Debug)]
 pub(crate) struct PreciseTimer {
-    fd: AsyncFd<TimerFd>,
+    fd: AsyncFd<Timer>,
     /// The deadline, and whether it is exact.
     armed: Option<(Instant, bool)>,
     /// When the `timerfd` is set to go off, if it is: never after the
@@ -66,26 +63,16 @@ pub(crate) struct PreciseTimer {
 impl PreciseTimer {
     /// A disarmed timer, registered with the current tokio runtime.
     pub(crate) fn new() -> io::Result<Self> {
-        // SAFETY: prctl(PR_SET_TIMERSLACK) takes integers only and affects
-        // the calling thread's timer slack; failure is harmless.
-        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, TIMER_SLACK_NS, 0, 0, 0) };
-        // SAFETY: timerfd_create takes integers only and returns a new
-        // descriptor or -1.
-        let raw = unsafe {
-            libc::timerfd_create(
-                libc::CLOCK_MONOTONIC,
-                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
-            )
-        };
-        if raw < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `raw` is a descriptor we just created and own alone.
-        let owned = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: the `TimerFd` owns its descriptor for its whole life and
-        // never replaces it; the `AsyncFd` takes ownership of it, so the
-        // descriptor outlives the registration.
-        let fd = unsafe { AsyncFd::register(TimerFd(owned)) }.map_err(io::Error::from)?;
+        // Failure is harmless: wake-ups may then be coalesced by up to the
+        // default 50 µs.
+        let _ = nix::sys::prctl::set_timerslack(TIMER_SLACK_NS);
+        let timer = TimerFd::new(
+            ClockId::CLOCK_MONOTONIC,
+            TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
+        )?;
+        // SAFETY: the `Timer` owns its descriptor for its whole life and
+        // never replaces it; the AsyncFd owns the `Timer`.
+        let fd = unsafe { AsyncFd::register(Timer(timer)) }.map_err(io::Error::from)?;
         Ok(PreciseTimer {
             fd,
             armed: None,
@@ -121,41 +108,18 @@ impl PreciseTimer {
         // Translate the Instant into CLOCK_MONOTONIC time: both run on the
         // same clock, so the offset from "now" carries over.
         let now_instant = Instant::now();
-        let now = monotonic_now()?;
+        let now = Duration::from(clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)?);
         let ahead = wake.saturating_duration_since(now_instant);
-        let mut sec = now.tv_sec + ahead.as_secs() as libc::time_t;
-        let mut nsec = now.tv_nsec + ahead.subsec_nanos() as libc::c_long;
-        if nsec >= 1_000_000_000 {
-            sec += 1;
-            nsec -= 1_000_000_000;
-        }
-        if sec == 0 && nsec == 0 {
-            // An all-zero it_value would disarm the timer.
-            nsec = 1;
-        }
-        let spec = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: libc::timespec {
-                tv_sec: sec,
-                tv_nsec: nsec,
-            },
-        };
-        // SAFETY: the descriptor is a valid timerfd, `spec` is a valid
-        // itimerspec and the old-value pointer may be null.
-        let rc = unsafe {
-            libc::timerfd_settime(
-                self.fd.as_raw_fd(),
-                libc::TFD_TIMER_ABSTIME,
-                &spec,
-                std::ptr::null_mut(),
+        // Never all zero: an all-zero it_value would disarm the timer.
+        let at = (now + ahead).max(Duration::from_nanos(1));
+        self.fd
+            .get_ref()
+            .0
+            .set(
+                Expiration::OneShot(TimeSpec::from_duration(at)),
+                TimerSetTimeFlags::TFD_TIMER_ABSTIME,
             )
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
+            .map_err(io::Error::from)?;
         self.set = Some(wake);
         Ok(())
     }
@@ -166,22 +130,8 @@ impl PreciseTimer {
     pub(crate) async fn wait(&mut self) -> io::Result<()> {
         loop {
             let mut guard = self.fd.readable().await?;
-            let read = guard.try_io(|fd| {
-                let mut expirations = [0u8; 8];
-                // SAFETY: reads at most 8 bytes into a buffer of 8 bytes.
-                let n = unsafe {
-                    libc::read(
-                        fd.as_raw_fd(),
-                        expirations.as_mut_ptr().cast(),
-                        expirations.len(),
-                    )
-                };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(())
-                }
-            });
+            // Reading the expiration count resets readiness.
+            let read = guard.try_io(|fd| fd.get_ref().0.wait().map_err(io::Error::from));
             match read {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return Err(e),
@@ -222,19 +172,6 @@ impl PreciseTimer {
     pub(crate) fn fired(&mut self) {
         self.armed = None;
     }
-}
-
-fn monotonic_now() -> io::Result<libc::timespec> {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to write to.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(ts)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::os::fd::AsFd;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::unix::AsyncFd;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use vrrp_core::wire::{AddressList, Advertisement, ChecksumMode, VersionFields};
 use vrrp_core::{MaxAdverInt, Priority, Vrid};
 use vrrp_testns::{ChildGuard, Netns};
@@ -34,36 +34,28 @@ pub fn advert(vips: AddressList, src: IpAddr, dst: IpAddr) -> Vec<u8> {
 }
 
 /// Waits up to `timeout` for `sock` to become readable, then calls `recv`
-/// through `AsyncFd::try_io`, exactly as the daemon's loop does.
+/// when `poll(2)` says it is readable, as the daemon's loop does through
+/// its epoll set.
 pub fn recv_within<S: AsFd, M>(
     sock: &S,
     timeout: Duration,
     mut recv: impl FnMut(&S, &mut [u8]) -> io::Result<M>,
 ) -> Option<(M, Vec<u8>)> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        // SAFETY: the borrowed descriptor belongs to `sock`, which outlives
-        // this block and the `AsyncFd` dropped at its end.
-        let afd = unsafe { AsyncFd::register(sock.as_fd()) }.unwrap();
-        let mut buf = vec![0; vrrpd::net::RECV_BUFFER_LEN];
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let mut guard = tokio::time::timeout_at(deadline, afd.readable())
-                .await
-                .ok()?
-                .unwrap();
-            match guard.try_io(|_| recv(sock, &mut buf)) {
-                Ok(Ok(meta)) => {
-                    return Some((meta, buf));
-                }
-                Ok(Err(e)) => panic!("recv failed: {e}"),
-                Err(_would_block) => continue,
-            }
+    let mut buf = vec![0; vrrpd::net::RECV_BUFFER_LEN];
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        let ms = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(sock.as_fd(), PollFlags::POLLIN)];
+        if poll(&mut fds, PollTimeout::from(ms)).unwrap() == 0 {
+            continue;
         }
-    })
+        match recv(sock, &mut buf) {
+            Ok(meta) => return Some((meta, buf)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("recv failed: {e}"),
+        }
+    }
 }
 
 /// Asserts that nothing is queued on `sock` (after the caller proved that a
