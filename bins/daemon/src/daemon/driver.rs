@@ -1,18 +1,15 @@
-//! The event loop: one task on the current tokio runtime owns every
-//! router, socket, timer and the netlink handle, so no state is shared.
-//! The loop reads the VRRP sockets itself (see [`super::sockets`]).
+//! The driver: everything the event loop ([`super::event_loop`]) owns
+//! but its channels and timer, and what it does with each input: set-up,
+//! timeouts, routers' outputs carried out in order, status and stop.
 
-use std::future::Future;
 use std::net::IpAddr;
 use std::time::Instant;
 
 use super::refused::install_addresses;
-use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 use vrrp_core::router::{Output, State};
-use vrrp_netaddr::EventStream;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -23,15 +20,12 @@ use super::control as ctl;
 use super::deadlines::{self, Deadlines};
 use super::hold::{self, ReadHold};
 use super::instance::{self, BuildError, Instance};
-use super::io::{next_reload, next_request, read_events};
-use super::sdnotify;
-use super::sockets::{SocketEntry, SocketSet, Watch, open_socket};
-use super::timer::PreciseTimer;
+use super::sockets::{SocketEntry, SocketSet, open_socket};
 use super::tracking;
 use super::vips::AddressManager;
 use super::waiting::Waiting;
 use crate::config::Config;
-use crate::control::{self, Request, Response};
+use crate::control;
 use crate::notify::{HookState, Notifier, Target, Transition};
 use crate::track::{self, TrackerUpdate};
 
@@ -75,7 +69,7 @@ pub(super) struct Driver {
     /// queued from a closed socket cannot reach another interface's
     /// instances.
     pub(super) sockets: BTreeMap<usize, SocketEntry>,
-    next_socket: usize,
+    pub(super) next_socket: usize,
     /// The set the sockets are read through; the loop waits on it.
     pub(super) socket_set: SocketSet,
     /// Scratch for the packet path: the ids of the ready sockets.
@@ -88,239 +82,10 @@ pub(super) struct Driver {
     pub(super) announcer: Announcer,
 }
 
-/// Runs `config` until `shutdown` completes; see [`super::Daemon::run`].
-pub(crate) async fn run(
-    config: Config,
-    shutdown: impl Future<Output = ()>,
-    mut reloads: Option<mpsc::UnboundedReceiver<Config>>,
-    loader: Option<super::ConfigLoader>,
-    drop_capabilities: bool,
-) -> Result<(), DaemonError> {
-    // 1. Clean up after a previous run, before anything else.
-    let addrs = AddressManager::open_and_clean(&config.global.state_dir)?;
-    // 2. Watch links and addresses before reading their state.
-    let events = match EventStream::subscribe() {
-        // SAFETY: the stream owns its netlink descriptor for its whole
-        // life and never replaces it; the AsyncFd owns the stream.
-        Ok(stream) => Some(
-            unsafe { AsyncFd::register(stream) }.map_err(|e| DaemonError::Io {
-                what: "registering the netlink event socket",
-                source: e.into(),
-            })?,
-        ),
-        Err(e) => {
-            warn!(error = %e, "no link events: link state and VIP deletions will not be noticed");
-            None
-        }
-    };
-    let socket_set = SocketSet::new().map_err(|e| DaemonError::Io {
-        what: "creating the socket set",
-        source: e,
-    })?;
-    let (tracker_tx, mut tracker_rx) = mpsc::unbounded_channel();
-    let mut driver = Driver {
-        config: without_instances(&config),
-        instance_order: file_order(&config),
-        trackers: Vec::new(),
-        tracker_tx,
-        notifiers: HashMap::new(),
-        groups: super::groups::build(&config),
-        global_discards: Default::default(),
-        log_limit: crate::ratelimit::LogLimiter::new(10, std::time::Duration::from_secs(10)),
-        instances: Vec::new(),
-        routes: None,
-        route_targets: Vec::new(),
-        deadlines: Deadlines::default(),
-        waiting: Vec::new(),
-        next_waiting_retry: Instant::now() + super::waiting::RETRY_INTERVAL,
-        sockets: BTreeMap::new(),
-        next_socket: 0,
-        socket_set,
-        ready_sockets: Vec::new(),
-        recv_buf: vec![0; crate::net::RECV_BUFFER_LEN],
-        hold: ReadHold::default(),
-        addrs,
-        announcer: Announcer::default(),
-    };
-    // 3. Sockets, then routers.
-    if let Err(e) = driver.setup(&config) {
-        driver.addrs.clear();
-        return Err(e);
-    }
-    // The driver and every instance hold their own parts from here on;
-    // with 1,000 instances this copy was a third of the heap.
-    let switches_user = config.switches_user();
-    drop(config);
-    let mut timer = PreciseTimer::new().map_err(|e| DaemonError::Io {
-        what: "creating the timer",
-        source: e,
-    })?;
-    let (control_task, mut control_rx) = match control::serve(&driver.config.global.control_socket)
-    {
-        Ok((task, rx)) => (Some(task), Some(rx)),
-        Err(e) => {
-            warn!(error = %e, "no control socket: vrrpctl will not reach this daemon");
-            (None, None)
-        }
-    };
-    if drop_capabilities {
-        // Every socket that needs CAP_NET_RAW to open at start is open; a
-        // reload or a re-created interface opens more, which CAP_NET_RAW
-        // (kept) allows. Trackers and hooks start after this, so they
-        // inherit the reduced sets.
-        let keep = crate::system::needed(switches_user);
-        match crate::system::drop_capabilities(&keep) {
-            Ok(()) => {
-                let names: Vec<String> = keep.iter().map(ToString::to_string).collect();
-                info!(kept = %names.join(" "), "dropped every other capability");
-            }
-            Err(e) => warn!(error = %e, "cannot drop capabilities; running with all of them"),
-        }
-    }
-    driver.spawn_trackers();
-    driver.start_all(Instant::now());
-    // Built now rather than on first use, so that what start-up freed is
-    // returned below and not left in holes under them.
-    driver.refresh_deadlines();
-    driver.build_routes();
-    return_free_memory();
-    sdnotify::notify("READY=1");
-    info!(instances = driver.instances.len(), "vrrpd running");
-
-    let mut events = events;
-    tokio::pin!(shutdown);
-    // The socket set's registration with tokio: dropped while the sockets
-    // are held, so that arriving datagrams do not wake the thread.
-    let mut watch: Option<AsyncFd<Watch>> = None;
-    let result = loop {
-        // While held, the sockets are read when the hold ends (a timer
-        // wake-up), or before a takeover.
-        if driver.hold.holding(Instant::now()) {
-            watch = None;
-        } else if watch.is_none() {
-            match driver.socket_set.watch() {
-                Ok(w) => watch = Some(w),
-                Err(e) => {
-                    break Err(DaemonError::Io {
-                        what: "registering the socket set",
-                        source: e,
-                    });
-                }
-            }
-        }
-        let next = earliest(
-            driver.next_deadline(),
-            driver.hold.until().map(|at| (at, false)),
-        );
-        let deadline = next.map(|(at, _)| at);
-        let exact = next.is_some_and(|(_, exact)| exact);
-        if let Err(e) = timer.arm(deadline, exact) {
-            break Err(DaemonError::Io {
-                what: "arming the timer",
-                source: e,
-            });
-        }
-        tokio::select! {
-            biased;
-            () = &mut shutdown => break Ok(()),
-            r = timer.wait() => {
-                if let Err(e) = r {
-                    break Err(DaemonError::Io { what: "waiting on the timer", source: e });
-                }
-                if let Some(deadline) = timer.exact_deadline() {
-                    driver.warm_takeovers(deadline);
-                }
-                timer.finish();
-                timer.fired();
-                // Whatever the timer woke for (the end of a read hold
-                // among them), a takeover now due waits for what is queued
-                // on the sockets to be read and judged first.
-                if !driver.takeovers_due(Instant::now()).is_empty() {
-                    if let Err(e) = driver.read_before_takeover() {
-                        break Err(DaemonError::Io { what: "polling the VRRP sockets", source: e });
-                    }
-                }
-                driver.on_timeout(Instant::now());
-            }
-            ready = readable(watch.as_ref()) => {
-                let mut guard = match ready {
-                    Ok(g) => g,
-                    Err(e) => break Err(DaemonError::Io { what: "waiting on the VRRP sockets", source: e }),
-                };
-                match driver.read_sockets() {
-                    // Read dry: hold, then wait for the next datagram. One
-                    // that came in since is not lost; tokio sees its
-                    // readiness anew.
-                    Ok(true) => {
-                        guard.clear_ready();
-                        driver.start_hold(Instant::now());
-                    }
-                    // A socket had more: the loop turns (timer first) and
-                    // reads on.
-                    Ok(false) => {}
-                    Err(e) => break Err(DaemonError::Io { what: "polling the VRRP sockets", source: e }),
-                }
-            }
-            Some(u) = tracker_rx.recv() => driver.on_tracker(&u),
-            Some(req) = next_request(&mut control_rx) => {
-                let response = match req.request {
-                    Request::Status => Response::Status {
-                        instances: driver.status(),
-                    },
-                    Request::Stats => Response::Stats {
-                        global: driver.global_discards.clone(),
-                        instances: driver.stats(),
-                    },
-                    Request::Reload => match loader.as_ref().map(|f| f()) {
-                        None => Response::Reloaded {
-                            ok: false,
-                            message: "this daemon has no configuration file to reload".into(),
-                        },
-                        Some(Err(message)) => {
-                            warn!("reload rejected: {message}");
-                            Response::Reloaded { ok: false, message }
-                        }
-                        Some(Ok(new)) => {
-                            sdnotify::notify("RELOADING=1");
-                            let message = driver.reload(&new);
-                            return_free_memory();
-                            sdnotify::notify("READY=1");
-                            Response::Reloaded { ok: message.is_ok(), message: message.unwrap_or_else(|e| e) }
-                        }
-                    },
-                };
-                let _ = req.reply.send(response);
-            }
-            Some(new) = next_reload(&mut reloads) => {
-                sdnotify::notify("RELOADING=1");
-                let _ = driver.reload(&new);
-                return_free_memory();
-                sdnotify::notify("READY=1");
-            }
-            evs = read_events(&mut events) => {
-                for ev in evs {
-                    driver.on_event(ev);
-                }
-            }
-        }
-    };
-    sdnotify::notify("STOPPING=1");
-    if let Some(task) = control_task {
-        task.abort();
-        let _ = std::fs::remove_file(&driver.config.global.control_socket);
-    }
-    driver.stop(Instant::now());
-    for notifier in driver.notifiers.values() {
-        notifier.drain(HOOK_DRAIN).await;
-    }
-    info!("vrrpd stopped");
-    result
-}
-
 impl Driver {
     /// Opens the sockets and builds the instances of `config`; those that
     /// wait for their interface are listed, and an invalid one is an error.
-    fn setup(&mut self, config: &Config) -> Result<(), DaemonError> {
+    pub(super) fn setup(&mut self, config: &Config) -> Result<(), DaemonError> {
         // One allocation of the right size: growing by doubling left the
         // smaller copies as holes that later small allocations pinned.
         self.instances.reserve_exact(config.instances.len());
@@ -402,14 +167,14 @@ impl Driver {
     }
 
     /// `vrrpctl status`: the running instances and the waiting ones.
-    fn status(&self) -> Vec<control::InstanceStatus> {
+    pub(super) fn status(&self) -> Vec<control::InstanceStatus> {
         let mut out: Vec<_> = self.instances.iter().map(ctl::status).collect();
         out.extend(self.waiting.iter().map(ctl::waiting_status));
         out
     }
 
     /// `vrrpctl stats`: the running instances and the waiting ones.
-    fn stats(&self) -> Vec<control::InstanceStats> {
+    pub(super) fn stats(&self) -> Vec<control::InstanceStats> {
         let mut out: Vec<_> = self.instances.iter().map(ctl::stats).collect();
         out.extend(self.waiting.iter().map(ctl::waiting_stats));
         out
@@ -437,7 +202,7 @@ impl Driver {
         self.trackers = track::spawn_all(&self.config, &used, &self.tracker_tx);
     }
 
-    fn on_tracker(&mut self, u: &TrackerUpdate) {
+    pub(super) fn on_tracker(&mut self, u: &TrackerUpdate) {
         let now = Instant::now();
         info!(tracker = %u.name, kind = u.kind.as_str(), observation = ?u.observation,
             detail = %u.detail, "tracker changed");
@@ -451,7 +216,7 @@ impl Driver {
     }
 
     /// Starts every router.
-    fn start_all(&mut self, now: Instant) {
+    pub(super) fn start_all(&mut self, now: Instant) {
         for i in 0..self.instances.len() {
             self.start(i, now);
         }
@@ -461,14 +226,14 @@ impl Driver {
     /// of it (the interface and address lookups an install starts with),
     /// so that the install itself finds the netlink path warm: cold, on an
     /// idle virtual machine, it took 250–300 µs instead of 60.
-    fn warm_takeovers(&mut self, deadline: Instant) {
+    pub(super) fn warm_takeovers(&mut self, deadline: Instant) {
         for i in self.takeovers_due(deadline) {
             self.addrs.warm(&self.instances[i].addresses);
         }
     }
 
     /// The instances whose Master_Down_Timer has expired at `at`.
-    fn takeovers_due(&mut self, at: Instant) -> Vec<usize> {
+    pub(super) fn takeovers_due(&mut self, at: Instant) -> Vec<usize> {
         self.refresh_deadlines();
         let instances = &self.instances;
         let mut due = self.deadlines.due(at);
@@ -484,7 +249,7 @@ impl Driver {
     /// The earliest deadline of any router, announcement or retry, and
     /// whether the timer must meet it exactly (see the timer module): a
     /// takeover, or an advertisement at a short interval, is due first.
-    fn next_deadline(&mut self) -> Option<(Instant, bool)> {
+    pub(super) fn next_deadline(&mut self) -> Option<(Instant, bool)> {
         self.refresh_deadlines();
         let routers = self.deadlines.next();
         #[cfg(debug_assertions)]
@@ -501,13 +266,13 @@ impl Driver {
 
     /// Holds the sockets unread for as long as every instance allows (see
     /// the hold module), after they were read dry at `now`.
-    fn start_hold(&mut self, now: Instant) {
+    pub(super) fn start_hold(&mut self, now: Instant) {
         let instances = &self.instances;
         self.hold.start(now, || instances.iter().map(hold::allowed));
     }
 
     /// Brings the deadline index up to date with what was touched.
-    fn refresh_deadlines(&mut self) {
+    pub(super) fn refresh_deadlines(&mut self) {
         let instances = &self.instances;
         self.deadlines
             .refresh(instances.len(), |i| deadlines::of_instance(&instances[i]));
@@ -515,7 +280,7 @@ impl Driver {
 
     /// Runs what is due at `now`: routers, announcements, address retries
     /// and the waiting instances' retry.
-    fn on_timeout(&mut self, now: Instant) {
+    pub(super) fn on_timeout(&mut self, now: Instant) {
         self.refresh_deadlines();
         for i in self.deadlines.due(now) {
             self.deadlines.touch(i);
@@ -652,7 +417,7 @@ impl Driver {
 
     /// Stops every router (priority 0 from the Active ones, addresses
     /// removed) and empties the ledger.
-    fn stop(&mut self, now: Instant) {
+    pub(super) fn stop(&mut self, now: Instant) {
         for i in 0..self.instances.len() {
             self.instances[i].router.shutdown(now);
             self.drain(i, now);
@@ -666,20 +431,12 @@ impl Driver {
     }
 }
 
-/// Waits until the watched socket set is readable; forever without a
-/// watch (while the sockets are held).
-async fn readable(
-    watch: Option<&AsyncFd<Watch>>,
-) -> std::io::Result<tokio::io::unix::AsyncFdReadyGuard<'_, Watch>> {
-    match watch {
-        Some(w) => w.readable().await,
-        None => std::future::pending().await,
-    }
-}
-
 /// The earlier of two deadlines, each with whether it is exact; at a tie,
 /// exact if either is.
-fn earliest(a: Option<(Instant, bool)>, b: Option<(Instant, bool)>) -> Option<(Instant, bool)> {
+pub(super) fn earliest(
+    a: Option<(Instant, bool)>,
+    b: Option<(Instant, bool)>,
+) -> Option<(Instant, bool)> {
     match (a, b) {
         (Some(a), Some(b)) => Some(match a.0.cmp(&b.0) {
             std::cmp::Ordering::Less => a,
@@ -687,22 +444,6 @@ fn earliest(a: Option<(Instant, bool)>, b: Option<(Instant, bool)>) -> Option<(I
             std::cmp::Ordering::Equal => (a.0, a.1 || b.1),
         }),
         (a, b) => a.or(b),
-    }
-}
-
-/// How long a clean stop waits for queued notify hooks.
-const HOOK_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Hands what start-up or a reload freed (the parsed configuration and
-/// its diagnostics) back to the kernel. glibc keeps freed memory in its
-/// heap, so the resident size would otherwise stay at that high-water
-/// mark for the daemon's whole life.
-fn return_free_memory() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: malloc_trim takes an integer, locks glibc's arenas itself
-    // and only returns free pages.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 

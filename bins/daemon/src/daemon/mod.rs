@@ -30,6 +30,7 @@ mod control;
 mod datagrams;
 mod deadlines;
 mod driver;
+mod event_loop;
 mod groups;
 mod hold;
 mod instance;
@@ -169,7 +170,7 @@ impl Daemon {
     /// priority-0 advertisements, virtual addresses removed, ledger emptied.
     /// Must be called inside a tokio runtime with I/O and time enabled.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
-        driver::run(
+        event_loop::run(
             self.config,
             shutdown,
             self.reloads,
