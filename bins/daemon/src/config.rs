@@ -36,7 +36,7 @@ pub use model::{
     AddressFamily, AddressScope, Announce, ChecksumMode, Config, Exec, FileInit, FileTracker,
     Global, Hook, HostPort, HttpTracker, InitialState, Instance, LogLevel, Notify, Priority, Probe,
     RunAs, ScriptTracker, SyncGroup, TcpTracker, TrackInterface, TrackRef, Tracking, Version,
-    VirtualAddress, Vmac, Vrid, Weight,
+    VirtualAddress, Vmac, Vrid, Weight, checksum_mode_name,
 };
 
 /// What a loader returns: the configuration and its warnings, or every

@@ -289,7 +289,7 @@ impl Soak {
         let addrs = self.addrs(h)?;
         let left: Vec<String> = (self.model.vrids.iter())
             .filter(|v| addrs.contains(&v.vip))
-            .map(model::Vrid::cidr)
+            .map(model::SoakRouter::cidr)
             .collect();
         if !left.is_empty() {
             let what = format!("h{} still holds {} after SIGTERM", h + 1, left.join(", "));

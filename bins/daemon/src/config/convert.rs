@@ -139,7 +139,11 @@ fn global(out: &mut String, g: &Global) {
         out.push_str("script_security = true\n");
     }
     if g.v3_ipv4_checksum != ChecksumMode::PseudoHeader {
-        let _ = writeln!(out, "v3_ipv4_checksum = {}", q(g.v3_ipv4_checksum.as_str()));
+        let _ = writeln!(
+            out,
+            "v3_ipv4_checksum = {}",
+            q(crate::config::checksum_mode_name(g.v3_ipv4_checksum))
+        );
     }
     out.push('\n');
 }

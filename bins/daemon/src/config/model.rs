@@ -152,147 +152,17 @@ impl LogLevel {
     }
 }
 
-/// The VRRPv3 checksum form sent over IPv4 (RFC 9568 §5.2.8).
-///
-/// Received advertisements are accepted in either form; this only selects
-/// what we send.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ChecksumMode {
-    /// Include the IPv4 pseudo-header, as keepalived, FRR up to 8.4 and
-    /// Wireshark do (the default).
-    PseudoHeader,
-    /// The VRRP message only, as Cisco and newer FRR do.
-    MessageOnly,
-}
+// The protocol's own types: one set for the whole suite (vrrp-core's).
+pub use vrrp_core::router::InitialState;
+pub use vrrp_core::wire::{AddressFamily, ChecksumMode};
+pub use vrrp_core::{Priority, Version, Vrid};
 
-impl ChecksumMode {
-    /// The spelling used in the configuration file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChecksumMode::PseudoHeader => "pseudo-header",
-            ChecksumMode::MessageOnly => "message-only",
-        }
+/// The spelling of a [`ChecksumMode`] in the configuration file.
+pub fn checksum_mode_name(mode: ChecksumMode) -> &'static str {
+    match mode {
+        ChecksumMode::PseudoHeader => "pseudo-header",
+        ChecksumMode::MessageOnly => "message-only",
     }
-}
-
-/// A Virtual Router IDentifier, 1..=255 (RFC 9568 §5.2.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Vrid(u8);
-
-impl Vrid {
-    /// `Some` for 1..=255.
-    pub const fn new(value: u8) -> Option<Self> {
-        if value == 0 { None } else { Some(Vrid(value)) }
-    }
-
-    /// The numeric value.
-    pub const fn get(self) -> u8 {
-        self.0
-    }
-}
-
-impl fmt::Display for Vrid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// A configured priority, 1..=255; 255 means address owner
-/// (RFC 9568 §5.2.4). 0 is reserved for the "Active is leaving" signal and
-/// is never configured.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Priority(u8);
-
-impl Priority {
-    /// The address owner's priority.
-    pub const OWNER: Priority = Priority(255);
-    /// keepalived's default priority.
-    pub const DEFAULT: Priority = Priority(100);
-
-    /// `Some` for 1..=255.
-    pub const fn new(value: u8) -> Option<Self> {
-        if value == 0 {
-            None
-        } else {
-            Some(Priority(value))
-        }
-    }
-
-    /// The numeric value.
-    pub const fn get(self) -> u8 {
-        self.0
-    }
-
-    /// Whether this is the address owner (255), whose priority tracking
-    /// never changes.
-    pub const fn is_owner(self) -> bool {
-        self.0 == 255
-    }
-}
-
-impl fmt::Display for Priority {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// The VRRP protocol version of an instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Version {
-    /// VRRPv2, RFC 3768: IPv4 only, whole-second intervals, optional
-    /// simple-text authentication.
-    V2,
-    /// VRRPv3, RFC 9568: IPv4 and IPv6, centisecond intervals.
-    V3,
-}
-
-impl Version {
-    /// 2 or 3.
-    pub fn number(self) -> u8 {
-        match self {
-            Version::V2 => 2,
-            Version::V3 => 3,
-        }
-    }
-}
-
-/// An address family.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AddressFamily {
-    /// IPv4.
-    Ipv4,
-    /// IPv6.
-    Ipv6,
-}
-
-impl AddressFamily {
-    /// The family of `addr`.
-    pub fn of(addr: &IpAddr) -> Self {
-        match addr {
-            IpAddr::V4(_) => AddressFamily::Ipv4,
-            IpAddr::V6(_) => AddressFamily::Ipv6,
-        }
-    }
-}
-
-impl fmt::Display for AddressFamily {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AddressFamily::Ipv4 => "IPv4",
-            AddressFamily::Ipv6 => "IPv6",
-        })
-    }
-}
-
-/// The state an instance starts in. Only a hint: VRRP elects the Active
-/// router whatever is written here (keepalived `state MASTER|BACKUP`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum InitialState {
-    /// Start as Backup and wait Master_Down_Interval (the default).
-    #[default]
-    Backup,
-    /// Start by announcing as Active (keepalived `state MASTER`).
-    Active,
 }
 
 /// The scope of an installed address (`ip address add ... scope`).
@@ -370,7 +240,7 @@ impl VirtualAddress {
 
     /// The address family.
     pub fn family(&self) -> AddressFamily {
-        AddressFamily::of(&self.address)
+        AddressFamily::of(self.address)
     }
 
     /// Whether the address has no option beyond address and prefix.

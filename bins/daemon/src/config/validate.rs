@@ -180,12 +180,12 @@ fn check_instance(inst: &Instance, l: &ObjectLocs, dialect: Dialect, sink: &mut 
         }
     }
     if let Some(src) = &inst.source_address {
-        if AddressFamily::of(src) != family {
+        if AddressFamily::of(*src) != family {
             sink.error(
                 l.field(Field::SourceAddress),
                 format!(
                     "source address {src} is {} but the instance is {family}",
-                    AddressFamily::of(src)
+                    AddressFamily::of(*src)
                 ),
                 None,
             );
@@ -193,12 +193,12 @@ fn check_instance(inst: &Instance, l: &ObjectLocs, dialect: Dialect, sink: &mut 
     }
     let mut seen_peers = HashSet::new();
     for (j, peer) in inst.unicast_peers.iter().enumerate() {
-        if AddressFamily::of(peer) != family {
+        if AddressFamily::of(*peer) != family {
             sink.error(
                 l.item(Item::Peer(j)),
                 format!(
                     "unicast peer {peer} is {} but the instance is {family}",
-                    AddressFamily::of(peer)
+                    AddressFamily::of(*peer)
                 ),
                 Some("unicast peers must have the family of the virtual addresses".into()),
             );

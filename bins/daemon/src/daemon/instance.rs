@@ -6,16 +6,16 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use vrrp_arp::{AnnouncementPolicy, AnnouncementSchedule};
+use vrrp_core::Centiseconds;
 use vrrp_core::router::{self, VirtualRouter};
 use vrrp_core::wire::{Auth, Password};
-use vrrp_core::{Centiseconds, Priority, Vrid};
 use vrrp_netaddr::{
     AddressFlags, AddressSpec, Family, Handle, IfIndex, IpPrefix, Label, Link, Scope,
 };
 
 use super::DaemonError;
 use super::tracking::InstanceTracking;
-use crate::config::{self, AddressFamily, ChecksumMode, Config, Global, Version};
+use crate::config::{self, AddressFamily, Config, Global};
 
 /// An instance of the configuration, resolved against the kernel.
 #[derive(Debug)]
@@ -440,33 +440,24 @@ pub(crate) fn router_config(
     config: &config::Instance,
     primary: IpAddr,
 ) -> Result<router::Config, String> {
-    let vrid = Vrid::new(config.vrid.get()).ok_or("VRID 0")?;
     let addresses = config.vips.iter().map(|v| v.address).collect();
-    let mut rc = router::Config::new(vrid, primary, addresses);
-    rc.version = match config.version {
-        Version::V2 => vrrp_core::Version::V2,
-        Version::V3 => vrrp_core::Version::V3,
-    };
-    rc.priority = Priority::new(config.priority.get());
-    rc.advert_interval = Centiseconds::try_from(config.advert_interval)
+    let advert_interval = Centiseconds::try_from(config.advert_interval)
         .map_err(|e| format!("advert_interval: {e}"))?;
-    rc.preempt = config.preempt;
-    rc.preempt_delay = config.preempt_delay;
-    rc.accept_mode = config.accept;
-    rc.initial_state = match config.initial_state {
-        config::InitialState::Backup => router::InitialState::Backup,
-        config::InitialState::Active => router::InitialState::Active,
-    };
+    let mut rc = router::Config::new(config.vrid, primary, addresses)
+        .with_version(config.version)
+        .with_priority(config.priority)
+        .with_advert_interval(advert_interval)
+        .with_preempt(config.preempt)
+        .with_preempt_delay(config.preempt_delay)
+        .with_accept_mode(config.accept)
+        .with_initial_state(config.initial_state)
+        .with_unicast_peers(config.unicast_peers.clone())
+        .with_checksum_mode(global.v3_ipv4_checksum);
     if let Some(pw) = &config.auth_password {
-        rc.auth = Auth::SimpleText(
+        rc = rc.with_auth(Auth::SimpleText(
             Password::new(pw.as_bytes()).ok_or("auth_password is longer than 8 bytes")?,
-        );
+        ));
     }
-    rc.unicast_peers = config.unicast_peers.clone();
-    rc.checksum_mode = match global.v3_ipv4_checksum {
-        ChecksumMode::PseudoHeader => vrrp_core::wire::ChecksumMode::PseudoHeader,
-        ChecksumMode::MessageOnly => vrrp_core::wire::ChecksumMode::MessageOnly,
-    };
     Ok(rc)
 }
 

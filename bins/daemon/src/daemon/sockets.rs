@@ -110,11 +110,7 @@ pub(crate) fn open_socket(
     interface: &str,
     ifindex: vrrp_netaddr::IfIndex,
 ) -> io::Result<SocketEntry> {
-    let wire_family = match family {
-        AddressFamily::Ipv4 => vrrp_core::wire::AddressFamily::Ipv4,
-        AddressFamily::Ipv6 => vrrp_core::wire::AddressFamily::Ipv6,
-    };
-    let socket = VrrpSocket::open(wire_family, interface)?;
+    let socket = VrrpSocket::open(family, interface)?;
     set.add(&socket, id)?;
     Ok(SocketEntry {
         family,

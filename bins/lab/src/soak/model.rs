@@ -75,9 +75,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
-/// One virtual router of the soak.
+/// One virtual router of the soak: its VRID, VIP and the hosts' priorities.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Vrid {
+pub struct SoakRouter {
     /// Its VRID.
     pub vrid: u8,
     /// Its VIP.
@@ -88,7 +88,7 @@ pub struct Vrid {
     pub prios: [u8; HOSTS],
 }
 
-impl Vrid {
+impl SoakRouter {
     /// The VIP as `addr/len`.
     pub fn cidr(&self) -> String {
         format!("{}/{}", self.vip, self.prefix)
@@ -97,8 +97,8 @@ impl Vrid {
 
 /// The virtual routers: three IPv4 with each host preferred once, and one
 /// IPv6, all VRRPv3 at 100 ms.
-pub fn vrids() -> Vec<Vrid> {
-    let v4 = |vrid, last, prios| Vrid {
+pub fn vrids() -> Vec<SoakRouter> {
+    let v4 = |vrid, last, prios| SoakRouter {
         vrid,
         vip: IpAddr::V4(Ipv4Addr::new(198, 18, 0, last)),
         prefix: 24,
@@ -108,7 +108,7 @@ pub fn vrids() -> Vec<Vrid> {
         v4(10, 110, [200, 150, 100]),
         v4(20, 120, [100, 200, 150]),
         v4(30, 130, [150, 100, 200]),
-        Vrid {
+        SoakRouter {
             vrid: 40,
             vip: IpAddr::V6(Ipv6Addr::new(0xfd00, 0x198, 0x18, 0, 0, 0, 0, 0x140)),
             prefix: 64,
@@ -135,7 +135,7 @@ pub struct HostModel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Model {
     /// The virtual routers with their current priorities.
-    pub vrids: Vec<Vrid>,
+    pub vrids: Vec<SoakRouter>,
     /// h1, h2, h3.
     pub hosts: [HostModel; HOSTS],
 }

@@ -133,7 +133,7 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "priority" => {
             if let Some(w) = ctx.single(s) {
                 r.locs.set_field(Field::Priority, w.pos);
-                if let Some(p) = ctx.int(w, 1..=255).and_then(|n| Priority::new(n as u8)) {
+                if let Some(p) = ctx.int(w, 1..=255).map(|n| Priority::new(n as u8)) {
                     r.priority = p;
                 }
             }

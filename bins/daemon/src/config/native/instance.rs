@@ -134,7 +134,7 @@ pub(super) fn read_instance(
     let priority = match field(ctx, t, "priority", Field::Priority, &mut locs) {
         Some(v) => ctx
             .integer("priority", v, 1..=255)
-            .and_then(|n| Priority::new(n as u8))
+            .map(|n| Priority::new(n as u8))
             .unwrap_or(Priority::DEFAULT),
         None => Priority::DEFAULT,
     };
