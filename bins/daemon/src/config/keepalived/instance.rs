@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::args::Ctx;
-use super::keywords::{self, Ignored};
+use super::keywords;
 use super::parser::{Stmt, Word};
 use super::tracking::{read_notify_keyword, read_track_block};
 use crate::config::address::{parse_ip, parse_prefixed};
@@ -285,7 +285,7 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
             read_notify_keyword(ctx, s, &mut r.notify);
         }
-        _ => ignore(ctx, s, keywords::INSTANCE, "vrrp_instance", SUPPORTED),
+        _ => keywords::ignore(ctx, s, keywords::INSTANCE, "vrrp_instance", SUPPORTED),
     }
 }
 
@@ -326,43 +326,6 @@ const SUPPORTED: &[&str] = &[
     "notify_stop",
     "notify",
 ];
-
-/// Warns about a known-but-ignored keyword, errors on an unknown one.
-pub(super) fn ignore(
-    ctx: &mut Ctx<'_>,
-    s: &Stmt,
-    table: &[(&str, Ignored)],
-    section: &str,
-    supported: &[&str],
-) {
-    let key = s.key.text.as_str();
-    match keywords::ignored(table, key) {
-        Some(why) => {
-            let servers = count_nested(s, "real_server");
-            let what = if servers > 0 {
-                format!(
-                    "`{key}` in {section}, with its {servers} real_server block(s) and their checkers,"
-                )
-            } else {
-                format!("`{key}` in {section}")
-            };
-            ctx.warn(
-                s.key.pos,
-                format!("{what} is not supported by vrrpd and is ignored"),
-                Some(why.hint().into()),
-            );
-        }
-        None => {
-            let hint = crate::config::native::suggest(key, supported)
-                .map(|k| format!("did you mean `{k}`?"));
-            ctx.error(
-                s.key.pos,
-                format!("unknown keyword `{key}` in {section}"),
-                hint,
-            );
-        }
-    }
-}
 
 fn read_auth(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
     r.locs.set_field(Field::Auth, s.key.pos);
@@ -424,16 +387,6 @@ fn read_auth(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         );
     }
     r.auth_password = Some(password);
-}
-
-/// How many `word` statements `s` contains, at any depth.
-fn count_nested(s: &Stmt, word: &str) -> usize {
-    s.block.as_ref().map_or(0, |b| {
-        b.items
-            .iter()
-            .map(|i| usize::from(i.key.text == word) + count_nested(i, word))
-            .sum()
-    })
 }
 
 /// One `virtual_ipaddress` line:

@@ -4,6 +4,9 @@
 //! in none of these lists and not handled by the mapping is an error
 //! (keepalived itself reports "Unknown keyword").
 
+use super::args::Ctx;
+use super::parser::Stmt;
+
 /// Why a keyword is ignored; selects the hint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ignored {
@@ -222,6 +225,53 @@ pub(crate) fn ignored(table: &[(&str, Ignored)], word: &str) -> Option<Ignored> 
 }
 
 /// Every keyword in a table, for the documentation test.
+/// Warns about a known-but-ignored keyword, errors on an unknown one.
+pub(super) fn ignore(
+    ctx: &mut Ctx<'_>,
+    s: &Stmt,
+    table: &[(&str, Ignored)],
+    section: &str,
+    supported: &[&str],
+) {
+    let key = s.key.text.as_str();
+    match ignored(table, key) {
+        Some(why) => {
+            let servers = count_nested(s, "real_server");
+            let what = if servers > 0 {
+                format!(
+                    "`{key}` in {section}, with its {servers} real_server block(s) and their checkers,"
+                )
+            } else {
+                format!("`{key}` in {section}")
+            };
+            ctx.warn(
+                s.key.pos,
+                format!("{what} is not supported by vrrpd and is ignored"),
+                Some(why.hint().into()),
+            );
+        }
+        None => {
+            let hint = crate::config::native::suggest(key, supported)
+                .map(|k| format!("did you mean `{k}`?"));
+            ctx.error(
+                s.key.pos,
+                format!("unknown keyword `{key}` in {section}"),
+                hint,
+            );
+        }
+    }
+}
+
+/// How many `word` statements `s` contains, at any depth.
+fn count_nested(s: &Stmt, word: &str) -> usize {
+    s.block.as_ref().map_or(0, |b| {
+        b.items
+            .iter()
+            .map(|i| usize::from(i.key.text == word) + count_nested(i, word))
+            .sum()
+    })
+}
+
 #[cfg(test)]
 pub(crate) fn names<'a>(table: &'a [(&'a str, Ignored)]) -> impl Iterator<Item = &'a str> {
     table.iter().map(|(k, _)| *k)

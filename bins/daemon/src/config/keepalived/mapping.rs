@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use super::args::Ctx;
-use super::instance::{RawInstance, ignore, read_instance};
-use super::keywords;
+use super::instance::{RawInstance, read_instance};
+use super::keywords::{self, ignore};
 use super::parser::Stmt;
 use super::tracking::{read_script, read_sync_group, read_track_file};
 use crate::config::diagnostics::Pos;

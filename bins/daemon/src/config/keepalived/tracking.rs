@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::args::Ctx;
-use super::instance::ignore;
-use super::keywords;
+use super::keywords::{self, ignore};
 use super::parser::{Stmt, Word};
 use crate::config::locations::{Field, Item, ObjectLocs};
 use crate::config::model::{
