@@ -12,9 +12,8 @@ use serde::Serialize;
 use crate::address::{AddressInfo, AddressSpec, delete_message, dump_message};
 use crate::error::{Error, Result};
 use crate::link::{IfIndex, Link, LinkFlags, validate_ifname};
-use crate::macvlan::{
-    MacvlanMode, MacvlanSpec, addr_gen_none_message, create_message, mode_message,
-};
+use crate::macvlan::{MacvlanSpec, addr_gen_none_message, create_message, mode_message};
+use crate::macvlan_mode::MacvlanMode;
 use crate::prefix::IpPrefix;
 use crate::socket::{Failure, Reply, Response, RtSocket};
 

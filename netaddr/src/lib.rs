@@ -55,6 +55,7 @@ mod ledger;
 mod link;
 mod mac;
 mod macvlan;
+mod macvlan_mode;
 mod prefix;
 mod socket;
 pub mod sysctl;
@@ -73,5 +74,6 @@ pub use ledger::{
 };
 pub use link::{IfIndex, Link, LinkFlags, MAX_IFNAME_LEN, OperState, validate_ifname};
 pub use mac::{MacAddr, MacParseError};
-pub use macvlan::{MacvlanMode, MacvlanModeParseError, MacvlanSpec};
+pub use macvlan::MacvlanSpec;
+pub use macvlan_mode::{MacvlanMode, MacvlanModeParseError};
 pub use prefix::{Family, IpPrefix, PrefixError};

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::mac::MacAddr;
-use crate::macvlan::MacvlanMode;
+use crate::macvlan_mode::MacvlanMode;
 
 /// A kernel interface index (never 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
