@@ -17,7 +17,7 @@ use core::fmt;
 use std::net::IpAddr;
 
 use super::address::AddressFamily;
-use super::ip::PROTOCOL;
+use super::constants::PROTOCOL;
 use crate::Version;
 
 /// The form in which a VRRPv3-over-IPv4 checksum is sent. VRRPv2 always

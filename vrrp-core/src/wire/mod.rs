@@ -65,16 +65,20 @@ mod address;
 mod advertisement;
 mod auth;
 pub mod checksum;
+mod constants;
 mod error;
 mod ip;
 mod packet;
+mod version_fields;
 
 pub use address::{AddressFamily, AddressList};
-pub use advertisement::{Advertisement, VersionFields};
+pub use advertisement::Advertisement;
 pub use auth::{
     AUTH_DATA_LEN, AUTH_TYPE_IP_AH, AUTH_TYPE_NONE, AUTH_TYPE_SIMPLE_TEXT, Auth, Password,
 };
 pub use checksum::{ChecksumMode, ChecksumStatus};
+pub use constants::{MULTICAST_V4, MULTICAST_V6, PROTOCOL, TTL};
 pub use error::{EmitError, WireError};
-pub use ip::{MULTICAST_V4, MULTICAST_V6, PROTOCOL, Received, TTL, Validated};
+pub use ip::{Received, Validated};
 pub use packet::{Addresses, HEADER_LEN, Packet, TYPE_ADVERTISEMENT};
+pub use version_fields::VersionFields;

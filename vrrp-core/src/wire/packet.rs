@@ -5,10 +5,10 @@ use core::slice::ChunksExact;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::address::AddressFamily;
-use super::advertisement::VersionFields;
 use super::auth::{AUTH_DATA_LEN, AUTH_TYPE_NONE, AUTH_TYPE_SIMPLE_TEXT, Auth, Password};
 use super::checksum::{self, ChecksumMode, ChecksumStatus};
 use super::error::WireError;
+use super::version_fields::VersionFields;
 use crate::{AdverIntSeconds, Centiseconds, MaxAdverInt, Priority, Version, Vrid};
 
 /// Length of the fixed VRRP header (both versions), before the addresses.
