@@ -40,7 +40,7 @@ pub(crate) struct Instance {
     /// instances have none, and 1,000 of them would carry 150 bytes each).
     pub(crate) vmac: Option<Box<VmacLink>>,
     /// Counters for `vrrpctl stats` beyond the router's.
-    pub(crate) extra: super::control::Extra,
+    pub(crate) extra: super::counters::Extra,
     /// When to clear an address fault and try again, after the kernel or
     /// the ledger refused a VIP.
     pub(crate) address_retry: Option<Instant>,
@@ -130,7 +130,7 @@ impl Instance {
             link_up,
             tracking,
             vmac,
-            extra: super::control::Extra::default(),
+            extra: super::counters::Extra::default(),
             address_retry: None,
             address_failures: 0,
         })

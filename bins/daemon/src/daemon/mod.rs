@@ -27,6 +27,7 @@
 
 mod announce;
 mod control;
+mod counters;
 mod datagrams;
 mod deadlines;
 mod driver;
@@ -36,10 +37,12 @@ mod hold;
 mod instance;
 mod io;
 mod links;
+mod rebuild;
 mod refused;
 mod reload;
 mod sdnotify;
 mod sockets;
+mod sync;
 mod timer;
 mod tracking;
 mod vips;
