@@ -19,7 +19,8 @@ use super::announce::Announcer;
 use super::control as ctl;
 use super::deadlines::{self, Deadlines};
 use super::hold::{self, ReadHold};
-use super::instance::{self, BuildError, Instance};
+use super::instance::{self, Instance};
+use super::setup::SetupError;
 use super::sockets::{SocketEntry, SocketSet, open_socket};
 use super::tracking;
 use super::vips::AddressManager;
@@ -96,7 +97,12 @@ impl Driver {
                     self.instances_changed();
                 }
                 Ok(None) => {}
-                Err(e) => return Err(e.into_daemon_error(&ic.name)),
+                Err(source) => {
+                    return Err(DaemonError::Setup {
+                        instance: ic.name.clone(),
+                        source,
+                    });
+                }
             }
         }
         Ok(())
@@ -108,7 +114,7 @@ impl Driver {
         &mut self,
         ic: &crate::config::Instance,
         link_local_wait: Duration,
-    ) -> Result<Instance, BuildError> {
+    ) -> Result<Instance, SetupError> {
         let mut inst = Instance::new(&mut self.addrs.handle, &self.config, ic, link_local_wait)?;
         match self.socket_for(&inst) {
             Ok(id) => {
@@ -119,10 +125,10 @@ impl Driver {
                 if let Some(v) = inst.vmac.take() {
                     v.teardown(&mut self.addrs.handle);
                 }
-                Err(BuildError::Waiting(format!(
-                    "VRRP socket on {}: {e}",
-                    ic.interface
-                )))
+                Err(SetupError::waiting(
+                    format!("VRRP socket on {}", ic.interface),
+                    e,
+                ))
             }
         }
     }

@@ -13,7 +13,7 @@ use vrrp_netaddr::{
     AddressFlags, AddressSpec, Family, Handle, IfIndex, IpPrefix, Label, Link, Scope,
 };
 
-use super::DaemonError;
+use super::setup::SetupError;
 use super::tracking::InstanceTracking;
 use crate::config::{self, AddressFamily, Config, Global};
 
@@ -48,35 +48,6 @@ pub(crate) struct Instance {
     pub(crate) address_failures: u32,
 }
 
-/// Why an instance could not be built.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum BuildError {
-    /// Something it needs on the host is not there (yet): its interface, an
-    /// address to send from, a VIP's device. The instance waits and is
-    /// tried again, as keepalived keeps such an instance in FAULT.
-    Waiting(String),
-    /// The configuration itself cannot run.
-    Invalid(String),
-}
-
-impl std::fmt::Display for BuildError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BuildError::Waiting(m) | BuildError::Invalid(m) => f.write_str(m),
-        }
-    }
-}
-
-impl BuildError {
-    /// The error for the daemon's caller, naming `instance`.
-    pub(crate) fn into_daemon_error(self, instance: &str) -> DaemonError {
-        DaemonError::Setup {
-            instance: instance.to_string(),
-            message: self.to_string(),
-        }
-    }
-}
-
 impl Instance {
     /// Resolves `config` (interface, primary address, VIP devices) and
     /// builds its router. Nothing is sent or installed yet; the socket is
@@ -87,19 +58,18 @@ impl Instance {
         full: &Config,
         config: &config::Instance,
         link_local_wait: Duration,
-    ) -> Result<Self, BuildError> {
+    ) -> Result<Self, SetupError> {
         let global = &full.global;
         let link = handle
             .link_by_name(&config.interface)
-            .map_err(|e| BuildError::Waiting(format!("interface {}: {e}", config.interface)))?;
+            .map_err(|e| SetupError::waiting(format!("interface {}", config.interface), e))?;
         let primary = match config.source_address {
             Some(a) => a,
-            None => primary_address(handle, config, &link, link_local_wait)
-                .map_err(BuildError::Waiting)?,
+            None => primary_address(handle, config, &link, link_local_wait)?,
         };
-        let router_config = router_config(global, config, primary).map_err(BuildError::Invalid)?;
+        let router_config = router_config(global, config, primary)?;
         let router =
-            VirtualRouter::new(router_config).map_err(|e| BuildError::Invalid(e.to_string()))?;
+            VirtualRouter::new(router_config).map_err(|e| SetupError::invalid("the router", e))?;
         // Resolve every VIP's device before creating anything.
         let mut addresses = Vec::new();
         let mut on_default = Vec::new();
@@ -240,9 +210,9 @@ fn create_vmac(
     config: &config::Instance,
     vmac: &config::Vmac,
     parent: &Link,
-) -> Result<VmacLink, BuildError> {
+) -> Result<VmacLink, SetupError> {
     let vrid = std::num::NonZeroU8::new(config.vrid.get())
-        .ok_or_else(|| BuildError::Invalid("VRID 0".into()))?;
+        .ok_or_else(|| SetupError::invalid_because("VRID 0"))?;
     let family = match config.family() {
         AddressFamily::Ipv4 => Family::Ipv4,
         AddressFamily::Ipv6 => Family::Ipv6,
@@ -256,12 +226,12 @@ fn create_vmac(
     // switch port, also on a Backup.
     let spec = vrrp_netaddr::MacvlanSpec::vrrp(vrid, family, parent.index)
         .with_name(&name)
-        .map_err(|e| BuildError::Invalid(format!("vmac {name}: {e}")))?
+        .map_err(|e| SetupError::invalid(format!("vmac {name}"), e))?
         .with_suppressed_ipv6_link_local(true)
         .with_up(false);
     let (outcome, link) = handle
         .create_macvlan(&spec)
-        .map_err(|e| BuildError::Waiting(format!("vmac {name}: {e}")))?;
+        .map_err(|e| SetupError::waiting(format!("vmac {name}"), e))?;
     let (restore, arp_announce) = if family == Family::Ipv4 {
         let restore = match vrrp_netaddr::sysctl::configure_vmac(&name, &parent.name) {
             Ok(r) => Some(r),
@@ -281,7 +251,7 @@ fn create_vmac(
     write_ipv6_conf(&name, "disable_ipv6", true);
     handle
         .set_link_up(link.index, true)
-        .map_err(|e| BuildError::Waiting(format!("vmac {name}: {e}")))?;
+        .map_err(|e| SetupError::waiting(format!("vmac {name}"), e))?;
     Ok(VmacLink {
         link,
         created: matches!(outcome, vrrp_netaddr::AddOutcome::Added),
@@ -339,13 +309,13 @@ fn primary_address(
     config: &config::Instance,
     link: &Link,
     link_local_wait: Duration,
-) -> Result<IpAddr, String> {
+) -> Result<IpAddr, SetupError> {
     match config.family() {
         AddressFamily::Ipv4 => {
             let vips: Vec<IpAddr> = config.vips.iter().map(|v| v.address).collect();
             let addrs = handle
                 .addresses(Some(link.index))
-                .map_err(|e| format!("addresses of {}: {e}", link.name))?;
+                .map_err(|e| SetupError::waiting(format!("addresses of {}", link.name), e))?;
             addrs
                 .iter()
                 .filter(|a| a.ifindex == link.index && a.family == Family::Ipv4)
@@ -360,10 +330,10 @@ fn primary_address(
                 })
                 .map(|a| a.prefix.addr())
                 .ok_or_else(|| {
-                    format!(
+                    SetupError::waiting_for(format!(
                         "{} has no IPv4 address to send advertisements from; add one or set source_address",
                         link.name
-                    )
+                    ))
                 })
         }
         AddressFamily::Ipv6 => {
@@ -379,9 +349,9 @@ fn primary_address(
                         std::thread::sleep(std::time::Duration::from_millis(20));
                     }
                     Err(e) => {
-                        break Err(format!(
-                            "{}: no usable IPv6 link-local address: {e}",
-                            link.name
+                        break Err(SetupError::waiting(
+                            format!("{}: no usable IPv6 link-local address", link.name),
+                            e,
                         ));
                     }
                 }
@@ -400,29 +370,30 @@ fn address_spec(
     handle: &mut Handle,
     vip: &config::VirtualAddress,
     default: IfIndex,
-) -> Result<AddressSpec, BuildError> {
+) -> Result<AddressSpec, SetupError> {
     let ifindex = match &vip.device {
         Some(dev) => {
             handle
                 .link_by_name(dev)
-                .map_err(|e| BuildError::Waiting(format!("device {dev} of {vip}: {e}")))?
+                .map_err(|e| SetupError::waiting(format!("device {dev} of {vip}"), e))?
                 .index
         }
         None => default,
     };
-    let invalid = BuildError::Invalid;
     let prefix = IpPrefix::new(vip.address, vip.prefix_len)
-        .map_err(|e| invalid(format!("address {vip}: {e}")))?;
+        .map_err(|e| SetupError::invalid(format!("address {vip}"), e))?;
     let mut spec = AddressSpec::new(ifindex, prefix);
     if let Some(label) = &vip.label {
-        spec = spec
-            .with_label(Label::new(label.as_str()).map_err(|e| invalid(format!("{vip}: {e}")))?);
+        spec = spec.with_label(
+            Label::new(label.as_str())
+                .map_err(|e| SetupError::invalid(format!("label of {vip}"), e))?,
+        );
     }
     if let Some(scope) = vip.scope {
         let scope: Scope = scope
             .as_str()
             .parse()
-            .map_err(|e| invalid(format!("{vip}: scope: {e:?}")))?;
+            .map_err(|e| SetupError::invalid_because(format!("{vip}: scope: {e:?}")))?;
         spec = spec.with_scope(scope);
     }
     if let Some(brd) = vip.broadcast {
@@ -439,10 +410,10 @@ pub(crate) fn router_config(
     global: &Global,
     config: &config::Instance,
     primary: IpAddr,
-) -> Result<router::Config, String> {
+) -> Result<router::Config, SetupError> {
     let addresses = config.vips.iter().map(|v| v.address).collect();
     let advert_interval = Centiseconds::try_from(config.advert_interval)
-        .map_err(|e| format!("advert_interval: {e}"))?;
+        .map_err(|e| SetupError::invalid("advert_interval", e))?;
     let mut rc = router::Config::new(config.vrid, primary, addresses)
         .with_version(config.version)
         .with_priority(config.priority)
@@ -454,9 +425,9 @@ pub(crate) fn router_config(
         .with_unicast_peers(config.unicast_peers.clone())
         .with_checksum_mode(global.v3_ipv4_checksum);
     if let Some(pw) = &config.auth_password {
-        rc = rc.with_auth(Auth::SimpleText(
-            Password::new(pw.as_bytes()).ok_or("auth_password is longer than 8 bytes")?,
-        ));
+        rc = rc.with_auth(Auth::SimpleText(Password::new(pw.as_bytes()).ok_or_else(
+            || SetupError::invalid_because("auth_password is longer than 8 bytes"),
+        )?));
     }
     Ok(rc)
 }

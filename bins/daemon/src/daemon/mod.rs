@@ -41,6 +41,7 @@ mod rebuild;
 mod refused;
 mod reload;
 mod sdnotify;
+mod setup;
 mod sockets;
 mod sync;
 mod timer;
@@ -54,6 +55,7 @@ use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
+pub use setup::SetupError;
 
 /// Why the daemon could not start or had to stop.
 #[derive(Debug, thiserror::Error)]
@@ -72,12 +74,13 @@ pub enum DaemonError {
         source: Box<vrrp_netaddr::Error>,
     },
     /// An instance could not be set up (interface, address, socket).
-    #[error("instance {instance}: {message}")]
+    #[error("instance {instance}: {source}")]
     Setup {
         /// The instance's name.
         instance: String,
         /// What went wrong.
-        message: String,
+        #[source]
+        source: SetupError,
     },
     /// A socket or timer of the event loop failed.
     #[error("{what}: {source}")]

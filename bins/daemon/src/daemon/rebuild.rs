@@ -12,7 +12,8 @@ use vrrp_netaddr::Link;
 
 use super::counters::Extra;
 use super::driver::Driver;
-use super::instance::{BuildError, Instance};
+use super::instance::Instance;
+use super::setup::SetupError;
 use super::waiting::{RETRY_INTERVAL, Waiting};
 use crate::config;
 
@@ -23,10 +24,11 @@ impl Driver {
         &mut self,
         ic: &config::Instance,
         link_local_wait: Duration,
-    ) -> Result<Option<Instance>, BuildError> {
+    ) -> Result<Option<Instance>, SetupError> {
         match self.build(ic, link_local_wait) {
             Ok(inst) => Ok(Some(inst)),
-            Err(BuildError::Waiting(reason)) => {
+            Err(e) if e.waits() => {
+                let reason = e.to_string();
                 warn!(instance = %ic.name, %reason, "instance waits (Fault) until this is resolved");
                 self.waiting.push(Waiting {
                     config: ic.clone(),
