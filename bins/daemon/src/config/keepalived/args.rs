@@ -78,6 +78,28 @@ impl Ctx<'_> {
         }
     }
 
+    /// A keyword that takes no value, read as keepalived's handler reads
+    /// it: words after it (`nopreempt 1`) are ignored, with a warning
+    /// naming them, where [`arity`](Self::arity) would refuse them.
+    pub(super) fn bare(&mut self, s: &Stmt) {
+        self.no_block(s);
+        if let Some(w) = s.args.first() {
+            self.warn(
+                w.pos,
+                format!(
+                    "`{}` takes no value: `{}` is ignored, as keepalived ignores it",
+                    s.key.text,
+                    s.args
+                        .iter()
+                        .map(|a| a.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                Some(format!("write `{}` alone", s.key.text)),
+            );
+        }
+    }
+
     /// A flag with an optional `<BOOL>` argument (absent means on).
     pub(super) fn flag(&mut self, s: &Stmt) -> bool {
         self.no_block(s);

@@ -155,14 +155,12 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
             }
         }
         "nopreempt" => {
-            ctx.no_block(s);
-            ctx.arity(s, 0, 0);
+            ctx.bare(s);
             r.locs.set_field(Field::Preempt, pos);
             r.nopreempt = true;
         }
         "preempt" => {
-            ctx.no_block(s);
-            ctx.arity(s, 0, 0);
+            ctx.bare(s);
             r.nopreempt = false;
         }
         "preempt_delay" => {
@@ -174,18 +172,15 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
             }
         }
         "accept" | "no_accept" => {
-            ctx.no_block(s);
-            ctx.arity(s, 0, 0);
+            ctx.bare(s);
             r.accept = key == "accept";
         }
         "dont_track_primary" => {
-            ctx.no_block(s);
-            ctx.arity(s, 0, 0);
+            ctx.bare(s);
             r.dont_track_primary = true;
         }
         "check_unicast_src" => {
-            ctx.no_block(s);
-            ctx.arity(s, 0, 0);
+            ctx.bare(s);
             r.check_unicast_src = true;
         }
         "native_ipv6" => {

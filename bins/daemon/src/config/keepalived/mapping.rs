@@ -40,6 +40,7 @@ const TOP_KEYS: &[&str] = &[
 ];
 const GLOBAL_KEYS: &[&str] = &[
     "router_id",
+    "lvs_id",
     "vrrp_version",
     "script_user",
     "enable_script_security",
@@ -143,6 +144,17 @@ fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &mut Default
     let key = s.key.text.as_str();
     match key {
         "router_id" => config.global.router_id = ctx.single(s).map(|w| w.text.clone()),
+        // keepalived 1.x's name of router_id, still in its sample file.
+        "lvs_id" => {
+            if let Some(w) = ctx.single(s) {
+                ctx.warn(
+                    s.key.pos,
+                    "`lvs_id` is the old name of `router_id`; read as `router_id`",
+                    Some(format!("write `router_id {}`", w.text)),
+                );
+                config.global.router_id = Some(w.text.clone());
+            }
+        }
         "vrrp_version" => {
             if let Some(w) = ctx.single(s) {
                 d.version = match ctx.int(w, 2..=3) {
@@ -190,7 +202,9 @@ fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &mut Default
         }
         "vrrp_garp_interval" | "vrrp_gna_interval" => {
             if let Some(w) = ctx.single(s) {
-                let v = ctx.seconds(w, Duration::from_micros(1), crate::config::duration::MAX);
+                // 0, in a widely copied global_defs, means no gap between
+                // packets: keepalived's default.
+                let v = ctx.seconds(w, Duration::ZERO, crate::config::duration::MAX);
                 if key == "vrrp_garp_interval" {
                     d.garp_interval = v;
                 } else {
