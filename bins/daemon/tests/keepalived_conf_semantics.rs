@@ -505,22 +505,54 @@ fn garp_globals_and_min_garp() {
 
 /// What keepalived 2.2.7 runs from widely copied files, vrrpd runs too,
 /// with a warning naming what keepalived does: `nopreempt 1` (its handler
-/// ignores the argument), `lvs_id` (1.x's `router_id`) and a zero
-/// `vrrp_garp_interval` / `vrrp_gna_interval` (no gap, the default).
+/// ignores the argument), `lvs_id` (1.x's `router_id`), a zero
+/// `vrrp_garp_interval` / `vrrp_gna_interval` (no gap, the default) and
+/// `garp_master_delay` in global_defs (ignored, as keepalived does).
 #[test]
 fn keepalived_tolerance_of_common_files() {
     let text = format!(
-        "global_defs {{\n  lvs_id LVS_MAIN\n  vrrp_garp_interval 0\n  vrrp_gna_interval 0\n}}\n{}",
+        "global_defs {{\n  lvs_id LVS_MAIN\n  vrrp_garp_interval 0\n  vrrp_gna_interval 0\n  garp_master_delay 1\n}}\n{}",
         inst("  nopreempt 1\n  dont_track_primary yes\n")
     );
     let (c, w) = ok(&text);
     assert_eq!(c.global.router_id.as_deref(), Some("LVS_MAIN"));
-    has(&w, Severity::Warning, 2, 3, "`lvs_id` is the old name of `router_id`");
+    has(
+        &w,
+        Severity::Warning,
+        2,
+        3,
+        "`lvs_id` is keepalived 1.x's name of `router_id`",
+    );
     let i = &c.instances[0];
-    assert!(!i.preempt, "nopreempt with an argument still turns preemption off");
+    assert!(
+        !i.preempt,
+        "nopreempt with an argument still turns preemption off"
+    );
     assert!(i.dont_track_primary);
-    has(&w, Severity::Warning, 12, 13, "`nopreempt` takes no value: `1` is ignored");
-    has(&w, Severity::Warning, 13, 22, "`dont_track_primary` takes no value");
+    has(
+        &w,
+        Severity::Warning,
+        13,
+        13,
+        "`nopreempt` takes no value: `1` is ignored",
+    );
+    has(
+        &w,
+        Severity::Warning,
+        14,
+        22,
+        "`dont_track_primary` takes no value",
+    );
+    // An instance keyword in global_defs: keepalived ignores it ("Unknown
+    // keyword"), and so does vrrpd, with a hint to the vrrp_ form.
+    has(
+        &w,
+        Severity::Warning,
+        5,
+        3,
+        "is an instance keyword: keepalived ignores it here",
+    );
+    assert_eq!(i.announce.delay, Some(Duration::from_secs(5)));
     assert_eq!(i.announce.interval, Duration::ZERO);
     assert!(
         !w.iter().any(|d| d.message.contains("garp_interval")),

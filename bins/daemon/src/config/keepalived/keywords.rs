@@ -17,6 +17,10 @@ pub(crate) enum Ignored {
     NoEffect,
     /// A VRRP feature vrrpd does not implement (yet).
     Unsupported,
+    /// An instance keyword written in global_defs, where keepalived does
+    /// not know it and ignores it (its `vrrp_`-prefixed form is the
+    /// global default).
+    Misplaced,
 }
 
 impl Ignored {
@@ -31,6 +35,9 @@ impl Ignored {
             }
             Ignored::Unsupported => {
                 "vrrpd does not implement this VRRP feature; the instance runs without it"
+            }
+            Ignored::Misplaced => {
+                "for a default of every instance, use its vrrp_ form in global_defs (vrrp_garp_master_delay, ...)"
             }
         }
     }
@@ -60,6 +67,10 @@ pub(crate) const TOP: &[(&str, Ignored)] = &[
 
 /// `global_defs` keywords.
 pub(crate) const GLOBAL: &[(&str, Ignored)] = &[
+    ("garp_master_delay", Ignored::Misplaced),
+    ("garp_master_repeat", Ignored::Misplaced),
+    ("garp_master_refresh", Ignored::Misplaced),
+    ("garp_master_refresh_repeat", Ignored::Misplaced),
     ("notification_email", Ignored::NoEffect),
     ("notification_email_from", Ignored::NoEffect),
     ("smtp_server", Ignored::NoEffect),
@@ -244,11 +255,13 @@ pub(super) fn ignore(
             } else {
                 format!("`{key}` in {section}")
             };
-            ctx.warn(
-                s.key.pos,
-                format!("{what} is not supported by vrrpd and is ignored"),
-                Some(why.hint().into()),
-            );
+            let message = match why {
+                Ignored::Misplaced => format!(
+                    "{what} is an instance keyword: keepalived ignores it here, and so does vrrpd"
+                ),
+                _ => format!("{what} is not supported by vrrpd and is ignored"),
+            };
+            ctx.warn(s.key.pos, message, Some(why.hint().into()));
         }
         None => {
             let hint = crate::config::native::suggest(key, supported)

@@ -144,12 +144,14 @@ fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &mut Default
     let key = s.key.text.as_str();
     match key {
         "router_id" => config.global.router_id = ctx.single(s).map(|w| w.text.clone()),
-        // keepalived 1.x's name of router_id, still in its sample file.
+        // keepalived 1.x's name of router_id, still in its sample file;
+        // 2.2.7 no longer knows it. router_id only names the host in
+        // hooks and logs, so reading it is harmless and what was meant.
         "lvs_id" => {
             if let Some(w) = ctx.single(s) {
                 ctx.warn(
                     s.key.pos,
-                    "`lvs_id` is the old name of `router_id`; read as `router_id`",
+                    "`lvs_id` is keepalived 1.x's name of `router_id`; read as `router_id` (keepalived 2.2.7 ignores it as unknown)",
                     Some(format!("write `router_id {}`", w.text)),
                 );
                 config.global.router_id = Some(w.text.clone());
