@@ -386,3 +386,68 @@ fn unusable_state_dir_is_a_clear_error_at_start() {
     check!(lab, !log.contains("panicked"), "vrrpd panicked: {log}");
     check!(lab, !lab.has_vip(H1), "a VIP was added without a ledger");
 }
+
+/// An IPv6 instance whose link-local address is still tentative (DAD
+/// running, as at boot or right after a link flap) waits without holding
+/// up the loop: the control socket answers at once and reports it
+/// waiting, and it starts by itself once DAD ends. Before, start-up slept
+/// in the loop for up to 4 s.
+#[test]
+fn tentative_link_local_at_start_waits_without_blocking() {
+    if !vrrp_testns::netns_available("tentative_link_local_at_start_waits_without_blocking") {
+        return;
+    }
+    let lab = Lab::new("fl", Variant::V3_IPV6);
+    let host = lab.host(H1);
+    // Two DAD probes a second apart: the new link-local address stays
+    // tentative for about two seconds after the link comes back up.
+    host.exec(&["sysctl", "-qw", "net.ipv6.conf.eth0.dad_transmits=2"]);
+    host.ip(&["link", "set", "eth0", "down"]);
+    host.ip(&["-6", "addr", "flush", "dev", "eth0", "scope", "link"]);
+    host.ip(&["link", "set", "eth0", "up"]);
+    let tentative = host.ip(&[
+        "-6",
+        "addr",
+        "show",
+        "dev",
+        "eth0",
+        "scope",
+        "link",
+        "tentative",
+    ]);
+    check!(
+        lab,
+        tentative.contains("fe80"),
+        "no tentative link-local: {tentative}"
+    );
+
+    let config = write(
+        &lab,
+        H1,
+        "vrrpd.toml",
+        &instance_table("VI_6", "eth0", 61, 200, "fd00:198:18::61/64"),
+    );
+    let mut h1 = lab.start(H1, &config);
+    let answered = wait_for(Duration::from_millis(1500), || {
+        instance(&lab, H1, "status", "VI_6")["waiting"]
+            .as_str()
+            .is_some_and(|w| w.contains("link-local"))
+    });
+    check!(
+        lab,
+        answered.is_some(),
+        "the control socket did not report VI_6 waiting for its link-local address within 1.5 s"
+    );
+    eprintln!("status reported VI_6 waiting {answered:?} after start");
+    let took = wait_for(Duration::from_secs(8), || {
+        has_addr(&lab, H1, "eth0", "fd00:198:18::61")
+    });
+    check!(lab, took.is_some(), "VI_6 never started once DAD ended");
+    let vi6 = instance(&lab, H1, "status", "VI_6");
+    check!(
+        lab,
+        vi6["state"] == "active" && vi6["waiting"].is_null(),
+        "VI_6 status after DAD: {vi6}"
+    );
+    check!(lab, running(&mut h1), "vrrpd exited");
+}

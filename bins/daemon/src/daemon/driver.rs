@@ -12,14 +12,13 @@ use tracing::{debug, info, warn};
 use vrrp_core::router::{Output, State};
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use super::DaemonError;
 use super::announce::Announcer;
 use super::control as ctl;
 use super::deadlines::{self, Deadlines};
 use super::hold::{self, ReadHold};
-use super::instance::{self, Instance};
+use super::instance::Instance;
 use super::setup::SetupError;
 use super::sockets::{SocketEntry, SocketSet, open_socket};
 use super::tracking;
@@ -91,7 +90,7 @@ impl Driver {
         // smaller copies as holes that later small allocations pinned.
         self.instances.reserve_exact(config.instances.len());
         for ic in &config.instances {
-            match self.build_or_wait(ic, instance::LINK_LOCAL_WAIT) {
+            match self.build_or_wait(ic) {
                 Ok(Some(inst)) => {
                     self.instances.push(inst);
                     self.instances_changed();
@@ -110,12 +109,8 @@ impl Driver {
 
     /// Builds the instance of `ic`, opening (or reusing) its socket and
     /// joining the group. Nothing is sent or installed.
-    pub(super) fn build(
-        &mut self,
-        ic: &crate::config::Instance,
-        link_local_wait: Duration,
-    ) -> Result<Instance, SetupError> {
-        let mut inst = Instance::new(&mut self.addrs.handle, &self.config, ic, link_local_wait)?;
+    pub(super) fn build(&mut self, ic: &crate::config::Instance) -> Result<Instance, SetupError> {
+        let mut inst = Instance::new(&mut self.addrs.handle, &self.config, ic)?;
         match self.socket_for(&inst) {
             Ok(id) => {
                 inst.socket = id;

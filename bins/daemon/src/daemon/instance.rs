@@ -51,13 +51,13 @@ pub(crate) struct Instance {
 impl Instance {
     /// Resolves `config` (interface, primary address, VIP devices) and
     /// builds its router. Nothing is sent or installed yet; the socket is
-    /// the driver's to set. An IPv6 instance waits up to `link_local_wait`
-    /// for a tentative link-local address.
+    /// the driver's to set. Nothing here sleeps: what is not there yet (an
+    /// interface, a tentative IPv6 link-local address) is a waiting
+    /// [`SetupError`].
     pub(crate) fn new(
         handle: &mut Handle,
         full: &Config,
         config: &config::Instance,
-        link_local_wait: Duration,
     ) -> Result<Self, SetupError> {
         let global = &full.global;
         let link = handle
@@ -65,7 +65,7 @@ impl Instance {
             .map_err(|e| SetupError::waiting(format!("interface {}", config.interface), e))?;
         let primary = match config.source_address {
             Some(a) => a,
-            None => primary_address(handle, config, &link, link_local_wait)?,
+            None => primary_address(handle, config, &link)?,
         };
         let router_config = router_config(global, config, primary)?;
         let router =
@@ -308,7 +308,6 @@ fn primary_address(
     handle: &mut Handle,
     config: &config::Instance,
     link: &Link,
-    link_local_wait: Duration,
 ) -> Result<IpAddr, SetupError> {
     match config.family() {
         AddressFamily::Ipv4 => {
@@ -337,31 +336,21 @@ fn primary_address(
                 })
         }
         AddressFamily::Ipv6 => {
-            // After a link flap (or at boot) the link-local address is
-            // tentative while DAD runs, about a second: at start-up, wait
-            // for it rather than leave the instance waiting.
-            let deadline = std::time::Instant::now() + link_local_wait;
-            loop {
-                match vrrp_arp::link_local_address(link.index.get()) {
-                    Ok(a) => break Ok(IpAddr::V6(a)),
-                    Err(e) if std::time::Instant::now() < deadline => {
-                        tracing::debug!(interface = %link.name, error = %e, "waiting for the link-local address");
-                        std::thread::sleep(std::time::Duration::from_millis(20));
-                    }
-                    Err(e) => {
-                        break Err(SetupError::waiting(
-                            format!("{}: no usable IPv6 link-local address", link.name),
-                            e,
-                        ));
-                    }
-                }
-            }
+            // At boot or after a link flap the link-local address is
+            // tentative while DAD runs (about a second). The instance then
+            // waits, without blocking the loop, and starts on the netlink
+            // event that reports the address usable.
+            vrrp_arp::link_local_address(link.index.get())
+                .map(IpAddr::V6)
+                .map_err(|e| {
+                    SetupError::waiting(
+                        format!("{}: no usable IPv6 link-local address", link.name),
+                        e,
+                    )
+                })
         }
     }
 }
-
-/// How long start-up waits for a tentative IPv6 link-local address.
-pub(crate) const LINK_LOCAL_WAIT: Duration = Duration::from_secs(4);
 
 /// The netaddr request for one configured virtual address. IPv6 addresses
 /// skip duplicate address detection, as keepalived's do: the VIP must

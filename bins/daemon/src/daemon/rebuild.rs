@@ -4,7 +4,7 @@
 //! built again from its configuration as soon as what it needs is back
 //! (on the netlink event, or at the next periodic retry).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tracing::{info, warn};
 use vrrp_core::router::State;
@@ -23,9 +23,8 @@ impl Driver {
     pub(super) fn build_or_wait(
         &mut self,
         ic: &config::Instance,
-        link_local_wait: Duration,
     ) -> Result<Option<Instance>, SetupError> {
-        match self.build(ic, link_local_wait) {
+        match self.build(ic) {
             Ok(inst) => Ok(Some(inst)),
             Err(e) if e.waits() => {
                 let reason = e.to_string();
@@ -49,7 +48,7 @@ impl Driver {
         }
         let mut started = false;
         for mut w in std::mem::take(&mut self.waiting) {
-            match self.build(&w.config, Duration::ZERO) {
+            match self.build(&w.config) {
                 Ok(mut inst) => {
                     info!(instance = inst.name(), interface = %inst.config.interface,
                         "what the instance waited for is there: starting it");

@@ -89,7 +89,7 @@ impl Driver {
             if unchanged {
                 continue;
             }
-            match self.build_or_wait(ic, std::time::Duration::ZERO) {
+            match self.build_or_wait(ic) {
                 Ok(Some(inst)) => fresh.push(inst),
                 Ok(None) => {}
                 Err(e) => {
