@@ -4,12 +4,11 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
-use std::time::Instant;
 
 use tracing::{debug, warn};
 use vrrp_arp::{AnnounceSocket, Announcement, ArpMessage, ArpOperation, NeighborAdvert};
 
-use super::instance::Instance;
+use super::host::Host;
 
 /// AF_PACKET sockets by interface index, opened on first use.
 #[derive(Debug, Default)]
@@ -22,36 +21,35 @@ pub(crate) struct Announcer {
 }
 
 impl Announcer {
-    /// Sends every announcement of `instance` that is due at `now`.
-    pub(crate) fn send_due(&mut self, instance: &mut Instance, now: Instant) {
-        while let Some(due) = instance.schedule.poll_due(now) {
-            let ifindex = instance
-                .addresses
-                .iter()
-                .find(|a| a.prefix.addr() == due.addr)
-                .map_or(instance.link.index.get(), |a| a.ifindex.get());
-            // A vmac has no link-local address of its own (it would be
-            // the same on every router of the VRID); its NAs come from
-            // the instance's, which lives on the same link.
-            let fallback = match instance.router.config().primary_address {
-                IpAddr::V6(a) if a.is_unicast_link_local() => Some(a),
-                _ => None,
-            };
-            if let Err(e) = self.send(ifindex, due.addr, fallback) {
-                warn!(instance = instance.name(), address = %due.addr, error = %e,
-                    "cannot announce virtual address");
-            } else {
-                debug!(instance = instance.name(), address = %due.addr, burst = ?due.burst, "announced");
-            }
+    /// Sends one announcement of `addr`, a virtual address of `host`, out
+    /// of the interface it lives on.
+    pub(crate) fn announce(&mut self, host: &Host, addr: IpAddr) {
+        let ifindex = host
+            .addresses
+            .iter()
+            .find(|a| a.prefix.addr() == addr)
+            .map_or(host.link.index.get(), |a| a.ifindex.get());
+        // A vmac has no link-local address of its own (it would be the
+        // same on every router of the VRID); its NAs come from the
+        // instance's, which lives on the same link.
+        let fallback = match host.primary {
+            IpAddr::V6(a) if a.is_unicast_link_local() => Some(a),
+            _ => None,
+        };
+        if let Err(e) = self.send(ifindex, addr, fallback) {
+            warn!(instance = %host.name, address = %addr, error = %e,
+                "cannot announce virtual address");
+        } else {
+            debug!(instance = %host.name, address = %addr, "announced");
         }
     }
 
-    /// Opens the sockets `instance` announces on ahead of its first
-    /// takeover, which then need not wait for them. A failure is left for
-    /// the first announcement to report.
-    pub(crate) fn prepare(&mut self, instance: &Instance) {
-        let link = std::iter::once(instance.link.index.get());
-        for ifindex in link.chain(instance.addresses.iter().map(|a| a.ifindex.get())) {
+    /// Opens the sockets `host` announces on ahead of its first takeover,
+    /// which then need not wait for them. A failure is left for the first
+    /// announcement to report.
+    pub(crate) fn prepare(&mut self, host: &Host) {
+        let link = std::iter::once(host.link.index.get());
+        for ifindex in link.chain(host.addresses.iter().map(|a| a.ifindex.get())) {
             let _ = self.socket(ifindex);
         }
     }

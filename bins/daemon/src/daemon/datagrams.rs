@@ -1,13 +1,13 @@
 //! The loop's packet path: the ready sockets are read, and each datagram
-//! is decoded, routed to the instances of its socket and VRID, and handed
-//! to their routers; what is refused is counted, and logged at a bounded
-//! rate.
+//! is decoded and handed to the engine, which routes it to the instances
+//! of its socket and VRID and counts what they refuse.
 
 use std::time::{Instant, SystemTime};
 
 use tracing::debug;
 
-use super::driver::Driver;
+use super::shell::Shell;
+use crate::engine::SocketId;
 use crate::net::RecvMeta;
 
 /// The most datagrams read from one socket before the loop turns again, so
@@ -33,13 +33,7 @@ pub(super) struct Datagram<'a> {
     pub(super) data: &'a [u8],
 }
 
-impl Driver {
-    /// Whether a discard line for `key` may be logged now, and how many
-    /// were suppressed before it.
-    fn log_allowed(&mut self, key: &'static str, now: Instant) -> Option<u64> {
-        allowed(self.log_limit.check(key, now))
-    }
-
+impl Shell {
     /// Reads the sockets that `set` reports ready and handles every
     /// datagram. Returns whether they were all read dry: `false` when one
     /// used its [`READ_BUDGET`], and the set is still readable.
@@ -110,99 +104,16 @@ impl Driver {
         false
     }
 
-    /// Decodes `dg` and hands it to the routers it is for.
+    /// Decodes `dg` and hands it to the engine, then carries out what it
+    /// asked for.
     pub(super) fn on_datagram(&mut self, dg: &Datagram<'_>) {
-        let received = match dg.meta.received(dg.data) {
-            Ok(r) => r,
-            Err(e) => {
-                if let Some(suppressed) = self.log_allowed(e.code(), dg.at) {
-                    debug!(src = %dg.meta.src, error = %e, suppressed, "undecodable VRRP packet");
-                }
-                *self
-                    .global_discards
-                    .entry(e.code().to_string())
-                    .or_default() += 1;
-                return;
+        match dg.meta.received(dg.data) {
+            Ok(received) => {
+                self.engine
+                    .handle_datagram(dg.at, SocketId(dg.socket), &received);
             }
-        };
-        let Some(&vrid) = received.payload().get(1) else {
-            *self
-                .global_discards
-                .entry("packet_length".to_string())
-                .or_default() += 1;
-            return;
-        };
-        let mut targets = std::mem::take(&mut self.route_targets);
-        self.route(dg.socket, vrid, &mut targets);
-        let matched = !targets.is_empty();
-        for &i in &targets {
-            let inst = &mut self.instances[i];
-            if let Err(discard) = inst.router.handle_advertisement(dg.at, &received) {
-                inst.extra.discard(discard.code());
-                let verdict = self.log_limit.check(discard.code(), dg.at);
-                if let Some(suppressed) = allowed(verdict) {
-                    let inst = &self.instances[i];
-                    debug!(instance = inst.name(), src = %dg.meta.src, ?discard, suppressed, "advertisement discarded");
-                }
-            }
-            self.drain(i, dg.at);
+            Err(e) => self.engine.handle_undecodable(dg.at, e.code(), &e),
         }
-        self.route_targets = targets;
-        if !matched {
-            if let Some(suppressed) = self.log_allowed("vrid_mismatch", dg.at) {
-                debug!(src = %dg.meta.src, vrid, suppressed, "advertisement for a VRID not configured here");
-            }
-            *self
-                .global_discards
-                .entry("vrid_mismatch".to_string())
-                .or_default() += 1;
-        }
-    }
-
-    /// Replaces `found` with the instances that a datagram on `socket` for
-    /// `vrid` is for.
-    fn route(&mut self, socket: usize, vrid: u8, found: &mut Vec<usize>) {
-        self.build_routes();
-        let instances = &self.instances;
-        let routes = self.routes.as_deref().unwrap_or_default();
-        let first = routes.partition_point(|&(s, v, _)| (s, v) < (socket, vrid));
-        found.clear();
-        found.extend(
-            routes[first..]
-                .iter()
-                .take_while(|&&(s, v, _)| (s, v) == (socket, vrid))
-                .map(|&(_, _, i)| i),
-        );
-        // A stale table would point at other instances.
-        debug_assert!(
-            found
-                .iter()
-                .all(|&i| instances[i].socket == socket && instances[i].vrid() == vrid),
-            "stale datagram routes: instances changed without instances_changed()"
-        );
-    }
-
-    /// Builds the datagram routes if `instances` changed since they were.
-    pub(super) fn build_routes(&mut self) {
-        if self.routes.is_none() {
-            let mut routes: Vec<(usize, u8, usize)> = self
-                .instances
-                .iter()
-                .enumerate()
-                .map(|(i, inst)| (inst.socket, inst.vrid(), i))
-                .collect();
-            routes.sort_unstable();
-            self.routes = Some(routes);
-        }
-    }
-}
-
-/// The suppressed count to log with a line, or `None` to drop the line.
-fn allowed(verdict: crate::ratelimit::Verdict) -> Option<u64> {
-    use crate::ratelimit::Verdict;
-    match verdict {
-        Verdict::Log => Some(0),
-        Verdict::LogAfterSuppressing(n) => Some(n),
-        Verdict::Suppress => None,
+        self.run_actions(dg.at);
     }
 }

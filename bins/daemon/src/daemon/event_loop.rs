@@ -1,11 +1,10 @@
 //! The event loop: one task on the current tokio runtime owns every
-//! router, socket, timer and the netlink handle (the [`Driver`]), so no
+//! router, socket, timer and the netlink handle (the [`Shell`]), so no
 //! state is shared. The loop waits on the shutdown future, the precise
 //! timer, the VRRP socket set (read by the loop itself, see
 //! [`super::sockets`]), the trackers, the control socket, reloads and
-//! netlink events, and hands each to the driver.
+//! netlink events, and hands each to the shell.
 
-use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::time::Instant;
 
@@ -15,17 +14,15 @@ use tracing::{info, warn};
 use vrrp_netaddr::EventStream;
 
 use super::DaemonError;
-use super::announce::Announcer;
-use super::deadlines::Deadlines;
-use super::driver::{Driver, earliest, file_order, without_instances};
-use super::hold::ReadHold;
 use super::io::{next_reload, next_request, read_events};
 use super::sdnotify;
+use super::shell::Shell;
 use super::sockets::{SocketSet, Watch};
 use super::timer::PreciseTimer;
 use super::vips::AddressManager;
 use crate::config::Config;
 use crate::control::{self, Request, Response};
+use crate::engine::earliest;
 
 /// Runs `config` until `shutdown` completes; see [`super::Daemon::run`].
 pub(crate) async fn run(
@@ -57,51 +54,23 @@ pub(crate) async fn run(
         source: e,
     })?;
     let (tracker_tx, mut tracker_rx) = mpsc::unbounded_channel();
-    let mut driver = Driver {
-        config: without_instances(&config),
-        instance_order: file_order(&config),
-        trackers: Vec::new(),
-        tracker_tx,
-        notifiers: HashMap::new(),
-        groups: super::groups::build(&config),
-        global_discards: Default::default(),
-        log_limit: crate::ratelimit::LogLimiter::new(10, std::time::Duration::from_secs(10)),
-        instances: Vec::new(),
-        routes: None,
-        route_targets: Vec::new(),
-        deadlines: Deadlines::default(),
-        waiting: Vec::new(),
-        next_waiting_retry: Instant::now() + super::waiting::RETRY_INTERVAL,
-        sockets: BTreeMap::new(),
-        next_socket: 0,
-        socket_set,
-        ready_sockets: Vec::new(),
-        recv_buf: vec![0; crate::net::RECV_BUFFER_LEN],
-        hold: ReadHold::default(),
-        addrs,
-        announcer: Announcer::default(),
-    };
-    // 3. Sockets, then routers.
-    if let Err(e) = driver.setup(&config) {
-        driver.addrs.clear();
-        return Err(e);
-    }
-    // The driver and every instance hold their own parts from here on;
-    // with 1,000 instances this copy was a third of the heap.
     let switches_user = config.switches_user();
-    drop(config);
+    let mut shell = Shell::new(&config, addrs, socket_set, tracker_tx);
+    // 3. Sockets and interfaces; the routers start once capabilities are
+    // dropped, so that the hooks they run inherit the reduced sets.
+    let (plan, resolutions) = shell.resolve_all(config);
     let mut timer = PreciseTimer::new().map_err(|e| DaemonError::Io {
         what: "creating the timer",
         source: e,
     })?;
-    let (control_task, mut control_rx) = match control::serve(&driver.config.global.control_socket)
-    {
-        Ok((task, rx)) => (Some(task), Some(rx)),
-        Err(e) => {
-            warn!(error = %e, "no control socket: vrrpctl will not reach this daemon");
-            (None, None)
-        }
-    };
+    let (control_task, mut control_rx) =
+        match control::serve(&shell.engine.config().global.control_socket) {
+            Ok((task, rx)) => (Some(task), Some(rx)),
+            Err(e) => {
+                warn!(error = %e, "no control socket: vrrpctl will not reach this daemon");
+                (None, None)
+            }
+        };
     if drop_capabilities {
         // Every socket that needs CAP_NET_RAW to open at start is open; a
         // reload or a re-created interface opens more, which CAP_NET_RAW
@@ -116,15 +85,18 @@ pub(crate) async fn run(
             Err(e) => warn!(error = %e, "cannot drop capabilities; running with all of them"),
         }
     }
-    driver.spawn_trackers();
-    driver.start_all(Instant::now());
+    if let Err(e) = shell.commit(plan, resolutions) {
+        shell.addrs.clear();
+        return Err(e);
+    }
+    shell.spawn_trackers();
     // Built now rather than on first use, so that what start-up freed is
     // returned below and not left in holes under them.
-    driver.refresh_deadlines();
-    driver.build_routes();
+    shell.engine.build_routes();
     return_free_memory();
     sdnotify::notify("READY=1");
-    info!(instances = driver.instances.len(), "vrrpd running");
+    let (running, waiting) = shell.engine.instance_count();
+    info!(instances = running, waiting, "vrrpd running");
 
     let mut events = events;
     tokio::pin!(shutdown);
@@ -134,10 +106,10 @@ pub(crate) async fn run(
     let result = loop {
         // While held, the sockets are read when the hold ends (a timer
         // wake-up), or before a takeover.
-        if driver.hold.holding(Instant::now()) {
+        if shell.engine.read_held(Instant::now()) {
             watch = None;
         } else if watch.is_none() {
-            match driver.socket_set.watch() {
+            match shell.socket_set.watch() {
                 Ok(w) => watch = Some(w),
                 Err(e) => {
                     break Err(DaemonError::Io {
@@ -148,8 +120,8 @@ pub(crate) async fn run(
             }
         }
         let next = earliest(
-            driver.next_deadline(),
-            driver.hold.until().map(|at| (at, false)),
+            shell.engine.poll_timeout(),
+            shell.engine.read_hold_until().map(|at| (at, false)),
         );
         let deadline = next.map(|(at, _)| at);
         let exact = next.is_some_and(|(_, exact)| exact);
@@ -167,32 +139,32 @@ pub(crate) async fn run(
                     break Err(DaemonError::Io { what: "waiting on the timer", source: e });
                 }
                 if let Some(deadline) = timer.exact_deadline() {
-                    driver.warm_takeovers(deadline);
+                    shell.warm_takeovers(deadline);
                 }
                 timer.finish();
                 timer.fired();
                 // Whatever the timer woke for (the end of a read hold
                 // among them), a takeover now due waits for what is queued
                 // on the sockets to be read and judged first.
-                if !driver.takeovers_due(Instant::now()).is_empty() {
-                    if let Err(e) = driver.read_before_takeover() {
+                if !shell.engine.takeovers_due(Instant::now()).is_empty() {
+                    if let Err(e) = shell.read_before_takeover() {
                         break Err(DaemonError::Io { what: "polling the VRRP sockets", source: e });
                     }
                 }
-                driver.on_timeout(Instant::now());
+                shell.on_timeout(Instant::now());
             }
             ready = readable(watch.as_ref()) => {
                 let mut guard = match ready {
                     Ok(g) => g,
                     Err(e) => break Err(DaemonError::Io { what: "waiting on the VRRP sockets", source: e }),
                 };
-                match driver.read_sockets() {
+                match shell.read_sockets() {
                     // Read dry: hold, then wait for the next datagram. One
                     // that came in since is not lost; tokio sees its
                     // readiness anew.
                     Ok(true) => {
                         guard.clear_ready();
-                        driver.start_hold(Instant::now());
+                        shell.engine.start_read_hold(Instant::now());
                     }
                     // A socket had more: the loop turns (timer first) and
                     // reads on.
@@ -200,15 +172,15 @@ pub(crate) async fn run(
                     Err(e) => break Err(DaemonError::Io { what: "polling the VRRP sockets", source: e }),
                 }
             }
-            Some(u) = tracker_rx.recv() => driver.on_tracker(&u),
+            Some(u) = tracker_rx.recv() => shell.on_tracker(&u),
             Some(req) = next_request(&mut control_rx) => {
                 let response = match req.request {
                     Request::Status => Response::Status {
-                        instances: driver.status(),
+                        instances: shell.engine.status(),
                     },
                     Request::Stats => Response::Stats {
-                        global: driver.global_discards.clone(),
-                        instances: driver.stats(),
+                        global: shell.engine.global_discards().clone(),
+                        instances: shell.engine.stats(),
                     },
                     Request::Reload => match loader.as_ref().map(|f| f()) {
                         None => Response::Reloaded {
@@ -221,7 +193,7 @@ pub(crate) async fn run(
                         }
                         Some(Ok(new)) => {
                             sdnotify::notify("RELOADING=1");
-                            let message = driver.reload(&new);
+                            let message = shell.reload(new);
                             return_free_memory();
                             sdnotify::notify("READY=1");
                             Response::Reloaded { ok: message.is_ok(), message: message.unwrap_or_else(|e| e) }
@@ -232,13 +204,13 @@ pub(crate) async fn run(
             }
             Some(new) = next_reload(&mut reloads) => {
                 sdnotify::notify("RELOADING=1");
-                let _ = driver.reload(&new);
+                let _ = shell.reload(new);
                 return_free_memory();
                 sdnotify::notify("READY=1");
             }
             evs = read_events(&mut events) => {
                 for ev in evs {
-                    driver.on_event(ev);
+                    shell.on_event(ev);
                 }
             }
         }
@@ -246,10 +218,10 @@ pub(crate) async fn run(
     sdnotify::notify("STOPPING=1");
     if let Some(task) = control_task {
         task.abort();
-        let _ = std::fs::remove_file(&driver.config.global.control_socket);
+        let _ = std::fs::remove_file(&shell.engine.config().global.control_socket);
     }
-    driver.stop(Instant::now());
-    for notifier in driver.notifiers.values() {
+    shell.stop(Instant::now());
+    for notifier in shell.notifiers.values() {
         notifier.drain(HOOK_DRAIN).await;
     }
     info!("vrrpd stopped");

@@ -1,4 +1,5 @@
-//! The daemon: the I/O driver that runs every configured VRRP instance.
+//! The daemon: the I/O shell that runs the [`crate::engine`] for every
+//! configured VRRP instance and carries out what it asks.
 //!
 //! [`Daemon`] takes a validated [`crate::config::Config`] and runs
 //! until a shutdown future completes, on the current tokio runtime (a
@@ -26,28 +27,17 @@
 //! ```
 
 mod announce;
-mod control;
-mod counters;
 mod datagrams;
-mod deadlines;
-mod driver;
 mod event_loop;
-mod groups;
-mod hold;
-mod instance;
+mod events;
+mod host;
 mod io;
-mod links;
-mod rebuild;
-mod refused;
-mod reload;
+mod resolve;
 mod sdnotify;
-mod setup;
+mod shell;
 mod sockets;
-mod sync;
 mod timer;
-mod tracking;
 mod vips;
-mod waiting;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -55,7 +45,7 @@ use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
-pub use setup::SetupError;
+pub use crate::engine::SetupError;
 
 /// Why the daemon could not start or had to stop.
 #[derive(Debug, thiserror::Error)]

@@ -8,14 +8,15 @@ use std::time::Instant;
 use tracing::info;
 use vrrp_core::router::{State, VirtualRouter};
 
-use super::driver::Driver;
-use crate::notify::{HookState, Notifier, Target, Transition};
+use super::Engine;
+use super::action::Action;
+use crate::notify::{HookState, Target, Transition};
 
 /// How many sync/drain rounds one input may cause: a member forced to a
 /// state can only move the others once more.
 const ROUNDS: usize = 3;
 
-impl Driver {
+impl Engine {
     /// Applies the rules of the group of instance `i`, if any, draining the
     /// members it moved.
     pub(super) fn sync_after(&mut self, i: usize, now: Instant) {
@@ -109,19 +110,11 @@ impl Driver {
             .iter()
             .find(|i| group_config.instances.contains(&i.config.name))
             .map_or(0, |i| i.router.priority().get());
-        let notifier = self
-            .notifiers
-            .entry(format!("group:{name}"))
-            .or_insert_with(Notifier::spawn);
-        notifier.notify(
-            &self.config,
-            &group_config.notify,
-            Transition {
-                target: Target::Group(name),
-                state,
-                previous: previous.and_then(HookState::from_router),
-                priority,
-            },
-        );
+        self.actions.push_back(Action::Notify(Transition {
+            target: Target::Group(name),
+            state,
+            previous: previous.and_then(HookState::from_router),
+            priority,
+        }));
     }
 }

@@ -1,5 +1,5 @@
-//! The daemon's side of the control socket ([`crate::control`]): answers
-//! `vrrpctl status`, `stats` and `reload` from the loop's own state.
+//! `vrrpctl status` and `stats` ([`crate::control`]) from the engine's
+//! running and waiting instances.
 
 use std::collections::BTreeMap;
 

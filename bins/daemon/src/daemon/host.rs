@@ -1,133 +1,32 @@
-//! One configured VRRP instance at run time: its [`VirtualRouter`], the
-//! interface it runs on, the addresses it installs and its announcement
-//! schedule.
+//! What an instance holds on the host ([`Host`]: its interface, source
+//! address, address specs and macvlan), and the look-ups that find them
+//! (see [`super::resolve`]).
 
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
 
-use vrrp_arp::{AnnouncementPolicy, AnnouncementSchedule};
-use vrrp_core::Centiseconds;
-use vrrp_core::router::{self, VirtualRouter};
-use vrrp_core::wire::{Auth, Password};
 use vrrp_netaddr::{
     AddressFlags, AddressSpec, Family, Handle, IfIndex, IpPrefix, Label, Link, Scope,
 };
 
-use super::setup::SetupError;
-use super::tracking::InstanceTracking;
-use crate::config::{self, AddressFamily, Config, Global};
+use crate::config::{self, AddressFamily};
+use crate::engine::{SetupError, SocketId};
 
-/// An instance of the configuration, resolved against the kernel.
+/// One instance's share of the host.
 #[derive(Debug)]
-pub(crate) struct Instance {
-    /// The configuration it was built from (kept for reload diffs).
-    pub(crate) config: config::Instance,
-    /// The state machine.
-    pub(crate) router: VirtualRouter,
+pub(crate) struct Host {
+    /// The instance's name, for log lines.
+    pub(crate) name: String,
     /// The interface adverts go out on.
     pub(crate) link: Link,
-    /// The id of its socket in the driver's socket table.
-    pub(crate) socket: usize,
+    /// The socket its adverts come in on.
+    pub(crate) socket: SocketId,
+    /// The address adverts are sent from.
+    pub(crate) primary: IpAddr,
     /// Every address installed while Active: VIPs then excluded VIPs.
     pub(crate) addresses: Vec<AddressSpec>,
-    /// When to send gratuitous ARPs / unsolicited NAs.
-    pub(crate) schedule: AnnouncementSchedule,
-    /// The interface's link state as last seen.
-    pub(crate) link_up: bool,
-    /// Its trackers.
-    pub(crate) tracking: InstanceTracking,
     /// Its virtual-MAC interface, when `use_vmac` is on (boxed: most
     /// instances have none, and 1,000 of them would carry 150 bytes each).
     pub(crate) vmac: Option<Box<VmacLink>>,
-    /// Counters for `vrrpctl stats` beyond the router's.
-    pub(crate) extra: super::counters::Extra,
-    /// When to clear an address fault and try again, after the kernel or
-    /// the ledger refused a VIP.
-    pub(crate) address_retry: Option<Instant>,
-    /// Failed installs in a row, for the retry back-off.
-    pub(crate) address_failures: u32,
-}
-
-impl Instance {
-    /// Resolves `config` (interface, primary address, VIP devices) and
-    /// builds its router. Nothing is sent or installed yet; the socket is
-    /// the driver's to set. Nothing here sleeps: what is not there yet (an
-    /// interface, a tentative IPv6 link-local address) is a waiting
-    /// [`SetupError`].
-    pub(crate) fn new(
-        handle: &mut Handle,
-        full: &Config,
-        config: &config::Instance,
-    ) -> Result<Self, SetupError> {
-        let global = &full.global;
-        let link = handle
-            .link_by_name(&config.interface)
-            .map_err(|e| SetupError::waiting(format!("interface {}", config.interface), e))?;
-        let primary = match config.source_address {
-            Some(a) => a,
-            None => primary_address(handle, config, &link)?,
-        };
-        let router_config = router_config(global, config, primary)?;
-        let router =
-            VirtualRouter::new(router_config).map_err(|e| SetupError::invalid("the router", e))?;
-        // Resolve every VIP's device before creating anything.
-        let mut addresses = Vec::new();
-        let mut on_default = Vec::new();
-        for vip in config.vips.iter().chain(&config.excluded_vips) {
-            on_default.push(vip.device.is_none());
-            addresses.push(address_spec(handle, vip, link.index)?);
-        }
-        let vmac = match &config.vmac {
-            Some(v) => Some(Box::new(create_vmac(handle, config, v, &link)?)),
-            None => None,
-        };
-        if let Some(v) = &vmac {
-            for (spec, default) in addresses.iter_mut().zip(on_default) {
-                if default {
-                    spec.ifindex = v.link.index;
-                }
-            }
-        }
-        let link_up = link.is_up();
-        let tracking = InstanceTracking::new(full, config, handle);
-        Ok(Instance {
-            config: config.clone(),
-            router,
-            link,
-            socket: 0,
-            addresses,
-            schedule: AnnouncementSchedule::new(policy(&config.announce)),
-            link_up,
-            tracking,
-            vmac,
-            extra: super::counters::Extra::default(),
-            address_retry: None,
-            address_failures: 0,
-        })
-    }
-
-    /// Every interface the instance depends on: its own, its vmac's and
-    /// its VIPs' devices.
-    pub(crate) fn depends_on(&self, ifindex: IfIndex) -> bool {
-        self.link.index == ifindex
-            || self.vmac.as_ref().is_some_and(|v| v.link.index == ifindex)
-            || self.addresses.iter().any(|a| a.ifindex == ifindex)
-    }
-
-    /// The instance's name.
-    pub(crate) fn name(&self) -> &str {
-        &self.config.name
-    }
-
-    /// The VRID.
-    pub(crate) fn vrid(&self) -> u8 {
-        self.config.vrid.get()
-    }
-
-    /// The installed addresses, for the announcement schedule.
-    pub(crate) fn announced(&self) -> impl Iterator<Item = IpAddr> + '_ {
-        self.addresses.iter().map(|a| a.prefix.addr())
-    }
 }
 
 /// A macvlan with the VRRP virtual MAC (RFC 9568 §7.3) that holds the
@@ -205,7 +104,7 @@ impl VmacLink {
 /// address suppressed: derived from the shared virtual MAC it would be the
 /// same on every router of the VRID and fail DAD. Neighbour Solicitations
 /// are answered per device, so the IPv6 case needs no sysctl.
-fn create_vmac(
+pub(super) fn create_vmac(
     handle: &mut Handle,
     config: &config::Instance,
     vmac: &config::Vmac,
@@ -304,7 +203,7 @@ fn set_arp_announce(parent: &str) -> Option<(std::path::PathBuf, String)> {
 /// The address adverts are sent from: the interface's first non-secondary
 /// IPv4 address that is not a VIP, or its IPv6 link-local address
 /// (RFC 9568 §5.1.1.1, §5.1.2.1).
-fn primary_address(
+pub(super) fn primary_address(
     handle: &mut Handle,
     config: &config::Instance,
     link: &Link,
@@ -355,7 +254,7 @@ fn primary_address(
 /// The netaddr request for one configured virtual address. IPv6 addresses
 /// skip duplicate address detection, as keepalived's do: the VIP must
 /// answer at once, and it moves between hosts by design.
-fn address_spec(
+pub(super) fn address_spec(
     handle: &mut Handle,
     vip: &config::VirtualAddress,
     default: IfIndex,
@@ -392,134 +291,4 @@ fn address_spec(
         spec = spec.with_flags(AddressFlags::NODAD);
     }
     Ok(spec)
-}
-
-/// The state machine's configuration for `config`, sending from `primary`.
-pub(crate) fn router_config(
-    global: &Global,
-    config: &config::Instance,
-    primary: IpAddr,
-) -> Result<router::Config, SetupError> {
-    let addresses = config.vips.iter().map(|v| v.address).collect();
-    let advert_interval = Centiseconds::try_from(config.advert_interval)
-        .map_err(|e| SetupError::invalid("advert_interval", e))?;
-    let mut rc = router::Config::new(config.vrid, primary, addresses)
-        .with_version(config.version)
-        .with_priority(config.priority)
-        .with_advert_interval(advert_interval)
-        .with_preempt(config.preempt)
-        .with_preempt_delay(config.preempt_delay)
-        .with_accept_mode(config.accept)
-        .with_initial_state(config.initial_state)
-        .with_unicast_peers(config.unicast_peers.clone())
-        .with_checksum_mode(global.v3_ipv4_checksum);
-    if let Some(pw) = &config.auth_password {
-        rc = rc.with_auth(Auth::SimpleText(Password::new(pw.as_bytes()).ok_or_else(
-            || SetupError::invalid_because("auth_password is longer than 8 bytes"),
-        )?));
-    }
-    Ok(rc)
-}
-
-/// The arp crate's policy for the configuration's (keepalived's
-/// `garp_master_*`).
-fn policy(announce: &config::Announce) -> AnnouncementPolicy {
-    AnnouncementPolicy::default()
-        .with_repeat(announce.repeat)
-        .with_second_burst_delay(announce.delay.unwrap_or(Duration::ZERO))
-        .with_refresh(
-            announce.refresh.unwrap_or(Duration::ZERO),
-            announce.refresh_repeat,
-        )
-        .with_packet_interval(announce.interval)
-}
-
-/// When the instance next needs the loop: its router's timer or its next
-/// announcement.
-pub(crate) fn next_deadline(instance: &Instance) -> Option<Instant> {
-    match (
-        instance.router.poll_timeout(),
-        instance.schedule.poll_timeout(),
-    ) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use std::path::Path;
-
-    use super::*;
-
-    /// Parses a native configuration, or panics with its diagnostics.
-    pub(crate) fn load(text: &str) -> Config {
-        crate::config::check_native_str(text, Path::new("t.toml"))
-            .map(|(c, _)| c)
-            .unwrap_or_else(|d| panic!("{}", crate::config::render(&d)))
-    }
-
-    #[test]
-    fn router_config_carries_units_and_modes() {
-        let config = load(
-            r#"
-[global]
-v3_ipv4_checksum = "message-only"
-[[instance]]
-name = "A"
-interface = "eth0"
-vrid = 51
-priority = 150
-advert_interval = "250ms"
-preempt = false
-preempt_delay = "3s"
-accept = false
-vips = ["198.18.0.100/24"]
-unicast_peers = ["198.18.0.2"]
-"#,
-        );
-        let primary: IpAddr = "198.18.0.1".parse().unwrap();
-        let rc = router_config(&config.global, &config.instances[0], primary).unwrap();
-        assert_eq!(rc.vrid.get(), 51);
-        assert_eq!(rc.priority.get(), 150);
-        assert_eq!(rc.advert_interval, Centiseconds::new(25));
-        assert!(!rc.preempt && !rc.accept_mode);
-        assert_eq!(rc.preempt_delay, Duration::from_secs(3));
-        assert_eq!(
-            rc.addresses,
-            vec!["198.18.0.100".parse::<IpAddr>().unwrap()]
-        );
-        assert_eq!(
-            rc.unicast_peers,
-            vec!["198.18.0.2".parse::<IpAddr>().unwrap()]
-        );
-        assert_eq!(rc.checksum_mode, vrrp_core::wire::ChecksumMode::MessageOnly);
-        VirtualRouter::new(rc).expect("a valid router config");
-    }
-
-    #[test]
-    fn v2_password_becomes_simple_text_auth() {
-        let config = load(
-            r#"
-[[instance]]
-name = "A"
-interface = "eth0"
-vrid = 1
-version = 2
-advert_interval = "1s"
-auth_password = "s3cret"
-vips = ["198.18.0.100"]
-"#,
-        );
-        let rc = router_config(
-            &config.global,
-            &config.instances[0],
-            "198.18.0.1".parse().unwrap(),
-        )
-        .unwrap();
-        assert_eq!(rc.version, vrrp_core::Version::V2);
-        assert_eq!(rc.advert_interval, Centiseconds::new(100));
-        assert!(matches!(rc.auth, Auth::SimpleText(p) if p.as_bytes().starts_with(b"s3cret")));
-        VirtualRouter::new(rc).expect("a valid v2 router config");
-    }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::instance::{self, Instance};
 
 /// Routers that advertise more often than this have every deadline met
-/// exactly, at up to [`super::timer::SPIN_LEAD`] of CPU per advertisement
+/// exactly, at up to the shell timer's spin lead (0.3 ms) of CPU per advertisement
 /// (about 2 % of a core at 10 ms): measured over 60 s at 10 ms on an idle
 /// 2-vCPU VM, the p99 gap fell from 11.5–11.7 ms to 10.6 ms and the rate
 /// rose from 99.94–99.98/s to 100.000/s. At 100 ms and more a millisecond
@@ -23,7 +23,7 @@ type Key = (Instant, bool, usize);
 /// Each instance's earliest deadline, by index and in order.
 ///
 /// Whoever changes an instance marks it with [`Deadlines::touch`] (the
-/// driver's `drain` does), or everything with [`Deadlines::invalidate`]
+/// engine's `drain` does), or everything with [`Deadlines::invalidate`]
 /// (its `instances_changed` does, after adding, removing or reordering);
 /// [`Deadlines::refresh`] recomputes only what was marked.
 #[derive(Debug)]

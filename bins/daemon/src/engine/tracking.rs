@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use vrrp_core::router::VirtualRouter;
 use vrrp_core::{TrackerId, Weight};
-use vrrp_netaddr::Handle;
 
+use super::action::Resolved;
 use crate::config::{self, Config, TrackRef};
 use crate::track::{self, Observation, TrackerKind, TrackerUpdate};
 
@@ -37,9 +37,9 @@ fn binary(weight: config::Weight, up: bool) -> (Weight, bool) {
 
 impl InstanceTracking {
     /// The trackers `ic` (and its sync group) refer to, with their first
-    /// results: interfaces as the kernel reports them now, the others as
-    /// [`track::initial_up`] says, files as read now.
-    pub(crate) fn new(config: &Config, ic: &config::Instance, handle: &mut Handle) -> Self {
+    /// results: interfaces and files as the shell `resolved` them, the
+    /// others as [`track::initial_up`] says.
+    pub(crate) fn new(config: &Config, ic: &config::Instance, resolved: &Resolved) -> Self {
         let mut t = InstanceTracking {
             tracking: vrrp_core::Tracking::new(vrrp_core::Priority::new(ic.priority.get())),
             interfaces: Vec::new(),
@@ -51,10 +51,10 @@ impl InstanceTracking {
         }
         for set in sets {
             for ti in &set.interfaces {
-                let up = handle
-                    .link_by_name(&ti.interface)
-                    .map(|l| l.is_up())
-                    .unwrap_or(false);
+                let up = resolved
+                    .tracked_links
+                    .iter()
+                    .any(|(name, up)| *up && *name == ti.interface);
                 let (w, state) = binary(ti.weight, up);
                 let id = t.tracking.add(w, state);
                 t.interfaces.push((
@@ -84,7 +84,11 @@ impl InstanceTracking {
                 } else {
                     weight.value
                 };
-                let (value, _) = track::read_file_value(&f.path);
+                let value = resolved
+                    .tracked_files
+                    .iter()
+                    .find(|(name, _)| *name == r.name)
+                    .map_or(0, |(_, v)| *v);
                 let id = t.tracking.add_value(w, value);
                 t.named.push((
                     TrackerKind::File,

@@ -1,0 +1,118 @@
+//! Routers' outputs to actions: each instance's [`Output`]s become
+//! [`Action`]s in their order (install, advertise, announce, report), and
+//! its transitions queue its notify hooks.
+
+use std::time::Instant;
+
+use tracing::{debug, info};
+use vrrp_core::router::{Output, State};
+
+use super::action::{Action, Addresses};
+use super::{Engine, hold};
+use crate::notify::{HookState, Target, Transition};
+
+impl Engine {
+    /// Turns every output of instance `i` into actions, then applies its
+    /// sync group's rules.
+    pub(super) fn drain(&mut self, i: usize, now: Instant) {
+        self.deadlines.touch(i);
+        self.drain_outputs(i, now);
+        self.sync_after(i, now);
+    }
+
+    /// Turns every output of instance `i` into actions, in order, and
+    /// shortens the read hold if the router now allows less of one.
+    pub(super) fn drain_outputs(&mut self, i: usize, now: Instant) {
+        let Engine {
+            instances,
+            actions,
+            hold: read_hold,
+            ..
+        } = self;
+        let inst = &mut instances[i];
+        let id = inst.id;
+        let mut installed = false;
+        while let Some(output) = inst.router.poll_output() {
+            match output {
+                Output::InstallAddresses => {
+                    actions.push_back(Action::InstallAddresses {
+                        instance: id,
+                        which: Addresses::All,
+                    });
+                    installed = true;
+                }
+                Output::SendAdvertisement(transmit) => {
+                    actions.push_back(Action::SendAdvertisement {
+                        instance: id,
+                        transmit,
+                    });
+                }
+                Output::Announce => {
+                    let addrs: Vec<_> = inst.announced().collect();
+                    inst.schedule.start(now, addrs);
+                    announce_due(actions, inst, now);
+                }
+                Output::RemoveAddresses => {
+                    inst.schedule.stop();
+                    actions.push_back(Action::RemoveAddresses { instance: id });
+                }
+                Output::StateChanged { from, to, reason } => {
+                    inst.extra.transition(from, to, reason);
+                    info!(
+                        instance = inst.name(),
+                        vrid = inst.vrid(),
+                        %from,
+                        %to,
+                        reason = reason.as_str(),
+                        priority = inst.router.priority().get(),
+                        "state change: {} {from} -> {to} ({})",
+                        inst.name(),
+                        reason.as_str()
+                    );
+                    if let Some(t) = transition(inst, from, to) {
+                        actions.push_back(Action::Notify(t));
+                    }
+                }
+                other => debug!(instance = inst.name(), ?other, "unhandled output"),
+            }
+        }
+        if installed {
+            // After the advertisement and the first announcements.
+            actions.push_back(Action::SettleAddresses);
+        }
+        read_hold.lower(hold::allowed(inst), now);
+    }
+}
+
+/// Queues every announcement of `inst` that is due at `now`.
+pub(super) fn announce_due(
+    actions: &mut std::collections::VecDeque<Action>,
+    inst: &mut super::instance::Instance,
+    now: Instant,
+) {
+    while let Some(due) = inst.schedule.poll_due(now) {
+        actions.push_back(Action::Announce {
+            instance: inst.id,
+            address: due.addr,
+        });
+    }
+}
+
+/// The hook call for a transition of `inst`, if it has hooks and the
+/// transition is reported (not the first one out of Initialize).
+fn transition(inst: &super::instance::Instance, from: State, to: State) -> Option<Transition> {
+    let state = match (HookState::from_router(to), from) {
+        (Some(s), _) => s,
+        (None, State::Initialize) => return None,
+        (None, _) => HookState::Stop,
+    };
+    if inst.config.notify.is_empty() {
+        return None;
+    }
+    Some(Transition {
+        target: Target::Instance(inst.config.name.clone()),
+        state,
+        previous: HookState::from_router(from),
+        priority: inst.router.priority().get(),
+    })
+}

@@ -1,0 +1,239 @@
+//! The engine's inputs beside links, reloads and waiting instances:
+//! datagrams, timeouts, trackers, install results, and the stop.
+
+use std::time::{Duration, Instant};
+
+use tracing::{debug, info};
+use vrrp_core::wire::Received;
+
+use super::Engine;
+use super::action::{Action, InstanceId, SocketId};
+use super::drain::announce_due;
+use crate::track::TrackerUpdate;
+
+/// How long an instance whose addresses the kernel (or the ledger) refused
+/// stays in Fault before it tries again; doubled after each failure in a
+/// row, up to [`ADDRESS_RETRY_MAX`], so a host that cannot hold the VIPs
+/// does not keep interrupting the one that does.
+pub(crate) const ADDRESS_RETRY: Duration = Duration::from_secs(1);
+/// The longest wait between two attempts.
+const ADDRESS_RETRY_MAX: Duration = Duration::from_secs(32);
+
+impl Engine {
+    /// A VRRP datagram that arrived at `at` (the kernel's receive stamp) on
+    /// `socket`: handed to the routers of its VRID there; what they refuse
+    /// is counted, and logged at a bounded rate.
+    pub fn handle_datagram(&mut self, at: Instant, socket: SocketId, received: &Received<'_>) {
+        let Some(&vrid) = received.payload().get(1) else {
+            self.count_global("packet_length");
+            return;
+        };
+        let mut targets = std::mem::take(&mut self.route_targets);
+        self.route(socket, vrid, &mut targets);
+        let matched = !targets.is_empty();
+        for &i in &targets {
+            let inst = &mut self.instances[i];
+            if let Err(discard) = inst.router.handle_advertisement(at, received) {
+                inst.extra.discard(discard.code());
+                let verdict = self.log_limit.check(discard.code(), at);
+                if let Some(suppressed) = allowed(verdict) {
+                    let inst = &self.instances[i];
+                    debug!(instance = inst.name(), src = %received.src(), ?discard, suppressed,
+                        "advertisement discarded");
+                }
+            }
+            self.drain(i, at);
+        }
+        self.route_targets = targets;
+        if !matched {
+            if let Some(suppressed) = allowed(self.log_limit.check("vrid_mismatch", at)) {
+                debug!(src = %received.src(), vrid, suppressed,
+                    "advertisement for a VRID not configured here");
+            }
+            self.count_global("vrid_mismatch");
+        }
+    }
+
+    /// A datagram that could not be decoded at all (`code` says why, as
+    /// [`vrrp_core::wire::WireError::code`] does): counted, and logged at a
+    /// bounded rate.
+    pub fn handle_undecodable(
+        &mut self,
+        at: Instant,
+        code: &'static str,
+        detail: &dyn std::fmt::Display,
+    ) {
+        if let Some(suppressed) = allowed(self.log_limit.check(code, at)) {
+            debug!(error = %detail, suppressed, "undecodable VRRP packet");
+        }
+        self.count_global(code);
+    }
+
+    /// Runs what is due at `now`: routers, announcements, address retries
+    /// and the waiting instances' retry.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.refresh_deadlines();
+        for i in self.deadlines.due(now) {
+            self.deadlines.touch(i);
+            let inst = &mut self.instances[i];
+            if inst.router.poll_timeout().is_some_and(|t| t <= now) {
+                inst.router.handle_timeout(now);
+                self.drain(i, now);
+            }
+            let inst = &mut self.instances[i];
+            if inst.schedule.poll_timeout().is_some_and(|t| t <= now) {
+                announce_due(&mut self.actions, inst, now);
+            }
+            let inst = &mut self.instances[i];
+            if inst.address_retry.is_some_and(|t| t <= now) {
+                inst.address_retry = None;
+                info!(instance = inst.name(), "trying the virtual addresses again");
+                inst.router.set_address_fault(now, false);
+                self.drain(i, now);
+            }
+        }
+        if !self.waiting.is_empty() && self.next_waiting_retry.is_some_and(|t| t <= now) {
+            self.retry_waiting(now);
+        }
+    }
+
+    /// A named tracker (`track_script`, `track_tcp`, `track_http`,
+    /// `track_file`) changed.
+    pub fn handle_tracker(&mut self, now: Instant, u: &TrackerUpdate) {
+        info!(tracker = %u.name, kind = u.kind.as_str(), observation = ?u.observation,
+            detail = %u.detail, "tracker changed");
+        for i in 0..self.instances.len() {
+            let inst = &mut self.instances[i];
+            if inst.tracking.update(u) {
+                inst.tracking.apply(now, &mut inst.router);
+                self.drain(i, now);
+            }
+        }
+    }
+
+    /// The outcome of an [`Action::InstallAddresses`]: `Err` lists what the
+    /// kernel refused or the ledger could not record. The router must not
+    /// claim addresses this host does not hold, so what it queued with them
+    /// (its advertisement, the announcements) is dropped, and it goes to
+    /// Fault and tries again later; a priority-0 release still goes out.
+    pub fn handle_install_result(
+        &mut self,
+        now: Instant,
+        id: InstanceId,
+        result: Result<(), Vec<String>>,
+    ) {
+        let Some(i) = self.index_of(id) else { return };
+        let inst = &mut self.instances[i];
+        let missing = match result {
+            Ok(()) => {
+                inst.address_failures = 0;
+                return;
+            }
+            Err(missing) => missing,
+        };
+        self.actions.retain(|a| match a {
+            Action::SendAdvertisement { instance, transmit } => {
+                *instance != id || transmit.priority.is_shutdown()
+            }
+            Action::Announce { instance, .. } => *instance != id,
+            _ => true,
+        });
+        inst.schedule.stop();
+        let wait = ADDRESS_RETRY
+            .saturating_mul(1 << inst.address_failures.min(5))
+            .min(ADDRESS_RETRY_MAX);
+        inst.address_failures = inst.address_failures.saturating_add(1);
+        inst.extra.error("address_install_failed");
+        tracing::error!(instance = inst.name(), addresses = %missing.join(" "),
+            retry_in = ?wait,
+            "virtual addresses could not be installed: giving them up (Fault) and retrying");
+        inst.router.set_address_fault(now, true);
+        inst.address_retry = Some(now + wait);
+        self.drain(i, now);
+    }
+
+    /// Stops every router: priority 0 from the Active ones (RFC 9568
+    /// §6.4.3), addresses removed, then everything released.
+    pub fn shutdown(&mut self, now: Instant) {
+        for i in 0..self.instances.len() {
+            self.instances[i].router.shutdown(now);
+            self.drain(i, now);
+        }
+        for inst in &self.instances {
+            self.actions.push_back(Action::Release {
+                instance: inst.id,
+                removed_link: None,
+            });
+        }
+    }
+
+    /// Starts the router of instance `i`.
+    pub(super) fn start(&mut self, i: usize, now: Instant) {
+        let inst = &mut self.instances[i];
+        if !inst.link_up && !inst.config.dont_track_primary {
+            inst.router.set_link_up(now, false);
+        }
+        inst.router.startup(now);
+        self.drain(i, now);
+    }
+
+    /// Counts a packet refused before it reached an instance.
+    fn count_global(&mut self, code: &str) {
+        match self.global_discards.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                self.global_discards.insert(code.to_string(), 1);
+            }
+        }
+    }
+
+    /// Replaces `found` with the instances that a datagram on `socket` for
+    /// `vrid` is for.
+    fn route(&mut self, socket: SocketId, vrid: u8, found: &mut Vec<usize>) {
+        self.build_routes();
+        let instances = &self.instances;
+        let routes = self.routes.as_deref().unwrap_or_default();
+        let first = routes.partition_point(|&(s, v, _)| (s, v) < (socket, vrid));
+        found.clear();
+        found.extend(
+            routes[first..]
+                .iter()
+                .take_while(|&&(s, v, _)| (s, v) == (socket, vrid))
+                .map(|&(_, _, i)| i),
+        );
+        // A stale table would point at other instances.
+        debug_assert!(
+            found
+                .iter()
+                .all(|&i| instances[i].socket == socket && instances[i].vrid() == vrid),
+            "stale datagram routes: instances changed without instances_changed()"
+        );
+    }
+
+    /// Builds the datagram routes if the instances changed since they were
+    /// (at start-up, so that what start-up freed is not left in holes under
+    /// them).
+    pub fn build_routes(&mut self) {
+        if self.routes.is_none() {
+            let mut routes: Vec<(SocketId, u8, usize)> = self
+                .instances
+                .iter()
+                .enumerate()
+                .map(|(i, inst)| (inst.socket, inst.vrid(), i))
+                .collect();
+            routes.sort_unstable();
+            self.routes = Some(routes);
+        }
+        self.refresh_deadlines();
+    }
+}
+
+/// The suppressed count to log with a line, or `None` to drop the line.
+fn allowed(verdict: crate::ratelimit::Verdict) -> Option<u64> {
+    use crate::ratelimit::Verdict;
+    match verdict {
+        Verdict::Log => Some(0),
+        Verdict::LogAfterSuppressing(n) => Some(n),
+        Verdict::Suppress => None,
+    }
+}

@@ -1,0 +1,232 @@
+//! One configured VRRP instance in the engine: its [`VirtualRouter`], its
+//! trackers, its announcement schedule and what it counts. What it holds on
+//! the host (interface, macvlan, socket, address specs) is the shell's.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use vrrp_arp::{AnnouncementPolicy, AnnouncementSchedule};
+use vrrp_core::Centiseconds;
+use vrrp_core::router::{self, VirtualRouter};
+use vrrp_core::wire::{Auth, Password};
+
+use super::action::{InstanceId, Resolved, SocketId};
+use super::counters::Extra;
+use super::setup::SetupError;
+use super::tracking::InstanceTracking;
+use crate::config::{self, Config, Global};
+
+/// A running instance.
+#[derive(Debug)]
+pub(crate) struct Instance {
+    /// Its handle.
+    pub(crate) id: InstanceId,
+    /// The configuration it was built from (kept for reload diffs).
+    pub(crate) config: config::Instance,
+    /// The state machine.
+    pub(crate) router: VirtualRouter,
+    /// The socket its adverts come in on.
+    pub(crate) socket: SocketId,
+    /// Its interface's index.
+    pub(crate) ifindex: u32,
+    /// The other interfaces it depends on (macvlan, VIP devices).
+    pub(crate) also_depends_on: Vec<u32>,
+    /// When to send gratuitous ARPs / unsolicited NAs.
+    pub(crate) schedule: AnnouncementSchedule,
+    /// The interface's link state as last seen.
+    pub(crate) link_up: bool,
+    /// Its trackers.
+    pub(crate) tracking: InstanceTracking,
+    /// Counters for `vrrpctl stats` beyond the router's.
+    pub(crate) extra: Extra,
+    /// When to clear an address fault and try again, after the kernel or
+    /// the ledger refused a VIP.
+    pub(crate) address_retry: Option<Instant>,
+    /// Failed installs in a row, for the retry back-off.
+    pub(crate) address_failures: u32,
+}
+
+impl Instance {
+    /// Builds the router of `config` on what the shell `resolved`.
+    pub(crate) fn new(
+        id: InstanceId,
+        full: &Config,
+        config: &config::Instance,
+        resolved: Resolved,
+    ) -> Result<Self, SetupError> {
+        let router_config = router_config(&full.global, config, resolved.primary)?;
+        let router =
+            VirtualRouter::new(router_config).map_err(|e| SetupError::invalid("the router", e))?;
+        let tracking = InstanceTracking::new(full, config, &resolved);
+        Ok(Instance {
+            id,
+            config: config.clone(),
+            router,
+            socket: resolved.socket,
+            ifindex: resolved.ifindex,
+            also_depends_on: resolved.also_depends_on,
+            schedule: AnnouncementSchedule::new(policy(&config.announce)),
+            link_up: resolved.link_up,
+            tracking,
+            extra: Extra::default(),
+            address_retry: None,
+            address_failures: 0,
+        })
+    }
+
+    /// Whether the instance depends on interface `ifindex`: its own, its
+    /// macvlan's or a VIP's device.
+    pub(crate) fn depends_on(&self, ifindex: u32) -> bool {
+        self.ifindex == ifindex || self.also_depends_on.contains(&ifindex)
+    }
+
+    /// The instance's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// The VRID.
+    pub(crate) fn vrid(&self) -> u8 {
+        self.config.vrid.get()
+    }
+
+    /// The addresses installed while Active, for the announcement schedule:
+    /// VIPs then excluded VIPs.
+    pub(crate) fn announced(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.config
+            .vips
+            .iter()
+            .chain(&self.config.excluded_vips)
+            .map(|v| v.address)
+    }
+}
+
+/// The state machine's configuration for `config`, sending from `primary`.
+pub(crate) fn router_config(
+    global: &Global,
+    config: &config::Instance,
+    primary: IpAddr,
+) -> Result<router::Config, SetupError> {
+    let addresses = config.vips.iter().map(|v| v.address).collect();
+    let advert_interval = Centiseconds::try_from(config.advert_interval)
+        .map_err(|e| SetupError::invalid("advert_interval", e))?;
+    let mut rc = router::Config::new(config.vrid, primary, addresses)
+        .with_version(config.version)
+        .with_priority(config.priority)
+        .with_advert_interval(advert_interval)
+        .with_preempt(config.preempt)
+        .with_preempt_delay(config.preempt_delay)
+        .with_accept_mode(config.accept)
+        .with_initial_state(config.initial_state)
+        .with_unicast_peers(config.unicast_peers.clone())
+        .with_checksum_mode(global.v3_ipv4_checksum);
+    if let Some(pw) = &config.auth_password {
+        rc = rc.with_auth(Auth::SimpleText(Password::new(pw.as_bytes()).ok_or_else(
+            || SetupError::invalid_because("auth_password is longer than 8 bytes"),
+        )?));
+    }
+    Ok(rc)
+}
+
+/// The arp crate's policy for the configuration's (keepalived's
+/// `garp_master_*`).
+fn policy(announce: &config::Announce) -> AnnouncementPolicy {
+    AnnouncementPolicy::default()
+        .with_repeat(announce.repeat)
+        .with_second_burst_delay(announce.delay.unwrap_or(Duration::ZERO))
+        .with_refresh(
+            announce.refresh.unwrap_or(Duration::ZERO),
+            announce.refresh_repeat,
+        )
+        .with_packet_interval(announce.interval)
+}
+
+/// When the instance next needs the loop: its router's timer or its next
+/// announcement.
+pub(crate) fn next_deadline(instance: &Instance) -> Option<Instant> {
+    match (
+        instance.router.poll_timeout(),
+        instance.schedule.poll_timeout(),
+    ) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Parses a native configuration, or panics with its diagnostics.
+    pub(crate) fn load(text: &str) -> Config {
+        crate::config::check_native_str(text, Path::new("t.toml"))
+            .map(|(c, _)| c)
+            .unwrap_or_else(|d| panic!("{}", crate::config::render(&d)))
+    }
+
+    #[test]
+    fn router_config_carries_units_and_modes() {
+        let config = load(
+            r#"
+[global]
+v3_ipv4_checksum = "message-only"
+[[instance]]
+name = "A"
+interface = "eth0"
+vrid = 51
+priority = 150
+advert_interval = "250ms"
+preempt = false
+preempt_delay = "3s"
+accept = false
+vips = ["198.18.0.100/24"]
+unicast_peers = ["198.18.0.2"]
+"#,
+        );
+        let primary: IpAddr = "198.18.0.1".parse().unwrap();
+        let rc = router_config(&config.global, &config.instances[0], primary).unwrap();
+        assert_eq!(rc.vrid.get(), 51);
+        assert_eq!(rc.priority.get(), 150);
+        assert_eq!(rc.advert_interval, Centiseconds::new(25));
+        assert!(!rc.preempt && !rc.accept_mode);
+        assert_eq!(rc.preempt_delay, Duration::from_secs(3));
+        assert_eq!(
+            rc.addresses,
+            vec!["198.18.0.100".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            rc.unicast_peers,
+            vec!["198.18.0.2".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(rc.checksum_mode, vrrp_core::wire::ChecksumMode::MessageOnly);
+        VirtualRouter::new(rc).expect("a valid router config");
+    }
+
+    #[test]
+    fn v2_password_becomes_simple_text_auth() {
+        let config = load(
+            r#"
+[[instance]]
+name = "A"
+interface = "eth0"
+vrid = 1
+version = 2
+advert_interval = "1s"
+auth_password = "s3cret"
+vips = ["198.18.0.100"]
+"#,
+        );
+        let rc = router_config(
+            &config.global,
+            &config.instances[0],
+            "198.18.0.1".parse().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rc.version, vrrp_core::Version::V2);
+        assert_eq!(rc.advert_interval, Centiseconds::new(100));
+        assert!(matches!(rc.auth, Auth::SimpleText(p) if p.as_bytes().starts_with(b"s3cret")));
+        VirtualRouter::new(rc).expect("a valid v2 router config");
+    }
+}

@@ -1,0 +1,85 @@
+//! Link and address changes: link state drives `set_link_up` and
+//! `track_interface`, a deleted interface parks its instances
+//! ([`super::waiting`]), and a VIP someone else removed while we are
+//! Active is added back.
+
+use std::time::Instant;
+
+use tracing::{info, warn};
+use vrrp_core::router::State;
+
+use super::Engine;
+use super::action::{Action, Addresses, InstanceId, LinkState};
+
+impl Engine {
+    /// Interface `ifindex` (named `name`) came up, went down or was
+    /// deleted; waiting instances are tried again at once.
+    pub fn handle_link(&mut self, now: Instant, ifindex: u32, name: &str, state: LinkState) {
+        let up = state == LinkState::Up;
+        for i in 0..self.instances.len() {
+            let inst = &mut self.instances[i];
+            if inst.tracking.link(name, up) {
+                inst.tracking.apply(now, &mut inst.router);
+                self.drain(i, now);
+            }
+            let inst = &mut self.instances[i];
+            if inst.ifindex != ifindex || inst.link_up == up {
+                continue;
+            }
+            inst.link_up = up;
+            info!(
+                instance = inst.name(),
+                interface = name,
+                up,
+                "link state changed"
+            );
+            if !inst.config.dont_track_primary {
+                inst.router.set_link_up(now, up);
+                self.drain(i, now);
+            }
+        }
+        if state == LinkState::Removed {
+            self.link_removed(now, ifindex, name);
+        } else {
+            self.retry_waiting_soon(now);
+        }
+    }
+
+    /// A link or address appeared or changed: a waiting instance may be
+    /// able to start, so try them now rather than at the next retry.
+    pub fn retry_waiting_soon(&mut self, now: Instant) {
+        if !self.waiting.is_empty() {
+            self.retry_waiting(now);
+        }
+    }
+
+    /// Address `index` of instance `id` (see [`Addresses`]) was removed from
+    /// the host, and `still_ours` says whether the ledger still holds it
+    /// (it does unless we removed it). If the instance is Active it is added
+    /// back: returns whether it was.
+    pub fn handle_address_removed(
+        &mut self,
+        now: Instant,
+        id: InstanceId,
+        index: usize,
+        still_ours: bool,
+    ) -> bool {
+        let Some(i) = self.index_of(id) else {
+            return false;
+        };
+        let inst = &self.instances[i];
+        if inst.router.state() != State::Active || !(still_ours || inst.link_up) {
+            return false;
+        }
+        let address = inst.announced().nth(index);
+        warn!(instance = inst.name(), address = ?address,
+            "virtual address removed by someone else while Active: adding it back");
+        self.actions.push_back(Action::InstallAddresses {
+            instance: id,
+            which: Addresses::One(index),
+        });
+        self.actions.push_back(Action::SettleAddresses);
+        self.drain(i, now);
+        true
+    }
+}

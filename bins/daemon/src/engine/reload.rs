@@ -1,0 +1,304 @@
+//! Reload (SIGHUP, `vrrpctl reload`): diff the running configuration
+//! against a new one. Start-up is a reload from nothing.
+//!
+//! - An instance whose configuration (and the global settings it depends
+//!   on) is unchanged keeps its router, state and addresses: no
+//!   transition, no VIP flap.
+//! - A changed instance is stopped (priority 0 if Active, addresses
+//!   removed) and started again from the new configuration.
+//! - A removed instance is stopped; a new one is started.
+//!
+//! Every new or changed instance is resolved (interface, addresses,
+//! socket) before anything is stopped: if one cannot run at all, the
+//! reload is rejected with a logged error and the old configuration keeps
+//! running. One whose interface is missing waits for it, as at start-up.
+//! Sockets no instance uses any more are closed.
+
+use std::time::Instant;
+
+use tracing::warn;
+
+use super::action::{Action, InstanceId, Resolved};
+use super::instance::Instance;
+use super::setup::SetupError;
+use super::{Engine, file_order, without_instances};
+use crate::config::{self, Config, Global};
+
+/// Whether a change of the global settings from `old` to `new` changes
+/// what an instance runs (its advert checksum form).
+fn instances_affected(old: &Global, new: &Global) -> bool {
+    old.v3_ipv4_checksum != new.v3_ipv4_checksum
+}
+
+/// Whether what the instance with table `oi` depends on besides that table
+/// (its sync group, the named trackers it and its group use) is the same in
+/// `old` and `new`. `old` has no instance list (see [`Engine::config`]).
+fn same_context(old: &Config, oi: &config::Instance, new: &Config) -> bool {
+    let name = oi.name.as_str();
+    if new.instance(name).is_none() {
+        return false;
+    }
+    let og = old.group_of(name);
+    if og != new.group_of(name) {
+        return false;
+    }
+    let sets = [Some(&oi.tracking), og.map(|g| &g.tracking)];
+    sets.into_iter().flatten().all(|set| {
+        set.scripts
+            .iter()
+            .all(|r| old.track_script.get(&r.name) == new.track_script.get(&r.name))
+            && set
+                .tcp
+                .iter()
+                .all(|r| old.track_tcp.get(&r.name) == new.track_tcp.get(&r.name))
+            && set
+                .http
+                .iter()
+                .all(|r| old.track_http.get(&r.name) == new.track_http.get(&r.name))
+            && set
+                .files
+                .iter()
+                .all(|r| old.track_file.get(&r.name) == new.track_file.get(&r.name))
+    })
+}
+
+/// A reload waiting for its new and changed instances to be resolved:
+/// from [`Engine::plan_reload`], for [`Engine::apply_reload`].
+#[derive(Debug)]
+pub struct ReloadPlan {
+    /// The new configuration.
+    config: Config,
+    /// The instances to resolve: new, changed, or waiting.
+    resolve: Vec<(InstanceId, usize)>,
+}
+
+impl ReloadPlan {
+    /// The instances the shell must resolve (as for [`Action::Resolve`])
+    /// before [`Engine::apply_reload`].
+    pub fn to_resolve(&self) -> impl Iterator<Item = (InstanceId, &config::Instance)> + '_ {
+        self.resolve
+            .iter()
+            .map(|&(id, k)| (id, &self.config.instances[k]))
+    }
+}
+
+/// Why a reload was rejected; the running configuration stays.
+#[derive(Debug, thiserror::Error)]
+#[error("instance {instance}: {source}")]
+pub struct ReloadError {
+    /// The instance that cannot run.
+    pub instance: String,
+    /// Why.
+    #[source]
+    pub source: SetupError,
+}
+
+/// What a reload did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReloadSummary {
+    /// Instances that kept running untouched.
+    pub kept: usize,
+    /// Instances stopped (changed or removed).
+    pub stopped: usize,
+    /// Instances started (new or changed).
+    pub started: usize,
+    /// Instances waiting for the host.
+    pub waiting: usize,
+}
+
+impl std::fmt::Display for ReloadSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} kept, {} stopped, {} started, {} waiting",
+            self.kept, self.stopped, self.started, self.waiting
+        )
+    }
+}
+
+impl Engine {
+    /// Whether running instance `old` stays untouched under `config`.
+    fn keeps(&self, old: &Instance, config: &Config) -> bool {
+        !instances_affected(&self.config.global, &config.global)
+            && config.instance(old.name()) == Some(&old.config)
+            && same_context(&self.config, &old.config, config)
+    }
+
+    /// The first step of applying `config` (at start-up, or a reload): the
+    /// instances that are new, changed or still waiting, to be resolved by
+    /// the shell. Nothing changes yet.
+    pub fn plan_reload(&mut self, config: Config) -> ReloadPlan {
+        let mut resolve = Vec::new();
+        for (k, ic) in config.instances.iter().enumerate() {
+            let unchanged = self
+                .instances
+                .iter()
+                .any(|old| old.name() == ic.name && self.keeps(old, &config));
+            if !unchanged {
+                let id = self.new_id();
+                resolve.push((id, k));
+            }
+        }
+        ReloadPlan { config, resolve }
+    }
+
+    /// Applies `plan` with what the shell found for each of its instances.
+    /// If one cannot run at all (not merely waiting for the host), nothing
+    /// changes, the shell is asked to release what it resolved, and the
+    /// error says which. Otherwise unchanged instances keep their router,
+    /// state and addresses (no transition, no VIP flap); changed and
+    /// removed ones stop (priority 0 if Active, addresses removed); new
+    /// and changed ones start; those whose host is not ready wait.
+    pub fn apply_reload(
+        &mut self,
+        now: Instant,
+        plan: ReloadPlan,
+        results: Vec<(InstanceId, Result<Resolved, SetupError>)>,
+    ) -> Result<ReloadSummary, ReloadError> {
+        let ReloadPlan { config, resolve } = plan;
+        let name_of = |id: InstanceId| {
+            resolve
+                .iter()
+                .find(|(r, _)| *r == id)
+                .map(|&(_, k)| &config.instances[k])
+        };
+        // Build every router first: nothing may change if one cannot run.
+        let mut fresh = Vec::new();
+        let mut waits = Vec::new();
+        let mut failed = None;
+        for (id, result) in results {
+            let Some(ic) = name_of(id) else { continue };
+            let built = result.and_then(|r| Instance::new(id, &config, ic, r));
+            match built {
+                Ok(inst) => fresh.push(inst),
+                Err(e) if e.waits() => waits.push((id, ic.clone(), e.to_string())),
+                Err(source) => {
+                    failed.get_or_insert(ReloadError {
+                        instance: ic.name.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        if let Some(e) = failed {
+            for inst in fresh {
+                self.actions.push_back(Action::Release {
+                    instance: inst.id,
+                    removed_link: None,
+                });
+            }
+            return Err(e);
+        }
+        if config.global.state_dir != self.config.global.state_dir
+            || config.global.control_socket != self.config.global.control_socket
+        {
+            warn!("state_dir and control_socket changes take effect at the next restart");
+        }
+        // Stop what changed or went away.
+        let mut i = 0;
+        let mut stopped = 0;
+        while i < self.instances.len() {
+            if self.keeps(&self.instances[i], &config) {
+                i += 1;
+                continue;
+            }
+            self.instances[i].router.shutdown(now);
+            self.drain(i, now);
+            let old = self.instances.remove(i);
+            self.instances_changed();
+            self.actions.push_back(Action::Release {
+                instance: old.id,
+                removed_link: None,
+            });
+            stopped += 1;
+        }
+        self.config = without_instances(&config);
+        self.instance_order = file_order(&config);
+        self.groups = super::groups::build(&config);
+        // The old waiting list was planned again with the rest.
+        self.waiting.clear();
+        for (id, ic, reason) in waits {
+            self.wait(id, ic, reason);
+        }
+        if !self.waiting.is_empty() && self.next_waiting_retry.is_none() {
+            self.next_waiting_retry = Some(now + super::waiting::RETRY_INTERVAL);
+        }
+        // Start the new ones, in file order after the kept ones.
+        let kept = self.instances.len();
+        let started = fresh.len();
+        self.instances.reserve_exact(started);
+        for inst in fresh {
+            self.instances.push(inst);
+            self.instances_changed();
+            let i = self.instances.len() - 1;
+            self.start(i, now);
+        }
+        self.sort_instances();
+        Ok(ReloadSummary {
+            kept,
+            stopped,
+            started,
+            waiting: self.waiting.len(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::instance::tests::load;
+    use crate::engine::without_instances;
+
+    const BASE: &str = r#"
+[track_file.flag]
+path = "/run/vrrpd-test-flag"
+
+[[instance]]
+name = "A"
+interface = "eth0"
+vrid = 51
+priority = 150
+vips = ["198.18.0.100/24"]
+track_file = ["flag"]
+
+[[instance]]
+name = "B"
+interface = "eth0"
+vrid = 52
+priority = 150
+vips = ["198.18.0.101/24"]
+
+[[instance]]
+name = "C"
+interface = "eth0"
+vrid = 53
+priority = 150
+vips = ["198.18.0.102/24"]
+"#;
+
+    /// The running configuration keeps no instance list: the context check
+    /// takes the instance's own table, and still sees its trackers, its
+    /// group and whether it is still configured.
+    #[test]
+    fn context_is_judged_from_the_instance_table() {
+        let old = load(BASE);
+        let running = without_instances(&old);
+        assert!(running.instances.is_empty());
+        let [a, b, c] = [&old.instances[0], &old.instances[1], &old.instances[2]];
+        assert!(same_context(&running, a, &old));
+        assert!(same_context(&running, b, &old));
+
+        let moved = load(&BASE.replace("/run/vrrpd-test-flag", "/run/vrrpd-test-other"));
+        assert!(!same_context(&running, a, &moved), "A's tracker changed");
+        assert!(same_context(&running, b, &moved), "B uses no tracker");
+
+        let grouped = load(&format!(
+            "{BASE}\n[[sync_group]]\nname = \"G\"\ninstances = [\"B\", \"C\"]\n"
+        ));
+        assert!(!same_context(&running, b, &grouped), "B joined a group");
+        assert!(same_context(&running, a, &grouped));
+
+        let without_c = load(&BASE.replace("name = \"C\"", "name = \"D\""));
+        assert!(!same_context(&running, c, &without_c), "C is gone");
+    }
+}
