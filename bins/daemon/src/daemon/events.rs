@@ -32,7 +32,7 @@ impl Shell {
                 self.engine.retry_waiting_soon(now);
             }
             Event::AddressRemoved { address, .. } => {
-                for (&id, host) in &self.hosts {
+                for (id, host) in self.hosts.iter() {
                     let Some(k) = host
                         .addresses
                         .iter()

@@ -9,7 +9,55 @@ use vrrp_netaddr::{
 };
 
 use crate::config::{self, AddressFamily};
-use crate::engine::{SetupError, SocketId};
+use crate::engine::{InstanceId, SetupError, SocketId};
+
+/// Every instance's [`Host`], by handle: a sorted list (handles are given
+/// in increasing order, so inserts go at the end) that takes less memory
+/// than a map, which matters with 1,000 instances.
+#[derive(Debug, Default)]
+pub(crate) struct HostTable(Vec<(InstanceId, Host)>);
+
+impl HostTable {
+    /// Reserves room for `n` more hosts.
+    pub(crate) fn reserve_exact(&mut self, n: usize) {
+        self.0.reserve_exact(n);
+    }
+
+    /// The host of `id`.
+    pub(crate) fn get(&self, id: &InstanceId) -> Option<&Host> {
+        let k = self.0.binary_search_by_key(id, |(i, _)| *i).ok()?;
+        Some(&self.0[k].1)
+    }
+
+    /// Keeps `host` for `id`, replacing what was there.
+    pub(crate) fn insert(&mut self, id: InstanceId, host: Host) {
+        match self.0.binary_search_by_key(&id, |(i, _)| *i) {
+            Ok(k) => self.0[k].1 = host,
+            Err(k) => self.0.insert(k, (id, host)),
+        }
+    }
+
+    /// Takes the host of `id` out.
+    pub(crate) fn remove(&mut self, id: &InstanceId) -> Option<Host> {
+        let k = self.0.binary_search_by_key(id, |(i, _)| *i).ok()?;
+        Some(self.0.remove(k).1)
+    }
+
+    /// Every host with its handle, in handle order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (InstanceId, &Host)> {
+        self.0.iter().map(|(i, h)| (*i, h))
+    }
+
+    /// Every host.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Host> {
+        self.0.iter().map(|(_, h)| h)
+    }
+
+    /// Every host, to change.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut Host> {
+        self.0.iter_mut().map(|(_, h)| h)
+    }
+}
 
 /// One instance's share of the host.
 #[derive(Debug)]

@@ -3,6 +3,7 @@
 //! [`Action`]s are carried out, in order.
 
 use std::collections::{BTreeMap, HashMap};
+
 use std::time::Instant;
 
 use tokio::sync::mpsc;
@@ -11,7 +12,7 @@ use tracing::{info, warn};
 
 use super::DaemonError;
 use super::announce::Announcer;
-use super::host::Host;
+use super::host::HostTable;
 use super::sockets::{SocketEntry, SocketSet};
 use super::vips::AddressManager;
 use crate::config::Config;
@@ -30,7 +31,7 @@ pub(crate) struct Shell {
     /// The sans-IO engine: every instance's protocol state.
     pub(crate) engine: Engine,
     /// What each instance holds on the host, by handle.
-    pub(crate) hosts: BTreeMap<InstanceId, Host>,
+    pub(crate) hosts: HostTable,
     /// The named trackers' tasks and their channel.
     trackers: Vec<JoinHandle<()>>,
     tracker_tx: mpsc::UnboundedSender<TrackerUpdate>,
@@ -62,7 +63,7 @@ impl Shell {
     ) -> Self {
         Shell {
             engine: Engine::new(config),
-            hosts: BTreeMap::new(),
+            hosts: HostTable::default(),
             trackers: Vec::new(),
             tracker_tx,
             notifiers: HashMap::new(),
@@ -81,12 +82,11 @@ impl Shell {
     /// half of [`apply`](Self::apply).
     pub(crate) fn resolve_all(&mut self, config: Config) -> (ReloadPlan, Resolutions) {
         let plan = self.engine.plan_reload(config);
-        let todo: Vec<(InstanceId, crate::config::Instance)> =
-            plan.to_resolve().map(|(id, ic)| (id, ic.clone())).collect();
-        let results = todo
-            .into_iter()
-            .map(|(id, ic)| (id, self.resolve(id, &ic)))
-            .collect();
+        let mut results = Vec::with_capacity(plan.to_resolve().count());
+        self.hosts.reserve_exact(results.capacity());
+        for (id, ic) in plan.to_resolve() {
+            results.push((id, self.resolve(id, ic)));
+        }
         (plan, results)
     }
 

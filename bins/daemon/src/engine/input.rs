@@ -24,6 +24,7 @@ impl Engine {
     /// `socket`: handed to the routers of its VRID there; what they refuse
     /// is counted, and logged at a bounded rate.
     pub fn handle_datagram(&mut self, at: Instant, socket: SocketId, received: &Received<'_>) {
+        self.finish_due();
         let Some(&vrid) = received.payload().get(1) else {
             self.count_global("packet_length");
             return;
@@ -70,36 +71,79 @@ impl Engine {
     }
 
     /// Runs what is due at `now`: routers, announcements, address retries
-    /// and the waiting instances' retry.
+    /// and the waiting instances' retry. The due instances are run one at a
+    /// time as [`poll_action`](Self::poll_action) asks for more, so that the
+    /// shell carries out one instance's actions before the next one's are
+    /// made: a takeover of 1,000 instances queued at once left the heap
+    /// fragmented (a megabyte more resident for good).
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.finish_due();
         self.refresh_deadlines();
-        for i in self.deadlines.due(now) {
-            self.deadlines.touch(i);
-            let inst = &mut self.instances[i];
-            if inst.router.poll_timeout().is_some_and(|t| t <= now) {
-                inst.router.handle_timeout(now);
-                self.drain(i, now);
-            }
-            let inst = &mut self.instances[i];
-            if inst.schedule.poll_timeout().is_some_and(|t| t <= now) {
-                announce_due(&mut self.actions, inst, now);
-            }
-            let inst = &mut self.instances[i];
-            if inst.address_retry.is_some_and(|t| t <= now) {
-                inst.address_retry = None;
-                info!(instance = inst.name(), "trying the virtual addresses again");
-                inst.router.set_address_fault(now, false);
-                self.drain(i, now);
-            }
+        self.due = self.deadlines.due(now);
+        self.due.reverse();
+        self.due_at = Some(now);
+        self.due_stale = false;
+    }
+
+    /// Runs the next due instance of the last [`handle_timeout`](Self::handle_timeout),
+    /// or, after the last, the waiting instances' retry; false when nothing
+    /// is left.
+    pub(super) fn step_due(&mut self) -> bool {
+        let Some(now) = self.due_at else {
+            return false;
+        };
+        if self.due_stale {
+            // Instances were added or removed meanwhile: the indices moved.
+            // Running an instance again is harmless: only what is due runs.
+            self.refresh_deadlines();
+            self.due = self.deadlines.due(now);
+            self.due.reverse();
+            self.due_stale = false;
         }
+        if let Some(i) = self.due.pop() {
+            if i < self.instances.len() {
+                self.run_due(i, now);
+            }
+            return true;
+        }
+        self.due_at = None;
         if !self.waiting.is_empty() && self.next_waiting_retry.is_some_and(|t| t <= now) {
             self.retry_waiting(now);
+        }
+        true
+    }
+
+    /// Runs everything still pending of the last timeout, queueing its
+    /// actions: before any other input, so that inputs apply in order.
+    pub(super) fn finish_due(&mut self) {
+        while self.step_due() {}
+    }
+
+    /// Runs what is due at `now` of instance `i`.
+    fn run_due(&mut self, i: usize, now: Instant) {
+        self.deadlines.touch(i);
+        let inst = &mut self.instances[i];
+        if inst.router.poll_timeout().is_some_and(|t| t <= now) {
+            inst.router.handle_timeout(now);
+            self.drain(i, now);
+        }
+        let inst = &mut self.instances[i];
+        if inst.schedule.poll_timeout().is_some_and(|t| t <= now) {
+            announce_due(&mut self.actions, inst, now);
+        }
+        let inst = &mut self.instances[i];
+        if inst.address_retry.is_some_and(|t| t <= now) {
+            inst.address_retry = None;
+            info!(instance = inst.name(), "trying the virtual addresses again");
+            inst.router.set_address_fault(now, false);
+            self.drain(i, now);
         }
     }
 
     /// A named tracker (`track_script`, `track_tcp`, `track_http`,
     /// `track_file`) changed.
     pub fn handle_tracker(&mut self, now: Instant, u: &TrackerUpdate) {
+        self.finish_due();
         info!(tracker = %u.name, kind = u.kind.as_str(), observation = ?u.observation,
             detail = %u.detail, "tracker changed");
         for i in 0..self.instances.len() {
@@ -155,6 +199,7 @@ impl Engine {
     /// Stops every router: priority 0 from the Active ones (RFC 9568
     /// §6.4.3), addresses removed, then everything released.
     pub fn shutdown(&mut self, now: Instant) {
+        self.finish_due();
         for i in 0..self.instances.len() {
             self.instances[i].router.shutdown(now);
             self.drain(i, now);

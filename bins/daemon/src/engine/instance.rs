@@ -48,24 +48,27 @@ pub(crate) struct Instance {
 
 impl Instance {
     /// Builds the router of `config` on what the shell `resolved`.
+    /// `full` gives the global settings, sync groups and trackers (its
+    /// instance list is not read).
     pub(crate) fn new(
         id: InstanceId,
         full: &Config,
-        config: &config::Instance,
+        config: config::Instance,
         resolved: Resolved,
     ) -> Result<Self, SetupError> {
-        let router_config = router_config(&full.global, config, resolved.primary)?;
+        let router_config = router_config(&full.global, &config, resolved.primary)?;
         let router =
             VirtualRouter::new(router_config).map_err(|e| SetupError::invalid("the router", e))?;
-        let tracking = InstanceTracking::new(full, config, &resolved);
+        let tracking = InstanceTracking::new(full, &config, &resolved);
+        let schedule = AnnouncementSchedule::new(policy(&config.announce));
         Ok(Instance {
             id,
-            config: config.clone(),
+            config,
             router,
             socket: resolved.socket,
             ifindex: resolved.ifindex,
             also_depends_on: resolved.also_depends_on,
-            schedule: AnnouncementSchedule::new(policy(&config.announce)),
+            schedule,
             link_up: resolved.link_up,
             tracking,
             extra: Extra::default(),

@@ -15,6 +15,7 @@ impl Engine {
     /// Interface `ifindex` (named `name`) came up, went down or was
     /// deleted; waiting instances are tried again at once.
     pub fn handle_link(&mut self, now: Instant, ifindex: u32, name: &str, state: LinkState) {
+        self.finish_due();
         let up = state == LinkState::Up;
         for i in 0..self.instances.len() {
             let inst = &mut self.instances[i];
@@ -48,6 +49,7 @@ impl Engine {
     /// A link or address appeared or changed: a waiting instance may be
     /// able to start, so try them now rather than at the next retry.
     pub fn retry_waiting_soon(&mut self, now: Instant) {
+        self.finish_due();
         if !self.waiting.is_empty() {
             self.retry_waiting(now);
         }
@@ -64,6 +66,7 @@ impl Engine {
         index: usize,
         still_ours: bool,
     ) -> bool {
+        self.finish_due();
         let Some(i) = self.index_of(id) else {
             return false;
         };

@@ -56,6 +56,9 @@ use hold::ReadHold;
 use instance::Instance;
 use waiting::Waiting;
 
+/// The most queued actions whose room is kept once the queue is drained.
+const SPARE_ACTIONS: usize = 256;
+
 /// Every instance of one configuration; see the [module docs](self).
 #[derive(Debug)]
 pub struct Engine {
@@ -91,6 +94,13 @@ pub struct Engine {
     hold: ReadHold,
     /// What the shell is to do, in order.
     actions: VecDeque<Action>,
+    /// The instances due at `due_at` not run yet, last first (see
+    /// [`Engine::handle_timeout`]).
+    due: Vec<usize>,
+    /// The time of the timeout being run, until all of it has.
+    due_at: Option<Instant>,
+    /// Instances were added or removed while a timeout was being run.
+    due_stale: bool,
     /// The next [`InstanceId`].
     next_id: u64,
 }
@@ -114,6 +124,9 @@ impl Engine {
             next_waiting_retry: None,
             hold: ReadHold::default(),
             actions: VecDeque::new(),
+            due: Vec::new(),
+            due_at: None,
+            due_stale: false,
             next_id: 0,
         }
     }
@@ -125,13 +138,23 @@ impl Engine {
 
     /// The next thing to do, in order; `None` when there is nothing left.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        let mut next = self.actions.pop_front();
+        while next.is_none() && self.step_due() {
+            next = self.actions.pop_front();
+        }
+        if next.is_none() && self.actions.capacity() > SPARE_ACTIONS {
+            // A takeover of 1,000 instances queues thousands of actions at
+            // once; kept, that buffer would stay resident for good.
+            self.actions = VecDeque::new();
+        }
+        next
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout) next, and
     /// whether that instant must be met exactly (a takeover, or an advert
     /// at an interval under 100 ms) or may be coalesced with others.
     pub fn poll_timeout(&mut self) -> Option<(Instant, bool)> {
+        self.finish_due();
         self.refresh_deadlines();
         let routers = self.deadlines.next();
         #[cfg(debug_assertions)]
@@ -262,6 +285,7 @@ impl Engine {
     /// Forgets the datagram routes and deadlines: call after adding,
     /// removing or reordering instances.
     fn instances_changed(&mut self) {
+        self.due_stale = self.due_at.is_some();
         self.routes = None;
         self.deadlines.invalidate();
         self.hold.invalidate();

@@ -33,7 +33,7 @@ impl Engine {
             return;
         };
         let built = result.and_then(|resolved| {
-            Instance::new(id, &self.config, &self.waiting[k].config, resolved)
+            Instance::new(id, &self.config, self.waiting[k].config.clone(), resolved)
                 .map_err(|e| e.to_string())
         });
         match built {

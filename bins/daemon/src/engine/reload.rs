@@ -155,26 +155,53 @@ impl Engine {
         plan: ReloadPlan,
         results: Vec<(InstanceId, Result<Resolved, SetupError>)>,
     ) -> Result<ReloadSummary, ReloadError> {
-        let ReloadPlan { config, resolve } = plan;
-        let name_of = |id: InstanceId| {
-            resolve
-                .iter()
-                .find(|(r, _)| *r == id)
-                .map(|&(_, k)| &config.instances[k])
-        };
+        self.finish_due();
+        let ReloadPlan {
+            mut config,
+            resolve,
+        } = plan;
+        // What needs the whole new configuration, before its instance
+        // tables are moved out (copying 1,000 of them at start-up left the
+        // heap fragmented).
+        let keep: Vec<bool> = self
+            .instances
+            .iter()
+            .map(|old| self.keeps(old, &config))
+            .collect();
+        let global = without_instances(&config);
+        let order = file_order(&config);
+        let groups = super::groups::build(&config);
+        let mut tables: Vec<Option<config::Instance>> = std::mem::take(&mut config.instances)
+            .into_iter()
+            .map(Some)
+            .collect();
         // Build every router first: nothing may change if one cannot run.
-        let mut fresh = Vec::new();
+        let mut fresh = Vec::with_capacity(results.len());
         let mut waits = Vec::new();
         let mut failed = None;
         for (id, result) in results {
-            let Some(ic) = name_of(id) else { continue };
-            let built = result.and_then(|r| Instance::new(id, &config, ic, r));
-            match built {
-                Ok(inst) => fresh.push(inst),
-                Err(e) if e.waits() => waits.push((id, ic.clone(), e.to_string())),
+            let Some(ic) = resolve
+                .iter()
+                .find(|(r, _)| *r == id)
+                .and_then(|&(_, k)| tables.get_mut(k)?.take())
+            else {
+                continue;
+            };
+            let name = ic.name.clone();
+            match result {
+                Ok(r) => match Instance::new(id, &global, ic, r) {
+                    Ok(inst) => fresh.push(inst),
+                    Err(source) => {
+                        failed.get_or_insert(ReloadError {
+                            instance: name,
+                            source,
+                        });
+                    }
+                },
+                Err(e) if e.waits() => waits.push((id, ic, e.to_string())),
                 Err(source) => {
                     failed.get_or_insert(ReloadError {
-                        instance: ic.name.clone(),
+                        instance: name,
                         source,
                     });
                 }
@@ -189,16 +216,16 @@ impl Engine {
             }
             return Err(e);
         }
-        if config.global.state_dir != self.config.global.state_dir
-            || config.global.control_socket != self.config.global.control_socket
+        if global.global.state_dir != self.config.global.state_dir
+            || global.global.control_socket != self.config.global.control_socket
         {
             warn!("state_dir and control_socket changes take effect at the next restart");
         }
         // Stop what changed or went away.
-        let mut i = 0;
         let mut stopped = 0;
-        while i < self.instances.len() {
-            if self.keeps(&self.instances[i], &config) {
+        let mut i = 0;
+        for kept in keep {
+            if kept {
                 i += 1;
                 continue;
             }
@@ -212,9 +239,9 @@ impl Engine {
             });
             stopped += 1;
         }
-        self.config = without_instances(&config);
-        self.instance_order = file_order(&config);
-        self.groups = super::groups::build(&config);
+        self.config = global;
+        self.instance_order = order;
+        self.groups = groups;
         // The old waiting list was planned again with the rest.
         self.waiting.clear();
         for (id, ic, reason) in waits {
