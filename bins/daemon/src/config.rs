@@ -44,7 +44,7 @@ pub use model::{
 pub type LoadResult = Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>>;
 
 /// The diagnostic for a file that cannot be read.
-fn unreadable(path: &Path, err: &std::io::Error) -> Vec<Diagnostic> {
+fn unreadable(path: &Path, err: &dyn std::fmt::Display) -> Vec<Diagnostic> {
     vec![Diagnostic {
         severity: Severity::Error,
         file: path.to_path_buf(),
@@ -57,8 +57,11 @@ fn unreadable(path: &Path, err: &std::io::Error) -> Vec<Diagnostic> {
 
 /// Reads and checks a native TOML configuration file.
 pub fn load_native(path: &Path) -> LoadResult {
-    match std::fs::read_to_string(path) {
-        Ok(text) => check_native_str(&text, path).map(|loaded| warn_if_readable(loaded, path)),
+    match crate::planted::read_config(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => check_native_str(&text, path).map(|loaded| warn_if_readable(loaded, path)),
+            Err(_) => Err(unreadable(path, &"not UTF-8")),
+        },
         Err(e) => Err(unreadable(path, &e)),
     }
 }
@@ -100,7 +103,7 @@ pub fn check_native_str(text: &str, path: &Path) -> LoadResult {
 /// Reads and checks a keepalived.conf, following its `include`s (relative
 /// to the including file's directory, like keepalived).
 pub fn load_keepalived(path: &Path, options: &KeepalivedOptions) -> LoadResult {
-    match std::fs::read(path) {
+    match crate::planted::read_config(path) {
         Ok(bytes) => keepalived::check(&String::from_utf8_lossy(&bytes), path, options)
             .map(|loaded| warn_if_readable(loaded, path)),
         Err(e) => Err(unreadable(path, &e)),

@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod engine;
 pub mod net;
 pub mod notify;
+pub mod planted;
 pub mod process;
 pub mod ratelimit;
 pub mod system;

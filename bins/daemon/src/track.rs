@@ -312,12 +312,18 @@ async fn probe_http(h: &HttpTracker) -> (bool, String) {
 /// How often a file tracker re-reads its file.
 pub const FILE_POLL: Duration = Duration::from_millis(200);
 
+/// How long one read of a `track_file` may take (a hung network file
+/// system) before the tracker logs it and keeps its last value.
+pub const FILE_READ_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Reads the number in a `track_file`: surrounding whitespace allowed; a
-/// missing, empty or unparsable file counts as 0, as in keepalived.
+/// missing, empty or unparsable file counts as 0, as in keepalived. Only a
+/// regular file is read, at most [`crate::planted::MAX_READ`] bytes, and a
+/// FIFO does not block (see [`crate::planted`]).
 pub fn read_file_value(path: &std::path::Path) -> (i64, String) {
-    match std::fs::read(path) {
+    match crate::planted::read_bounded(path) {
         Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).into_owned();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
             match text.trim().parse::<i64>() {
                 Ok(v) => (v, format!("{} reads {v}", path.display())),
                 Err(_) => (0, format!("{}: not a number, taken as 0", path.display())),
@@ -327,19 +333,38 @@ pub fn read_file_value(path: &std::path::Path) -> (i64, String) {
     }
 }
 
-/// Writes `init_file` if configured, then reports the value at start and
-/// on every change.
+/// Writes `init_file` if configured (never through a symlink), then reports
+/// the value at start and on every change. Each read runs on tokio's
+/// blocking pool, one at a time, bounded by [`FILE_READ_TIMEOUT`], so a file
+/// on a hung file system cannot stall the event loop.
 async fn run_file(name: String, f: FileTracker, tx: UnboundedSender<TrackerUpdate>) {
-    if let Some(init) = f.init {
-        if init.overwrite || !f.path.exists() {
-            let _ = std::fs::write(&f.path, format!("{}\n", init.value));
+    if let Some(init) = &f.init {
+        let text = format!("{}\n", init.value);
+        if let Err(e) = crate::planted::write_no_follow(&f.path, text.as_bytes(), init.overwrite) {
+            tracing::warn!(tracker = %name, path = %f.path.display(), error = %e,
+                "cannot write the track_file's initial value");
         }
     }
     let mut last = None;
     let mut ticker = tokio::time::interval(FILE_POLL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pending: Option<tokio::task::JoinHandle<(i64, String)>> = None;
     loop {
         ticker.tick().await;
-        let (value, detail) = read_file_value(&f.path);
+        let mut read = pending.take().unwrap_or_else(|| {
+            let path = f.path.clone();
+            tokio::task::spawn_blocking(move || read_file_value(&path))
+        });
+        let (value, detail) = match tokio::time::timeout(FILE_READ_TIMEOUT, &mut read).await {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => (0, format!("{}: read failed: {e}", f.path.display())),
+            Err(_) => {
+                tracing::warn!(tracker = %name, path = %f.path.display(),
+                    "track_file read still blocked after {FILE_READ_TIMEOUT:?}; keeping the last value");
+                pending = Some(read);
+                continue;
+            }
+        };
         if last != Some(value) {
             last = Some(value);
             let update = TrackerUpdate {

@@ -269,7 +269,13 @@ fn daemon(source: &Source, paths: &PathOverrides, format: LogFormat) -> ExitCode
         tokio::spawn(async move {
             while hup.recv().await.is_some() {
                 tracing::info!("SIGHUP: reloading the configuration");
-                reload(&source, &paths, &reloader);
+                // Read and checked on the blocking pool: an include on a
+                // hung file system must not stall the event loop.
+                let (source, paths, reloader) = (source.clone(), paths.clone(), reloader.clone());
+                let job = tokio::task::spawn_blocking(move || reload(&source, &paths, &reloader));
+                if let Err(e) = job.await {
+                    tracing::warn!(error = %e, "SIGHUP: reading the configuration failed");
+                }
             }
         });
         daemon.run(shutdown).await.map_err(|e| e.to_string())

@@ -6,10 +6,11 @@
 //! netlink events, and hands each to the shell.
 
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::io::unix::AsyncFd;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 use vrrp_netaddr::EventStream;
 
@@ -98,6 +99,8 @@ pub(crate) async fn run(
     let (running, waiting) = shell.engine.instance_count();
     info!(instances = running, waiting, "vrrpd running");
 
+    let loader = loader.map(|l| Arc::new(Mutex::new(l)));
+    let (loaded_tx, mut loaded_rx) = mpsc::unbounded_channel();
     let mut events = events;
     tokio::pin!(shutdown);
     // The socket set's registration with tokio: dropped while the sockets
@@ -182,25 +185,36 @@ pub(crate) async fn run(
                         global: shell.engine.global_discards().clone(),
                         instances: shell.engine.stats(),
                     },
-                    Request::Reload => match loader.as_ref().map(|f| f()) {
+                    Request::Reload => match &loader {
                         None => Response::Reloaded {
                             ok: false,
                             message: "this daemon has no configuration file to reload".into(),
                         },
-                        Some(Err(message)) => {
-                            warn!("reload rejected: {message}");
-                            Response::Reloaded { ok: false, message }
-                        }
-                        Some(Ok(new)) => {
-                            sdnotify::notify("RELOADING=1");
-                            let message = shell.reload(new);
-                            return_free_memory();
-                            sdnotify::notify("READY=1");
-                            Response::Reloaded { ok: message.is_ok(), message: message.unwrap_or_else(|e| e) }
+                        Some(loader) => {
+                            // Read and checked off the loop; answered when
+                            // it comes back as `loaded`.
+                            load_off_loop(loader.clone(), req.reply, loaded_tx.clone());
+                            continue;
                         }
                     },
                 };
                 let _ = req.reply.send(response);
+            }
+            Some((loaded, reply)) = loaded_rx.recv() => {
+                let response = match loaded {
+                    Err(message) => {
+                        warn!("reload rejected: {message}");
+                        Response::Reloaded { ok: false, message }
+                    }
+                    Ok(new) => {
+                        sdnotify::notify("RELOADING=1");
+                        let message = shell.reload(new);
+                        return_free_memory();
+                        sdnotify::notify("READY=1");
+                        Response::Reloaded { ok: message.is_ok(), message: message.unwrap_or_else(|e| e) }
+                    }
+                };
+                let _ = reply.send(response);
             }
             Some(new) = next_reload(&mut reloads) => {
                 sdnotify::notify("RELOADING=1");
@@ -237,6 +251,39 @@ async fn readable(
         Some(w) => w.readable().await,
         None => std::future::pending().await,
     }
+}
+
+/// How long `vrrpctl reload` waits for the configuration to be read and
+/// checked (an `include` on a hung file system) before it is rejected.
+const RELOAD_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A configuration read for a reload, and where its answer goes.
+type Loaded = (Result<Config, String>, oneshot::Sender<Response>);
+
+/// Runs `loader` on tokio's blocking pool, bounded by
+/// [`RELOAD_READ_TIMEOUT`], and hands the result to the loop through `tx`:
+/// reading the files never blocks the loop.
+fn load_off_loop(
+    loader: Arc<Mutex<super::ConfigLoader>>,
+    reply: oneshot::Sender<Response>,
+    tx: mpsc::UnboundedSender<Loaded>,
+) {
+    tokio::spawn(async move {
+        let job = tokio::task::spawn_blocking(move || {
+            let loader = loader
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            (*loader)()
+        });
+        let result = match tokio::time::timeout(RELOAD_READ_TIMEOUT, job).await {
+            Ok(Ok(loaded)) => loaded,
+            Ok(Err(e)) => Err(format!("reading the configuration failed: {e}")),
+            Err(_) => Err(format!(
+                "reading the configuration took over {RELOAD_READ_TIMEOUT:?}: reload rejected"
+            )),
+        };
+        let _ = tx.send((result, reply));
+    });
 }
 
 /// How long a clean stop waits for queued notify hooks.

@@ -235,7 +235,7 @@ impl<'a> Lexer<'a> {
                 );
                 return;
             }
-            match std::fs::read(&path) {
+            match crate::planted::read_config(&path) {
                 Ok(bytes) => {
                     let id = self.sink.add_file(&path);
                     self.lex_file(&String::from_utf8_lossy(&bytes), &path, id);
