@@ -158,5 +158,9 @@ fn diagnostics_point_into_the_included_file() {
     let e = d.iter().find(|d| d.is_error()).unwrap();
     assert_eq!(e.file, dir.path().join("conf.d/a.conf"));
     assert_eq!((e.line, e.column), (3, 21));
-    assert!(e.message.contains("300 is outside 1..=255"), "{e}");
+    assert!(
+        e.message
+            .contains("`virtual_router_id` 300 is outside 1..=255"),
+        "{e}"
+    );
 }

@@ -272,7 +272,13 @@ fn scripts_and_references() {
 #[test]
 fn script_interval_is_whole_seconds() {
     let d = errors("vrrp_script c {\n  script x\n  interval 1.5\n}\n");
-    has(&d, Severity::Error, 3, 12, "`1.5` is not an integer");
+    has(
+        &d,
+        Severity::Error,
+        3,
+        12,
+        "`interval`: `1.5` is not an integer",
+    );
 }
 
 #[test]
@@ -382,7 +388,13 @@ fn conditional_lines_and_parameters() {
     let d = errors(
         "$P=999\nvrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  priority $P\n  virtual_ipaddress { 198.18.0.1 }\n}\n",
     );
-    has(&d, Severity::Error, 5, 12, "999 is outside 1..=255");
+    has(
+        &d,
+        Severity::Error,
+        5,
+        12,
+        "`priority` 999 is outside 1..=255",
+    );
 }
 
 /// `@^a ! comment` on a host whose config-id is not `a` is an empty line,
@@ -558,5 +570,38 @@ fn keepalived_tolerance_of_common_files() {
         !w.iter().any(|d| d.message.contains("garp_interval")),
         "a zero interval is not worth a warning:\n{}",
         config::render(&w)
+    );
+}
+
+/// keepalived 2.2.7 runs a VRRPv2 instance without `virtual_ipaddress`
+/// ("at least one is sensible", a warning) and refuses a VRRPv3 one ("at
+/// least one is required"); `keepalived -t` says both.
+#[test]
+fn instance_without_vips_runs_for_v2_and_is_refused_for_v3() {
+    let v2 = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  version 2\n}\n";
+    let (c, w) = ok(v2);
+    assert!(c.instances[0].vips.is_empty());
+    has(&w, Severity::Warning, 1, 1, "no virtual address");
+    let v3 = v2.replace("version 2", "version 3");
+    let d = errors(&v3);
+    assert!(
+        d.iter()
+            .any(|x| x.is_error() && x.message.contains("VRRPv3 requires")),
+        "{}",
+        config::render(&d)
+    );
+}
+
+#[test]
+fn range_errors_name_their_keyword() {
+    let d = errors(&inst("  advert_int 0\n"));
+    has(&d, Severity::Error, 7, 14, "`advert_int` 0 s is outside");
+    let d = errors(&inst("  garp_master_repeat 300\n"));
+    has(
+        &d,
+        Severity::Error,
+        7,
+        22,
+        "`garp_master_repeat` 300 is outside",
     );
 }

@@ -216,7 +216,10 @@ impl Config {
             }
             _ => {}
         }
-        if self.addresses.is_empty() {
+        // RFC 9568 §5.2.5 requires at least one address; RFC 3768 does not,
+        // and keepalived runs a VRRPv2 router without any (count 0), whose
+        // notify script moves a floating address instead.
+        if self.addresses.is_empty() && self.version == Version::V3 {
             return Err(ConfigError::NoAddresses);
         }
         if self.addresses.len() > 255 {
@@ -256,8 +259,8 @@ pub enum ConfigError {
         /// The interval configured.
         interval: Centiseconds,
     },
-    /// A virtual router needs at least one address (RFC 9568 §5.2.5).
-    #[error("no virtual addresses: at least one is needed")]
+    /// A VRRPv3 router needs at least one address (RFC 9568 §5.2.5).
+    #[error("no virtual addresses: VRRPv3 needs at least one")]
     NoAddresses,
     /// More than 255 addresses do not fit the one-byte count.
     #[error("{0} virtual addresses: at most 255 fit in an advertisement")]

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::password;
 use crate::support::*;
-use vrrp_core::router::{Config, ConfigError, Discard, InitialState, State, VirtualRouter};
+use vrrp_core::router::{Config, ConfigError, Discard, InitialState, Output, State, VirtualRouter};
 use vrrp_core::wire::Auth;
 use vrrp_core::{Centiseconds, Version};
 
@@ -45,6 +45,32 @@ fn config_intervals_are_checked_against_the_version() {
     assert_eq!(VirtualRouter::new(c).err(), Some(ConfigError::AuthWithV3));
     let c = Config::new(vrid(), LOCAL_V4.into(), vec![]);
     assert_eq!(VirtualRouter::new(c).err(), Some(ConfigError::NoAddresses));
+}
+
+/// RFC 3768 sets no minimum address count, and keepalived runs a VRRPv2
+/// router without addresses (a notify script moves a floating IP): it
+/// advertises a count of 0, and a peer like it accepts those adverts.
+#[test]
+fn v2_router_without_addresses_advertises_count_zero_and_is_heard() {
+    let t0 = Instant::now();
+    let mut c = v2_config(200, Auth::None);
+    c.addresses.clear();
+    let mut active = VirtualRouter::new(c.clone()).unwrap();
+    active.startup(t0);
+    drain(&mut active);
+    let out = run_until(&mut active, t0 + ms(4000));
+    let outputs: Vec<Output> = out.into_iter().map(|(_, o)| o).collect();
+    let sent = transmits(&outputs);
+    let first = sent.first().expect("an advertisement");
+    assert_eq!(first.payload[3], 0, "Count IP Addrs");
+    assert_state(&active, State::Active);
+    let mut backup_config = c;
+    backup_config.priority = vrrp_core::Priority::new(100);
+    backup_config.primary_address = LOWER_V4.into();
+    let mut backup = started(backup_config, t0);
+    let rx = received(first.src, first.dst, 255, &first.payload);
+    assert_eq!(backup.handle_advertisement(t0 + ms(3000), &rx), Ok(()));
+    assert_state(&backup, State::Backup);
 }
 
 #[test]

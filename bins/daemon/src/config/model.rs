@@ -386,8 +386,9 @@ pub struct Instance {
     pub accept: bool,
     /// Start-up state hint.
     pub initial_state: InitialState,
-    /// Addresses advertised and installed: at least one, all of the same
-    /// family, which is the instance's family.
+    /// Addresses advertised and installed, all of the same family, which is
+    /// the instance's family: at least one, except for VRRPv2 (keepalived
+    /// runs such an instance, advertising none).
     pub vips: Vec<VirtualAddress>,
     /// Addresses installed with the VIPs but not advertised (any family).
     pub excluded_vips: Vec<VirtualAddress>,

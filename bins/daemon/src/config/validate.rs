@@ -98,18 +98,35 @@ fn check_instance(inst: &Instance, l: &ObjectLocs, dialect: Dialect, sink: &mut 
         "interface",
         sink,
     );
-    let Some(first) = inst.vips.first() else {
-        sink.error(
-            l.field(Field::Vips),
-            format!("instance `{}` has no virtual address", inst.name),
-            Some(format!(
-                "add at least one address to `{}`",
-                Field::Vips.key(dialect)
-            )),
-        );
-        return;
-    };
-    let family = first.family();
+    if inst.vips.is_empty() {
+        // keepalived 2.2.7 runs a VRRPv2/IPv4 instance without addresses
+        // (clouds move a floating IP from a notify script); RFC 9568 §5.2.5
+        // requires one for VRRPv3.
+        if inst.version == Version::V2 {
+            sink.warn(
+                l.field(Field::Vips),
+                format!(
+                    "instance `{}` has no virtual address: it runs and advertises none (count 0), as keepalived does for VRRPv2",
+                    inst.name
+                ),
+                Some("its notify hooks can move a floating address".into()),
+            );
+        } else {
+            sink.error(
+                l.field(Field::Vips),
+                format!(
+                    "instance `{}` has no virtual address, which VRRPv3 requires (RFC 9568 §5.2.5; keepalived refuses it too)",
+                    inst.name
+                ),
+                Some(format!(
+                    "add at least one address to `{}`, or use version 2",
+                    Field::Vips.key(dialect)
+                )),
+            );
+            return;
+        }
+    }
+    let family = inst.family();
     for (j, vip) in inst.vips.iter().enumerate() {
         if vip.family() != family {
             sink.error(

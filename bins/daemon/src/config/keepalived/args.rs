@@ -117,34 +117,56 @@ impl Ctx<'_> {
         }
     }
 
-    /// An integer in `range`.
-    pub(super) fn int(&mut self, w: &Word, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+    /// An integer in `range`, the argument of keyword `key` (named in the
+    /// error).
+    pub(super) fn int(
+        &mut self,
+        key: &str,
+        w: &Word,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i64> {
         match w.text.parse::<i64>() {
             Ok(n) if range.contains(&n) => Some(n),
             Ok(_) => {
                 self.error(
                     w.pos,
-                    format!("{} is outside {}..={}", w.text, range.start(), range.end()),
+                    format!(
+                        "`{key}` {} is outside {}..={}",
+                        w.text,
+                        range.start(),
+                        range.end()
+                    ),
                     None,
                 );
                 None
             }
             Err(_) => {
-                self.error(w.pos, format!("`{}` is not an integer", w.text), None);
+                self.error(
+                    w.pos,
+                    format!("`{key}`: `{}` is not an integer", w.text),
+                    None,
+                );
                 None
             }
         }
     }
 
-    /// keepalived decimal seconds (`1`, `0.5`) in `min..=max`.
-    pub(super) fn seconds(&mut self, w: &Word, min: Duration, max: Duration) -> Option<Duration> {
+    /// keepalived decimal seconds (`1`, `0.5`) in `min..=max`, the argument
+    /// of keyword `key` (named in the error).
+    pub(super) fn seconds(
+        &mut self,
+        key: &str,
+        w: &Word,
+        min: Duration,
+        max: Duration,
+    ) -> Option<Duration> {
         match duration::parse_decimal_seconds(&w.text) {
             Ok(d) if d >= min && d <= max => Some(d),
             Ok(_) => {
                 self.error(
                     w.pos,
                     format!(
-                        "{} s is outside {}..={} s",
+                        "`{key}` {} s is outside {}..={} s",
                         w.text,
                         min.as_secs_f64(),
                         max.as_secs_f64()
@@ -156,7 +178,7 @@ impl Ctx<'_> {
             Err(_) => {
                 self.error(
                     w.pos,
-                    format!("`{}` is not a number of seconds", w.text),
+                    format!("`{key}`: `{}` is not a number of seconds", w.text),
                     Some("keepalived times are decimal seconds, e.g. 1 or 0.5".into()),
                 );
                 None

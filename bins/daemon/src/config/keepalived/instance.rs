@@ -127,13 +127,18 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "virtual_router_id" => {
             if let Some(w) = ctx.single(s) {
                 r.locs.set_field(Field::Vrid, w.pos);
-                r.vrid = ctx.int(w, 1..=255).and_then(|n| Vrid::new(n as u8));
+                r.vrid = ctx
+                    .int(&s.key.text, w, 1..=255)
+                    .and_then(|n| Vrid::new(n as u8));
             }
         }
         "priority" => {
             if let Some(w) = ctx.single(s) {
                 r.locs.set_field(Field::Priority, w.pos);
-                if let Some(p) = ctx.int(w, 1..=255).map(|n| Priority::new(n as u8)) {
+                if let Some(p) = ctx
+                    .int(&s.key.text, w, 1..=255)
+                    .map(|n| Priority::new(n as u8))
+                {
                     r.priority = p;
                 }
             }
@@ -141,13 +146,18 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "advert_int" => {
             if let Some(w) = ctx.single(s) {
                 r.locs.set_field(Field::AdvertInterval, w.pos);
-                r.advert = ctx.seconds(w, Duration::from_millis(10), Duration::from_secs(255));
+                r.advert = ctx.seconds(
+                    &s.key.text,
+                    w,
+                    Duration::from_millis(10),
+                    Duration::from_secs(255),
+                );
             }
         }
         "version" => {
             if let Some(w) = ctx.single(s) {
                 r.locs.set_field(Field::Version, w.pos);
-                r.version = match ctx.int(w, 2..=3) {
+                r.version = match ctx.int(&s.key.text, w, 2..=3) {
                     Some(2) => Some(Version::V2),
                     Some(_) => Some(Version::V3),
                     None => None,
@@ -166,7 +176,9 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "preempt_delay" => {
             if let Some(w) = ctx.single(s) {
                 r.locs.set_field(Field::PreemptDelay, w.pos);
-                if let Some(d) = ctx.seconds(w, Duration::ZERO, Duration::from_secs(1000)) {
+                if let Some(d) =
+                    ctx.seconds(&s.key.text, w, Duration::ZERO, Duration::from_secs(1000))
+                {
                     r.preempt_delay = d;
                 }
             }
@@ -243,14 +255,14 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         }
         "garp_master_delay" => {
             if let Some(w) = ctx.single(s) {
-                if let Some(n) = ctx.int(w, 0..=86_400) {
+                if let Some(n) = ctx.int(&s.key.text, w, 0..=86_400) {
                     r.garp.delay = Some((n > 0).then(|| Duration::from_secs(n as u64)));
                 }
             }
         }
         "garp_master_repeat" | "garp_master_refresh_repeat" => {
             if let Some(w) = ctx.single(s) {
-                if let Some(mut n) = ctx.int(w, 0..=255) {
+                if let Some(mut n) = ctx.int(&s.key.text, w, 0..=255) {
                     if n == 0 {
                         ctx.warn(
                             w.pos,
@@ -269,7 +281,7 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         }
         "garp_master_refresh" => {
             if let Some(w) = ctx.single(s) {
-                if let Some(n) = ctx.int(w, 0..=86_400) {
+                if let Some(n) = ctx.int(&s.key.text, w, 0..=86_400) {
                     r.garp.refresh = Some((n > 0).then(|| Duration::from_secs(n as u64)));
                 }
             }

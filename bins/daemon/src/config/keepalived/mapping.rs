@@ -159,7 +159,7 @@ fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &mut Default
         }
         "vrrp_version" => {
             if let Some(w) = ctx.single(s) {
-                d.version = match ctx.int(w, 2..=3) {
+                d.version = match ctx.int(&s.key.text, w, 2..=3) {
                     Some(2) => Some(Version::V2),
                     Some(_) => Some(Version::V3),
                     None => d.version,
@@ -181,7 +181,7 @@ fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &mut Default
         }
         "vrrp_garp_master_delay" | "vrrp_garp_master_refresh" => {
             if let Some(w) = ctx.single(s) {
-                if let Some(n) = ctx.int(w, 0..=86_400) {
+                if let Some(n) = ctx.int(&s.key.text, w, 0..=86_400) {
                     let v = Some((n > 0).then(|| Duration::from_secs(n as u64)));
                     if key == "vrrp_garp_master_delay" {
                         d.garp_delay = v;
@@ -193,7 +193,7 @@ fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &mut Default
         }
         "vrrp_garp_master_repeat" | "vrrp_garp_master_refresh_repeat" => {
             if let Some(w) = ctx.single(s) {
-                if let Some(n) = ctx.int(w, 1..=255) {
+                if let Some(n) = ctx.int(&s.key.text, w, 1..=255) {
                     if key == "vrrp_garp_master_repeat" {
                         d.garp_repeat = Some(n as u32);
                     } else {
@@ -206,7 +206,7 @@ fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &mut Default
             if let Some(w) = ctx.single(s) {
                 // 0, in a widely copied global_defs, means no gap between
                 // packets: keepalived's default.
-                let v = ctx.seconds(w, Duration::ZERO, crate::config::duration::MAX);
+                let v = ctx.seconds(&s.key.text, w, Duration::ZERO, crate::config::duration::MAX);
                 if key == "vrrp_garp_interval" {
                     d.garp_interval = v;
                 } else {

@@ -29,7 +29,7 @@ fn read_weight(ctx: &mut Ctx<'_>, owner: &Word, args: &[Word], max: i64) -> Opti
         ctx.error(first.pos, "`weight` needs a value", None);
         return None;
     };
-    let value = ctx.int(value, -max..=max)?;
+    let value = ctx.int("weight", value, -max..=max)?;
     let reverse = match args.get(2).map(|w| (w, w.text.as_str())) {
         None => false,
         Some((_, "reverse")) => true,
@@ -84,7 +84,7 @@ pub(super) fn read_script(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(String, Script
             }
             "interval" | "timeout" => {
                 if let Some(w) = ctx.single(item) {
-                    if let Some(n) = ctx.int(w, 1..=4294) {
+                    if let Some(n) = ctx.int(&item.key.text, w, 1..=4294) {
                         let d = Duration::from_secs(n as u64);
                         if item.key.text == "interval" {
                             probe.interval = d;
@@ -104,7 +104,7 @@ pub(super) fn read_script(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(String, Script
             }
             "rise" | "fall" => {
                 if let Some(w) = ctx.single(item) {
-                    if let Some(n) = ctx.int(w, 1..=1_000_000) {
+                    if let Some(n) = ctx.int(&item.key.text, w, 1..=1_000_000) {
                         if item.key.text == "rise" {
                             probe.rise = n as u32;
                         } else {
@@ -205,7 +205,7 @@ pub(super) fn read_track_file(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(String, Fi
                 for w in &item.args {
                     if w.text == "overwrite" {
                         overwrite = true;
-                    } else if let Some(n) = ctx.int(w, i64::MIN..=i64::MAX) {
+                    } else if let Some(n) = ctx.int(&item.key.text, w, i64::MIN..=i64::MAX) {
                         value = n;
                     }
                 }
