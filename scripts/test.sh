@@ -47,6 +47,15 @@ step "cargo package (every publishable crate, built from its packaged files)"
 # README, licences) against the packaged versions of its sibling crates.
 # The MSRV (rust-version, 1.85) is checked for API use by clippy's
 # incompatible_msrv lint above.
+# cargo takes a registry crate of a given version as immutable: on a
+# second run it would reuse the copy it unpacked and the library it built
+# from our packaged crates before, and verify against stale sources. Drop
+# both first: the dev-profile builds of our crates, and their unpacked
+# copies (in local registries only, whose directory names start with '-').
+cargo clean --quiet --profile dev -p vrrp-core -p vrrp-netaddr -p vrrp-arp -p vrrpd
+for crate in vrrp-core vrrp-netaddr vrrp-arp vrrpd vrrpd-cli; do
+  rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/"$crate"-[0-9]*
+done
 cargo package --locked -p vrrp-core -p vrrp-netaddr -p vrrp-arp -p vrrpd -p vrrpd-cli 2>&1 |
   { grep -v '^ *\(Packaging\|Packaged\|Compiling\|Unpacking\|Updating\)' || true; }
 
