@@ -21,13 +21,18 @@ const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
 
 /// A valid VRRPv3 advertisement for VRID 51 at `priority`, from `src`.
 fn advert(priority: u8, vrid: u8, src: Ipv4Addr) -> Vec<u8> {
+    advert_listing(priority, vrid, src, vec![VIP])
+}
+
+/// A VRRPv3 advertisement listing `addresses`.
+fn advert_listing(priority: u8, vrid: u8, src: Ipv4Addr, addresses: Vec<Ipv4Addr>) -> Vec<u8> {
     Advertisement {
         vrid: Vrid::new(vrid).unwrap(),
         priority: Priority::new(priority),
         version_fields: VersionFields::V3 {
             max_adver_int: MaxAdverInt::new(10).unwrap(),
         },
-        addresses: AddressList::V4(vec![VIP]),
+        addresses: AddressList::V4(addresses),
     }
     .to_bytes(src.into(), MULTICAST_V4.into(), ChecksumMode::default())
     .unwrap()
@@ -165,6 +170,10 @@ fn hostile_advertisements_are_counted_and_change_nothing() {
     lying_count[3] = 9;
     fix_checksum(&mut lying_count, CLIENT_IP);
     let own = advert(100, 51, H1_IP);
+    // Both at a higher priority than h1's: before, each made h1 step down.
+    let count_zero = advert_listing(250, 51, CLIENT_IP, vec![]);
+    let unspecified = Ipv4Addr::UNSPECIFIED;
+    let class_e = Ipv4Addr::new(240, 0, 0, 1);
 
     let cases: Vec<(&str, Vec<u8>, &[&str])> = vec![
         (
@@ -206,6 +215,21 @@ fn hostile_advertisements_are_counted_and_change_nothing() {
             "foreign VRID",
             frame(src_mac, CLIENT_IP, 255, &advert(100, 77, CLIENT_IP)),
             &["vrid_mismatch", "vrid_errors"],
+        ),
+        (
+            "count 0 (RFC 9568 §5.2.5)",
+            frame(src_mac, CLIENT_IP, 255, &count_zero),
+            &["no_addresses"],
+        ),
+        (
+            "source 0.0.0.0",
+            frame(src_mac, unspecified, 255, &advert(250, 51, unspecified)),
+            &["bogus_source"],
+        ),
+        (
+            "source 240.0.0.1",
+            frame(src_mac, class_e, 255, &advert(250, 51, class_e)),
+            &["bogus_source"],
         ),
     ];
     for (name, f, keys) in cases {

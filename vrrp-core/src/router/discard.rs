@@ -55,6 +55,15 @@ pub enum Discard {
     /// sender is not the owner (RFC 3768 §7.1).
     #[error("VRRPv2 address list does not match the configured virtual addresses")]
     AddressListMismatch,
+    /// VRRPv3: the advertisement carries no address; RFC 9568 §5.2.5 sets
+    /// the minimum Count IPvX Addr to 1.
+    #[error("VRRPv3 advertisement without addresses (count 0)")]
+    NoAddresses,
+    /// IPv4: the source cannot be a router's address (unspecified,
+    /// broadcast, multicast or class E, RFC 1122 §3.2.1.3), so it must not
+    /// win an election.
+    #[error("advertisement from {0}, which no router can send from")]
+    BogusSource(IpAddr),
     /// IPv6: the source is not a link-local address (RFC 9568 §5.1.2.1).
     #[error("IPv6 advertisement from {0}, not a link-local address")]
     NotLinkLocal(IpAddr),
@@ -85,6 +94,8 @@ impl Discard {
             Discard::AuthFailure => "auth_failure",
             Discard::IntervalMismatch { .. } => "interval_mismatch",
             Discard::AddressListMismatch => "address_list_mismatch",
+            Discard::NoAddresses => "no_addresses",
+            Discard::BogusSource(_) => "bogus_source",
             Discard::NotLinkLocal(_) => "not_link_local",
             Discard::NotAPeer(_) => "not_a_peer",
             Discard::OwnAddress(_) => "own_address",

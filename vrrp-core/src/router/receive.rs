@@ -64,6 +64,15 @@ impl VirtualRouter {
         if src == self.config.primary_address {
             return Err(Discard::OwnAddress(src));
         }
+        if let IpAddr::V4(v4) = src {
+            if v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.octets()[0] >= 240
+            {
+                return Err(Discard::BogusSource(src));
+            }
+        }
         if let IpAddr::V6(v6) = src {
             if !v6.is_unicast_link_local() {
                 return Err(Discard::NotLinkLocal(src));
@@ -92,6 +101,9 @@ impl VirtualRouter {
                     local: self.config.advert_interval,
                 });
             }
+        }
+        if local_version == Version::V3 && packet.address_count() == 0 {
+            return Err(Discard::NoAddresses);
         }
         if !self.address_list_matches(&packet) {
             // VRRPv3 logs and counts but processes (RFC 9568 §7.1); VRRPv2

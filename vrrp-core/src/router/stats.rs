@@ -72,7 +72,7 @@ impl Stats {
             Discard::AuthTypeMismatch { .. } => &mut self.auth_type_mismatch,
             Discard::AuthFailure => &mut self.auth_failures,
             Discard::IntervalMismatch { .. } => &mut self.interval_errors,
-            Discard::AddressListMismatch => &mut self.address_list_errors,
+            Discard::AddressListMismatch | Discard::NoAddresses => &mut self.address_list_errors,
             _ => &mut self.other_discards,
         };
         *counter += 1;

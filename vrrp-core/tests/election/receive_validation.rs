@@ -159,6 +159,45 @@ fn receive_validation_v3_address_list_mismatch_is_counted_but_processed() {
     assert_eq!(r.active_router(), Some(HIGHER_V4.into()));
 }
 
+/// RFC 9568 §5.2.5: Count IPvX Addr is at least 1. A count-0 advert from a
+/// higher priority must not move an Active router (before, it did).
+#[test]
+fn receive_validation_v3_count_zero_is_discarded_and_counted() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(150), t0);
+    run_until(&mut r, t0 + ms(4000));
+    assert_state(&r, State::Active);
+    let peer = Peer::v3(HIGHER_V4, 200).addresses(vec![]);
+    assert_eq!(peer.send(&mut r, t0 + ms(4000)), Err(Discard::NoAddresses));
+    assert_eq!(r.stats().address_list_errors, 1);
+    assert_state(&r, State::Active);
+}
+
+/// A source no router can have (unspecified, limited broadcast, multicast,
+/// class E) must not win an election: before, a forged 0.0.0.0 advert at a
+/// higher priority made the Active step down.
+#[test]
+fn receive_validation_ipv4_bogus_sources_are_discarded() {
+    let t0 = Instant::now();
+    for bogus in [
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.5",
+        "240.0.0.1",
+        "250.1.2.3",
+    ] {
+        let src: std::net::Ipv4Addr = bogus.parse().unwrap();
+        let mut r = started(v3_config(100), t0);
+        let peer = Peer::v3(src, 200);
+        assert_eq!(
+            peer.send(&mut r, t0),
+            Err(Discard::BogusSource(src.into())),
+            "{bogus}"
+        );
+        assert_eq!(r.active_router(), None, "{bogus}");
+    }
+}
+
 #[test]
 fn receive_validation_v2_address_list_mismatch_is_dropped_unless_owner() {
     let t0 = Instant::now();
