@@ -276,6 +276,29 @@ fn hostile_advertisements_are_counted_and_change_nothing() {
         "h1 did not recover after a spoofed owner went quiet"
     );
 
+    // Priority-0 adverts from a stranger: each asks h1 for an advert at once
+    // (RFC 9568 §6.4.3), so a flood of them must be coalesced, not
+    // reflected one for one.
+    let rcvd_before = total(&lab, &["priority_zero_pkts_rcvd"]);
+    let sent_before = total(&lab, &["advertisement_sent"]);
+    inject(
+        &lab,
+        vec![frame(src_mac, CLIENT_IP, 255, &advert(0, 51, CLIENT_IP)); 5_000],
+    );
+    std::thread::sleep(v.interval_dur * 2);
+    let rcvd = total(&lab, &["priority_zero_pkts_rcvd"]) - rcvd_before;
+    let sent = total(&lab, &["advertisement_sent"]) - sent_before;
+    eprintln!("priority-0 flood: {rcvd} received, {sent} adverts sent");
+    assert!(rcvd >= 1_000, "only {rcvd} of 5000 priority-0 adverts seen");
+    assert!(
+        sent * 10 < rcvd,
+        "{sent} adverts sent for {rcvd} priority-0 adverts"
+    );
+    assert!(
+        lab.has_vip(H1) && !lab.has_vip(H2),
+        "the priority-0 flood moved the VIP"
+    );
+
     // A flood: 100,000 bad packets. The daemons live, nothing moves, and the
     // log grows by a bounded number of lines.
     let log_before = lab.log(H1).lines().count();

@@ -117,6 +117,9 @@ pub struct VirtualRouter {
     running: bool,
     /// The source of the last advertisement accepted from an Active router.
     active_router: Option<IpAddr>,
+    /// When the last answer to a priority-0 advertisement went out, or is
+    /// due (see `active_receives`).
+    last_shutdown_answer: Option<Instant>,
     outputs: VecDeque<Output>,
     stats: Stats,
 }
@@ -174,6 +177,7 @@ impl VirtualRouter {
             faults: Faults::default(),
             running: false,
             active_router: None,
+            last_shutdown_answer: None,
             outputs: VecDeque::new(),
             stats: Stats::default(),
         })

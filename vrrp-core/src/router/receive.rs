@@ -161,12 +161,7 @@ impl VirtualRouter {
         interval: Centiseconds,
     ) {
         if priority.is_shutdown() {
-            // Another router is leaving: tell the Backups we are here.
-            self.send_advertisement(self.priority);
-            self.timers.set(
-                Timer::Adver,
-                now + self.config.advert_interval.as_duration(),
-            );
+            self.answer_shutdown(now);
             return;
         }
         let reason = if priority > self.priority {
@@ -184,6 +179,32 @@ impl VirtualRouter {
         self.become_backup(now, reason);
     }
 
+    /// Another router is leaving (priority 0): tell the Backups we are
+    /// here, by sending an advertisement and resetting Adver_Timer (RFC 9568
+    /// §6.4.3). Answers are coalesced to one per [`SHUTDOWN_ANSWER_SHARE`]
+    /// of the advertisement interval: a leaving Active sends priority 0
+    /// once, and that advert is always answered at once, but a flood of
+    /// them gets one answer per share instead of one per packet. A
+    /// coalesced answer is the next advert, pulled in to the end of the
+    /// share, so every priority-0 advert is still answered within it.
+    fn answer_shutdown(&mut self, now: Instant) {
+        let interval = self.config.advert_interval.as_duration();
+        let share = interval / SHUTDOWN_ANSWER_SHARE;
+        match self.last_shutdown_answer.map(|last| last + share) {
+            Some(next) if next > now => {
+                if self.timers.get(Timer::Adver).is_none_or(|at| at > next) {
+                    self.timers.set(Timer::Adver, next);
+                    self.last_shutdown_answer = Some(next);
+                }
+            }
+            _ => {
+                self.send_advertisement(self.priority);
+                self.timers.set(Timer::Adver, now + interval);
+                self.last_shutdown_answer = Some(now);
+            }
+        }
+    }
+
     /// VRRPv3: Master_Adver_Interval is the Active router's (RFC 9568
     /// §6.4.2). VRRPv2 intervals must match, so there is nothing to learn.
     fn learn_interval(&mut self, interval: Centiseconds) {
@@ -192,6 +213,10 @@ impl VirtualRouter {
         }
     }
 }
+
+/// Priority-0 advertisements are answered at most once per this fraction
+/// of the advertisement interval (100 ms at the default 1 s).
+pub(crate) const SHUTDOWN_ANSWER_SHARE: u32 = 10;
 
 /// Whether `a` is greater than `b` as an unsigned number in network byte
 /// order, the tie-break of RFC 9568 §6.4.3. Different families never tie.

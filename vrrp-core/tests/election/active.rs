@@ -71,6 +71,39 @@ fn active_priority_zero_sends_an_advertisement_at_once_and_resets_its_timer() {
     assert_eq!(r.poll_timeout(), Some(t1 + ms(1000)));
 }
 
+/// A flood of priority-0 adverts (Hardening #5): the first is answered at
+/// once, the rest are coalesced to one answer per tenth of the interval,
+/// each within that tenth, instead of one answer per packet.
+#[test]
+fn active_priority_zero_flood_is_answered_once_per_tenth_of_the_interval() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(255), t0);
+    drain(&mut r);
+    let mut sent = Vec::new();
+    let mut now = t0 + ms(30);
+    // 2,000 priority-0 adverts, one every 0.5 ms, for one second.
+    for _ in 0..2000 {
+        if let Some(due) = r.poll_timeout().filter(|due| *due <= now) {
+            r.handle_timeout(due);
+            sent.extend(transmits(&drain(&mut r)).iter().map(|_| due));
+        }
+        Peer::v3(LOWER_V4, 0).send(&mut r, now).unwrap();
+        sent.extend(transmits(&drain(&mut r)).iter().map(|_| now));
+        now += std::time::Duration::from_micros(500);
+    }
+    assert_eq!(sent[0], t0 + ms(30), "the first is answered at once");
+    assert_eq!(r.stats().priority_zero_pkts_rcvd, 2000);
+    assert!(
+        (10..=11).contains(&sent.len()),
+        "{} adverts for 2,000 priority-0 adverts in 1 s",
+        sent.len()
+    );
+    for pair in sent.windows(2) {
+        assert!(pair[1] - pair[0] >= ms(100), "{:?}", pair[1] - pair[0]);
+        assert!(pair[1] - pair[0] <= ms(101), "{:?}", pair[1] - pair[0]);
+    }
+}
+
 #[test]
 fn active_higher_priority_becomes_backup_and_removes_the_vips() {
     let t0 = Instant::now();
