@@ -221,6 +221,60 @@ fn duplicate_names_and_vrids() {
         instance("unicast_peers = [\"198.18.0.10\"]\n")
     );
     assert!(check(&uni).is_ok());
+    // Unicast instances sharing a peer clash, as does a multicast one.
+    let shared = format!(
+        "{}[[instance]]\nname = \"B\"\ninterface = \"eth0\"\nvrid = 1\nvips = [\"198.18.0.2\"]\nunicast_peers = [\"198.18.0.20\", \"198.18.0.10\"]\n",
+        instance("unicast_peers = [\"198.18.0.10\"]\n")
+    );
+    has(
+        &errors(&shared),
+        Severity::Error,
+        10,
+        8,
+        "`A` and `B` both use VRID 1",
+    );
+    let mixed = format!(
+        "{}[[instance]]\nname = \"B\"\ninterface = \"eth0\"\nvrid = 1\nvips = [\"198.18.0.2\"]\n",
+        instance("unicast_peers = [\"198.18.0.10\"]\n")
+    );
+    has(
+        &errors(&mixed),
+        Severity::Error,
+        10,
+        8,
+        "`A` and `B` both use VRID 1",
+    );
+}
+
+/// Hardening #6: 3,000 instances on one interface and VRID printed every
+/// pair (4.5 million errors, 1.9 GiB). Each clash is now reported once,
+/// and past the first 20 they are counted, not listed.
+#[test]
+fn many_instances_sharing_a_vrid_give_a_bounded_report() {
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "[[instance]]\nname = \"I{i}\"\ninterface = \"eth0\"\nvrid = 7\nvips = [\"198.18.0.1/24\"]\n"
+        ));
+    }
+    let d = errors(&text);
+    let clashes: Vec<_> = d
+        .iter()
+        .filter(|x| x.message.contains("both use VRID 7"))
+        .collect();
+    assert_eq!(clashes.len(), 20, "{}", config::render(&d));
+    assert!(
+        clashes
+            .iter()
+            .all(|x| x.message.starts_with("instances `I0` and"))
+    );
+    assert!(
+        d.iter().any(|x| x.message
+            == "and 2979 more instances share an (interface, VRID, family) with an earlier one"),
+        "{}",
+        config::render(&d)
+    );
+    assert!(d.len() < 30, "{} diagnostics", d.len());
 }
 
 #[test]

@@ -6,13 +6,14 @@
 //! [`Config`] reaches this module each value is well-formed on its own.
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::diagnostics::{Pos, Sink};
 use super::locations::{Dialect, Field, Item, Locations, ObjectLocs, TrackerKind};
 use super::model::{
     AddressFamily, Config, InitialState, Instance, SyncGroup, TrackRef, Tracking, Version,
-    VirtualAddress,
+    VirtualAddress, Vrid,
 };
 
 /// The kernel's interface name limit (IFNAMSIZ - 1), which also bounds
@@ -422,31 +423,82 @@ fn check_unique_instances(config: &Config, locs: &Locations, sink: &mut Sink) {
             names.insert(&inst.name, i);
         }
     }
+    check_shared_vrids(config, locs, sink);
+}
+
+/// At most this many "both use VRID" errors are listed one by one; the
+/// rest are counted in one more ("and 2,997 more").
+const SHARED_VRID_ERRORS_LISTED: usize = 20;
+
+/// Each (interface, VRID, family) belongs to one instance, except that
+/// keepalived allows a shared VRID when the instances use unicast with
+/// disjoint peers. Linear: each instance is compared with the first
+/// earlier one it clashes with, found through an index, and each clash is
+/// reported once.
+fn check_shared_vrids(config: &Config, locs: &Locations, sink: &mut Sink) {
+    /// The instances seen so far on one (interface, VRID, family).
+    #[derive(Default)]
+    struct Seen {
+        /// The first multicast instance.
+        multicast: Option<usize>,
+        /// The first instance, of either kind.
+        first: Option<usize>,
+        /// Each unicast peer, with the first instance that lists it.
+        peers: HashMap<IpAddr, usize>,
+    }
+    let mut seen: HashMap<(&str, Vrid, AddressFamily), Seen> = HashMap::new();
+    let mut clashes = 0usize;
     for (i, a) in config.instances.iter().enumerate() {
-        for b in config.instances.iter().take(i) {
-            if a.interface != b.interface || a.vrid != b.vrid || a.family() != b.family() {
-                continue;
+        let entry = seen
+            .entry((a.interface.as_str(), a.vrid, a.family()))
+            .or_default();
+        let clash = if a.is_unicast() {
+            entry.multicast.or_else(|| {
+                a.unicast_peers
+                    .iter()
+                    .find_map(|p| entry.peers.get(p).copied())
+            })
+        } else {
+            entry.first
+        };
+        entry.first.get_or_insert(i);
+        if a.is_unicast() {
+            for p in &a.unicast_peers {
+                entry.peers.entry(*p).or_insert(i);
             }
-            // keepalived allows a shared VRID on one interface when both
-            // instances use unicast with disjoint peers.
-            let disjoint_unicast = a.is_unicast()
-                && b.is_unicast()
-                && !a.unicast_peers.iter().any(|p| b.unicast_peers.contains(p));
-            if !disjoint_unicast {
-                sink.error(
-                    locs.instance(i).field(Field::Vrid),
-                    format!(
-                        "instances `{}` and `{}` both use VRID {} for {} on `{}`",
-                        b.name,
-                        a.name,
-                        a.vrid,
-                        a.family(),
-                        a.interface
-                    ),
-                    Some("each (interface, VRID, family) must be unique unless the instances use disjoint unicast peers".into()),
-                );
-            }
+        } else {
+            entry.multicast.get_or_insert(i);
         }
+        let Some(b) = clash.map(|b| &config.instances[b]) else {
+            continue;
+        };
+        clashes += 1;
+        if clashes > SHARED_VRID_ERRORS_LISTED {
+            continue;
+        }
+        sink.error(
+            locs.instance(i).field(Field::Vrid),
+            format!(
+                "instances `{}` and `{}` both use VRID {} for {} on `{}`",
+                b.name,
+                a.name,
+                a.vrid,
+                a.family(),
+                a.interface
+            ),
+            Some("each (interface, VRID, family) must be unique unless the instances use disjoint unicast peers".into()),
+        );
+    }
+    if clashes > SHARED_VRID_ERRORS_LISTED {
+        let last = config.instances.len().saturating_sub(1);
+        sink.error(
+            locs.instance(last).header,
+            format!(
+                "and {} more instances share an (interface, VRID, family) with an earlier one",
+                clashes - SHARED_VRID_ERRORS_LISTED
+            ),
+            None,
+        );
     }
 }
 
