@@ -58,6 +58,33 @@ fn check_accepts_a_good_config_and_exits_2_with_positions_on_errors() {
     assert!(err.contains("colour"), "unknown key not reported: {err}");
 }
 
+/// Hardening #7: `check` warns that scripts run as root, and reports a
+/// script that `enable_script_security` will refuse at run time.
+#[test]
+fn check_warns_about_root_scripts_and_what_run_time_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keepalived.conf");
+    let conf = "vrrp_script chk {\n  script \"/nonexistent/chk.sh\"\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n    198.18.0.100/24\n  }\n  track_script {\n    chk\n  }\n}\n";
+    std::fs::write(&path, conf).unwrap();
+    let (code, out, err) = vrrpd(&["check", "--keepalived-config", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("warning: 1 script(s) and hook(s) run as vrrpd's own user"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "warning: the track script `chk` will not run: `/nonexistent/chk.sh` not found"
+        ),
+        "{err}"
+    );
+    let secured = format!("global_defs {{\n  enable_script_security\n}}\n{conf}");
+    std::fs::write(&path, secured).unwrap();
+    let (code, out, err) = vrrpd(&["check", "--keepalived-config", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("run as vrrpd's own user"), "{err}");
+}
+
 #[test]
 fn check_and_convert_read_keepalived_conf() {
     let dir = tempfile::tempdir().unwrap();

@@ -24,6 +24,7 @@ mod keepalived;
 mod locations;
 mod model;
 mod native;
+mod scripts;
 mod tracking;
 mod validate;
 
@@ -38,6 +39,7 @@ pub use model::{
     RunAs, ScriptTracker, SyncGroup, TcpTracker, TrackInterface, TrackRef, Tracking, Version,
     VirtualAddress, Vmac, Vrid, Weight, checksum_mode_name,
 };
+pub use scripts::script_warnings;
 
 /// What a loader returns: the configuration and its warnings, or every
 /// diagnostic (at least one of them an error).

@@ -111,9 +111,19 @@ type Loaded = (Config, Vec<Diagnostic>, PathBuf);
 /// Every diagnostic, or a usage message.
 type Failed = (Vec<Diagnostic>, String);
 
+/// Reads the configuration `source` names, applies the command-line path
+/// overrides to it, and adds what this host says about its scripts (the
+/// configuration is about to run here).
+fn load(source: &Source, paths: &PathOverrides) -> Result<Loaded, Failed> {
+    let mut loaded = read_with_overrides(source, paths)?;
+    let host = config::script_warnings(&loaded.0, &loaded.2);
+    loaded.1.extend(host);
+    Ok(loaded)
+}
+
 /// Reads the configuration `source` names and applies the command-line
 /// path overrides to it.
-fn load(source: &Source, paths: &PathOverrides) -> Result<Loaded, Failed> {
+fn read_with_overrides(source: &Source, paths: &PathOverrides) -> Result<Loaded, Failed> {
     let mut loaded = read(source)?;
     paths.apply(&mut loaded.0);
     Ok(loaded)
@@ -204,7 +214,7 @@ fn convert(source: &Source, paths: &PathOverrides) -> ExitCode {
         eprintln!("vrrpd convert: give --keepalived-config FILE");
         return ExitCode::from(2);
     }
-    match load(source, paths) {
+    match read_with_overrides(source, paths) {
         Ok((config, warnings, _)) => {
             print_diagnostics(&warnings);
             print!("{}", config::to_native_toml(&config));
