@@ -489,6 +489,82 @@ fn includes_disabled_cycles_and_checked_variants() {
     );
 }
 
+/// Hardening #8: an include that exists but cannot be read stops the
+/// load (before, vrrpd ran without part of its configuration); one that
+/// matches nothing stays a warning, as in keepalived; a FIFO or a
+/// directory is named as such, not "does not exist".
+#[test]
+fn unreadable_includes_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("k.conf");
+    let big = dir.path().join("big.conf");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(17 << 20)
+        .unwrap();
+    let fifo = dir.path().join("fifo.conf");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    std::fs::create_dir(dir.path().join("sub.conf")).unwrap();
+    std::fs::write(
+        &main,
+        format!(
+            "include big.conf\ninclude fifo.conf\ninclude sub.conf\ninclude none/*.conf\n{}",
+            inst("")
+        ),
+    )
+    .unwrap();
+    let d = config::load_keepalived(&main, &KeepalivedOptions::default()).unwrap_err();
+    has(&d, Severity::Error, 1, 1, "cannot read included file");
+    has(&d, Severity::Error, 2, 1, "is a FIFO, not a regular file");
+    has(
+        &d,
+        Severity::Error,
+        3,
+        1,
+        "is a directory, not a regular file",
+    );
+    has(
+        &d,
+        Severity::Warning,
+        4,
+        1,
+        "include `none/*.conf` matches no file",
+    );
+    assert!(
+        !d.iter().any(|x| x.message.contains("does not exist")),
+        "{}",
+        config::render(&d)
+    );
+}
+
+/// Hardening #8: the first word of an included file that others cannot
+/// read (`include /etc/shadow`) is not echoed in the error; the position
+/// still says where to look.
+#[test]
+fn unknown_words_of_private_files_are_not_echoed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("k.conf");
+    let secret = dir.path().join("secret.conf");
+    std::fs::write(&secret, "root:$6$s3cr3t:19000:0:99999:7:::\n").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::write(&main, format!("include secret.conf\n{}", inst(""))).unwrap();
+    let d = config::load_keepalived(&main, &KeepalivedOptions::default()).unwrap_err();
+    let rendered = config::render(&d);
+    assert!(!rendered.contains("s3cr3t"), "{rendered}");
+    assert!(
+        d.iter().any(|x| x.file == secret
+            && x.line == 1
+            && x.message
+                .contains("(not shown: the file is not readable by everyone)")),
+        "{rendered}"
+    );
+    // A file everyone can read is quoted as before.
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let d = config::load_keepalived(&main, &KeepalivedOptions::default()).unwrap_err();
+    assert!(config::render(&d).contains("s3cr3t"));
+}
+
 #[test]
 fn lvs_blocks_are_one_warning_each() {
     let (_, w) = ok(&format!(

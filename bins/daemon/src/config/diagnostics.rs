@@ -123,6 +123,9 @@ impl Pos {
 #[derive(Debug, Default)]
 pub(crate) struct Sink {
     files: Vec<PathBuf>,
+    /// Per file: whether others than its owner and group may not read it,
+    /// so diagnostics must not quote its text.
+    private: Vec<bool>,
     items: Vec<(Pos, Severity, String, Option<String>)>,
     /// keepalived `--strict`: every warning becomes an error.
     strict: bool,
@@ -133,6 +136,7 @@ impl Sink {
     pub(crate) fn new(strict: bool) -> Self {
         Sink {
             files: Vec::new(),
+            private: Vec::new(),
             items: Vec::new(),
             strict,
         }
@@ -144,7 +148,31 @@ impl Sink {
         // and count limits stop far earlier.
         let id = u32::try_from(self.files.len()).unwrap_or(u32::MAX);
         self.files.push(path.to_path_buf());
+        // A text given without a file (the `check_*_str` functions) is
+        // the caller's: quoting it reveals nothing.
+        let private = std::fs::metadata(path).is_ok_and(|m| {
+            use std::os::unix::fs::PermissionsExt;
+            m.permissions().mode() & 0o004 == 0
+        });
+        self.private.push(private);
         id
+    }
+
+    /// `word`, read at `pos`, quoted for a message; or, when that file is
+    /// not readable by everyone, a note that it is not shown. An included
+    /// root-only file that is no configuration at all (`include
+    /// /etc/shadow`) must not have its first word echoed to a log.
+    pub(crate) fn quote(&self, pos: Pos, word: &str) -> String {
+        let private = usize::try_from(pos.file)
+            .ok()
+            .and_then(|i| self.private.get(i))
+            .copied()
+            .unwrap_or(false);
+        if private {
+            "(not shown: the file is not readable by everyone)".to_string()
+        } else {
+            format!("`{word}`")
+        }
     }
 
     /// Records an error.

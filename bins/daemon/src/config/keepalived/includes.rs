@@ -15,7 +15,8 @@ const MAX_BRACE_EXPANSION: usize = 256;
 /// The include keyword variants (keepalived.conf(5), DESCRIPTION).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum IncludeKind {
-    /// `include`: missing files are only warned about.
+    /// `include`: missing files are only warned about; files that exist
+    /// but cannot be read are errors.
     Plain,
     /// `includer`, `includem`, `includew`, `includeb`, `includea`: stricter
     /// checks, so missing files are errors.
@@ -104,9 +105,10 @@ fn split_top_level(inner: &str) -> Vec<String> {
     parts
 }
 
-/// The files an include names, sorted; reports a pattern that matches
-/// nothing (a warning for plain `include`, an error for the checked
-/// variants).
+/// The files an include names, sorted. A pattern that matches nothing is
+/// a warning for plain `include` (keepalived skips it) and an error for
+/// the checked variants; a name that is not a regular file (a FIFO, a
+/// directory named without a wildcard) is an error.
 pub(super) fn resolve(
     kind: IncludeKind,
     pattern: &str,
@@ -123,17 +125,32 @@ pub(super) fn resolve(
         };
         let text = full.to_string_lossy().into_owned();
         let has_wildcard = alt.contains(['*', '?', '[']);
-        let matched: Vec<PathBuf> = match glob::glob(&text) {
-            Ok(paths) => paths
-                .filter_map(Result::ok)
-                .filter(|p| p.is_file())
-                .collect(),
+        let found: Vec<PathBuf> = match glob::glob(&text) {
+            Ok(paths) => paths.filter_map(Result::ok).collect(),
             Err(e) => {
                 sink.error(pos, format!("invalid include pattern `{alt}`: {e}"), None);
                 continue;
             }
         };
-        if matched.is_empty() {
+        let (matched, others): (Vec<PathBuf>, Vec<PathBuf>) =
+            found.into_iter().partition(|p| p.is_file());
+        for other in &others {
+            // A directory among a wildcard's matches is what `conf.d/*`
+            // often finds; anything else named or matched cannot be read.
+            if has_wildcard && other.is_dir() {
+                continue;
+            }
+            sink.error(
+                pos,
+                format!(
+                    "included `{}` is {}, not a regular file",
+                    other.display(),
+                    file_kind(other)
+                ),
+                None,
+            );
+        }
+        if matched.is_empty() && others.is_empty() {
             let msg = if has_wildcard {
                 format!("include `{alt}` matches no file")
             } else {
@@ -150,6 +167,19 @@ pub(super) fn resolve(
         files.extend(matched);
     }
     files
+}
+
+/// What `path` is, for a message: "a directory", "a FIFO"...
+fn file_kind(path: &Path) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::metadata(path).map(|m| m.file_type()) {
+        Ok(t) if t.is_dir() => "a directory",
+        Ok(t) if t.is_fifo() => "a FIFO",
+        Ok(t) if t.is_socket() => "a socket",
+        Ok(t) if t.is_char_device() => "a character device",
+        Ok(t) if t.is_block_device() => "a block device",
+        _ => "unreadable",
+    }
 }
 
 #[cfg(test)]

@@ -344,7 +344,10 @@ fn read_auth(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
             "auth_pass" => pass = ctx.single(item),
             other => ctx.error(
                 item.key.pos,
-                format!("unknown keyword `{other}` in authentication"),
+                format!(
+                    "unknown keyword {} in authentication",
+                    ctx.sink.quote(item.key.pos, other)
+                ),
                 Some("use auth_type and auth_pass".into()),
             ),
         }

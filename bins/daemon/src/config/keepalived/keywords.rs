@@ -268,7 +268,10 @@ pub(super) fn ignore(
                 .map(|k| format!("did you mean `{k}`?"));
             ctx.error(
                 s.key.pos,
-                format!("unknown keyword `{key}` in {section}"),
+                format!(
+                    "unknown keyword {} in {section}",
+                    ctx.sink.quote(s.key.pos, key)
+                ),
                 hint,
             );
         }

@@ -241,12 +241,13 @@ impl<'a> Lexer<'a> {
                     self.lex_file(&String::from_utf8_lossy(&bytes), &path, id);
                 }
                 Err(e) => {
-                    let msg = format!("cannot read included file `{}`: {e}", path.display());
-                    if kind == IncludeKind::Plain {
-                        self.sink.warn(pos, msg, None);
-                    } else {
-                        self.sink.error(pos, msg, None);
-                    }
+                    // It exists: running without part of the configuration
+                    // is worse than not starting.
+                    self.sink.error(
+                        pos,
+                        format!("cannot read included file `{}`: {e}", path.display()),
+                        None,
+                    );
                 }
             }
         }

@@ -131,7 +131,10 @@ pub(super) fn read_script(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(String, Script
                     .map(|k| format!("did you mean `{k}`?"));
                 ctx.error(
                     item.key.pos,
-                    format!("unknown keyword `{other}` in vrrp_script"),
+                    format!(
+                        "unknown keyword {} in vrrp_script",
+                        ctx.sink.quote(item.key.pos, other)
+                    ),
                     hint,
                 );
             }
@@ -213,7 +216,10 @@ pub(super) fn read_track_file(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(String, Fi
             }
             other => ctx.error(
                 item.key.pos,
-                format!("unknown keyword `{other}` in track_file"),
+                format!(
+                    "unknown keyword {} in track_file",
+                    ctx.sink.quote(item.key.pos, other)
+                ),
                 Some("use file, weight or init_file".into()),
             ),
         }
