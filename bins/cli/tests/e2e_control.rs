@@ -75,6 +75,27 @@ fn vrrpctl_status_stats_reload() {
         "h1 stats: {out}"
     );
 
+    // The text form names each counter once (Hardening #9).
+    let (ok, text) = vrrpctl(&lab, H1, &["stats"]);
+    let mut names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            match words.next() {
+                Some("global") => words.next(),
+                first => first,
+            }
+        })
+        .collect();
+    let listed = names.len();
+    names.sort_unstable();
+    names.dedup();
+    check!(
+        lab,
+        ok && listed > 10 && names.len() == listed,
+        "a counter is listed twice: {text}"
+    );
+
     let before = transitions(&lab, H1);
     let (ok, out) = vrrpctl(&lab, H1, &["reload"]);
     check!(lab, ok && out.contains("1 kept"), "reload: {out}");

@@ -107,8 +107,13 @@ fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
             }
             for i in instances {
                 println!("{}:", i.name);
-                for (k, v) in i.counters.iter().chain(&i.discards).chain(&i.errors) {
+                // Discard reasons get a prefix: some share a name with an
+                // RFC counter (auth_type_mismatch).
+                for (k, v) in i.counters.iter().chain(&i.errors) {
                     println!("  {k} {v}");
+                }
+                for (k, v) in &i.discards {
+                    println!("  discarded_{k} {v}");
                 }
                 for (k, v) in &i.transitions {
                     println!("  transitions_to_{k} {v}");

@@ -47,11 +47,17 @@ impl Engine {
         }
         self.route_targets = targets;
         if !matched {
-            if let Some(suppressed) = allowed(self.log_limit.check("vrid_mismatch", at)) {
-                debug!(src = %received.src(), vrid, suppressed,
-                    "advertisement for a VRID not configured here");
+            // No instance to validate it: say what is wrong with it before
+            // blaming its VRID, so that garbage is not "vrid_mismatch".
+            let code = match received.validate() {
+                Err(e) => e.code(),
+                Ok(_) => "vrid_mismatch",
+            };
+            if let Some(suppressed) = allowed(self.log_limit.check(code, at)) {
+                debug!(src = %received.src(), vrid, suppressed, reason = code,
+                    "datagram for no instance here");
             }
-            self.count_global("vrid_mismatch");
+            self.count_global(code);
         }
     }
 

@@ -254,6 +254,13 @@ fn an_advert_from_a_higher_priority_keeps_it_backup_and_routes_by_vrid() {
     assert_eq!(h.state("A"), "backup");
     h.advert(52, 200);
     assert_eq!(h.engine.global_discards().get("vrid_mismatch"), Some(&1));
+    // Garbage is counted for what is wrong with it, whatever its second
+    // byte says (Hardening #9: it was all "vrid_mismatch").
+    let garbage = [0x51, 52, 0xff, 1, 0, 0, 0, 0, 1, 2, 3, 4];
+    let received = Received::from_ipv4_payload(PEER, GROUP, 255, &garbage);
+    h.engine.handle_datagram(h.now, SocketId(0), &received);
+    assert_eq!(h.engine.global_discards().get("bad_version"), Some(&1));
+    assert_eq!(h.engine.global_discards().get("vrid_mismatch"), Some(&1));
     let stats = h.engine.stats();
     assert!(
         stats[0]
