@@ -40,6 +40,13 @@ fn check_accepts_a_good_config_and_exits_2_with_positions_on_errors() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("configuration OK (1 instance(s)"), "{out}");
 
+    // A file with no instance (an include fragment) says so.
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "[global]\nrouter_id = \"lb1\"\n").unwrap();
+    let (code, out, err) = vrrpd(&["check", "--config", empty.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("hint: it defines no instance"), "{out}");
+
     let bad = dir.path().join("bad.toml");
     std::fs::write(
         &bad,

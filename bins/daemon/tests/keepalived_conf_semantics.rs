@@ -293,12 +293,11 @@ fn sync_group_members_lose_weights_like_keepalived() {
     assert!(t.scripts.is_empty());
     assert_eq!(t.interfaces[0].weight.value, 0);
     has(&w, Severity::Warning, 8, 1, "because it is in a sync group");
-    has(
-        &w,
-        Severity::Warning,
-        1,
-        13,
-        "defined but no instance or group tracks it",
+    // Said once: the dropped script is not also "defined but not tracked".
+    assert!(
+        !w.iter().any(|d| d.message.contains("defined but")),
+        "{}",
+        config::render(&w)
     );
     // sync_group_tracking_weight keeps them.
     let (c, _) = ok(&text.replace(
@@ -317,6 +316,25 @@ fn owner_loses_weighted_trackers_like_keepalived() {
     assert_eq!(c.instances[0].tracking.interfaces.len(), 1);
     assert_eq!(c.instances[0].tracking.interfaces[0].interface, "eth2");
     has(&w, Severity::Warning, 1, 1, "address owner");
+    // A weighted script dropped from an owner is said once, not also as
+    // "defined but not tracked" (Hardening #10).
+    let (c, w) = ok(&format!(
+        "vrrp_script chk {{\n  script /bin/true\n  weight -20\n}}\n{}",
+        inst("  priority 255\n  track_script {\n    chk\n  }\n")
+    ));
+    assert!(c.instances[0].tracking.scripts.is_empty());
+    has(
+        &w,
+        Severity::Warning,
+        5,
+        1,
+        "weighted track_script entries dropped",
+    );
+    assert!(
+        !w.iter().any(|d| d.message.contains("defined but")),
+        "{}",
+        config::render(&w)
+    );
 }
 
 #[test]

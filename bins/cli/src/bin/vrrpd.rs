@@ -197,6 +197,11 @@ fn check(source: &Source, paths: &PathOverrides) -> ExitCode {
                 config.instances.len(),
                 config.sync_groups.len()
             );
+            if config.instances.is_empty() {
+                println!(
+                    "  hint: it defines no instance, so vrrpd would run nothing; a file meant to be included is checked through the file that includes it"
+                );
+            }
             ExitCode::SUCCESS
         }
         Err((diagnostics, message)) => {

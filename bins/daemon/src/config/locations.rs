@@ -1,7 +1,7 @@
 //! Where each part of a [`Config`](super::Config) came from, so the shared
 //! semantic checks can point at the offending key in either file format.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::diagnostics::Pos;
 
@@ -159,6 +159,10 @@ pub(crate) struct Locations {
     pub(crate) groups: Vec<ObjectLocs>,
     /// Where each named tracker was defined.
     pub(crate) trackers: HashMap<(TrackerKind, String), Pos>,
+    /// Trackers that an instance named but whose reference was dropped,
+    /// as keepalived drops weighted ones on an address owner: referenced,
+    /// so not "defined but not tracked".
+    pub(crate) dropped_refs: HashSet<(TrackerKind, String)>,
 }
 
 impl Locations {
@@ -170,6 +174,7 @@ impl Locations {
             instances: Vec::new(),
             groups: Vec::new(),
             trackers: HashMap::new(),
+            dropped_refs: HashSet::new(),
         }
     }
 

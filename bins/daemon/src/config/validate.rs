@@ -601,7 +601,8 @@ fn check_unused_trackers(config: &Config, locs: &Locations, sink: &mut Sink) {
         .chain(config.track_http.keys().map(|k| (TrackerKind::Http, k)))
         .chain(config.track_file.keys().map(|k| (TrackerKind::File, k)));
     for (kind, name) in defs {
-        if !used.contains(&(kind, name.as_str())) {
+        let dropped = || locs.dropped_refs.contains(&(kind, name.clone()));
+        if !used.contains(&(kind, name.as_str())) && !dropped() {
             sink.warn(
                 locs.tracker(kind, name),
                 format!(

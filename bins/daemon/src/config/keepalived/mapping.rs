@@ -112,7 +112,7 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
     for g in &mut config.sync_groups {
         g.instances.retain(|m| !broken.contains(m));
     }
-    adjust_tracking(ctx, &mut config, &locs);
+    adjust_tracking(ctx, &mut config, &mut locs);
     (config, locs)
 }
 
@@ -413,7 +413,7 @@ fn file_weight(config: &Config, name: &str, w: Option<Weight>) -> i32 {
 /// keepalived ignores tracking weights on address owners and on sync
 /// group members (unless the group sets `sync_group_tracking_weight`);
 /// mirror it, with a warning for each.
-fn adjust_tracking(ctx: &mut Ctx<'_>, config: &mut Config, locs: &Locations) {
+fn adjust_tracking(ctx: &mut Ctx<'_>, config: &mut Config, locs: &mut Locations) {
     let grouped: Vec<Option<bool>> = config
         .instances
         .iter()
@@ -442,6 +442,12 @@ fn adjust_tracking(ctx: &mut Ctx<'_>, config: &mut Config, locs: &Locations) {
                 ti.weight = Weight::default();
             }
         }
+        for r in &t.scripts {
+            if script_weight(&snapshot, &r.name, r.weight) != 0 {
+                locs.dropped_refs
+                    .insert((TrackerKind::Script, r.name.clone()));
+            }
+        }
         t.scripts
             .retain(|r| script_weight(&snapshot, &r.name, r.weight) == 0);
         if owner {
@@ -451,6 +457,12 @@ fn adjust_tracking(ctx: &mut Ctx<'_>, config: &mut Config, locs: &Locations) {
                 }
             }
         } else {
+            for r in &t.files {
+                if file_weight(&snapshot, &r.name, r.weight) != 0 {
+                    locs.dropped_refs
+                        .insert((TrackerKind::File, r.name.clone()));
+                }
+            }
             t.files
                 .retain(|r| file_weight(&snapshot, &r.name, r.weight) == 0);
         }
