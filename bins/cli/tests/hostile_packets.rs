@@ -174,6 +174,7 @@ fn hostile_advertisements_are_counted_and_change_nothing() {
     let count_zero = advert_listing(250, 51, CLIENT_IP, vec![]);
     let unspecified = Ipv4Addr::UNSPECIFIED;
     let class_e = Ipv4Addr::new(240, 0, 0, 1);
+    let subnet_broadcast = Ipv4Addr::new(198, 18, 0, 255);
 
     let cases: Vec<(&str, Vec<u8>, &[&str])> = vec![
         (
@@ -229,6 +230,16 @@ fn hostile_advertisements_are_counted_and_change_nothing() {
         (
             "source 240.0.0.1",
             frame(src_mac, class_e, 255, &advert(250, 51, class_e)),
+            &["bogus_source"],
+        ),
+        (
+            "source 198.18.0.255 (the subnet's broadcast)",
+            frame(
+                src_mac,
+                subnet_broadcast,
+                255,
+                &advert(250, 51, subnet_broadcast),
+            ),
             &["bogus_source"],
         ),
     ];

@@ -78,6 +78,11 @@ pub struct Config {
     /// advertisements and the tie-breaker between equal priorities (RFC 9568
     /// §6.4.3). For IPv6 it is the interface's link-local address.
     pub primary_address: IpAddr,
+    /// IPv4: the prefix length of `primary_address` on the interface, when
+    /// known. Adverts from that subnet's broadcast address are then
+    /// discarded ([`Discard::BogusSource`](super::Discard::BogusSource)).
+    /// Default `None`.
+    pub primary_prefix_len: Option<u8>,
     /// The virtual addresses carried in advertisements, all of the family of
     /// `primary_address`; at least one, at most 255.
     pub addresses: Vec<IpAddr>,
@@ -109,6 +114,7 @@ impl Config {
             accept_mode: false,
             initial_state: InitialState::Backup,
             primary_address,
+            primary_prefix_len: None,
             addresses,
             auth: Auth::None,
             unicast_peers: Vec::new(),
@@ -162,6 +168,14 @@ impl Config {
     #[must_use]
     pub fn with_initial_state(mut self, state: InitialState) -> Self {
         self.initial_state = state;
+        self
+    }
+
+    /// With the prefix length of the primary address on the interface
+    /// (IPv4), so that its subnet's broadcast address is never a peer.
+    #[must_use]
+    pub fn with_primary_prefix_len(mut self, len: u8) -> Self {
+        self.primary_prefix_len = Some(len);
         self
     }
 

@@ -69,6 +69,7 @@ impl VirtualRouter {
                 || v4.is_broadcast()
                 || v4.is_multicast()
                 || v4.octets()[0] >= 240
+                || self.is_subnet_broadcast(v4)
             {
                 return Err(Discard::BogusSource(src));
             }
@@ -114,6 +115,21 @@ impl VirtualRouter {
             self.stats.address_list_errors += 1;
         }
         Ok(packet)
+    }
+
+    /// Whether `a` is the broadcast address of the primary address's
+    /// subnet (for prefixes up to /30: /31 and /32 have none).
+    fn is_subnet_broadcast(&self, a: std::net::Ipv4Addr) -> bool {
+        let (IpAddr::V4(primary), Some(len)) =
+            (self.config.primary_address, self.config.primary_prefix_len)
+        else {
+            return false;
+        };
+        if len > 30 {
+            return false;
+        }
+        let host_bits = u32::MAX >> len;
+        u32::from(a) == u32::from(primary) | host_bits
     }
 
     /// Whether the advertised addresses are the configured ones, in any

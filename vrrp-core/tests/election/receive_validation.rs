@@ -196,6 +196,15 @@ fn receive_validation_ipv4_bogus_sources_are_discarded() {
         );
         assert_eq!(r.active_router(), None, "{bogus}");
     }
+    // The primary's subnet broadcast, once the prefix is known.
+    let broadcast: std::net::Ipv4Addr = "198.18.0.255".parse().unwrap();
+    let mut r = started(v3_config(100).with_primary_prefix_len(24), t0);
+    assert_eq!(
+        Peer::v3(broadcast, 200).send(&mut r, t0),
+        Err(Discard::BogusSource(broadcast.into()))
+    );
+    let mut r = started(v3_config(100), t0);
+    assert!(Peer::v3(broadcast, 200).send(&mut r, t0).is_ok());
 }
 
 #[test]

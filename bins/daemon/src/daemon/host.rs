@@ -249,13 +249,13 @@ fn set_arp_announce(parent: &str) -> Option<(std::path::PathBuf, String)> {
 }
 
 /// The address adverts are sent from: the interface's first non-secondary
-/// IPv4 address that is not a VIP, or its IPv6 link-local address
-/// (RFC 9568 §5.1.1.1, §5.1.2.1).
+/// IPv4 address that is not a VIP (with its prefix length), or its IPv6
+/// link-local address (RFC 9568 §5.1.1.1, §5.1.2.1).
 pub(super) fn primary_address(
     handle: &mut Handle,
     config: &config::Instance,
     link: &Link,
-) -> Result<IpAddr, SetupError> {
+) -> Result<(IpAddr, Option<u8>), SetupError> {
     match config.family() {
         AddressFamily::Ipv4 => {
             let vips: Vec<IpAddr> = config.vips.iter().map(|v| v.address).collect();
@@ -274,7 +274,7 @@ pub(super) fn primary_address(
                             && !vips.contains(&a.prefix.addr())
                     })
                 })
-                .map(|a| a.prefix.addr())
+                .map(|a| (a.prefix.addr(), Some(a.prefix.prefix_len())))
                 .ok_or_else(|| {
                     SetupError::waiting_for(format!(
                         "{} has no IPv4 address to send advertisements from; add one or set source_address",
@@ -288,7 +288,7 @@ pub(super) fn primary_address(
             // waits, without blocking the loop, and starts on the netlink
             // event that reports the address usable.
             vrrp_arp::link_local_address(link.index.get())
-                .map(IpAddr::V6)
+                .map(|a| (IpAddr::V6(a), None))
                 .map_err(|e| {
                     SetupError::waiting(
                         format!("{}: no usable IPv6 link-local address", link.name),

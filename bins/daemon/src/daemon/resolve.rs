@@ -29,8 +29,8 @@ impl Shell {
         let link = handle
             .link_by_name(&config.interface)
             .map_err(|e| SetupError::waiting(format!("interface {}", config.interface), e))?;
-        let primary = match config.source_address {
-            Some(a) => a,
+        let (primary, primary_prefix_len) = match config.source_address {
+            Some(a) => (a, None),
             None => primary_address(handle, config, &link)?,
         };
         // Resolve every VIP's device before creating anything.
@@ -76,6 +76,7 @@ impl Shell {
             ifindex: link.index.get(),
             link_up: link.is_up(),
             primary,
+            primary_prefix_len,
             also_depends_on,
             tracked_links,
             tracked_files,

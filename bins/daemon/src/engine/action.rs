@@ -104,6 +104,9 @@ pub struct Resolved {
     pub link_up: bool,
     /// The address adverts are sent from (RFC 9568 §5.1.1.1, §5.1.2.1).
     pub primary: IpAddr,
+    /// IPv4: the prefix length of `primary` on the interface, when known,
+    /// so that the subnet's broadcast address is never taken for a peer.
+    pub primary_prefix_len: Option<u8>,
     /// Every other interface it depends on: its macvlan's, its VIPs' devices.
     pub also_depends_on: Vec<u32>,
     /// The state of each `track_interface` now, by name.

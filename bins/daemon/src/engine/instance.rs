@@ -56,7 +56,8 @@ impl Instance {
         config: config::Instance,
         resolved: Resolved,
     ) -> Result<Self, SetupError> {
-        let router_config = router_config(&full.global, &config, resolved.primary)?;
+        let mut router_config = router_config(&full.global, &config, resolved.primary)?;
+        router_config.primary_prefix_len = resolved.primary_prefix_len;
         let router =
             VirtualRouter::new(router_config).map_err(|e| SetupError::invalid("the router", e))?;
         let tracking = InstanceTracking::new(full, &config, &resolved);

@@ -97,6 +97,7 @@ impl Harness {
             ifindex: ETH0,
             link_up: true,
             primary: IpAddr::V4(PRIMARY),
+            primary_prefix_len: Some(24),
             also_depends_on: vec![7],
             tracked_links: vec![("eth1".into(), true)],
             tracked_files: Vec::new(),
