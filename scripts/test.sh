@@ -16,6 +16,7 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v keepalived >/dev/null || [ -x /usr/sbin/keepalived ] || need+=(keepalived)
 command -v ping >/dev/null || need+=(iputils-ping)
+command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v pkill >/dev/null || need+=(procps)
 command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,6 +1,8 @@
-//! `vrrp-lab bench --soak`: three hosts running vrrpd on one bridge with
-//! the client, four virtual routers (three IPv4, each host preferred by
-//! one, and one IPv6), and for the whole duration a random fault every few
+//! `vrrp-lab bench --soak`: four hosts running vrrpd on one bridge with
+//! the client, five virtual routers (four IPv4, each host preferred by
+//! one, and one IPv6), optionally random packet loss on every host's link
+//! (`--loss`, nftables `numgen random` on what each host receives), and
+//! for the whole duration a random fault every few
 //! seconds: kill -9 (then a restart, which must remove the VIPs the killed
 //! daemon left), SIGTERM (the daemon must release its VIPs) and a restart,
 //! a link flap, a partition (ports moved to a second bridge) and a reload
@@ -39,6 +41,84 @@ pub struct SoakOptions {
     pub seed: u64,
     /// Where `soak.json`, `soak.md` and the daemons' logs go.
     pub out: PathBuf,
+    /// Random loss on every host's link, in percent (0 for none).
+    pub loss_percent: u8,
+}
+
+/// How many packets the loss rules dropped, over every host.
+fn dropped_by_loss(topo: &Topology) -> u64 {
+    let nft = std::path::Path::new("nft");
+    (1..=HOSTS)
+        .filter_map(|h| {
+            let out = topo
+                .host(h)
+                .command(nft)
+                .ok()?
+                .args(["list", "chain", "inet", "vrrp_lab_loss", "input"])
+                .output()
+                .ok()?;
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let at = words.windows(2).position(|w| w == ["counter", "packets"])?;
+            words.get(at + 2)?.parse::<u64>().ok()
+        })
+        .sum()
+}
+
+/// Drops `percent` % of what each host receives on its links, at random
+/// (nftables in each host's namespace; the host kernel has no netem).
+fn apply_loss(topo: &Topology, percent: u8) -> Result<()> {
+    if percent == 0 {
+        return Ok(());
+    }
+    let nft = std::path::Path::new("nft");
+    let percent = percent.to_string();
+    for h in 1..=HOSTS {
+        let steps: [&[&str]; 3] = [
+            &["add", "table", "inet", "vrrp_lab_loss"],
+            &[
+                "add",
+                "chain",
+                "inet",
+                "vrrp_lab_loss",
+                "input",
+                "{ type filter hook input priority 0; }",
+            ],
+            &[
+                "add",
+                "rule",
+                "inet",
+                "vrrp_lab_loss",
+                "input",
+                "iifname",
+                "eth0",
+                "numgen",
+                "random",
+                "mod",
+                "100",
+                "<",
+                &percent,
+                "counter",
+                "drop",
+            ],
+        ];
+        for args in steps {
+            let out = topo
+                .host(h)
+                .command(nft)?
+                .args(args)
+                .output()
+                .map_err(|e| LabError::new(format!("nft (install nftables for --loss): {e}")))?;
+            if !out.status.success() {
+                return Err(LabError::new(format!(
+                    "nft {}: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A seed from the clock, for runs without `--seed`.
@@ -420,10 +500,11 @@ impl Soak {
 pub fn run(opts: &SoakOptions) -> Result<SoakReport> {
     DaemonKind::Vrrpd.locate()?;
     eprintln!(
-        "soak: seed {} (replay with --seed {}), {} s of faults",
+        "soak: seed {} (replay with --seed {}), {} s of faults, {} % loss",
         opts.seed,
         opts.seed,
-        opts.duration.as_secs()
+        opts.duration.as_secs(),
+        opts.loss_percent
     );
     let date = report::utc(super::now_ns() / 1_000_000);
     let dir = ScratchDir::new("soak")?;
@@ -440,6 +521,7 @@ pub fn run(opts: &SoakOptions) -> Result<SoakReport> {
         "0",
     ])?;
     topo.switch.ip(&["link", "set", "brp", "up"])?;
+    apply_loss(&topo, opts.loss_percent)?;
     let model = Model::default();
     let initial = model.vrids.clone();
     let mut s = Soak {
@@ -478,6 +560,7 @@ pub fn run(opts: &SoakOptions) -> Result<SoakReport> {
         _ => {}
     }
     let final_clean = s.finish()?;
+    let loss_dropped_packets = dropped_by_loss(&s.topo);
     let faults_total = s.faults.values().sum();
     let report = SoakReport {
         date,
@@ -486,6 +569,8 @@ pub fn run(opts: &SoakOptions) -> Result<SoakReport> {
         elapsed_s,
         interrupted,
         hosts: HOSTS,
+        loss_percent: opts.loss_percent,
+        loss_dropped_packets,
         vrids: initial
             .iter()
             .zip(&s.model.vrids)

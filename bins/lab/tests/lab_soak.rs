@@ -1,7 +1,7 @@
-//! Runs a 40 s `vrrp-lab bench --soak` (the real soak lasts 30 minutes and
-//! is not a CI test): random crashes, link flaps, partitions and reloads
-//! across three vrrpd hosts, and afterwards exactly one Active per VRID and
-//! no stray VIP. Needs root and network namespaces (with CI=true it fails
+//! Runs a 40 s `vrrp-lab bench --soak` with 3 % random loss (the real soak
+//! lasts an hour and is not a CI test): random crashes, link flaps,
+//! partitions and reloads across four vrrpd hosts, and afterwards exactly
+//! one Active per VRID and no stray VIP. Needs root and network namespaces (with CI=true it fails
 //! rather than skips without them).
 
 use std::process::Command;
@@ -41,6 +41,8 @@ fn lab_soak_short_run_has_no_violations() {
             "40s",
             "--seed",
             "1",
+            "--loss",
+            "3",
             "--out",
         ])
         .arg(out_dir.path())
@@ -66,6 +68,9 @@ fn lab_soak_short_run_has_no_violations() {
     assert_eq!(report["violations"].as_array().map(Vec::len), Some(0));
     assert_eq!(report["unexpected_exits"].as_u64(), Some(0));
     assert_eq!(report["final_clean"].as_bool(), Some(true));
+    assert_eq!(report["hosts"].as_u64(), Some(4));
+    let dropped = report["loss_dropped_packets"].as_u64().unwrap_or(0);
+    assert!(dropped > 0, "the random loss dropped nothing");
     let kinds: u64 = report["faults"]
         .as_object()
         .expect("faults by kind")
@@ -89,6 +94,8 @@ fn lab_soak_refuses_bad_arguments() {
         &["bench", "--soak", "--duration", "1.5h"],
         &["bench", "--soak", "--seed", "x"],
         &["bench", "--seed", "1"],
+        &["bench", "--loss", "5"],
+        &["bench", "--soak", "--loss", "51"],
         &["bench", "--soak", "--daemon", "keepalived"],
     ] {
         let out = lab().args(args).output().expect("run vrrp-lab");

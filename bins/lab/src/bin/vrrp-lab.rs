@@ -4,7 +4,7 @@
 //! ```text
 //! vrrp-lab demo [--daemon vrrpd|keepalived] [--interval 100ms] [--version 3]
 //! vrrp-lab bench [--quick] [--out DIR] [--reps N] [--daemon vrrpd|keepalived]...
-//! vrrp-lab bench --soak [--duration 30m] [--seed N] [--out DIR]
+//! vrrp-lab bench --soak [--duration 30m] [--seed N] [--loss PERCENT] [--out DIR]
 //! ```
 
 use std::path::PathBuf;
@@ -49,7 +49,7 @@ enum Command {
         #[arg(long)]
         quick: bool,
         /// Instead of the figures, a soak: random crashes, link flaps,
-        /// partitions and reloads across three vrrpd hosts, then checks
+        /// partitions and reloads across four vrrpd hosts, then checks
         /// (soak.json and soak.md; exit 1 on any violation).
         #[arg(long, conflicts_with_all = ["quick", "reps"])]
         soak: bool,
@@ -59,6 +59,9 @@ enum Command {
         /// The soak's PRNG seed (default from the clock; printed for a replay).
         #[arg(long, requires = "soak")]
         seed: Option<u64>,
+        /// Random loss on every soak host's link, in percent (nftables).
+        #[arg(long, default_value_t = 0, requires = "soak", value_parser = clap::value_parser!(u8).range(0..=50))]
+        loss: u8,
         /// Where bench.json and bench.md (or soak.json and soak.md) are written.
         #[arg(long, default_value = "vrrp-lab-results")]
         out: PathBuf,
@@ -143,6 +146,7 @@ fn main() -> ExitCode {
             out,
             duration,
             seed,
+            loss,
             daemons,
             ..
         } => {
@@ -154,6 +158,7 @@ fn main() -> ExitCode {
                 duration,
                 seed: seed.unwrap_or_else(soak::seed_from_time),
                 out: out.clone(),
+                loss_percent: loss,
             };
             soak::run(&opts).map(|report| {
                 print!("{}", soak::report::markdown(&report));

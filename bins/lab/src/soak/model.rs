@@ -9,8 +9,8 @@ use std::time::Duration;
 use crate::daemon::{HostConfig, Instance};
 use vrrpd::control::InstanceStatus;
 
-/// The number of hosts, h1..h3.
-pub const HOSTS: usize = 3;
+/// The number of hosts, h1..h4.
+pub const HOSTS: usize = 4;
 
 /// The advertisement interval of every virtual router.
 pub const INTERVAL: Duration = Duration::from_millis(100);
@@ -84,7 +84,7 @@ pub struct SoakRouter {
     pub vip: IpAddr,
     /// The VIP's prefix length.
     pub prefix: u8,
-    /// The priority of h1, h2, h3 (distinct, so the winner is unambiguous).
+    /// The priority of h1..h4 (distinct, so the winner is unambiguous).
     pub prios: [u8; HOSTS],
 }
 
@@ -95,7 +95,7 @@ impl SoakRouter {
     }
 }
 
-/// The virtual routers: three IPv4 with each host preferred once, and one
+/// The virtual routers: four IPv4 with each host preferred once, and one
 /// IPv6, all VRRPv3 at 100 ms.
 pub fn vrids() -> Vec<SoakRouter> {
     let v4 = |vrid, last, prios| SoakRouter {
@@ -105,14 +105,15 @@ pub fn vrids() -> Vec<SoakRouter> {
         prios,
     };
     vec![
-        v4(10, 110, [200, 150, 100]),
-        v4(20, 120, [100, 200, 150]),
-        v4(30, 130, [150, 100, 200]),
+        v4(10, 110, [200, 150, 100, 50]),
+        v4(20, 120, [50, 200, 150, 100]),
+        v4(30, 130, [100, 50, 200, 150]),
+        v4(50, 150, [150, 100, 50, 200]),
         SoakRouter {
             vrid: 40,
             vip: IpAddr::V6(Ipv6Addr::new(0xfd00, 0x198, 0x18, 0, 0, 0, 0, 0x140)),
             prefix: 64,
-            prios: [120, 180, 240],
+            prios: [120, 180, 240, 60],
         },
     ]
 }
@@ -136,7 +137,7 @@ pub struct HostModel {
 pub struct Model {
     /// The virtual routers with their current priorities.
     pub vrids: Vec<SoakRouter>,
-    /// h1, h2, h3.
+    /// h1..h4.
     pub hosts: [HostModel; HOSTS],
 }
 
@@ -413,7 +414,7 @@ pub fn draw(rng: &mut Rng, model: &Model) -> Fault {
     };
     match kind {
         FaultKind::Partition if rng.chance(1, 2) => {
-            // Two hosts on the partition side, the third with the client.
+            // The other hosts on the partition side, this one with the client.
             fault.hosts = (0..HOSTS).filter(|&i| i != h).collect();
         }
         FaultKind::ReloadSighup | FaultKind::ReloadControl => {
@@ -541,7 +542,7 @@ mod tests {
         );
         // Partition h1 away: it is Active for everything on its own.
         model.hosts[0].side = 1;
-        assert!((0..4).all(|v| model.should_be_active(v, 0)));
+        assert!((0..model.vrids.len()).all(|v| model.should_be_active(v, 0)));
         assert!(!problems(&model, &good).is_empty());
         // Killed with SIGKILL: stale VIPs allowed until the restart.
         model.hosts[0].side = 0;

@@ -42,7 +42,7 @@ pub struct VridReport {
     pub vrid: u8,
     /// VIP with its prefix.
     pub vip: String,
-    /// Priorities of h1, h2, h3 at the start.
+    /// Priorities of h1, h2... at the start.
     pub priorities_start: Vec<u8>,
     /// Priorities at the end (reloads change them).
     pub priorities_end: Vec<u8>,
@@ -63,6 +63,11 @@ pub struct SoakReport {
     pub interrupted: bool,
     /// The number of hosts.
     pub hosts: usize,
+    /// Random loss on every host's link, in percent of the packets it
+    /// receives (nftables `numgen random`).
+    pub loss_percent: u8,
+    /// Packets the loss rules dropped, over every host.
+    pub loss_dropped_packets: u64,
     /// The virtual routers.
     pub vrids: Vec<VridReport>,
     /// Faults injected, by kind.
@@ -129,16 +134,23 @@ pub fn markdown(r: &SoakReport) -> String {
     let _ = writeln!(
         s,
         "# vrrp-lab bench --soak: {verdict}\n\n{}, seed {} (replay: `vrrp-lab bench --soak --seed {} \
-         --duration {}s`), {:.0} s of faults{}; {} hosts running vrrpd, VRRPv3 100 ms.\n",
+         --duration {}s --loss {}`), {:.0} s of faults{}; {} hosts running vrrpd, VRRPv3 100 ms, {} % random loss on every link.\n",
         r.date,
         r.seed,
         r.seed,
         r.requested_s.round(),
+        r.loss_percent,
         r.elapsed_s,
         if r.interrupted { " (interrupted)" } else { "" },
-        r.hosts
+        r.hosts,
+        r.loss_percent
     );
-    let _ = writeln!(s, "| VRID | VIP | priorities h1/h2/h3 at start | at end |");
+    let hosts: Vec<String> = (1..=r.hosts).map(|h| format!("h{h}")).collect();
+    let _ = writeln!(
+        s,
+        "| VRID | VIP | priorities {} at start | at end |",
+        hosts.join("/")
+    );
     let _ = writeln!(s, "|---|---|---|---|");
     let join = |p: &[u8]| p.iter().map(u8::to_string).collect::<Vec<_>>().join(" / ");
     for v in &r.vrids {
@@ -163,6 +175,10 @@ pub fn markdown(r: &SoakReport) -> String {
             r.checks_during_faults.to_string(),
         ),
         ("invariant checks failed", r.checks_failed.to_string()),
+        (
+            "packets dropped by the random loss",
+            r.loss_dropped_packets.to_string(),
+        ),
         ("convergence ms, min / median / max", conv),
         ("daemon restarts", r.daemon_restarts.to_string()),
         ("unexpected daemon exits", r.unexpected_exits.to_string()),
