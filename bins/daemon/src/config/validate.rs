@@ -16,6 +16,10 @@ use super::model::{
     VirtualAddress, Vrid,
 };
 
+/// The most addresses one advertisement carries (its Count IPvX Addr is
+/// one byte); the daemon installs the rest without advertising them.
+pub(crate) const MAX_ADVERTISED_VIPS: usize = 255;
+
 /// The kernel's interface name limit (IFNAMSIZ - 1), which also bounds
 /// address labels.
 pub(crate) const IFNAME_MAX: usize = 15;
@@ -126,6 +130,25 @@ fn check_instance(inst: &Instance, l: &ObjectLocs, dialect: Dialect, sink: &mut 
             );
             return;
         }
+    }
+    if inst.vips.len() > MAX_ADVERTISED_VIPS {
+        sink.warn(
+            l.field(Field::Vips),
+            format!(
+                "instance `{}` has {} virtual addresses: the first {MAX_ADVERTISED_VIPS} are advertised, the other {} are installed but not advertised, as keepalived moves the excess to the excluded addresses",
+                inst.name,
+                inst.vips.len(),
+                inst.vips.len() - MAX_ADVERTISED_VIPS
+            ),
+            Some(format!(
+                "an advertisement carries at most {MAX_ADVERTISED_VIPS} addresses (a one-byte count); put the rest in `{}`",
+                if dialect == Dialect::Native {
+                    "excluded_vips"
+                } else {
+                    "virtual_ipaddress_excluded"
+                }
+            )),
+        );
     }
     let family = inst.family();
     for (j, vip) in inst.vips.iter().enumerate() {

@@ -111,7 +111,14 @@ pub(crate) fn router_config(
     config: &config::Instance,
     primary: IpAddr,
 ) -> Result<router::Config, SetupError> {
-    let addresses = config.vips.iter().map(|v| v.address).collect();
+    // An advert carries at most 255; the rest are installed unadvertised,
+    // as keepalived does (`vrrpd check` warns).
+    let addresses = config
+        .vips
+        .iter()
+        .take(usize::from(u8::MAX))
+        .map(|v| v.address)
+        .collect();
     let advert_interval = Centiseconds::try_from(config.advert_interval)
         .map_err(|e| SetupError::invalid("advert_interval", e))?;
     let mut rc = router::Config::new(config.vrid, primary, addresses)
@@ -232,5 +239,42 @@ vips = ["198.18.0.100"]
         assert_eq!(rc.advert_interval, Centiseconds::new(100));
         assert!(matches!(rc.auth, Auth::SimpleText(p) if p.as_bytes().starts_with(b"s3cret")));
         VirtualRouter::new(rc).expect("a valid v2 router config");
+    }
+
+    /// More than 255 VIPs (Many VIPs #6): the first 255 are advertised and
+    /// the router is built; before, the router refused the instance while
+    /// `check` said OK.
+    #[test]
+    fn vips_past_255_are_not_advertised() {
+        let vips: Vec<String> = (0..300)
+            .map(|i| format!("\"198.18.{}.{}/32\"", 1 + i / 250, 1 + i % 250))
+            .collect();
+        let config = load(&format!(
+            "[[instance]]\nname = \"A\"\ninterface = \"eth0\"\nvrid = 1\nvips = [{}]\n",
+            vips.join(", ")
+        ));
+        let rc = router_config(
+            &config.global,
+            &config.instances[0],
+            "198.18.0.1".parse().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rc.addresses.len(), 255);
+        assert_eq!(rc.addresses[254], "198.18.2.5".parse::<IpAddr>().unwrap());
+        VirtualRouter::new(rc).expect("a valid router config");
+        let (_, warnings) = crate::config::check_native_str(
+            &format!(
+                "[[instance]]\nname = \"A\"\ninterface = \"eth0\"\nvrid = 1\nvips = [{}]\n",
+                vips.join(", ")
+            ),
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        assert!(
+            warnings.iter().any(|w| w.message.contains(
+                "the first 255 are advertised, the other 45 are installed but not advertised"
+            )),
+            "{warnings:?}"
+        );
     }
 }
