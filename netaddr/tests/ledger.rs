@@ -441,3 +441,81 @@ fn a_prepared_journal_left_empty_reads_as_no_change() {
     let ledger = AddressLedger::open(&path).unwrap();
     assert!(ledger.entries().is_empty());
 }
+
+/// A batch (many VIPs): every address added, one journal write, the
+/// operator's address and a duplicate told apart, a refused one reported
+/// on its own; then one batch removal takes exactly ours away.
+#[test]
+fn batches_add_and_remove_many_addresses_and_only_ours() {
+    if !vrrp_testns::netns_available("batches_add_and_remove_many_addresses_and_only_ours") {
+        return;
+    }
+    let p = pair("ldb");
+    p.ns.ip(&["addr", "add", "198.18.0.10/24", "dev", "veth0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    p.ns.run_in(move || {
+        let mut h = Handle::new().unwrap();
+        let veth0 = h.link_by_name("veth0").unwrap().index;
+        let mut ledger = AddressLedger::open(&path).unwrap();
+        let mut specs: Vec<AddressSpec> = (0..500u32)
+            .map(|i| {
+                let a = std::net::Ipv4Addr::new(198, 18, 1 + (i / 250) as u8, 1 + (i % 250) as u8);
+                AddressSpec::new(veth0, IpPrefix::new(a.into(), 32).unwrap())
+            })
+            .collect();
+        // The operator's, a duplicate, and one on a missing interface.
+        specs.push(AddressSpec::new(veth0, prefix("198.18.0.10/24")));
+        specs.push(specs[0].clone());
+        let missing = vrrp_netaddr::IfIndex::new(99_999).unwrap();
+        specs.push(AddressSpec::new(missing, prefix("198.18.9.9/32")));
+        let outcomes = ledger.add_unsettled_all(&mut h, &specs).unwrap();
+        assert_eq!(outcomes.len(), 503);
+        assert!(
+            outcomes[..500]
+                .iter()
+                .all(|o| matches!(o, Ok(AddOutcome::Added)))
+        );
+        assert!(matches!(outcomes[500], Ok(AddOutcome::AlreadyPresent)));
+        assert!(matches!(outcomes[501], Ok(AddOutcome::AlreadyPresent)));
+        assert!(outcomes[502].is_err(), "{:?}", outcomes[502]);
+        assert_eq!(ledger.entries().len(), 500);
+        assert!(ledger.entries().iter().all(|e| e.claim == Claim::Pending));
+        ledger.settle(&mut h).unwrap();
+        assert!(
+            ledger
+                .entries()
+                .iter()
+                .all(|e| matches!(e.claim, Claim::Owned { created: Some(_) }))
+        );
+        let present = h.addresses(Some(veth0)).unwrap();
+        assert!(present.len() >= 501, "{} addresses", present.len());
+        // Remove half, plus the operator's (not ours: untouched).
+        let mut gone: Vec<(vrrp_netaddr::IfIndex, IpPrefix)> =
+            specs[..250].iter().map(|s| (s.ifindex, s.prefix)).collect();
+        gone.push((veth0, prefix("198.18.0.10/24")));
+        let released = ledger.remove_all(&mut h, &gone).unwrap();
+        assert!(
+            released[..250]
+                .iter()
+                .all(|r| matches!(r, Ok(Release::Removed)))
+        );
+        assert!(matches!(released[250], Ok(Release::NotOwned)));
+        assert_eq!(ledger.entries().len(), 250);
+        let left: Vec<IpPrefix> = h
+            .addresses(Some(veth0))
+            .unwrap()
+            .iter()
+            .map(|a| a.prefix)
+            .collect();
+        assert!(left.contains(&prefix("198.18.0.10/24")));
+        assert!(!left.contains(&specs[0].prefix));
+        assert!(left.contains(&specs[499].prefix));
+    });
+    // The journal says the same after a restart: the other 250 are ours.
+    let report = restart_and_clean(&p.ns, dir.path().to_path_buf());
+    assert_eq!(report.released.len(), 250);
+    assert!(report.released.iter().all(|(_, r)| *r == Release::Removed));
+    assert!(ip_addr(&p.ns, "veth0", "198.18.0.10", 24).is_some());
+    assert!(ip_addr(&p.ns, "veth0", "198.18.2.250", 32).is_none());
+}

@@ -25,6 +25,7 @@
 //! Interfaces are identified by index; the name is kept for people reading
 //! the file.
 
+mod batch;
 mod store;
 
 use std::fs;
@@ -35,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::{AddressInfo, AddressSpec};
 use crate::error::{Error, Result};
-use crate::handle::{AddOutcome, DeleteOutcome, Handle};
+use crate::handle::{AddOutcome, Handle};
 use crate::label::Label;
 use crate::link::IfIndex;
 use crate::prefix::IpPrefix;
@@ -184,7 +185,8 @@ impl AddressLedger {
     }
 
     /// Records `op`, which the caller has already applied to the entries,
-    /// before the kernel is asked to act on it.
+    /// before the kernel is asked to act on it (the batches write many).
+    #[cfg(test)]
     fn record(&mut self, op: &JournalOp) -> Result<()> {
         self.store.append(op)
     }
@@ -235,80 +237,16 @@ impl AddressLedger {
     /// after; until then, an operator deleting the address and adding it
     /// back would not be told apart from ours.
     pub fn add_unsettled(&mut self, handle: &mut Handle, spec: &AddressSpec) -> Result<AddOutcome> {
-        spec.validate()?;
-        self.forget_previous_boot()?;
-        let link = handle.link_by_index(spec.ifindex)?;
-        let present = handle.address(spec.ifindex, spec.prefix)?;
-        let previous = self
-            .position(spec.ifindex, spec.prefix)
-            .map(|i| self.entries.remove(i));
-        if let Some(present) = present {
-            // Already there: still ours only if it is the very address we
-            // added before.
-            let had_previous = previous.is_some();
-            let keep = previous.filter(|p| p.claims(&present));
-            let dropped = had_previous && keep.is_none();
-            self.entries.extend(keep);
-            if dropped {
-                self.record(&JournalOp::Del {
-                    ifindex: spec.ifindex,
-                    address: spec.prefix,
-                })?;
-            }
-            return Ok(AddOutcome::AlreadyPresent);
-        }
-        let pending = LedgerEntry::pending(link.name, spec);
-        self.entries.push(pending.clone());
-        if let Err(e) = self.record(&JournalOp::Put(pending)) {
-            // Not recorded, so not attempted.
-            self.entries.pop();
-            return Err(e);
-        }
-        let outcome = handle.add_address(spec);
-        if !matches!(outcome, Ok(AddOutcome::Added)) {
-            // Refused, or someone else added it in between: not ours. The
-            // pending entry is the last one.
-            self.entries.pop();
-            self.record(&JournalOp::Del {
-                ifindex: spec.ifindex,
-                address: spec.prefix,
-            })?;
-        }
-        outcome
+        self.add_unsettled_all(handle, std::slice::from_ref(spec))?
+            .pop()
+            .unwrap_or(Ok(AddOutcome::AlreadyPresent))
     }
 
-    /// Readies an add of `spec` expected soon (a Backup about to take
-    /// over) without changing anything: looks up its interface and
-    /// address, which warms the kernel's and our netlink path, and opens
-    /// the journal, so that [`add_unsettled`](Self::add_unsettled) spends
-    /// its time on the add itself: the journal is closed after every
-    /// compaction, and reopening it was on the takeover's path.
+    /// Readies an add of `spec` without changing anything: the link and
+    /// address lookups an add makes, and the journal opened, so that a
+    /// takeover right after finds them warm.
     pub fn prepare_add(&mut self, handle: &mut Handle, spec: &AddressSpec) -> Result<()> {
-        let link = handle.link_by_index(spec.ifindex)?;
-        handle.address(spec.ifindex, spec.prefix)?;
-        self.store
-            .prepare_append(&JournalOp::Put(LedgerEntry::pending(link.name, spec)))
-    }
-
-    /// Confirms every pending entry: reads the kernel's creation stamp of
-    /// its address and records it as owned. Without a stamp (the lookup
-    /// failed, the address is gone already) the entry still claims the
-    /// address: a failed lookup must not lose track of what we added.
-    pub fn settle(&mut self, handle: &mut Handle) -> Result<()> {
-        for i in 0..self.entries.len() {
-            let entry = &self.entries[i];
-            if entry.claim != Claim::Pending {
-                continue;
-            }
-            let created = handle
-                .address(entry.ifindex, entry.address)
-                .ok()
-                .flatten()
-                .and_then(|a| a.created);
-            self.entries[i].claim = Claim::Owned { created };
-            self.record(&JournalOp::Put(self.entries[i].clone()))?;
-        }
-        self.compact_if_long()
+        self.prepare_add_all(handle, std::slice::from_ref(spec))
     }
 
     /// Removes an address we own and forgets it. An address the ledger does
@@ -319,18 +257,9 @@ impl AddressLedger {
         ifindex: IfIndex,
         prefix: IpPrefix,
     ) -> Result<Release> {
-        self.forget_previous_boot()?;
-        let Some(i) = self.position(ifindex, prefix) else {
-            return Ok(Release::NotOwned);
-        };
-        let release = release(handle, &self.entries[i])?;
-        self.entries.remove(i);
-        self.record(&JournalOp::Del {
-            ifindex,
-            address: prefix,
-        })?;
-        self.compact_if_long()?;
-        Ok(release)
+        self.remove_all(handle, &[(ifindex, prefix)])?
+            .pop()
+            .unwrap_or(Ok(Release::NotOwned))
     }
 
     /// Removes every address we own that is still present, and forgets all
@@ -341,8 +270,9 @@ impl AddressLedger {
             previous_boot: self.forget_previous_boot()?,
             ..CleanupReport::default()
         };
+        let mut seen = batch::Interfaces::default();
         for entry in std::mem::take(&mut self.entries) {
-            match release(handle, &entry) {
+            match batch::release(handle, &mut seen, &entry) {
                 Ok(r) => report.released.push((entry, r)),
                 Err(e) => report.failed.push((entry, e)),
             }
@@ -370,26 +300,6 @@ impl AddressLedger {
     /// Writes the snapshot atomically, then drops the journal it contains.
     fn save(&mut self) -> Result<()> {
         self.store.save(self.boot_id.as_deref(), &self.entries)
-    }
-}
-
-/// Removes the entry's address if it is still the one we added.
-fn release(handle: &mut Handle, entry: &LedgerEntry) -> Result<Release> {
-    let present = match handle.address(entry.ifindex, entry.address) {
-        Ok(p) => p,
-        Err(Error::NoSuchInterface(_)) => return Ok(Release::AlreadyGone),
-        Err(e) => return Err(e),
-    };
-    let Some(present) = present else {
-        return Ok(Release::AlreadyGone);
-    };
-    if !entry.claims(&present) {
-        return Ok(Release::NotOurs);
-    }
-    match handle.delete_address(entry.ifindex, entry.address) {
-        Ok(DeleteOutcome::Removed) => Ok(Release::Removed),
-        Ok(DeleteOutcome::NotPresent) | Err(Error::NoSuchInterface(_)) => Ok(Release::AlreadyGone),
-        Err(e) => Err(e),
     }
 }
 

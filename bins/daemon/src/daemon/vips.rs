@@ -45,13 +45,21 @@ impl AddressManager {
         Ok(AddressManager { handle, ledger })
     }
 
-    /// Installs `specs` for `instance`; failures are logged, not fatal (the
+    /// Installs `specs` for `instance` in one batch (one dump per
+    /// interface, one journal write); failures are logged, not fatal (the
     /// router keeps advertising, and the next event retries). The new
     /// ledger entries stay pending until [`settle`](Self::settle), so that
     /// the announcements go out first.
     pub(crate) fn install(&mut self, instance: &str, specs: &[AddressSpec]) {
-        for spec in specs {
-            match self.ledger.add_unsettled(&mut self.handle, spec) {
+        let outcomes = match self.ledger.add_unsettled_all(&mut self.handle, specs) {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                warn!(instance, error = %e, "cannot record virtual addresses; none added");
+                return;
+            }
+        };
+        for (spec, outcome) in specs.iter().zip(outcomes) {
+            match outcome {
                 Ok(AddOutcome::Added) => {
                     debug!(instance, address = %spec.prefix, "added virtual address");
                 }
@@ -69,29 +77,33 @@ impl AddressManager {
     }
 
     /// Readies the install of `specs` without changing anything (see
-    /// [`AddressLedger::prepare_add`]), just before a takeover.
+    /// [`AddressLedger::prepare_add_all`]), just before a takeover.
     pub(crate) fn warm(&mut self, specs: &[AddressSpec]) {
-        for spec in specs {
-            // A failure here is the install's to report.
-            let _ = self.ledger.prepare_add(&mut self.handle, spec);
-        }
+        // A failure here is the install's to report.
+        let _ = self.ledger.prepare_add_all(&mut self.handle, specs);
     }
 
     /// Confirms the entries [`install`](Self::install) left pending (one
-    /// address lookup and one journal line each).
+    /// address dump per interface and one journal write).
     pub(crate) fn settle(&mut self) {
         if let Err(e) = self.ledger.settle(&mut self.handle) {
             warn!(error = %e, "cannot confirm virtual addresses in the ledger");
         }
     }
 
-    /// Removes the addresses of `specs` that we added.
+    /// Removes the addresses of `specs` that we added, in one batch.
     pub(crate) fn remove(&mut self, instance: &str, specs: &[AddressSpec]) {
-        for spec in specs {
-            match self
-                .ledger
-                .remove(&mut self.handle, spec.ifindex, spec.prefix)
-            {
+        let addresses: Vec<(IfIndex, IpPrefix)> =
+            specs.iter().map(|s| (s.ifindex, s.prefix)).collect();
+        let outcomes = match self.ledger.remove_all(&mut self.handle, &addresses) {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                warn!(instance, error = %e, "cannot record the removal of virtual addresses");
+                return;
+            }
+        };
+        for (spec, outcome) in specs.iter().zip(outcomes) {
+            match outcome {
                 Ok(Release::Removed) => {
                     debug!(instance, address = %spec.prefix, "removed virtual address");
                 }

@@ -1,0 +1,247 @@
+//! Adds and removals in batches: one link look-up and one address dump per
+//! interface, and one journal write, however many addresses. One at a
+//! time, a takeover of 2,000 VIPs made 6,000 dumps of the interface.
+
+use std::collections::{HashMap, HashSet};
+
+use super::store::JournalOp;
+use super::{AddressLedger, Claim, LedgerEntry, Release};
+use crate::address::{AddressInfo, AddressSpec};
+use crate::error::{Error, Result};
+use crate::handle::{AddOutcome, DeleteOutcome, Handle};
+use crate::link::IfIndex;
+use crate::prefix::IpPrefix;
+
+/// What one batch learned of each interface, asked once. A failed
+/// look-up is not kept: the next address on that interface asks again
+/// and gets its own error.
+#[derive(Debug, Default)]
+pub(super) struct Interfaces {
+    names: HashMap<IfIndex, String>,
+    addresses: HashMap<IfIndex, Vec<AddressInfo>>,
+}
+
+impl Interfaces {
+    /// The name of `ifindex`.
+    fn name(&mut self, handle: &mut Handle, ifindex: IfIndex) -> Result<String> {
+        if let Some(name) = self.names.get(&ifindex) {
+            return Ok(name.clone());
+        }
+        let name = handle.link_by_index(ifindex)?.name;
+        self.names.insert(ifindex, name.clone());
+        Ok(name)
+    }
+
+    /// The address `prefix` on `ifindex` as the batch's dump of that
+    /// interface saw it.
+    pub(super) fn present(
+        &mut self,
+        handle: &mut Handle,
+        ifindex: IfIndex,
+        prefix: IpPrefix,
+    ) -> Result<Option<AddressInfo>> {
+        let all = match self.addresses.entry(ifindex) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(handle.addresses(Some(ifindex))?)
+            }
+        };
+        Ok(all.iter().find(|a| a.matches(ifindex, prefix)).cloned())
+    }
+}
+
+impl AddressLedger {
+    /// [`add_unsettled`](Self::add_unsettled) for every address of
+    /// `specs`, in one pass: one link look-up and one address dump per
+    /// interface; the pending entries in one journal write before the
+    /// kernel is asked, and the adds it refused in one after. Call
+    /// [`settle`](Self::settle) soon after.
+    ///
+    /// The outcomes are in the order of `specs`. The outer error is a
+    /// journal write that failed: then nothing was added.
+    pub fn add_unsettled_all(
+        &mut self,
+        handle: &mut Handle,
+        specs: &[AddressSpec],
+    ) -> Result<Vec<Result<AddOutcome>>> {
+        self.forget_previous_boot()?;
+        let mut seen = Interfaces::default();
+        let mut out: Vec<Result<AddOutcome>> = Vec::with_capacity(specs.len());
+        let mut ops = Vec::new();
+        let mut to_add = Vec::new();
+        let mut in_batch = HashSet::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let checked = spec.validate().and_then(|()| {
+                let name = seen.name(handle, spec.ifindex)?;
+                let present = seen.present(handle, spec.ifindex, spec.prefix)?;
+                Ok((name, present))
+            });
+            let (name, present) = match checked {
+                Ok(found) => found,
+                Err(e) => {
+                    out.push(Err(e));
+                    continue;
+                }
+            };
+            if !in_batch.insert((spec.ifindex, spec.prefix)) {
+                // Named twice: the first one adds it.
+                out.push(Ok(AddOutcome::AlreadyPresent));
+                continue;
+            }
+            let previous = self
+                .position(spec.ifindex, spec.prefix)
+                .map(|j| self.entries.remove(j));
+            if let Some(present) = present {
+                // Already there: still ours only if it is the very address
+                // we added before.
+                let had_previous = previous.is_some();
+                let keep = previous.filter(|p| p.claims(&present));
+                if had_previous && keep.is_none() {
+                    ops.push(JournalOp::Del {
+                        ifindex: spec.ifindex,
+                        address: spec.prefix,
+                    });
+                }
+                self.entries.extend(keep);
+                out.push(Ok(AddOutcome::AlreadyPresent));
+                continue;
+            }
+            let pending = LedgerEntry::pending(name, spec);
+            self.entries.push(pending.clone());
+            ops.push(JournalOp::Put(pending));
+            to_add.push(i);
+            // Replaced by the kernel's answer below.
+            out.push(Ok(AddOutcome::Added));
+        }
+        if let Err(e) = self.store.append_all(&ops) {
+            // Not recorded, so not attempted.
+            for &i in &to_add {
+                self.forget(specs[i].ifindex, specs[i].prefix);
+            }
+            return Err(e);
+        }
+        let mut refused = Vec::new();
+        for i in to_add {
+            let spec = &specs[i];
+            let outcome = handle.add_address(spec);
+            if !matches!(outcome, Ok(AddOutcome::Added)) {
+                // Refused, or someone else added it in between: not ours.
+                self.forget(spec.ifindex, spec.prefix);
+                refused.push(JournalOp::Del {
+                    ifindex: spec.ifindex,
+                    address: spec.prefix,
+                });
+            }
+            out[i] = outcome;
+        }
+        self.store.append_all(&refused)?;
+        Ok(out)
+    }
+
+    /// [`remove`](Self::remove) for every address of `addresses`: one
+    /// address dump per interface and one journal write. The outcomes are
+    /// in the order of `addresses`; an address whose removal failed stays
+    /// in the ledger.
+    pub fn remove_all(
+        &mut self,
+        handle: &mut Handle,
+        addresses: &[(IfIndex, IpPrefix)],
+    ) -> Result<Vec<Result<Release>>> {
+        self.forget_previous_boot()?;
+        let mut seen = Interfaces::default();
+        let mut out = Vec::with_capacity(addresses.len());
+        let mut ops = Vec::new();
+        for &(ifindex, prefix) in addresses {
+            let Some(j) = self.position(ifindex, prefix) else {
+                out.push(Ok(Release::NotOwned));
+                continue;
+            };
+            let result = release(handle, &mut seen, &self.entries[j]);
+            if result.is_ok() {
+                self.entries.remove(j);
+                ops.push(JournalOp::Del {
+                    ifindex,
+                    address: prefix,
+                });
+            }
+            out.push(result);
+        }
+        self.store.append_all(&ops)?;
+        self.compact_if_long()?;
+        Ok(out)
+    }
+
+    /// Readies an add of `specs` without changing anything: the link and
+    /// address look-ups an add makes (one per interface), and the journal
+    /// opened, so that a takeover right after finds them warm.
+    pub fn prepare_add_all(&mut self, handle: &mut Handle, specs: &[AddressSpec]) -> Result<()> {
+        let mut seen = Interfaces::default();
+        let mut first = None;
+        for spec in specs {
+            let name = seen.name(handle, spec.ifindex)?;
+            seen.present(handle, spec.ifindex, spec.prefix)?;
+            first.get_or_insert_with(|| LedgerEntry::pending(name, spec));
+        }
+        match first {
+            Some(entry) => self.store.prepare_append(&JournalOp::Put(entry)),
+            None => Ok(()),
+        }
+    }
+
+    /// Confirms every pending entry: reads the kernel's creation stamp of
+    /// its address (one dump per interface) and records it as owned, in
+    /// one journal write. Without a stamp (the lookup failed, the address
+    /// is gone already) the entry still claims the address: a failed
+    /// lookup must not lose track of what we added.
+    pub fn settle(&mut self, handle: &mut Handle) -> Result<()> {
+        let mut seen = Interfaces::default();
+        let mut ops = Vec::new();
+        for i in 0..self.entries.len() {
+            let entry = &self.entries[i];
+            if entry.claim != Claim::Pending {
+                continue;
+            }
+            let created = seen
+                .present(handle, entry.ifindex, entry.address)
+                .ok()
+                .flatten()
+                .and_then(|a| a.created);
+            self.entries[i].claim = Claim::Owned { created };
+            ops.push(JournalOp::Put(self.entries[i].clone()));
+        }
+        self.store.append_all(&ops)?;
+        self.compact_if_long()
+    }
+
+    /// Drops the entry of `prefix` on `ifindex`, if there is one.
+    fn forget(&mut self, ifindex: IfIndex, prefix: IpPrefix) {
+        if let Some(j) = self.position(ifindex, prefix) {
+            self.entries.remove(j);
+        }
+    }
+}
+
+/// Removes the entry's address if it is still the one we added, judged by
+/// the batch's dump of its interface.
+pub(super) fn release(
+    handle: &mut Handle,
+    seen: &mut Interfaces,
+    entry: &LedgerEntry,
+) -> Result<Release> {
+    let present = match seen.present(handle, entry.ifindex, entry.address) {
+        Ok(p) => p,
+        Err(Error::NoSuchInterface(_)) => return Ok(Release::AlreadyGone),
+        Err(e) => return Err(e),
+    };
+    let Some(present) = present else {
+        return Ok(Release::AlreadyGone);
+    };
+    if !entry.claims(&present) {
+        return Ok(Release::NotOurs);
+    }
+    match handle.delete_address(entry.ifindex, entry.address) {
+        Ok(DeleteOutcome::Removed) => Ok(Release::Removed),
+        Ok(DeleteOutcome::NotPresent) | Err(Error::NoSuchInterface(_)) => Ok(Release::AlreadyGone),
+        Err(e) => Err(e),
+    }
+}
