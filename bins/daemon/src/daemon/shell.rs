@@ -267,16 +267,26 @@ impl Shell {
         };
         self.addrs.install(&host.name, specs);
         let mut missing = Vec::new();
+        // One dump per interface, and only for what is not ours.
+        let mut dumps: Vec<(vrrp_netaddr::IfIndex, Vec<vrrp_netaddr::AddressInfo>)> = Vec::new();
         for spec in specs {
             // Ours (the fast path), or someone else's that is there already.
             if self.addrs.owns(spec.ifindex, spec.prefix) {
                 continue;
             }
-            let present = self
-                .addrs
-                .handle
-                .addresses(Some(spec.ifindex))
-                .is_ok_and(|all| all.iter().any(|a| a.matches(spec.ifindex, spec.prefix)));
+            if !dumps.iter().any(|(i, _)| *i == spec.ifindex) {
+                let all = self
+                    .addrs
+                    .handle
+                    .addresses(Some(spec.ifindex))
+                    .unwrap_or_default();
+                dumps.push((spec.ifindex, all));
+            }
+            let present = dumps
+                .iter()
+                .filter(|(i, _)| *i == spec.ifindex)
+                .flat_map(|(_, all)| all)
+                .any(|a| a.matches(spec.ifindex, spec.prefix));
             if !present {
                 missing.push(spec.prefix.to_string());
             }
