@@ -245,9 +245,19 @@ fn kernel_refusing_a_vip_means_fault_and_retry() {
             .is_some_and(|n| n >= 1)
     });
     check!(lab, failed.is_some(), "h1's refused VIP was not counted");
+    // The first attempt advertised first (at its Master_Down deadline) and
+    // took it back with priority 0 when the kernel refused the VIP: h2 is
+    // back after Skew_Time.
+    check!(
+        lab,
+        wait_for(Duration::from_secs(2), || lab.has_vip(H2)).is_some(),
+        "h2 did not take the VIP back"
+    );
+    std::thread::sleep(Duration::from_millis(300));
     let h2_transitions = transitions(&lab, H2);
-    // While it cannot hold the VIP, h1 stays out of the way: no claim,
-    // and h2 keeps serving without a flap, across several retries.
+    // While it cannot hold the VIP, h1 stays out of the way: its retries
+    // install first and claim nothing, and h2 keeps serving without a
+    // flap, across several retries.
     std::thread::sleep(Duration::from_secs(3));
     let vi1 = instance(&lab, H1, "status", "VI_1");
     check!(

@@ -19,8 +19,8 @@
 //! config.priority = Priority::OWNER;
 //! let mut router = VirtualRouter::new(config)?;
 //! router.startup(Instant::now());
-//! assert_eq!(router.poll_output(), Some(Output::InstallAddresses));
 //! assert!(matches!(router.poll_output(), Some(Output::SendAdvertisement(_))));
+//! assert_eq!(router.poll_output(), Some(Output::InstallAddresses));
 //! assert_eq!(router.poll_output(), Some(Output::Announce));
 //! assert!(matches!(router.poll_output(), Some(Output::StateChanged { to: State::Active, .. })));
 //! assert_eq!(router.poll_output(), None);
@@ -423,12 +423,16 @@ impl VirtualRouter {
     }
 
     /// RFC 9568 §6.4.2 "If the Master_Down_Timer fires" (and §6.4.1 for the
-    /// owner): addresses, advertisement, announcement, in that order.
+    /// owner): advertisement, addresses, announcement, in that order.
     fn become_active(&mut self, now: Instant, reason: Reason) {
         self.timers.stop(Timer::MasterDown);
         self.timers.stop(Timer::PreemptDelay);
-        self.outputs.push_back(Output::InstallAddresses);
+        // Advertise first: the Backups hear the new Active at the
+        // Master_Down deadline however many addresses it then installs
+        // (RFC 9568 §6.4.2 lists the advertisement first; keepalived sends
+        // it first too).
         self.send_advertisement(self.priority);
+        self.outputs.push_back(Output::InstallAddresses);
         self.outputs.push_back(Output::Announce);
         self.timers.set(
             Timer::Adver,

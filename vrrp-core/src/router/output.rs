@@ -9,8 +9,8 @@ use crate::Priority;
 /// [`poll_output`](super::VirtualRouter::poll_output) after every input.
 ///
 /// The queue is ordered and the order matters. On becoming Active:
-/// [`InstallAddresses`](Output::InstallAddresses), then
 /// [`SendAdvertisement`](Output::SendAdvertisement), then
+/// [`InstallAddresses`](Output::InstallAddresses), then
 /// [`Announce`](Output::Announce), then
 /// [`StateChanged`](Output::StateChanged) (RFC 9568 §6.4.2). On leaving
 /// Active: the priority-0 advertisement if any, then

@@ -15,7 +15,8 @@ fn owner_becomes_active_at_startup_without_waiting() {
     let mut r = VirtualRouter::new(v3_config(255)).unwrap();
     r.startup(t0);
     let outs = drain(&mut r);
-    assert_eq!(outs[0], Output::InstallAddresses);
+    assert!(matches!(outs[0], Output::SendAdvertisement(_)));
+    assert_eq!(outs[1], Output::InstallAddresses);
     assert_eq!(transmits(&outs)[0].priority, Priority::OWNER);
     assert_eq!(
         outs.last(),

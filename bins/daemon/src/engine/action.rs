@@ -31,9 +31,10 @@ pub enum Addresses {
 }
 
 /// One thing for the shell to do. Carry them out in the order
-/// [`Engine::poll_action`](super::Engine::poll_action) returns them: the
-/// VIPs are installed before the advertisement that claims them, which
-/// goes out before the announcements (RFC 9568 §6.4.2).
+/// [`Engine::poll_action`](super::Engine::poll_action) returns them: a new
+/// Active advertises first (at the Master_Down deadline, however many
+/// VIPs follow), then installs its VIPs and announces them (RFC 9568
+/// §6.4.2).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Action {

@@ -1,5 +1,5 @@
 //! Routers' outputs to actions: each instance's [`Output`]s become
-//! [`Action`]s in their order (install, advertise, announce, report), and
+//! [`Action`]s in their order (advertise, install, announce, report), and
 //! its transitions queue its notify hooks.
 
 use std::time::Instant;
@@ -35,10 +35,26 @@ impl Engine {
         while let Some(output) = inst.router.poll_output() {
             match output {
                 Output::InstallAddresses => {
+                    // The router advertises first. But after the kernel
+                    // refused these VIPs, a retry installs first and holds
+                    // its advert until they are in: else every retry would
+                    // make the Active step down for a router that then
+                    // gives up at once.
+                    let held = match actions.back() {
+                        Some(Action::SendAdvertisement { instance, transmit })
+                            if inst.address_failures > 0
+                                && *instance == id
+                                && !transmit.priority.is_shutdown() =>
+                        {
+                            actions.pop_back()
+                        }
+                        _ => None,
+                    };
                     actions.push_back(Action::InstallAddresses {
                         instance: id,
                         which: Addresses::All,
                     });
+                    actions.extend(held);
                     installed = true;
                 }
                 Output::SendAdvertisement(transmit) => {

@@ -215,7 +215,7 @@ fn vip() -> IpAddr {
 }
 
 #[test]
-fn a_backup_takes_over_at_master_down_and_installs_before_it_advertises() {
+fn a_backup_takes_over_at_master_down_and_advertises_before_it_installs() {
     let mut h = Harness::start(ONE);
     assert_eq!(h.state("A"), "backup");
     let t0 = h.now;
@@ -235,8 +235,8 @@ fn a_backup_takes_over_at_master_down_and_installs_before_it_advertises() {
     assert_eq!(
         got[..3],
         [
-            Seen::Install("A".into(), Addresses::All),
             Seen::Send("A".into(), 100),
+            Seen::Install("A".into(), Addresses::All),
             Seen::Announce("A".into(), vip()),
         ]
     );
@@ -280,9 +280,14 @@ fn refused_addresses_fault_the_instance_drop_its_claims_and_retry_with_back_off(
     let mark = h.seen.len();
     h.advance(400 * MS);
     let got = h.since(mark);
-    assert_eq!(got[0], Seen::Install("A".into(), Addresses::All));
+    // The advert goes first, at the deadline; when the VIPs are refused
+    // it is taken back at once with priority 0, and nothing is announced.
+    assert_eq!(got[0], Seen::Send("A".into(), 100));
+    assert_eq!(got[1], Seen::Install("A".into(), Addresses::All));
+    assert!(got.contains(&Seen::Send("A".into(), 0)), "{got:?}");
     assert!(
-        !got.iter()
+        !got[2..]
+            .iter()
             .any(|s| matches!(s, Seen::Send(_, p) if *p != 0) || matches!(s, Seen::Announce(..))),
         "no advert or announcement claims addresses it does not hold: {got:?}"
     );
@@ -298,6 +303,16 @@ fn refused_addresses_fault_the_instance_drop_its_claims_and_retry_with_back_off(
     h.advance(Duration::from_secs(5));
     let tries = installs(&h);
     assert!(tries.len() >= 3, "{tries:?}");
+    // A retry installs first and holds its advert: no advert at all while
+    // the VIPs are refused, so the Active is not made to step down.
+    for &t in &tries[1..] {
+        let at: Vec<_> = h.seen.iter().filter(|(u, _)| *u == t).collect();
+        assert!(matches!(at[0].1, Seen::Install(..)), "{at:?}");
+        assert!(
+            !at.iter().any(|(_, s)| matches!(s, Seen::Send(_, p) if *p != 0)),
+            "{at:?}"
+        );
+    }
     let gap1 = tries[1] - tries[0];
     let gap2 = tries[2] - tries[1];
     assert!(
