@@ -98,6 +98,23 @@ fn next_on_grid(at: Instant, interval: Duration, now: Instant) -> Instant {
         .unwrap_or(now + interval)
 }
 
+/// The addresses of a validated `config` as an advertisement carries them.
+fn address_list(config: &Config) -> AddressList {
+    let v4 = config.addresses.iter().filter_map(|a| match a {
+        IpAddr::V4(a) => Some(*a),
+        IpAddr::V6(_) => None,
+    });
+    let v6 = config.addresses.iter().filter_map(|a| match a {
+        IpAddr::V6(a) => Some(*a),
+        IpAddr::V4(_) => None,
+    });
+    // Validated: every address is of the config's family.
+    match config.family() {
+        AddressFamily::Ipv4 => AddressList::V4(v4.collect()),
+        AddressFamily::Ipv6 => AddressList::V6(v6.collect()),
+    }
+}
+
 /// One VRRP virtual router: one VRID on one interface for one address family.
 #[derive(Debug, Clone)]
 pub struct VirtualRouter {
@@ -148,19 +165,7 @@ impl VirtualRouter {
                 )?,
             },
         };
-        let v4 = config.addresses.iter().filter_map(|a| match a {
-            IpAddr::V4(a) => Some(*a),
-            IpAddr::V6(_) => None,
-        });
-        let v6 = config.addresses.iter().filter_map(|a| match a {
-            IpAddr::V6(a) => Some(*a),
-            IpAddr::V4(_) => None,
-        });
-        // Validated: every address is of the config's family.
-        let addresses = match config.family() {
-            AddressFamily::Ipv4 => AddressList::V4(v4.collect()),
-            AddressFamily::Ipv6 => AddressList::V6(v6.collect()),
-        };
+        let addresses = address_list(&config);
         let template = Advertisement {
             vrid: config.vrid,
             priority: config.priority,
@@ -330,6 +335,21 @@ impl VirtualRouter {
             }
             State::Initialize | State::Fault => {}
         }
+    }
+
+    /// Replaces the virtual addresses, as a reload that edits only them
+    /// does (keepalived keeps the instance's state then, and so do we):
+    /// the state, timers and counters stay, and the next advertisement
+    /// carries the new list. Installing and removing the difference is the
+    /// driver's. Refused, with nothing changed, if the list breaks a rule
+    /// of [`Config::validate`].
+    pub fn set_addresses(&mut self, addresses: Vec<IpAddr>) -> Result<(), ConfigError> {
+        let mut config = self.config.clone();
+        config.addresses = addresses;
+        config.validate()?;
+        self.template.addresses = address_list(&config);
+        self.config = config;
+        Ok(())
     }
 
     /// Sets the effective priority (tracking). 0 is reserved for shutdown

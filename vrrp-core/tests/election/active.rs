@@ -198,3 +198,27 @@ fn shutdown_backup_sends_nothing() {
     );
     assert_eq!(r.poll_timeout(), None);
 }
+
+/// A reload that edits only the addresses keeps the state: the next
+/// advert carries the new list; a list of the wrong family changes nothing.
+#[test]
+fn set_addresses_keeps_the_state_and_changes_the_next_advert() {
+    let t0 = Instant::now();
+    let mut r = started(v3_config(255), t0);
+    drain(&mut r);
+    let new: IpAddr = "198.18.0.77".parse().unwrap();
+    r.set_addresses(vec![new]).unwrap();
+    assert!(drain(&mut r).is_empty(), "no output of its own");
+    assert_state(&r, State::Active);
+    r.handle_timeout(t0 + ms(1000));
+    let outs = drain(&mut r);
+    let t = transmits(&outs)[0];
+    let rx = received(t.src, t.dst, 255, &t.payload);
+    let got: Vec<IpAddr> = rx.validate().unwrap().packet.addresses().collect();
+    assert_eq!(got, vec![new]);
+    assert!(
+        r.set_addresses(vec!["fd00:198:18::1".parse().unwrap()])
+            .is_err()
+    );
+    assert_eq!(r.config().addresses, vec![new]);
+}

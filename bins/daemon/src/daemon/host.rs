@@ -29,6 +29,12 @@ impl HostTable {
         Some(&self.0[k].1)
     }
 
+    /// The host of `id`, to change.
+    pub(crate) fn get_mut(&mut self, id: &InstanceId) -> Option<&mut Host> {
+        let k = self.0.binary_search_by_key(id, |(i, _)| *i).ok()?;
+        Some(&mut self.0[k].1)
+    }
+
     /// Keeps `host` for `id`, replacing what was there.
     pub(crate) fn insert(&mut self, id: InstanceId, host: Host) {
         match self.0.binary_search_by_key(&id, |(i, _)| *i) {

@@ -37,6 +37,7 @@ mod sdnotify;
 mod shell;
 mod sockets;
 mod timer;
+mod update;
 mod vips;
 
 use std::future::Future;

@@ -116,11 +116,15 @@ impl Shell {
                 self.spawn_trackers();
                 let ReloadSummary {
                     kept,
+                    updated,
                     stopped,
                     started,
                     waiting,
                 } = summary;
-                info!(kept, stopped, started, waiting, "configuration reloaded");
+                info!(
+                    kept,
+                    updated, stopped, started, waiting, "configuration reloaded"
+                );
                 Ok(format!("reloaded: {summary}"))
             }
             Err(e) => {
@@ -182,6 +186,14 @@ impl Shell {
                 self.engine.handle_install_result(now, instance, result);
             }
             Action::SettleAddresses => self.addrs.settle(),
+            Action::UpdateAddresses {
+                instance,
+                config,
+                holds,
+            } => {
+                let result = self.update_addresses(instance, &config, holds);
+                self.engine.handle_install_result(now, instance, result);
+            }
             Action::RemoveAddresses { instance } => {
                 if let Some(host) = self.hosts.get(&instance) {
                     if let Some(v) = &host.vmac {
@@ -266,31 +278,7 @@ impl Shell {
             Addresses::One(k) => host.addresses.get(k..=k).unwrap_or_default(),
         };
         self.addrs.install(&host.name, specs);
-        let mut missing = Vec::new();
-        // One dump per interface, and only for what is not ours.
-        let mut dumps: Vec<(vrrp_netaddr::IfIndex, Vec<vrrp_netaddr::AddressInfo>)> = Vec::new();
-        for spec in specs {
-            // Ours (the fast path), or someone else's that is there already.
-            if self.addrs.owns(spec.ifindex, spec.prefix) {
-                continue;
-            }
-            if !dumps.iter().any(|(i, _)| *i == spec.ifindex) {
-                let all = self
-                    .addrs
-                    .handle
-                    .addresses(Some(spec.ifindex))
-                    .unwrap_or_default();
-                dumps.push((spec.ifindex, all));
-            }
-            let present = dumps
-                .iter()
-                .filter(|(i, _)| *i == spec.ifindex)
-                .flat_map(|(_, all)| all)
-                .any(|a| a.matches(spec.ifindex, spec.prefix));
-            if !present {
-                missing.push(spec.prefix.to_string());
-            }
-        }
+        let missing = self.addrs.missing(specs);
         if missing.is_empty() {
             Ok(())
         } else {

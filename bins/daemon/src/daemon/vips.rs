@@ -116,6 +116,36 @@ impl AddressManager {
         }
     }
 
+    /// Which of `specs` are not on the host: neither ours nor someone
+    /// else's already there. One dump per interface, and only for what is
+    /// not ours.
+    pub(crate) fn missing(&mut self, specs: &[AddressSpec]) -> Vec<String> {
+        let mut missing = Vec::new();
+        let mut dumps: Vec<(vrrp_netaddr::IfIndex, Vec<vrrp_netaddr::AddressInfo>)> = Vec::new();
+        for spec in specs {
+            // Ours (the fast path), or someone else's that is there already.
+            if self.owns(spec.ifindex, spec.prefix) {
+                continue;
+            }
+            if !dumps.iter().any(|(i, _)| *i == spec.ifindex) {
+                let all = self
+                    .handle
+                    .addresses(Some(spec.ifindex))
+                    .unwrap_or_default();
+                dumps.push((spec.ifindex, all));
+            }
+            let present = dumps
+                .iter()
+                .filter(|(i, _)| *i == spec.ifindex)
+                .flat_map(|(_, all)| all)
+                .any(|a| a.matches(spec.ifindex, spec.prefix));
+            if !present {
+                missing.push(spec.prefix.to_string());
+            }
+        }
+        missing
+    }
+
     /// Whether the ledger holds `prefix` on `ifindex`.
     pub(crate) fn owns(&self, ifindex: IfIndex, prefix: IpPrefix) -> bool {
         self.ledger.owns(ifindex, prefix)

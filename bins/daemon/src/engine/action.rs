@@ -60,6 +60,20 @@ pub enum Action {
     /// settle step), now that the advertisement and the first
     /// announcements are out.
     SettleAddresses,
+    /// A reload changed only the instance's addresses (`vips`,
+    /// `excluded_vips`): take `config`'s as its addresses from now on and,
+    /// if it `holds` them, remove those that went and install the new ones
+    /// in one batch each, then report with
+    /// [`Engine::handle_install_result`](super::Engine::handle_install_result)
+    /// before taking the next action.
+    UpdateAddresses {
+        /// The instance.
+        instance: InstanceId,
+        /// Its new configuration (only its addresses differ).
+        config: Box<config::Instance>,
+        /// Whether it holds its addresses now (Active).
+        holds: bool,
+    },
     /// Remove the instance's addresses that the ledger says we added.
     RemoveAddresses {
         /// The instance.

@@ -35,6 +35,7 @@ mod setup;
 mod status;
 mod sync;
 mod tracking;
+mod update;
 mod waiting;
 
 #[cfg(test)]

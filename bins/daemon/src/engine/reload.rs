@@ -4,8 +4,11 @@
 //! - An instance whose configuration (and the global settings it depends
 //!   on) is unchanged keeps its router, state and addresses: no
 //!   transition, no VIP flap.
-//! - A changed instance is stopped (priority 0 if Active, addresses
-//!   removed) and started again from the new configuration.
+//! - An instance whose addresses (`vips`, `excluded_vips`) are all that
+//!   changed keeps running too, as keepalived's does: the addresses that
+//!   went are removed, the new ones installed and announced.
+//! - Any other changed instance is stopped (priority 0 if Active,
+//!   addresses removed) and started again from the new configuration.
 //! - A removed instance is stopped; a new one is started.
 //!
 //! Every new or changed instance is resolved (interface, addresses,
@@ -21,6 +24,7 @@ use tracing::warn;
 use super::action::{Action, InstanceId, Resolved};
 use super::instance::Instance;
 use super::setup::SetupError;
+use super::update::only_addresses_differ;
 use super::{Engine, file_order, without_instances};
 use crate::config::{self, Config, Global};
 
@@ -98,6 +102,8 @@ pub struct ReloadError {
 pub struct ReloadSummary {
     /// Instances that kept running untouched.
     pub kept: usize,
+    /// Instances that kept running with new addresses.
+    pub updated: usize,
     /// Instances stopped (changed or removed).
     pub stopped: usize,
     /// Instances started (new or changed).
@@ -110,8 +116,8 @@ impl std::fmt::Display for ReloadSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} kept, {} stopped, {} started, {} waiting",
-            self.kept, self.stopped, self.started, self.waiting
+            "{} kept, {} with new addresses, {} stopped, {} started, {} waiting",
+            self.kept, self.updated, self.stopped, self.started, self.waiting
         )
     }
 }
@@ -124,16 +130,25 @@ impl Engine {
             && same_context(&self.config, &old.config, config)
     }
 
+    /// Whether running instance `old` keeps running under `config` with
+    /// new addresses (see [`only_addresses_differ`]).
+    fn updates(&self, old: &Instance, config: &Config) -> bool {
+        !instances_affected(&self.config.global, &config.global)
+            && config
+                .instance(old.name())
+                .is_some_and(|new| only_addresses_differ(&old.config, new))
+            && same_context(&self.config, &old.config, config)
+    }
+
     /// The first step of applying `config` (at start-up, or a reload): the
     /// instances that are new, changed or still waiting, to be resolved by
     /// the shell. Nothing changes yet.
     pub fn plan_reload(&mut self, config: Config) -> ReloadPlan {
         let mut resolve = Vec::new();
         for (k, ic) in config.instances.iter().enumerate() {
-            let unchanged = self
-                .instances
-                .iter()
-                .any(|old| old.name() == ic.name && self.keeps(old, &config));
+            let unchanged = self.instances.iter().any(|old| {
+                old.name() == ic.name && (self.keeps(old, &config) || self.updates(old, &config))
+            });
             if !unchanged {
                 let id = self.new_id();
                 resolve.push((id, k));
@@ -167,6 +182,11 @@ impl Engine {
             .instances
             .iter()
             .map(|old| self.keeps(old, &config))
+            .collect();
+        let update: Vec<bool> = self
+            .instances
+            .iter()
+            .map(|old| self.updates(old, &config))
             .collect();
         let global = without_instances(&config);
         let order = file_order(&config);
@@ -223,11 +243,25 @@ impl Engine {
         }
         // Stop what changed or went away.
         let mut stopped = 0;
+        let mut updated = 0;
         let mut i = 0;
-        for kept in keep {
+        for (kept, update) in keep.into_iter().zip(update) {
             if kept {
                 i += 1;
                 continue;
+            }
+            if update {
+                let name = self.instances[i].name().to_string();
+                let table = tables
+                    .iter_mut()
+                    .find(|t| t.as_ref().is_some_and(|t| t.name == name))
+                    .and_then(Option::take);
+                if let Some(table) = table {
+                    self.update_addresses(i, table, now);
+                    updated += 1;
+                    i += 1;
+                    continue;
+                }
             }
             self.instances[i].router.shutdown(now);
             self.drain(i, now);
@@ -251,7 +285,7 @@ impl Engine {
             self.next_waiting_retry = Some(now + super::waiting::RETRY_INTERVAL);
         }
         // Start the new ones, in file order after the kept ones.
-        let kept = self.instances.len();
+        let kept = self.instances.len() - updated;
         let started = fresh.len();
         self.instances.reserve_exact(started);
         for inst in fresh {
@@ -263,6 +297,7 @@ impl Engine {
         self.sort_instances();
         Ok(ReloadSummary {
             kept,
+            updated,
             stopped,
             started,
             waiting: self.waiting.len(),

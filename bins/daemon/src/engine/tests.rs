@@ -26,6 +26,8 @@ const MS: Duration = Duration::from_millis(1);
 enum Seen {
     Resolve(String),
     Install(String, Addresses),
+    /// An in-place address update: the instance, how many addresses, held.
+    Update(String, usize, bool),
     Settle,
     Remove(String),
     Send(String, u8),
@@ -126,6 +128,18 @@ impl Harness {
                         Ok(())
                     };
                     self.engine.handle_install_result(self.now, instance, r);
+                    continue;
+                }
+                Action::UpdateAddresses {
+                    instance,
+                    config,
+                    holds,
+                } => {
+                    let n = config.vips.len() + config.excluded_vips.len();
+                    self.seen
+                        .push((self.now, Seen::Update(self.name(instance), n, holds)));
+                    self.engine
+                        .handle_install_result(self.now, instance, Ok(()));
                     continue;
                 }
                 Action::SettleAddresses => Seen::Settle,
@@ -309,7 +323,8 @@ fn refused_addresses_fault_the_instance_drop_its_claims_and_retry_with_back_off(
         let at: Vec<_> = h.seen.iter().filter(|(u, _)| *u == t).collect();
         assert!(matches!(at[0].1, Seen::Install(..)), "{at:?}");
         assert!(
-            !at.iter().any(|(_, s)| matches!(s, Seen::Send(_, p) if *p != 0)),
+            !at.iter()
+                .any(|(_, s)| matches!(s, Seen::Send(_, p) if *p != 0)),
             "{at:?}"
         );
     }
@@ -585,6 +600,63 @@ fn a_reload_keeps_unchanged_instances_and_restarts_changed_ones() {
     let summary = h.apply(load(ONE)).unwrap();
     assert_eq!((summary.kept, summary.stopped, summary.started), (1, 1, 0));
     assert_eq!(h.engine.instance_count(), (1, 0));
+}
+
+/// A reload that changes only an instance's VIPs keeps it running (no
+/// transition, no priority 0, no removal of the VIPs that stay), as
+/// keepalived's does: the shell moves the difference and only what is new
+/// is announced; the next advert carries the new list.
+#[test]
+fn a_reload_that_changes_only_the_vips_keeps_the_instance_running() {
+    let mut h = Harness::start(ONE);
+    h.advance(400 * MS);
+    assert_eq!(h.state("A"), "active");
+    let transitions = h.engine.stats()[0].transitions.clone();
+    let mark = h.seen.len();
+    let more = ONE.replace(
+        "vips = [\"198.18.0.100/24\"]",
+        "vips = [\"198.18.0.100/24\", \"198.18.0.105/24\"]",
+    );
+    assert_ne!(more, ONE);
+    let summary = h.apply(load(&more)).unwrap();
+    assert_eq!(
+        (
+            summary.kept,
+            summary.updated,
+            summary.stopped,
+            summary.started
+        ),
+        (0, 1, 0, 0)
+    );
+    let got = h.since(mark);
+    assert_eq!(got[0], Seen::Update("A".into(), 2, true), "{got:?}");
+    let new: IpAddr = "198.18.0.105".parse().unwrap();
+    assert!(got.contains(&Seen::Announce("A".into(), new)), "{got:?}");
+    assert!(
+        !got.iter()
+            .any(|s| matches!(s, Seen::Announce(_, a) if *a == vip())
+                || matches!(s, Seen::Send(_, 0) | Seen::Remove(_) | Seen::Release(_))),
+        "{got:?}"
+    );
+    assert_eq!(h.state("A"), "active");
+    assert_eq!(h.engine.stats()[0].transitions, transitions);
+    // It goes on advertising on its schedule.
+    let mark = h.seen.len();
+    h.advance(1000 * MS);
+    let sent = h
+        .since(mark)
+        .iter()
+        .filter(|s| **s == Seen::Send("A".into(), 100))
+        .count();
+    assert!(sent >= 9, "{sent} adverts in 1 s after the reload");
+    // A change beyond the addresses still restarts the instance.
+    let summary = h
+        .apply(load(&more.replace("priority = 100", "priority = 90")))
+        .unwrap();
+    assert_eq!(
+        (summary.updated, summary.stopped, summary.started),
+        (0, 1, 1)
+    );
 }
 
 #[test]

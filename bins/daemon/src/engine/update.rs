@@ -1,0 +1,93 @@
+//! A reload that changes only an instance's addresses (`vips`,
+//! `excluded_vips`) keeps the instance running, as keepalived's does: no
+//! transition and no flap of the addresses that stay. The router takes
+//! the new list for its adverts, and the shell removes what went and
+//! installs what came.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::time::Instant;
+
+use tracing::{info, warn};
+
+use super::Engine;
+use super::action::Action;
+use super::drain::announce_due;
+use crate::config;
+
+/// The most addresses one advertisement carries; the rest are installed
+/// without being advertised (`vrrpd check` warns).
+const ADVERTISED_MAX: usize = 255;
+
+/// Whether `old` and `new` differ in their addresses and nothing else,
+/// and their addresses use the same devices (so the instance depends on
+/// the same interfaces).
+pub(super) fn only_addresses_differ(old: &config::Instance, new: &config::Instance) -> bool {
+    if old.vips == new.vips && old.excluded_vips == new.excluded_vips {
+        return false;
+    }
+    let devices = |i: &config::Instance| {
+        let mut d: Vec<Option<String>> = i
+            .vips
+            .iter()
+            .chain(&i.excluded_vips)
+            .map(|v| v.device.clone())
+            .collect();
+        d.sort_unstable();
+        d.dedup();
+        d
+    };
+    if devices(old) != devices(new) {
+        return false;
+    }
+    let bare = |i: &config::Instance| {
+        let mut i = i.clone();
+        i.vips.clear();
+        i.excluded_vips.clear();
+        i
+    };
+    bare(old) == bare(new)
+}
+
+impl Engine {
+    /// Gives running instance `i` the addresses of `config`, which differs
+    /// from its own in them only: the router advertises the new list, the
+    /// shell moves the addresses if the instance holds them, and what is
+    /// new is announced.
+    pub(super) fn update_addresses(&mut self, i: usize, config: config::Instance, now: Instant) {
+        let inst = &mut self.instances[i];
+        let advertised: Vec<IpAddr> = config
+            .vips
+            .iter()
+            .take(ADVERTISED_MAX)
+            .map(|v| v.address)
+            .collect();
+        if let Err(e) = inst.router.set_addresses(advertised) {
+            // The configuration was validated: not expected.
+            warn!(instance = inst.name(), error = %e, "new virtual addresses refused");
+            return;
+        }
+        let before: HashSet<IpAddr> = inst.announced().collect();
+        inst.config = config;
+        let after: HashSet<IpAddr> = inst.announced().collect();
+        let added: Vec<IpAddr> = inst.announced().filter(|a| !before.contains(a)).collect();
+        let holds = inst.router.holds_addresses();
+        info!(
+            instance = inst.name(),
+            added = added.len(),
+            removed = before.difference(&after).count(),
+            "virtual addresses changed by the reload"
+        );
+        self.actions.push_back(Action::UpdateAddresses {
+            instance: inst.id,
+            config: Box::new(inst.config.clone()),
+            holds,
+        });
+        if holds && !added.is_empty() {
+            inst.schedule.start(now, added);
+            announce_due(&mut self.actions, inst, now);
+            self.actions.push_back(Action::SettleAddresses);
+        }
+        self.deadlines.touch(i);
+    }
+}
