@@ -44,7 +44,10 @@ pub use error::{BufferTooSmall, ParseError};
 pub use link_local::{LinkLocalError, link_local_address};
 pub use mac::{MacAddr, ParseMacError};
 pub use ndp::{ALL_NODES, ETHERTYPE_IPV6, NeighborAdvert};
-pub use schedule::{AnnouncementPolicy, AnnouncementSchedule, BurstKind, DueAnnouncement};
+pub use schedule::{
+    AnnouncementPolicy, AnnouncementSchedule, BACK_TO_BACK, BurstKind, DueAnnouncement,
+    PACING_PAUSE,
+};
 pub use socket::{
     AnnounceListener, AnnounceSocket, CapturedFrame, FrameCapture, PacketType,
     ReceivedAnnouncement, SocketError, SocketOp, interface_index,

@@ -17,13 +17,26 @@
 //! rounds every `garp_master_refresh` while Active. `garp_interval` and
 //! `gna_interval` space out consecutive packets on one interface.
 //!
-//! One difference: keepalived checks the refresh timer only when it sends an
+//! Two differences. With no `garp_interval`, keepalived sends a whole burst
+//! back to back; this schedule sends at most [`BACK_TO_BACK`] packets, then
+//! waits [`PACING_PAUSE`]: 2,000 addresses × 5 rounds at once overflowed a
+//! veth's backlog (1,000 packets) and lost announcements, as a NIC's
+//! transmit ring would. And keepalived checks the refresh timer only when it sends an
 //! advertisement (hence "minimum time interval" in its manual), so its
 //! refresh fires up to one advertisement interval late; this schedule fires
 //! on time.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
+
+/// With no [`AnnouncementPolicy::packet_interval`], at most this many
+/// packets are due back to back; the next ones wait [`PACING_PAUSE`].
+pub const BACK_TO_BACK: u32 = 256;
+
+/// The pause after [`BACK_TO_BACK`] packets sent back to back: 256
+/// packets a millisecond, far above a busy segment's ARP rate and within
+/// what a transmit queue holds.
+pub const PACING_PAUSE: Duration = Duration::from_millis(1);
 
 /// How many announcements to send, and when (keepalived's `garp_*` knobs).
 ///
@@ -166,6 +179,8 @@ struct Active {
     next_refresh_at: Option<Instant>,
     /// No packet before this instant (`packet_interval` after the last one).
     next_packet_at: Instant,
+    /// Packets sent back to back since the last pause (no `packet_interval`).
+    back_to_back: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -225,6 +240,7 @@ impl AnnouncementSchedule {
             second_burst_at: later(policy.second_burst_delay, policy.repeat),
             next_refresh_at: later(policy.refresh_interval, policy.refresh_repeat),
             next_packet_at,
+            back_to_back: 0,
         });
     }
 
@@ -288,6 +304,13 @@ impl AnnouncementSchedule {
             active.burst = None;
         }
         active.next_packet_at = now + policy.packet_interval;
+        if policy.packet_interval.is_zero() {
+            active.back_to_back += 1;
+            if active.back_to_back >= BACK_TO_BACK {
+                active.back_to_back = 0;
+                active.next_packet_at = now + PACING_PAUSE;
+            }
+        }
         Some(due)
     }
 }
@@ -510,5 +533,32 @@ mod tests {
                 proptest::prop_assert!(count(BurstKind::Refresh) >= refresh_repeat as usize * n);
             }
         }
+    }
+
+    /// A burst of 2,000 addresses × 5 rounds goes out in slices of
+    /// BACK_TO_BACK a PACING_PAUSE apart, each address exactly 5 times,
+    /// instead of 10,000 packets at once (which a veth dropped).
+    #[test]
+    fn large_bursts_are_paced() {
+        let t0 = Instant::now();
+        let mut s = AnnouncementSchedule::new(AnnouncementPolicy::default());
+        let addrs: Vec<IpAddr> = (0..2000u32)
+            .map(|i| IpAddr::from([198, 18, 2 + (i / 250) as u8, 1 + (i % 250) as u8]))
+            .collect();
+        s.start(t0, addrs.clone());
+        assert_eq!(drain(&mut s, t0).len(), BACK_TO_BACK as usize);
+        assert_eq!(s.poll_timeout(), Some(t0 + PACING_PAUSE));
+        let sent = run(&mut s, t0 + SECOND);
+        assert_eq!(sent.len() + BACK_TO_BACK as usize, 10_000);
+        let last = sent.last().map(|(at, _)| *at).unwrap();
+        assert_eq!(last, t0 + PACING_PAUSE * (10_000 / BACK_TO_BACK));
+        let mut counts = std::collections::HashMap::new();
+        for (_, d) in &sent {
+            *counts.entry(d.addr).or_insert(0) += 1;
+        }
+        for a in &addrs[..BACK_TO_BACK as usize] {
+            *counts.entry(*a).or_insert(0) += 1;
+        }
+        assert!(addrs.iter().all(|a| counts[a] == 5));
     }
 }
