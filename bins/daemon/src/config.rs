@@ -26,6 +26,7 @@ mod model;
 mod native;
 mod scripts;
 mod tracking;
+mod unique;
 mod validate;
 
 use std::path::Path;
