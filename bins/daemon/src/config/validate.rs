@@ -433,6 +433,13 @@ fn check_tracking(
 }
 
 fn check_groups(config: &Config, locs: &Locations, sink: &mut Sink) {
+    // Instances by name, so that checking the members stays linear.
+    let index: HashMap<&str, usize> = config
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(i, inst)| (inst.name.as_str(), i))
+        .collect();
     let mut names: HashSet<&str> = HashSet::new();
     let mut member_of: HashMap<&str, &str> = HashMap::new();
     for (g, group) in config.sync_groups.iter().enumerate() {
@@ -462,7 +469,7 @@ fn check_groups(config: &Config, locs: &Locations, sink: &mut Sink) {
         }
         for (j, member) in group.instances.iter().enumerate() {
             let pos = l.item(Item::Member(j));
-            if config.instance(member).is_none() {
+            if !index.contains_key(member.as_str()) {
                 sink.error(
                     pos,
                     format!(
@@ -480,19 +487,25 @@ fn check_groups(config: &Config, locs: &Locations, sink: &mut Sink) {
             }
         }
         check_tracking(config, &group.tracking, &l, locs.dialect, sink);
-        check_member_weights(config, group, locs, sink);
+        check_member_weights(config, &index, group, locs, sink);
     }
 }
 
 /// Weighted tracking on members lets their priorities drift apart, which
 /// defeats the group; keepalived refuses it unless
 /// `sync_group_tracking_weight` is set.
-fn check_member_weights(config: &Config, group: &SyncGroup, locs: &Locations, sink: &mut Sink) {
+fn check_member_weights(
+    config: &Config,
+    index: &HashMap<&str, usize>,
+    group: &SyncGroup,
+    locs: &Locations,
+    sink: &mut Sink,
+) {
     if group.tracking_weight {
         return;
     }
     for member in &group.instances {
-        let Some(i) = config.instances.iter().position(|x| &x.name == member) else {
+        let Some(&i) = index.get(member.as_str()) else {
             continue;
         };
         if has_weights(config, &config.instances[i].tracking) {

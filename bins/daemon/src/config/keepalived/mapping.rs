@@ -414,10 +414,18 @@ fn file_weight(config: &Config, name: &str, w: Option<Weight>) -> i32 {
 /// group members (unless the group sets `sync_group_tracking_weight`);
 /// mirror it, with a warning for each.
 fn adjust_tracking(ctx: &mut Ctx<'_>, config: &mut Config, locs: &mut Locations) {
+    // Each instance's group, through one map (not a scan per instance).
+    // The first group that names it, as `Config::group_of` says.
+    let mut groups: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    for g in &config.sync_groups {
+        for m in &g.instances {
+            groups.entry(m.as_str()).or_insert(g.tracking_weight);
+        }
+    }
     let grouped: Vec<Option<bool>> = config
         .instances
         .iter()
-        .map(|i| config.group_of(&i.name).map(|g| g.tracking_weight))
+        .map(|i| groups.get(i.name.as_str()).copied())
         .collect();
     let snapshot = config.clone();
     for (i, inst) in config.instances.iter_mut().enumerate() {
