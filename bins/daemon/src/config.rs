@@ -36,9 +36,9 @@ pub use diagnostics::{Diagnostic, Severity, has_errors, render};
 pub use keepalived::KeepalivedOptions;
 pub use model::{
     AddressFamily, AddressScope, Announce, ChecksumMode, Config, Exec, FileInit, FileTracker,
-    Global, Hook, HostPort, HttpTracker, InitialState, Instance, LogLevel, Notify, Priority, Probe,
-    RunAs, ScriptTracker, SyncGroup, TcpTracker, TrackInterface, TrackRef, Tracking, Version,
-    VirtualAddress, Vmac, Vrid, Weight, checksum_mode_name,
+    Global, Hook, HostPort, HttpTracker, InitialState, Instance, LogLevel, MAX_ADVERTISED_VIPS,
+    Notify, Priority, Probe, RunAs, ScriptTracker, SyncGroup, TcpTracker, TrackInterface, TrackRef,
+    Tracking, Version, VirtualAddress, Vmac, Vrid, Weight, checksum_mode_name,
 };
 pub use scripts::script_warnings;
 

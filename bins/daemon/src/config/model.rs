@@ -427,7 +427,21 @@ impl Instance {
     pub fn is_unicast(&self) -> bool {
         !self.unicast_peers.is_empty()
     }
+
+    /// The addresses its adverts carry: the first
+    /// [`MAX_ADVERTISED_VIPS`] of `vips`. The rest are installed without
+    /// being advertised, as keepalived moves them to the excluded list.
+    pub fn advertised_vips(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.vips
+            .iter()
+            .take(MAX_ADVERTISED_VIPS)
+            .map(|v| v.address)
+    }
 }
+
+/// The most addresses one advertisement carries (its Count IPvX Addr is
+/// one byte, RFC 9568 §5.2.5).
+pub const MAX_ADVERTISED_VIPS: usize = 255;
 
 /// Instances that change state together (keepalived `vrrp_sync_group`).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,14 +11,10 @@ use std::time::Duration;
 use super::diagnostics::{Pos, Sink};
 use super::locations::{Dialect, Field, Item, Locations, ObjectLocs, TrackerKind};
 use super::model::{
-    AddressFamily, Config, InitialState, Instance, SyncGroup, TrackRef, Tracking, Version,
-    VirtualAddress,
+    AddressFamily, Config, InitialState, Instance, MAX_ADVERTISED_VIPS, SyncGroup, TrackRef,
+    Tracking, Version, VirtualAddress,
 };
 use super::unique;
-
-/// The most addresses one advertisement carries (its Count IPvX Addr is
-/// one byte); the daemon installs the rest without advertising them.
-pub(crate) const MAX_ADVERTISED_VIPS: usize = 255;
 
 /// The kernel's interface name limit (IFNAMSIZ - 1), which also bounds
 /// address labels.

@@ -111,14 +111,7 @@ pub(crate) fn router_config(
     config: &config::Instance,
     primary: IpAddr,
 ) -> Result<router::Config, SetupError> {
-    // An advert carries at most 255; the rest are installed unadvertised,
-    // as keepalived does (`vrrpd check` warns).
-    let addresses = config
-        .vips
-        .iter()
-        .take(usize::from(u8::MAX))
-        .map(|v| v.address)
-        .collect();
+    let addresses = config.advertised_vips().collect();
     let advert_interval = Centiseconds::try_from(config.advert_interval)
         .map_err(|e| SetupError::invalid("advert_interval", e))?;
     let mut rc = router::Config::new(config.vrid, primary, addresses)

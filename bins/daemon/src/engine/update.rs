@@ -15,10 +15,6 @@ use super::action::Action;
 use super::drain::announce_due;
 use crate::config;
 
-/// The most addresses one advertisement carries; the rest are installed
-/// without being advertised (`vrrpd check` warns).
-const ADVERTISED_MAX: usize = 255;
-
 /// Whether `old` and `new` differ in their addresses and nothing else,
 /// and their addresses use the same devices (so the instance depends on
 /// the same interfaces).
@@ -56,12 +52,7 @@ impl Engine {
     /// new is announced.
     pub(super) fn update_addresses(&mut self, i: usize, config: config::Instance, now: Instant) {
         let inst = &mut self.instances[i];
-        let advertised: Vec<IpAddr> = config
-            .vips
-            .iter()
-            .take(ADVERTISED_MAX)
-            .map(|v| v.address)
-            .collect();
+        let advertised: Vec<IpAddr> = config.advertised_vips().collect();
         if let Err(e) = inst.router.set_addresses(advertised) {
             // The configuration was validated: not expected.
             warn!(instance = inst.name(), error = %e, "new virtual addresses refused");
