@@ -3,8 +3,12 @@
 
 use std::path::Path;
 
+use std::collections::HashMap;
 use tracing::{debug, info, warn};
-use vrrp_netaddr::{AddOutcome, AddressLedger, AddressSpec, Handle, IfIndex, IpPrefix, Release};
+
+use vrrp_netaddr::{
+    AddOutcome, AddressInfo, AddressLedger, AddressSpec, Handle, IfIndex, IpPrefix, Release,
+};
 
 use super::DaemonError;
 
@@ -121,25 +125,17 @@ impl AddressManager {
     /// not ours.
     pub(crate) fn missing(&mut self, specs: &[AddressSpec]) -> Vec<String> {
         let mut missing = Vec::new();
-        let mut dumps: Vec<(vrrp_netaddr::IfIndex, Vec<vrrp_netaddr::AddressInfo>)> = Vec::new();
+        let mut dumps: HashMap<IfIndex, Vec<AddressInfo>> = HashMap::new();
         for spec in specs {
             // Ours (the fast path), or someone else's that is there already.
             if self.owns(spec.ifindex, spec.prefix) {
                 continue;
             }
-            if !dumps.iter().any(|(i, _)| *i == spec.ifindex) {
-                let all = self
-                    .handle
-                    .addresses(Some(spec.ifindex))
-                    .unwrap_or_default();
-                dumps.push((spec.ifindex, all));
-            }
-            let present = dumps
-                .iter()
-                .filter(|(i, _)| *i == spec.ifindex)
-                .flat_map(|(_, all)| all)
-                .any(|a| a.matches(spec.ifindex, spec.prefix));
-            if !present {
+            let handle = &mut self.handle;
+            let all = dumps
+                .entry(spec.ifindex)
+                .or_insert_with(|| handle.addresses(Some(spec.ifindex)).unwrap_or_default());
+            if !all.iter().any(|a| a.matches(spec.ifindex, spec.prefix)) {
                 missing.push(spec.prefix.to_string());
             }
         }
