@@ -241,11 +241,9 @@ fn two_thousand_vips_move_whole_and_leave_nothing_behind() {
             .collect::<Vec<_>>()
     );
     // h2's adverts from its takeover to its stop, through the takeover of
-    // 2,000 VIPs and the reload: no gap of three intervals, so no Backup
-    // could take over. (Before the batches, the install stalled the loop
-    // for seconds. It still runs on the loop thread: the second advert
-    // after the takeover comes about 40 ms late in the ci profile, where
-    // the issue asks for 10 ms; moving installs off the loop is next.)
+    // 2,000 VIPs and the reload: no gap over the interval + 10 ms (Many
+    // VIPs #7). The address worker installs off the loop; before it, the
+    // install held the loop and the second advert came about 40 ms late.
     let times: Vec<f64> = frames
         .iter()
         .filter_map(|f| match f {
@@ -268,7 +266,7 @@ fn two_thousand_vips_move_whole_and_leave_nothing_behind() {
     );
     check!(
         lab,
-        gap_ms < 300,
+        gap_ms <= 110,
         "h2's adverts stopped for {:.1} ms",
         longest * 1e3
     );

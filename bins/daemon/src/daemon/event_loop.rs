@@ -1,9 +1,11 @@
 //! The event loop: one task on the current tokio runtime owns every
-//! router, socket, timer and the netlink handle (the [`Shell`]), so no
-//! state is shared. The loop waits on the shutdown future, the precise
+//! router, socket and timer (the [`Shell`]), so no state is shared; the
+//! ledger is the address worker's ([`super::address_worker`]), reached
+//! through channels. The loop waits on the shutdown future, the precise
 //! timer, the VRRP socket set (read by the loop itself, see
-//! [`super::sockets`]), the trackers, the control socket, reloads and
-//! netlink events, and hands each to the shell.
+//! [`super::sockets`]), the address worker's reports, the trackers, the
+//! control socket, reloads and netlink events, and hands each to the
+//! shell.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -15,6 +17,7 @@ use tracing::{info, warn};
 use vrrp_netaddr::EventStream;
 
 use super::DaemonError;
+use super::address_worker::AddressWorker;
 use super::io::{next_reload, next_request, read_events};
 use super::sdnotify;
 use super::shell::Shell;
@@ -56,7 +59,10 @@ pub(crate) async fn run(
     })?;
     let (tracker_tx, mut tracker_rx) = mpsc::unbounded_channel();
     let switches_user = config.switches_user();
-    let mut shell = Shell::new(&config, addrs, socket_set, tracker_tx);
+    let netlink = vrrp_netaddr::Handle::new().map_err(|e| DaemonError::Netlink(Box::new(e)))?;
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let worker = AddressWorker::new(addrs, done_tx);
+    let mut shell = Shell::new(&config, worker, netlink, socket_set, tracker_tx);
     // 3. Sockets and interfaces; the routers start once capabilities are
     // dropped, so that the hooks they run inherit the reduced sets.
     let (plan, resolutions) = shell.resolve_all(config);
@@ -86,8 +92,17 @@ pub(crate) async fn run(
             Err(e) => warn!(error = %e, "cannot drop capabilities; running with all of them"),
         }
     }
+    // After the drop: the thread inherits the reduced sets.
+    if let Err(e) = shell.addresses.start() {
+        shell.addresses.finish();
+        return Err(DaemonError::Io {
+            what: "starting the address worker",
+            source: e,
+        });
+    }
     if let Err(e) = shell.commit(plan, resolutions) {
-        shell.addrs.clear();
+        shell.addresses.clear();
+        shell.addresses.finish();
         return Err(e);
     }
     shell.spawn_trackers();
@@ -175,6 +190,7 @@ pub(crate) async fn run(
                     Err(e) => break Err(DaemonError::Io { what: "polling the VRRP sockets", source: e }),
                 }
             }
+            Some(done) = done_rx.recv() => shell.on_address_done(done),
             Some(u) = tracker_rx.recv() => shell.on_tracker(&u),
             Some(req) = next_request(&mut control_rx) => {
                 let response = match req.request {

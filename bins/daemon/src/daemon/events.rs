@@ -1,6 +1,7 @@
 //! Netlink events to engine inputs: link changes, and a VIP someone else
-//! removed (the shell knows which instance's address it is and whether the
-//! ledger still holds it; the engine decides whether to add it back).
+//! removed (the shell knows which instance's address it is, the address
+//! worker whether the ledger still holds it, and the engine decides
+//! whether to add it back).
 
 use std::time::Instant;
 
@@ -32,19 +33,22 @@ impl Shell {
                 self.engine.retry_waiting_soon(now);
             }
             Event::AddressRemoved { address, .. } => {
-                for (id, host) in self.hosts.iter() {
-                    let Some(k) = host
-                        .addresses
-                        .iter()
-                        .position(|s| address.matches(s.ifindex, s.prefix))
-                    else {
-                        continue;
-                    };
-                    let spec = &host.addresses[k];
-                    let still_ours = self.addrs.owns(spec.ifindex, spec.prefix);
-                    if self.engine.handle_address_removed(now, id, k, still_ours) {
-                        break;
-                    }
+                // Whether it is still ours is the ledger's to say, and the
+                // ledger is the worker's: the answer comes back in order.
+                let candidates: Vec<_> = self
+                    .hosts
+                    .iter()
+                    .filter_map(|(id, host)| {
+                        let k = host
+                            .addresses
+                            .iter()
+                            .position(|s| address.matches(s.ifindex, s.prefix))?;
+                        let spec = &host.addresses[k];
+                        Some((id, k, spec.ifindex, spec.prefix))
+                    })
+                    .collect();
+                if !candidates.is_empty() {
+                    self.addresses.check_removed(candidates);
                 }
             }
             Event::Resync => self.resync(now),
@@ -58,7 +62,7 @@ impl Shell {
     fn resync(&mut self, now: Instant) {
         let mut seen = Vec::new();
         for host in self.hosts.values() {
-            let state = match self.addrs.handle.link_by_index(host.link.index) {
+            let state = match self.netlink.link_by_index(host.link.index) {
                 Ok(link) if link.is_up() => LinkState::Up,
                 Ok(_) => LinkState::Down,
                 Err(vrrp_netaddr::Error::NoSuchInterface(_)) => LinkState::Removed,

@@ -77,7 +77,8 @@ pub(crate) struct Host {
     /// The address adverts are sent from.
     pub(crate) primary: IpAddr,
     /// Every address installed while Active: VIPs then excluded VIPs.
-    pub(crate) addresses: Vec<AddressSpec>,
+    /// (Shared with the address worker's jobs, not copied for each.)
+    pub(crate) addresses: std::sync::Arc<[AddressSpec]>,
     /// Its virtual-MAC interface, when `use_vmac` is on (boxed: most
     /// instances have none, and 1,000 of them would carry 150 bytes each).
     pub(crate) vmac: Option<Box<VmacLink>>,

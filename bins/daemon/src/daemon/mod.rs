@@ -12,7 +12,8 @@
 //!    interface is missing waits for it in Fault, and one whose interface
 //!    is deleted while running waits for it to come back;
 //! 3. each instance's [`VirtualRouter`](vrrp_core::router::VirtualRouter)
-//!    starts; its outputs become address changes (through the ledger),
+//!    starts; its outputs become address changes (through the ledger, on
+//!    the address worker thread, so the loop never waits for them),
 //!    advertisements, gratuitous ARP / unsolicited NA and log lines;
 //! 4. link events drive `set_link_up`; a VIP deleted by an operator while
 //!    Active is added back;
@@ -26,6 +27,7 @@
 //! # }
 //! ```
 
+mod address_worker;
 mod announce;
 mod datagrams;
 mod event_loop;

@@ -25,7 +25,7 @@ impl Shell {
         id: InstanceId,
         config: &config::Instance,
     ) -> Result<Resolved, SetupError> {
-        let handle = &mut self.addrs.handle;
+        let handle = &mut self.netlink;
         let link = handle
             .link_by_name(&config.interface)
             .map_err(|e| SetupError::waiting(format!("interface {}", config.interface), e))?;
@@ -55,7 +55,7 @@ impl Shell {
             Ok(id) => id,
             Err(e) => {
                 if let Some(v) = vmac {
-                    v.teardown(&mut self.addrs.handle);
+                    v.teardown(&mut self.netlink);
                 }
                 return Err(SetupError::waiting(
                     format!("VRRP socket on {}", config.interface),
@@ -86,7 +86,7 @@ impl Shell {
             link,
             socket,
             primary,
-            addresses,
+            addresses: addresses.into(),
             vmac,
         };
         self.announcer.prepare(&host);
@@ -107,8 +107,7 @@ impl Shell {
         for set in sets {
             for ti in &set.interfaces {
                 let up = self
-                    .addrs
-                    .handle
+                    .netlink
                     .link_by_name(&ti.interface)
                     .is_ok_and(|l| l.is_up());
                 links.push((ti.interface.clone(), up));

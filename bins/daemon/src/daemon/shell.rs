@@ -11,10 +11,10 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use super::DaemonError;
+use super::address_worker::{AddressWorker, Done};
 use super::announce::Announcer;
 use super::host::HostTable;
 use super::sockets::{SocketEntry, SocketSet};
-use super::vips::AddressManager;
 use crate::config::Config;
 use crate::engine::{
     Action, Addresses, Engine, InstanceId, ReloadPlan, ReloadSummary, Resolved, SetupError,
@@ -48,16 +48,22 @@ pub(crate) struct Shell {
     pub(crate) ready_sockets: Vec<usize>,
     /// The receive buffer, [`crate::net::RECV_BUFFER_LEN`] bytes.
     pub(crate) recv_buf: Vec<u8>,
-    pub(crate) addrs: AddressManager,
+    /// Installs and removes addresses off the loop, in order.
+    pub(crate) addresses: AddressWorker,
+    /// The loop's own rtnetlink handle, for look-ups (interfaces, primary
+    /// addresses, VIP devices) and macvlans.
+    pub(crate) netlink: vrrp_netaddr::Handle,
     pub(crate) announcer: Announcer,
 }
 
 impl Shell {
-    /// A shell over `addrs` (the ledger, already cleaned up) and an engine
-    /// for `config`, with no instance yet.
+    /// A shell over `addresses` (the worker over the ledger, already
+    /// cleaned up), `netlink` for look-ups, and an engine for `config`,
+    /// with no instance yet.
     pub(crate) fn new(
         config: &Config,
-        addrs: AddressManager,
+        addresses: AddressWorker,
+        netlink: vrrp_netaddr::Handle,
         socket_set: SocketSet,
         tracker_tx: mpsc::UnboundedSender<TrackerUpdate>,
     ) -> Self {
@@ -72,7 +78,8 @@ impl Shell {
             socket_set,
             ready_sockets: Vec::new(),
             recv_buf: vec![0; crate::net::RECV_BUFFER_LEN],
-            addrs,
+            addresses,
+            netlink,
             announcer: Announcer::default(),
         }
     }
@@ -162,7 +169,7 @@ impl Shell {
     pub(crate) fn warm_takeovers(&mut self, deadline: Instant) {
         for id in self.engine.takeovers_due(deadline) {
             if let Some(host) = self.hosts.get(&id) {
-                self.addrs.warm(&host.addresses);
+                self.addresses.warm(host.addresses.clone());
             }
         }
     }
@@ -181,25 +188,19 @@ impl Shell {
                 let result = self.resolve(instance, &config).map_err(|e| e.to_string());
                 self.engine.handle_resolved(now, instance, result);
             }
-            Action::InstallAddresses { instance, which } => {
-                let result = self.install(instance, which);
-                self.engine.handle_install_result(now, instance, result);
-            }
-            Action::SettleAddresses => self.addrs.settle(),
+            Action::InstallAddresses { instance, which } => self.install(now, instance, which),
+            Action::SettleAddresses => self.addresses.settle(),
             Action::UpdateAddresses {
                 instance,
                 config,
                 holds,
-            } => {
-                let result = self.update_addresses(instance, &config, holds);
-                self.engine.handle_install_result(now, instance, result);
-            }
+            } => self.update_addresses(now, instance, &config, holds),
             Action::RemoveAddresses { instance } => {
                 if let Some(host) = self.hosts.get(&instance) {
                     if let Some(v) = &host.vmac {
                         v.set_active(false);
                     }
-                    self.addrs.remove(&host.name, &host.addresses);
+                    self.addresses.remove(&host.name, host.addresses.clone());
                 }
             }
             Action::SendAdvertisement { instance, transmit } => {
@@ -263,27 +264,41 @@ impl Shell {
         }
     }
 
-    /// Installs addresses of `instance`; `Err` lists those that are not
-    /// on the host afterwards (the kernel refused them, the ledger could
-    /// not record them).
-    fn install(&mut self, instance: InstanceId, which: Addresses) -> Result<(), Vec<String>> {
+    /// Hands the install of `instance`'s addresses to the worker; its
+    /// outcome comes back through [`on_address_done`](Self::on_address_done).
+    /// An instance that is gone has nothing to install.
+    fn install(&mut self, now: Instant, instance: InstanceId, which: Addresses) {
         let Some(host) = self.hosts.get(&instance) else {
-            return Ok(());
+            self.engine.handle_install_result(now, instance, Ok(()));
+            return;
         };
         if let Some(v) = &host.vmac {
             v.set_active(true);
         }
-        let specs = match which {
-            Addresses::All => &host.addresses[..],
-            Addresses::One(k) => host.addresses.get(k..=k).unwrap_or_default(),
+        let one = match which {
+            Addresses::All => None,
+            Addresses::One(k) => Some(k),
         };
-        self.addrs.install(&host.name, specs);
-        let missing = self.addrs.missing(specs);
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(missing)
+        self.addresses
+            .install(instance, &host.name, host.addresses.clone(), one);
+    }
+
+    /// The worker finished a job the engine waits for.
+    pub(crate) fn on_address_done(&mut self, done: Done) {
+        let now = Instant::now();
+        match done {
+            Done::Installed { instance, result } => {
+                self.engine.handle_install_result(now, instance, result);
+            }
+            Done::Removed(answers) => {
+                for (id, k, still_ours) in answers {
+                    if self.engine.handle_address_removed(now, id, k, still_ours) {
+                        break;
+                    }
+                }
+            }
         }
+        self.run_actions(now);
     }
 
     /// Frees what `instance` held: its macvlan (deleted if we created it and
@@ -312,7 +327,7 @@ impl Shell {
             .find(|v| v.link.index == vmac.link.index);
         match heir {
             Some(h) => h.created |= vmac.created,
-            None => vmac.teardown(&mut self.addrs.handle),
+            None => self.addresses.delete_vmac(vmac),
         }
     }
 
@@ -330,7 +345,8 @@ impl Shell {
     }
 
     /// Stops every router (priority 0 from the Active ones, addresses
-    /// removed), empties the ledger, then frees the macvlans.
+    /// removed), frees the macvlans, then waits for the worker to finish
+    /// and empties the ledger.
     pub(crate) fn stop(&mut self, now: Instant) {
         self.engine.shutdown(now);
         let mut releases = Vec::new();
@@ -343,10 +359,11 @@ impl Shell {
                 other => self.execute(other, now),
             }
         }
-        self.addrs.clear();
+        self.addresses.clear();
         for (instance, removed_link) in releases {
             self.release(instance, removed_link);
         }
+        self.addresses.finish();
         for t in self.trackers.drain(..) {
             t.abort();
         }

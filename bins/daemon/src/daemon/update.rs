@@ -1,9 +1,11 @@
 //! Carrying out [`Action::UpdateAddresses`](crate::engine::Action::UpdateAddresses):
 //! a reload that changed only an instance's addresses. The host record
-//! takes the new ones; if the instance holds its addresses, those that
-//! went are removed and the new ones installed, one batch each.
+//! takes the new ones; if the instance holds its addresses, the address
+//! worker removes those that went and installs the new ones, one batch
+//! each.
 
 use std::collections::HashSet;
+use std::time::Instant;
 
 use super::host::address_spec;
 use super::shell::Shell;
@@ -12,51 +14,52 @@ use crate::engine::InstanceId;
 use vrrp_netaddr::{AddressSpec, IfIndex, IpPrefix};
 
 impl Shell {
-    /// Gives instance `id` the addresses of `config`; `Err` lists those
-    /// that could not be resolved or are not on the host afterwards.
+    /// Gives instance `id` the addresses of `config` and, if it `holds`
+    /// them, hands the move to the address worker; the outcome (with the
+    /// addresses that could not be resolved) comes back to the engine
+    /// through the worker.
     pub(super) fn update_addresses(
         &mut self,
+        now: Instant,
         id: InstanceId,
         config: &config::Instance,
         holds: bool,
-    ) -> Result<(), Vec<String>> {
+    ) {
         let Some(host) = self.hosts.get(&id) else {
-            return Ok(());
+            self.engine.handle_install_result(now, id, Ok(()));
+            return;
         };
         let default = host.vmac.as_ref().map_or(host.link.index, |v| v.link.index);
         let name = host.name.clone();
         let mut specs = Vec::new();
         let mut failed = Vec::new();
         for vip in config.vips.iter().chain(&config.excluded_vips) {
-            match address_spec(&mut self.addrs.handle, vip, default) {
+            match address_spec(&mut self.netlink, vip, default) {
                 Ok(spec) => specs.push(spec),
                 Err(e) => failed.push(format!("{}: {e}", vip.address)),
             }
         }
         let Some(host) = self.hosts.get_mut(&id) else {
-            return Ok(());
+            return;
         };
-        let old = std::mem::replace(&mut host.addresses, specs.clone());
-        if holds {
+        let old = std::mem::replace(&mut host.addresses, specs.clone().into());
+        let (gone, came) = if holds {
             let key = |s: &AddressSpec| -> (IfIndex, IpPrefix) { (s.ifindex, s.prefix) };
             let new_keys: HashSet<_> = specs.iter().map(key).collect();
             let old_keys: HashSet<_> = old.iter().map(key).collect();
             let gone: Vec<AddressSpec> = old
-                .into_iter()
+                .iter()
                 .filter(|s| !new_keys.contains(&key(s)))
+                .cloned()
                 .collect();
             let came: Vec<AddressSpec> = specs
                 .into_iter()
                 .filter(|s| !old_keys.contains(&key(s)))
                 .collect();
-            self.addrs.remove(&name, &gone);
-            self.addrs.install(&name, &came);
-            failed.extend(self.addrs.missing(&came));
-        }
-        if failed.is_empty() {
-            Ok(())
+            (gone, came)
         } else {
-            Err(failed)
-        }
+            (Vec::new(), Vec::new())
+        };
+        self.addresses.update(id, &name, gone, came, failed);
     }
 }

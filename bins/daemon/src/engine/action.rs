@@ -48,24 +48,25 @@ pub enum Action {
         config: Box<config::Instance>,
     },
     /// Install the instance's addresses through the ledger, then report with
-    /// [`Engine::handle_install_result`](super::Engine::handle_install_result)
-    /// before taking the next action.
+    /// [`Engine::handle_install_result`](super::Engine::handle_install_result),
+    /// at once or later (the next actions need not wait; the instance's
+    /// announcements wait for the report). Installs of one instance must
+    /// be carried out in order with its removals.
     InstallAddresses {
         /// The instance.
         instance: InstanceId,
         /// Which.
         which: Addresses,
     },
-    /// Confirm what the installs since the last one added (the ledger's
-    /// settle step), now that the advertisement and the first
-    /// announcements are out.
+    /// Confirm what the installs before it added (the ledger's settle
+    /// step), after they ran.
     SettleAddresses,
     /// A reload changed only the instance's addresses (`vips`,
     /// `excluded_vips`): take `config`'s as its addresses from now on and,
     /// if it `holds` them, remove those that went and install the new ones
     /// in one batch each, then report with
     /// [`Engine::handle_install_result`](super::Engine::handle_install_result)
-    /// before taking the next action.
+    /// (whether it holds them or not), at once or later.
     UpdateAddresses {
         /// The instance.
         instance: InstanceId,

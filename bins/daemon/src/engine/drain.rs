@@ -36,40 +36,55 @@ impl Engine {
             match output {
                 Output::InstallAddresses => {
                     // The router advertises first. But after the kernel
-                    // refused these VIPs, a retry installs first and holds
-                    // its advert until they are in: else every retry would
-                    // make the Active step down for a router that then
-                    // gives up at once.
-                    let held = match actions.back() {
-                        Some(Action::SendAdvertisement { instance, transmit })
-                            if inst.address_failures > 0
-                                && *instance == id
-                                && !transmit.priority.is_shutdown() =>
+                    // refused these VIPs, a retry holds its adverts until
+                    // the install succeeds: else every retry would make
+                    // the Active step down for a router that then gives
+                    // up at once.
+                    if inst.address_failures > 0 {
+                        if let Some(Action::SendAdvertisement { instance, transmit }) =
+                            actions.back()
                         {
-                            actions.pop_back()
+                            if *instance == id && !transmit.priority.is_shutdown() {
+                                if let Some(Action::SendAdvertisement { transmit, .. }) =
+                                    actions.pop_back()
+                                {
+                                    inst.held_advert = Some(transmit);
+                                }
+                            }
                         }
-                        _ => None,
-                    };
+                    }
                     actions.push_back(Action::InstallAddresses {
                         instance: id,
                         which: Addresses::All,
                     });
-                    actions.extend(held);
+                    inst.installs_in_flight += 1;
                     installed = true;
                 }
                 Output::SendAdvertisement(transmit) => {
-                    actions.push_back(Action::SendAdvertisement {
-                        instance: id,
-                        transmit,
-                    });
+                    if inst.address_failures > 0
+                        && inst.installs_in_flight > 0
+                        && !transmit.priority.is_shutdown()
+                    {
+                        inst.held_advert = Some(transmit);
+                    } else {
+                        actions.push_back(Action::SendAdvertisement {
+                            instance: id,
+                            transmit,
+                        });
+                    }
                 }
                 Output::Announce => {
-                    let addrs: Vec<_> = inst.announced().collect();
-                    inst.schedule.start(now, addrs);
-                    announce_due(actions, inst, now);
+                    // Once the addresses are on the host.
+                    inst.announce_after_install = inst.announced().collect();
+                    if inst.installs_in_flight == 0 {
+                        start_announcing(actions, inst, now);
+                    }
                 }
                 Output::RemoveAddresses => {
                     inst.schedule.stop();
+                    inst.announce_after_install.clear();
+                    inst.held_advert = None;
+                    inst.installs_undone = inst.installs_in_flight;
                     actions.push_back(Action::RemoveAddresses { instance: id });
                 }
                 Output::StateChanged { from, to, reason } => {
@@ -93,10 +108,25 @@ impl Engine {
             }
         }
         if installed {
-            // After the advertisement and the first announcements.
+            // After the install (the shell's worker reports the install
+            // before it settles).
             actions.push_back(Action::SettleAddresses);
         }
         read_hold.lower(hold::allowed(inst), now);
+    }
+}
+
+/// Starts announcing what `inst` waited to announce until its addresses
+/// were installed, and queues what is due at `now`.
+pub(super) fn start_announcing(
+    actions: &mut std::collections::VecDeque<Action>,
+    inst: &mut super::instance::Instance,
+    now: Instant,
+) {
+    let addrs = std::mem::take(&mut inst.announce_after_install);
+    if !addrs.is_empty() {
+        inst.schedule.start(now, addrs);
+        announce_due(actions, inst, now);
     }
 }
 

@@ -161,11 +161,16 @@ impl Engine {
         }
     }
 
-    /// The outcome of an [`Action::InstallAddresses`]: `Err` lists what the
-    /// kernel refused or the ledger could not record. The router must not
-    /// claim addresses this host does not hold, so what it queued with them
-    /// (its advertisement, the announcements) is dropped, and it goes to
-    /// Fault and tries again later; a priority-0 release still goes out.
+    /// The outcome of an [`Action::InstallAddresses`] or
+    /// [`Action::UpdateAddresses`], whenever it comes (the shell may
+    /// install off its event loop; the router keeps advertising
+    /// meanwhile). On success the instance announces what it waited to
+    /// announce. `Err` lists what the kernel refused or the ledger could
+    /// not record: the router must not claim addresses this host does not
+    /// hold, so what it queued with them (its advertisement, the
+    /// announcements) is dropped, and it goes to Fault and tries again
+    /// later; a priority-0 release still goes out. The outcome of an
+    /// install that a removal undid since is ignored.
     pub fn handle_install_result(
         &mut self,
         now: Instant,
@@ -174,13 +179,30 @@ impl Engine {
     ) {
         let Some(i) = self.index_of(id) else { return };
         let inst = &mut self.instances[i];
+        inst.installs_in_flight = inst.installs_in_flight.saturating_sub(1);
+        if inst.installs_undone > 0 {
+            inst.installs_undone -= 1;
+            return;
+        }
         let missing = match result {
             Ok(()) => {
                 inst.address_failures = 0;
+                if inst.installs_in_flight == 0 {
+                    if let Some(transmit) = inst.held_advert.take() {
+                        self.actions.push_back(Action::SendAdvertisement {
+                            instance: id,
+                            transmit,
+                        });
+                    }
+                    super::drain::start_announcing(&mut self.actions, inst, now);
+                    self.deadlines.touch(i);
+                }
                 return;
             }
             Err(missing) => missing,
         };
+        inst.held_advert = None;
+        inst.announce_after_install.clear();
         self.actions.retain(|a| match a {
             Action::SendAdvertisement { instance, transmit } => {
                 *instance != id || transmit.priority.is_shutdown()

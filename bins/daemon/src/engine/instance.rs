@@ -44,6 +44,18 @@ pub(crate) struct Instance {
     pub(crate) address_retry: Option<Instant>,
     /// Failed installs in a row, for the retry back-off.
     pub(crate) address_failures: u32,
+    /// Installs (and address updates) handed to the shell and not yet
+    /// reported.
+    pub(crate) installs_in_flight: u32,
+    /// How many of those were undone by a removal queued after them: their
+    /// reports (the first ones to come back) are ignored.
+    pub(crate) installs_undone: u32,
+    /// What to announce once no install is in flight: an address is
+    /// announced only once it is on the host.
+    pub(crate) announce_after_install: Vec<IpAddr>,
+    /// While a retried install is in flight, the router's latest advert,
+    /// sent only if the install succeeds.
+    pub(crate) held_advert: Option<router::Transmit>,
 }
 
 impl Instance {
@@ -75,6 +87,10 @@ impl Instance {
             extra: Extra::default(),
             address_retry: None,
             address_failures: 0,
+            installs_in_flight: 0,
+            installs_undone: 0,
+            announce_after_install: Vec::new(),
+            held_advert: None,
         })
     }
 

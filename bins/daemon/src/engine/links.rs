@@ -81,6 +81,7 @@ impl Engine {
             instance: id,
             which: Addresses::One(index),
         });
+        self.instances[i].installs_in_flight += 1;
         self.actions.push_back(Action::SettleAddresses);
         self.drain(i, now);
         true

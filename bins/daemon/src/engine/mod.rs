@@ -16,7 +16,9 @@
 //! [`shutdown`](Engine::shutdown). After each, drain
 //! [`poll_action`](Engine::poll_action) to `None` and carry the
 //! [`Action`]s out in order, then wait until
-//! [`poll_timeout`](Engine::poll_timeout). The daemon's shell
+//! [`poll_timeout`](Engine::poll_timeout). An install may finish later,
+//! off the caller's loop: the instance keeps advertising, and announces
+//! its addresses once its result comes back. The daemon's shell
 //! ([`crate::daemon`]) does exactly that; the tests drive it in virtual
 //! time.
 

@@ -257,7 +257,7 @@ impl Engine {
                     .find(|t| t.as_ref().is_some_and(|t| t.name == name))
                     .and_then(Option::take);
                 if let Some(table) = table {
-                    self.update_addresses(i, table, now);
+                    self.update_addresses(i, table);
                     updated += 1;
                     i += 1;
                     continue;

@@ -45,6 +45,12 @@ struct Harness {
     seen: Vec<(Instant, Seen)>,
     /// Installs fail while set.
     refuse_installs: bool,
+    /// While set, installs are reported only by
+    /// [`finish_installs`](Harness::finish_installs), as a shell that
+    /// installs off its loop does.
+    defer_installs: bool,
+    /// The deferred installs' reports, in order.
+    deferred: Vec<(InstanceId, Result<(), Vec<String>>)>,
     /// Interfaces that do not exist.
     missing: Vec<String>,
 }
@@ -59,6 +65,8 @@ impl Harness {
             names: Default::default(),
             seen: Vec::new(),
             refuse_installs: false,
+            defer_installs: false,
+            deferred: Vec::new(),
             missing: Vec::new(),
         };
         h.apply(config).expect("start-up");
@@ -127,7 +135,11 @@ impl Harness {
                     } else {
                         Ok(())
                     };
-                    self.engine.handle_install_result(self.now, instance, r);
+                    if self.defer_installs {
+                        self.deferred.push((instance, r));
+                    } else {
+                        self.engine.handle_install_result(self.now, instance, r);
+                    }
                     continue;
                 }
                 Action::UpdateAddresses {
@@ -158,6 +170,14 @@ impl Harness {
             };
             self.seen.push((self.now, seen));
         }
+    }
+
+    /// Reports every deferred install, in order, now.
+    fn finish_installs(&mut self) {
+        for (id, r) in std::mem::take(&mut self.deferred) {
+            self.engine.handle_install_result(self.now, id, r);
+        }
+        self.pump();
     }
 
     /// Runs every deadline up to `now + d`.
@@ -246,17 +266,122 @@ fn a_backup_takes_over_at_master_down_and_advertises_before_it_installs() {
         .filter(|(t, _)| *t == first)
         .map(|(_, s)| s.clone())
         .collect();
+    // The ledger settles after the install (the shell's worker reports
+    // the install before it settles); the address is announced once it
+    // is installed.
     assert_eq!(
-        got[..3],
+        got[..4],
         [
             Seen::Send("A".into(), 100),
             Seen::Install("A".into(), Addresses::All),
+            Seen::Settle,
             Seen::Announce("A".into(), vip()),
         ]
     );
-    // The ledger settles after the first burst of announcements.
-    assert_eq!(got.last(), Some(&Seen::Settle), "{got:?}");
     assert_eq!(h.state("A"), "active");
+}
+
+/// Adverts, announcements and a slow install (Many VIPs #7: the shell
+/// installs off its loop).
+fn kinds(seen: &[(Instant, Seen)]) -> (Vec<Instant>, Vec<Instant>) {
+    let sends = seen
+        .iter()
+        .filter(|(_, s)| matches!(s, Seen::Send(_, p) if *p != 0))
+        .map(|(t, _)| *t)
+        .collect();
+    let announces = seen
+        .iter()
+        .filter(|(_, s)| matches!(s, Seen::Announce(..)))
+        .map(|(t, _)| *t)
+        .collect();
+    (sends, announces)
+}
+
+#[test]
+fn a_slow_install_keeps_the_adverts_on_time_and_holds_the_announcements_until_it_is_done() {
+    let mut h = Harness::start(ONE);
+    h.defer_installs = true;
+    let mark = h.seen.len();
+    h.advance(400 * MS);
+    assert_eq!(h.state("A"), "active");
+    assert_eq!(h.deferred.len(), 1, "one install in flight");
+    // 250 ms of install: the adverts go on every 100 ms, nothing is
+    // announced for an address not yet on the host.
+    h.advance(250 * MS);
+    let (sends, announces) = kinds(&h.seen[mark..]);
+    assert_eq!(sends.len(), 3, "{:?}", h.since(mark));
+    for w in sends.windows(2) {
+        assert_eq!(w[1] - w[0], 100 * MS);
+    }
+    assert!(announces.is_empty(), "{:?}", h.since(mark));
+    // Done: the burst starts now.
+    let done = h.now;
+    h.finish_installs();
+    let (_, announces) = kinds(&h.seen[mark..]);
+    assert_eq!(announces.first(), Some(&done));
+    h.advance(100 * MS);
+    let (_, announces) = kinds(&h.seen[mark..]);
+    assert_eq!(announces.len(), 5, "garp_master_repeat 5, all at once");
+    assert_eq!(h.state("A"), "active");
+}
+
+#[test]
+fn an_install_undone_by_a_step_down_before_it_finished_is_ignored_and_announces_nothing() {
+    let mut h = Harness::start(ONE);
+    h.defer_installs = true;
+    h.refuse_installs = true;
+    h.advance(400 * MS);
+    assert_eq!(h.state("A"), "active");
+    // A higher priority takes over before the install is done: the
+    // install is undone (removal queued after it), and its report, even
+    // a failure, neither faults the Backup nor announces anything.
+    h.advert(51, 200);
+    assert_eq!(h.state("A"), "backup");
+    let mark = h.seen.len();
+    h.finish_installs();
+    h.advance(50 * MS);
+    assert_eq!(h.state("A"), "backup");
+    let (sends, announces) = kinds(&h.seen[mark..]);
+    assert!(
+        sends.is_empty() && announces.is_empty(),
+        "{:?}",
+        h.since(mark)
+    );
+}
+
+#[test]
+fn a_retry_holds_its_adverts_while_its_install_is_in_flight() {
+    let mut h = Harness::start(ONE);
+    h.refuse_installs = true;
+    h.advance(400 * MS);
+    assert_eq!(h.state("A"), "fault");
+    // The retry (after 1 s and a Master_Down wait) installs slowly, and
+    // succeeds: no advert claims the VIP until it is in.
+    h.refuse_installs = false;
+    h.defer_installs = true;
+    let mark = h.seen.len();
+    for _ in 0..30 {
+        h.advance(100 * MS);
+        if !h.deferred.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(h.deferred.len(), 1, "{:?}", h.since(mark));
+    h.advance(300 * MS);
+    let (sends, _) = kinds(&h.seen[mark..]);
+    assert!(sends.is_empty(), "held: {:?}", h.since(mark));
+    let done = h.now;
+    h.finish_installs();
+    let (sends, announces) = kinds(&h.seen[mark..]);
+    assert_eq!(sends, vec![done], "the held advert goes at once");
+    assert_eq!(announces.first(), Some(&done));
+    h.advance(250 * MS);
+    let (sends, _) = kinds(&h.seen[mark..]);
+    assert!(sends.len() >= 3, "{:?}", h.since(mark));
+    assert!(
+        sends.windows(2).all(|w| w[1] - w[0] <= 100 * MS),
+        "then on schedule: {sends:?}"
+    );
 }
 
 #[test]
@@ -522,6 +647,8 @@ fn an_instance_missing_its_interface_at_start_waits_in_fault_without_failing() {
         names: Default::default(),
         seen: Vec::new(),
         refuse_installs: false,
+        defer_installs: false,
+        deferred: Vec::new(),
         missing: vec!["eth0".into()],
     };
     let summary = h.apply(config).unwrap();

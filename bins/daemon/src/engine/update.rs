@@ -6,13 +6,11 @@
 
 use std::collections::HashSet;
 use std::net::IpAddr;
-use std::time::Instant;
 
 use tracing::{info, warn};
 
 use super::Engine;
 use super::action::Action;
-use super::drain::announce_due;
 use crate::config;
 
 /// Whether `old` and `new` differ in their addresses and nothing else,
@@ -50,7 +48,7 @@ impl Engine {
     /// from its own in them only: the router advertises the new list, the
     /// shell moves the addresses if the instance holds them, and what is
     /// new is announced.
-    pub(super) fn update_addresses(&mut self, i: usize, config: config::Instance, now: Instant) {
+    pub(super) fn update_addresses(&mut self, i: usize, config: config::Instance) {
         let inst = &mut self.instances[i];
         let advertised: Vec<IpAddr> = config.advertised_vips().collect();
         if let Err(e) = inst.router.set_addresses(advertised) {
@@ -74,9 +72,11 @@ impl Engine {
             config: Box::new(inst.config.clone()),
             holds,
         });
+        // Reported whether it holds them or not (unresolvable addresses).
+        inst.installs_in_flight += 1;
         if holds && !added.is_empty() {
-            inst.schedule.start(now, added);
-            announce_due(&mut self.actions, inst, now);
+            // Announced once installed (see `handle_install_result`).
+            inst.announce_after_install.extend(added);
             self.actions.push_back(Action::SettleAddresses);
         }
         self.deadlines.touch(i);

@@ -1,0 +1,287 @@
+//! The address worker: one thread that owns the rtnetlink handle and the
+//! ledger ([`AddressManager`]) and carries out address jobs in the order
+//! the loop hands them over, so that installing or removing thousands of
+//! VIPs never stalls the event loop (which keeps advertising meanwhile).
+//!
+//! Jobs go in through a channel; what the engine must hear about (an
+//! install's outcome, whether a removed address was ours) comes back as a
+//! [`Done`] on the loop's channel. Jobs run strictly in order, so a remove
+//! queued after an install undoes it, and a settle runs after the install
+//! it confirms; the install's outcome is sent before the settle starts.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tracing::warn;
+use vrrp_netaddr::{AddressSpec, IfIndex, IpPrefix};
+
+use super::host::VmacLink;
+use super::vips::AddressManager;
+use crate::engine::InstanceId;
+
+/// An address of an instance that someone removed: which instance, its
+/// index among the instance's addresses, and where it was.
+pub(crate) type RemovedCandidate = (InstanceId, usize, IfIndex, IpPrefix);
+
+/// What the worker reports back to the loop.
+#[derive(Debug)]
+pub(crate) enum Done {
+    /// An install or an address update finished: `Err` lists the
+    /// addresses that are not on the host (for
+    /// [`Engine::handle_install_result`](crate::engine::Engine::handle_install_result)).
+    Installed {
+        /// The instance.
+        instance: InstanceId,
+        /// The outcome.
+        result: Result<(), Vec<String>>,
+    },
+    /// A removed address's candidates, each with whether the ledger still
+    /// holds it (for
+    /// [`Engine::handle_address_removed`](crate::engine::Engine::handle_address_removed)).
+    Removed(Vec<(InstanceId, usize, bool)>),
+}
+
+/// One job, in the order the loop queued it.
+#[derive(Debug)]
+enum Job {
+    /// Add `specs` (all of an instance's, or one of them).
+    Install {
+        instance: InstanceId,
+        name: String,
+        specs: Arc<[AddressSpec]>,
+        one: Option<usize>,
+    },
+    /// A reload's change of an instance's addresses: remove `gone`, add
+    /// `came`; `unresolved` failed before the worker saw them.
+    Update {
+        instance: InstanceId,
+        name: String,
+        gone: Vec<AddressSpec>,
+        came: Vec<AddressSpec>,
+        unresolved: Vec<String>,
+    },
+    /// Remove the addresses of `specs` that we added.
+    Remove {
+        name: String,
+        specs: Arc<[AddressSpec]>,
+    },
+    /// Confirm the pending ledger entries.
+    Settle,
+    /// Ready the install of `specs` ahead of a takeover.
+    Warm(Arc<[AddressSpec]>),
+    /// Ask whether the ledger still holds each candidate.
+    CheckRemoved(Vec<RemovedCandidate>),
+    /// Remove every address still in the ledger.
+    Clear,
+    /// Delete a macvlan we created (after its addresses went) and restore
+    /// its parent's sysctls.
+    DeleteVmac(Box<VmacLink>),
+}
+
+/// The loop's side of the worker.
+#[derive(Debug)]
+pub(crate) struct AddressWorker {
+    jobs: Option<mpsc::Sender<Job>>,
+    /// What the thread takes when it starts; jobs queue until then.
+    idle: Option<Idle>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The worker's half, before its thread starts.
+#[derive(Debug)]
+struct Idle {
+    manager: AddressManager,
+    jobs: mpsc::Receiver<Job>,
+    done: UnboundedSender<Done>,
+}
+
+impl AddressWorker {
+    /// A worker over `manager` (the ledger, already cleaned up) that
+    /// reports to `done`; its thread starts with [`start`](Self::start).
+    /// Jobs queue until then.
+    pub(crate) fn new(manager: AddressManager, done: UnboundedSender<Done>) -> AddressWorker {
+        let (tx, rx) = mpsc::channel();
+        AddressWorker {
+            jobs: Some(tx),
+            idle: Some(Idle {
+                manager,
+                jobs: rx,
+                done,
+            }),
+            thread: None,
+        }
+    }
+
+    /// Starts the thread. Capabilities belong to each thread: start it
+    /// after the daemon dropped the ones it does not need, so that it
+    /// inherits the reduced sets.
+    pub(crate) fn start(&mut self) -> std::io::Result<()> {
+        let Some(idle) = self.idle.take() else {
+            return Ok(());
+        };
+        let thread = std::thread::Builder::new()
+            .name("vrrpd-addresses".into())
+            .spawn(move || run(idle.manager, &idle.jobs, &idle.done))?;
+        self.thread = Some(thread);
+        Ok(())
+    }
+
+    fn send(&self, job: Job) {
+        let sent = self.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok());
+        if !sent {
+            warn!("the address worker is gone: an address change was not made");
+        }
+    }
+
+    /// Installs `specs` of `instance` (`one`: only the one at that index);
+    /// the outcome comes back as [`Done::Installed`].
+    pub(crate) fn install(
+        &self,
+        instance: InstanceId,
+        name: &str,
+        specs: Arc<[AddressSpec]>,
+        one: Option<usize>,
+    ) {
+        self.send(Job::Install {
+            instance,
+            name: name.to_string(),
+            specs,
+            one,
+        });
+    }
+
+    /// Removes `gone` and installs `came` for `instance`, in one batch
+    /// each; the outcome (with `unresolved`) comes back as
+    /// [`Done::Installed`].
+    pub(crate) fn update(
+        &self,
+        instance: InstanceId,
+        name: &str,
+        gone: Vec<AddressSpec>,
+        came: Vec<AddressSpec>,
+        unresolved: Vec<String>,
+    ) {
+        self.send(Job::Update {
+            instance,
+            name: name.to_string(),
+            gone,
+            came,
+            unresolved,
+        });
+    }
+
+    /// Removes the addresses of `specs` that we added.
+    pub(crate) fn remove(&self, name: &str, specs: Arc<[AddressSpec]>) {
+        self.send(Job::Remove {
+            name: name.to_string(),
+            specs,
+        });
+    }
+
+    /// Confirms the ledger entries the installs so far left pending.
+    pub(crate) fn settle(&self) {
+        self.send(Job::Settle);
+    }
+
+    /// Readies the install of `specs` (a takeover is near).
+    pub(crate) fn warm(&self, specs: Arc<[AddressSpec]>) {
+        self.send(Job::Warm(specs));
+    }
+
+    /// Asks whether the ledger still holds each candidate; the answer
+    /// comes back as [`Done::Removed`].
+    pub(crate) fn check_removed(&self, candidates: Vec<RemovedCandidate>) {
+        self.send(Job::CheckRemoved(candidates));
+    }
+
+    /// Removes every address still in the ledger (a clean stop).
+    pub(crate) fn clear(&self) {
+        self.send(Job::Clear);
+    }
+
+    /// Deletes `vmac` (if we created it) once the jobs before it ran.
+    pub(crate) fn delete_vmac(&self, vmac: Box<VmacLink>) {
+        self.send(Job::DeleteVmac(vmac));
+    }
+
+    /// Waits for every queued job to run, then stops the worker (a worker
+    /// that never started runs them here). Blocks: only for the end of
+    /// the loop.
+    pub(crate) fn finish(&mut self) {
+        self.jobs = None;
+        if let Some(idle) = self.idle.take() {
+            run(idle.manager, &idle.jobs, &idle.done);
+        }
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                warn!("the address worker panicked: the ledger is left for the next start");
+            }
+        }
+    }
+}
+
+impl Drop for AddressWorker {
+    fn drop(&mut self) {
+        // Lets the thread end; an embedder that drops the daemon without
+        // stopping it leaves the ledger for the next start.
+        self.jobs = None;
+    }
+}
+
+/// The worker thread: jobs in order until the loop hangs up.
+fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &UnboundedSender<Done>) {
+    while let Ok(job) = jobs.recv() {
+        match job {
+            Job::Install {
+                instance,
+                name,
+                specs,
+                one,
+            } => {
+                let specs = match one {
+                    Some(k) => specs.get(k..=k).unwrap_or_default(),
+                    None => &specs[..],
+                };
+                manager.install(&name, specs);
+                let missing = manager.missing(specs);
+                let result = if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(missing)
+                };
+                let _ = done.send(Done::Installed { instance, result });
+            }
+            Job::Update {
+                instance,
+                name,
+                gone,
+                came,
+                mut unresolved,
+            } => {
+                manager.remove(&name, &gone);
+                manager.install(&name, &came);
+                unresolved.extend(manager.missing(&came));
+                let result = if unresolved.is_empty() {
+                    Ok(())
+                } else {
+                    Err(unresolved)
+                };
+                let _ = done.send(Done::Installed { instance, result });
+            }
+            Job::Remove { name, specs } => manager.remove(&name, &specs),
+            Job::Settle => manager.settle(),
+            Job::Warm(specs) => manager.warm(&specs),
+            Job::CheckRemoved(candidates) => {
+                let answers = candidates
+                    .into_iter()
+                    .map(|(id, k, ifindex, prefix)| (id, k, manager.owns(ifindex, prefix)))
+                    .collect();
+                let _ = done.send(Done::Removed(answers));
+            }
+            Job::Clear => manager.clear(),
+            Job::DeleteVmac(vmac) => vmac.teardown(&mut manager.handle),
+        }
+    }
+}
