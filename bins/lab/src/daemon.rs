@@ -137,6 +137,9 @@ pub struct Instance {
     pub initial_active: bool,
     /// The VIP, `198.18.x.y/len`.
     pub vip: String,
+    /// More VIPs, not advertised (`excluded_vips`, keepalived's
+    /// `virtual_ipaddress_excluded`).
+    pub excluded: Vec<String>,
 }
 
 /// Everything one host runs.
@@ -179,6 +182,10 @@ pub fn vrrpd_config(host: &HostConfig, dir: &Path) -> String {
             let _ = writeln!(s, "initial_state = \"active\"");
         }
         let _ = writeln!(s, "vips = [\"{}\"]", i.vip);
+        if !i.excluded.is_empty() {
+            let quoted: Vec<String> = i.excluded.iter().map(|v| format!("\"{v}\"")).collect();
+            let _ = writeln!(s, "excluded_vips = [{}]", quoted.join(", "));
+        }
     }
     s
 }
@@ -204,7 +211,15 @@ pub fn keepalived_config(host: &HostConfig) -> String {
         let _ = writeln!(s, "  version {}", i.version);
         let _ = writeln!(s, "  priority {}", i.priority);
         let _ = writeln!(s, "  advert_int {secs}");
-        let _ = writeln!(s, "  virtual_ipaddress {{\n    {}\n  }}\n}}", i.vip);
+        let _ = writeln!(s, "  virtual_ipaddress {{\n    {}\n  }}", i.vip);
+        if !i.excluded.is_empty() {
+            let _ = writeln!(
+                s,
+                "  virtual_ipaddress_excluded {{\n    {}\n  }}",
+                i.excluded.join("\n    ")
+            );
+        }
+        let _ = writeln!(s, "}}");
     }
     s
 }

@@ -21,6 +21,7 @@ pub mod scale;
 pub mod scenario;
 pub mod soak;
 pub mod stats;
+pub mod vips;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

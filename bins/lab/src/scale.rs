@@ -44,6 +44,7 @@ pub fn config(h: usize, links: usize, vrids: u8, interval: Duration) -> HostConf
                 interval,
                 initial_active: h == 1,
                 vip: vip(link, vrid),
+                excluded: Vec::new(),
             });
         }
     }

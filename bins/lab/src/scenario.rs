@@ -194,6 +194,7 @@ pub fn single(h: usize, version: u8, interval: Duration, priority: u8) -> HostCo
             interval,
             initial_active: h == 1,
             vip: format!("{VIP}/24"),
+            excluded: Vec::new(),
         }],
     }
 }

@@ -72,7 +72,7 @@ enum Command {
         #[arg(long = "daemon", value_parser = parse_daemon)]
         daemons: Vec<DaemonKind>,
         /// Only these groups of figures (repeatable): crash, graceful,
-        /// timing, owner or scale; default all.
+        /// timing, owner, scale or vips; default all.
         #[arg(long, value_parser = parse_group, conflicts_with = "soak")]
         only: Vec<FigureGroup>,
     },

@@ -189,6 +189,7 @@ impl Model {
                     interval: INTERVAL,
                     initial_active: false,
                     vip: v.cidr(),
+                    excluded: Vec::new(),
                 })
                 .collect(),
         }

@@ -7,6 +7,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod vips;
+
+pub use vips::FLOOR;
+
 use super::daemon::DaemonKind;
 use super::scenario::{self, Lab};
 use super::stats::{Summary, summarize};
@@ -46,16 +50,20 @@ pub enum FigureGroup {
     Owner,
     /// CPU, RSS and advert rate with many routers.
     Scale,
+    /// One instance with 1 to 2,000 VIPs: takeovers, start and stop, and
+    /// the kernel's floor.
+    Vips,
 }
 
 impl FigureGroup {
     /// Every group, in table order.
-    pub const ALL: [FigureGroup; 5] = [
+    pub const ALL: [FigureGroup; 6] = [
         FigureGroup::Crash,
         FigureGroup::Graceful,
         FigureGroup::Timing,
         FigureGroup::Owner,
         FigureGroup::Scale,
+        FigureGroup::Vips,
     ];
 
     /// The group's name on the command line.
@@ -66,6 +74,7 @@ impl FigureGroup {
             FigureGroup::Timing => "timing",
             FigureGroup::Owner => "owner",
             FigureGroup::Scale => "scale",
+            FigureGroup::Vips => "vips",
         }
     }
 
@@ -146,10 +155,16 @@ impl Collector {
     }
 
     fn record(&mut self, id: &str, kind: DaemonKind, value: std::result::Result<f64, &LabError>) {
+        self.record_as(id, kind.name(), value);
+    }
+
+    /// Records a value measured for something other than a daemon (the
+    /// kernel's floor, [`FLOOR`]).
+    fn record_as(&mut self, id: &str, name: &str, value: std::result::Result<f64, &LabError>) {
         if let Some(f) = self.figures.iter_mut().find(|f| f.id == id) {
             let o = f
                 .results
-                .entry(kind.name().to_string())
+                .entry(name.to_string())
                 .or_insert_with(|| Outcome {
                     samples: Vec::new(),
                     summary: None,
@@ -423,6 +438,9 @@ pub fn run(opts: &BenchOptions) -> Result<Report> {
             );
         }
     }
+    if opts.wants(FigureGroup::Vips) {
+        vips::figures(opts, reps, &mut c)?;
+    }
     let report = Report {
         date: command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         machine: machine(),
@@ -481,7 +499,11 @@ pub fn markdown(r: &Report) -> String {
             f.title,
             f.unit,
             f.bound.map_or("—".into(), |b| format!("{b:.3}")),
-            cell(f.results.get("vrrpd")).replace('|', "/"),
+            match f.results.get(FLOOR) {
+                Some(o) => format!("{FLOOR}: {}", cell(Some(o))),
+                None => cell(f.results.get("vrrpd")),
+            }
+            .replace('|', "/"),
             cell(f.results.get("keepalived")).replace('|', "/"),
             f.ratio.map_or("—".into(), |x| format!("{x:.2}")),
         );
