@@ -90,7 +90,7 @@ impl AddressLedger {
             }
             let previous = self
                 .position(spec.ifindex, spec.prefix)
-                .map(|j| self.entries.remove(j));
+                .map(|j| self.take_entry(j));
             if let Some(present) = present {
                 // Already there: still ours only if it is the very address
                 // we added before.
@@ -102,12 +102,14 @@ impl AddressLedger {
                         address: spec.prefix,
                     });
                 }
-                self.entries.extend(keep);
+                if let Some(keep) = keep {
+                    self.push_entry(keep);
+                }
                 out.push(Ok(AddOutcome::AlreadyPresent));
                 continue;
             }
             let pending = LedgerEntry::pending(name, spec);
-            self.entries.push(pending.clone());
+            self.push_entry(pending.clone());
             ops.push(JournalOp::Put(pending));
             to_add.push(i);
             // Replaced by the kernel's answer below.
@@ -158,7 +160,7 @@ impl AddressLedger {
             };
             let result = release(handle, &mut seen, &self.entries[j]);
             if result.is_ok() {
-                self.entries.remove(j);
+                self.take_entry(j);
                 ops.push(JournalOp::Del {
                     ifindex,
                     address: prefix,
@@ -216,7 +218,7 @@ impl AddressLedger {
     /// Drops the entry of `prefix` on `ifindex`, if there is one.
     fn forget(&mut self, ifindex: IfIndex, prefix: IpPrefix) {
         if let Some(j) = self.position(ifindex, prefix) {
-            self.entries.remove(j);
+            self.take_entry(j);
         }
     }
 }

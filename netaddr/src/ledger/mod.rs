@@ -28,6 +28,7 @@
 mod batch;
 mod store;
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
@@ -138,6 +139,10 @@ pub struct AddressLedger {
     boot_id: Option<String>,
     file_boot_id: Option<String>,
     entries: Vec<LedgerEntry>,
+    /// Where each (interface, address) is in `entries`: a batch of 2,000
+    /// looked each one up by a scan and removed it by shifting the rest,
+    /// which was quadratic (about 20 ms for a clean stop).
+    index: HashMap<(IfIndex, IpPrefix), usize>,
 }
 
 impl AddressLedger {
@@ -153,8 +158,10 @@ impl AddressLedger {
             store,
             boot_id,
             file_boot_id: loaded.boot_id,
-            entries: loaded.entries,
+            entries: Vec::new(),
+            index: HashMap::new(),
         };
+        ledger.set_entries(loaded.entries);
         for op in loaded.journal {
             ledger.apply(op);
         }
@@ -170,15 +177,13 @@ impl AddressLedger {
     /// Applies one journal operation to the entries.
     fn apply(&mut self, op: JournalOp) {
         match op {
-            JournalOp::Put(entry) => {
-                if let Some(i) = self.position(entry.ifindex, entry.address) {
-                    self.entries.remove(i);
-                }
-                self.entries.push(entry);
-            }
+            JournalOp::Put(entry) => match self.position(entry.ifindex, entry.address) {
+                Some(i) => self.entries[i] = entry,
+                None => self.push_entry(entry),
+            },
             JournalOp::Del { ifindex, address } => {
                 if let Some(i) = self.position(ifindex, address) {
-                    self.entries.remove(i);
+                    self.take_entry(i);
                 }
             }
         }
@@ -215,9 +220,36 @@ impl AddressLedger {
     }
 
     fn position(&self, ifindex: IfIndex, prefix: IpPrefix) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|e| e.ifindex == ifindex && e.address == prefix)
+        self.index.get(&(ifindex, prefix)).copied()
+    }
+
+    /// Appends `entry` (whose address has no entry yet).
+    fn push_entry(&mut self, entry: LedgerEntry) {
+        self.index
+            .insert((entry.ifindex, entry.address), self.entries.len());
+        self.entries.push(entry);
+    }
+
+    /// Takes the entry at `j` out; the last entry takes its place.
+    fn take_entry(&mut self, j: usize) -> LedgerEntry {
+        let entry = self.entries.swap_remove(j);
+        self.index.remove(&(entry.ifindex, entry.address));
+        if let Some(moved) = self.entries.get(j) {
+            self.index.insert((moved.ifindex, moved.address), j);
+        }
+        entry
+    }
+
+    /// Replaces every entry.
+    fn set_entries(&mut self, entries: Vec<LedgerEntry>) {
+        self.entries = Vec::new();
+        self.index.clear();
+        for e in entries {
+            match self.position(e.ifindex, e.address) {
+                Some(j) => self.entries[j] = e,
+                None => self.push_entry(e),
+            }
+        }
     }
 
     /// Adds the address through `handle` and records it as ours if the
@@ -271,13 +303,14 @@ impl AddressLedger {
             ..CleanupReport::default()
         };
         let mut seen = batch::Interfaces::default();
+        self.index.clear();
         for entry in std::mem::take(&mut self.entries) {
             match batch::release(handle, &mut seen, &entry) {
                 Ok(r) => report.released.push((entry, r)),
                 Err(e) => report.failed.push((entry, e)),
             }
         }
-        self.entries = report.failed.iter().map(|(e, _)| e.clone()).collect();
+        self.set_entries(report.failed.iter().map(|(e, _)| e.clone()).collect());
         self.save()?;
         Ok(report)
     }
@@ -293,6 +326,7 @@ impl AddressLedger {
         }
         self.file_boot_id = self.boot_id.clone();
         let stale = std::mem::take(&mut self.entries);
+        self.index.clear();
         self.save()?;
         Ok(stale)
     }
@@ -409,6 +443,39 @@ mod tests {
         fs::write(&journal, "{\"del\":{}}\n{\"put\":1}\n").unwrap();
         let e = AddressLedger::open(dir.path()).unwrap_err().to_string();
         assert!(e.contains(JOURNAL_FILE) && e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn the_index_follows_every_removal_and_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = AddressLedger::open(dir.path()).unwrap();
+        for n in 1..=9 {
+            put(&mut ledger, entry(n));
+        }
+        let eth0 = IfIndex::new(2).unwrap();
+        // From the front, the middle and the end: each moves another
+        // entry into its slot.
+        for n in [1u8, 5, 9, 2] {
+            let op = JournalOp::Del {
+                ifindex: eth0,
+                address: entry(n).address,
+            };
+            ledger.record(&op).unwrap();
+            ledger.apply(op);
+        }
+        let check = |ledger: &AddressLedger| {
+            for n in 1..=9u8 {
+                let kept = ![1, 5, 9, 2].contains(&n);
+                assert_eq!(ledger.owns(eth0, entry(n).address), kept, "198.18.0.{n}");
+            }
+            assert_eq!(ledger.entries().len(), 5);
+            for (j, e) in ledger.entries().iter().enumerate() {
+                assert_eq!(ledger.position(e.ifindex, e.address), Some(j));
+            }
+        };
+        check(&ledger);
+        drop(ledger);
+        check(&AddressLedger::open(dir.path()).unwrap());
     }
 
     #[test]
