@@ -7,8 +7,8 @@ use pnet_packet::ethernet::EtherTypes;
 
 use crate::arp::{ArpMessage, ethernet};
 use crate::error::{BufferTooSmall, ParseError};
-use crate::mac::MacAddr;
 use crate::ndp::NeighborAdvert;
+use vrrp_core::MacAddr;
 
 /// An ARP message or a Neighbor Advertisement, as found in an Ethernet frame.
 ///

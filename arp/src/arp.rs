@@ -11,7 +11,7 @@ use pnet_packet::{MutablePacket, Packet};
 
 use crate::error::{BufferTooSmall, ParseError};
 use crate::frame::{ETHERNET_HEADER_LEN, ETHERNET_MIN_FRAME_LEN, from_pnet_mac, to_pnet_mac};
-use crate::mac::MacAddr;
+use vrrp_core::MacAddr;
 
 /// EtherType of ARP.
 pub const ETHERTYPE_ARP: u16 = 0x0806;

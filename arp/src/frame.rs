@@ -1,7 +1,7 @@
 //! Ethernet framing shared by the ARP and NDP codecs, and the one place that
 //! converts between our [`MacAddr`] and pnet's.
 
-use crate::mac::MacAddr;
+use vrrp_core::MacAddr;
 
 /// Length of an untagged Ethernet II header.
 pub(crate) const ETHERNET_HEADER_LEN: usize = 14;

@@ -32,7 +32,6 @@ mod arp;
 mod error;
 mod frame;
 mod link_local;
-mod mac;
 mod ndp;
 mod schedule;
 mod socket;
@@ -42,7 +41,6 @@ pub use announcement::Announcement;
 pub use arp::{ArpMessage, ArpOperation, ETHERTYPE_ARP};
 pub use error::{BufferTooSmall, ParseError};
 pub use link_local::{LinkLocalError, link_local_address};
-pub use mac::{MacAddr, ParseMacError};
 pub use ndp::{ALL_NODES, ETHERTYPE_IPV6, NeighborAdvert};
 pub use schedule::{
     AnnouncementPolicy, AnnouncementSchedule, BACK_TO_BACK, BurstKind, DueAnnouncement,
@@ -52,3 +50,4 @@ pub use socket::{
     AnnounceListener, AnnounceSocket, CapturedFrame, FrameCapture, PacketType,
     ReceivedAnnouncement, SocketError, SocketOp, interface_index,
 };
+pub use vrrp_core::{MacAddr, ParseMacError};

@@ -14,7 +14,7 @@ use pnet_packet::{MutablePacket, Packet};
 use crate::arp::ethernet;
 use crate::error::{BufferTooSmall, ParseError};
 use crate::frame::{ETHERNET_HEADER_LEN, from_pnet_mac, to_pnet_mac};
-use crate::mac::MacAddr;
+use vrrp_core::MacAddr;
 
 /// EtherType of IPv6.
 pub const ETHERTYPE_IPV6: u16 = 0x86dd;

@@ -13,9 +13,9 @@ use std::time::{Duration, SystemTime};
 
 use crate::announcement::Announcement;
 use crate::arp::ETHERTYPE_ARP;
-use crate::mac::MacAddr;
 use crate::ndp::ETHERTYPE_IPV6;
 use crate::sys;
+use vrrp_core::MacAddr;
 
 /// The system call that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

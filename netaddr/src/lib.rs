@@ -53,7 +53,6 @@ mod handle;
 mod label;
 mod ledger;
 mod link;
-mod mac;
 mod macvlan;
 mod macvlan_mode;
 mod prefix;
@@ -73,7 +72,7 @@ pub use ledger::{
     AddressLedger, Claim, CleanupReport, JOURNAL_FILE, LEDGER_FILE, LedgerEntry, Release,
 };
 pub use link::{IfIndex, Link, LinkFlags, MAX_IFNAME_LEN, OperState, validate_ifname};
-pub use mac::{MacAddr, MacParseError};
 pub use macvlan::MacvlanSpec;
 pub use macvlan_mode::{MacvlanMode, MacvlanModeParseError};
 pub use prefix::{Family, IpPrefix, PrefixError};
+pub use vrrp_core::{MacAddr, ParseMacError};

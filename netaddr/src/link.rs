@@ -10,8 +10,8 @@ use netlink_packet_route::link::{
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::mac::MacAddr;
 use crate::macvlan_mode::MacvlanMode;
+use vrrp_core::MacAddr;
 
 /// A kernel interface index (never 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -11,9 +11,9 @@ use netlink_packet_route::link::{
 
 use crate::error::Result;
 use crate::link::{IfIndex, Link, validate_ifname};
-use crate::mac::MacAddr;
 use crate::macvlan_mode::MacvlanMode;
 use crate::prefix::Family;
+use vrrp_core::MacAddr;
 
 /// The macvlan to create with [`crate::Handle::create_macvlan`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +65,10 @@ impl MacvlanSpec {
         MacvlanSpec {
             name: format!("vrrp.{vrid}"),
             parent,
-            mac: MacAddr::vrrp(family, vrid),
+            mac: match family {
+                Family::Ipv4 => MacAddr::vrrp_v4(vrid.get()),
+                Family::Ipv6 => MacAddr::vrrp_v6(vrid.get()),
+            },
             mode: MacvlanMode::Bridge,
             suppress_ipv6_link_local: family == Family::Ipv6,
             up: true,

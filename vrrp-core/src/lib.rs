@@ -29,6 +29,7 @@
 
 mod centiseconds;
 mod interval;
+mod mac;
 mod priority;
 pub mod router;
 mod sync_group;
@@ -39,6 +40,7 @@ pub mod wire;
 
 pub use centiseconds::{Centiseconds, CentisecondsError};
 pub use interval::{AdverIntSeconds, MaxAdverInt};
+pub use mac::{MacAddr, ParseMacError};
 pub use priority::Priority;
 pub use sync_group::SyncGroup;
 pub use tracking::{TrackerId, Tracking, Weight};

@@ -1,4 +1,7 @@
-//! Ethernet MAC addresses, independent of any packet library's own type.
+//! Ethernet MAC addresses, among them the VRRP virtual router MACs
+//! (RFC 9568 §7.3): one type for the codec, `vrrp-arp` (frames) and
+//! `vrrp-netaddr` (links, macvlans), independent of any packet or netlink
+//! library's own.
 
 use std::fmt;
 use std::str::FromStr;
@@ -98,6 +101,23 @@ impl FromStr for MacAddr {
             return Err(err());
         }
         Ok(MacAddr(octets))
+    }
+}
+
+/// As the text form (`00:00:5e:00:01:33`), with the `serde` feature.
+#[cfg(feature = "serde")]
+impl serde::Serialize for MacAddr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// From the text form, with the `serde` feature.
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for MacAddr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<MacAddr, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
