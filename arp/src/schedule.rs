@@ -26,6 +26,7 @@
 //! refresh fires up to one advertisement interval late; this schedule fires
 //! on time.
 
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -174,7 +175,11 @@ pub struct AnnouncementSchedule {
 
 #[derive(Debug, Clone)]
 struct Active {
-    burst: Option<Burst>,
+    /// The bursts due, in order: one, or more when [`extend`] added
+    /// addresses during an initial burst.
+    ///
+    /// [`extend`]: AnnouncementSchedule::extend
+    bursts: VecDeque<Burst>,
     second_burst_at: Option<Instant>,
     next_refresh_at: Option<Instant>,
     /// No packet before this instant (`packet_interval` after the last one).
@@ -187,7 +192,11 @@ struct Active {
 struct Burst {
     kind: BurstKind,
     remaining: u64,
-    next_addr: usize,
+    /// The burst's addresses: `addrs[first..first + count]`.
+    first: usize,
+    count: usize,
+    /// The next one, from `first`.
+    next: usize,
 }
 
 impl AnnouncementSchedule {
@@ -235,13 +244,40 @@ impl AnnouncementSchedule {
             (!delay.is_zero() && rounds > 0 && n > 0).then(|| now + delay)
         };
         self.active = Some(Active {
-            burst: (policy.repeat > 0 && n > 0)
-                .then(|| Burst::new(BurstKind::Initial, policy.repeat, n)),
+            bursts: (policy.repeat > 0 && n > 0)
+                .then(|| Burst::new(BurstKind::Initial, policy.repeat, 0, n))
+                .into_iter()
+                .collect(),
             second_burst_at: later(policy.second_burst_delay, policy.repeat),
             next_refresh_at: later(policy.refresh_interval, policy.refresh_repeat),
             next_packet_at,
             back_to_back: 0,
         });
+    }
+
+    /// Adds `more` addresses while announcing (they became ready after
+    /// [`start`](Self::start), as a large batch of VIPs is installed part
+    /// by part): each gets its own initial burst of
+    /// [`AnnouncementPolicy::repeat`] rounds, due after the bursts already
+    /// queued and with the same packet spacing, and is in every later
+    /// second and refresh burst. On an idle schedule it is
+    /// [`start`](Self::start).
+    pub fn extend(&mut self, now: Instant, more: impl IntoIterator<Item = IpAddr>) {
+        let Some(active) = self.active.as_mut() else {
+            self.start(now, more);
+            return;
+        };
+        let first = self.addrs.len();
+        self.addrs.extend(more);
+        let count = self.addrs.len() - first;
+        if self.policy.repeat > 0 && count > 0 {
+            active.bursts.push_back(Burst::new(
+                BurstKind::Initial,
+                self.policy.repeat,
+                first,
+                count,
+            ));
+        }
     }
 
     /// Stops announcing (on leaving Active). Nothing is due afterwards.
@@ -253,7 +289,7 @@ impl AnnouncementSchedule {
     /// nothing more is scheduled.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let active = self.active.as_ref()?;
-        let at = match &active.burst {
+        let at = match active.bursts.front() {
             Some(_) => active.next_packet_at,
             None => {
                 let pending = [active.second_burst_at, active.next_refresh_at];
@@ -267,7 +303,7 @@ impl AnnouncementSchedule {
     pub fn poll_due(&mut self, now: Instant) -> Option<DueAnnouncement> {
         let policy = self.policy;
         let active = self.active.as_mut()?;
-        if active.burst.is_none() {
+        if active.bursts.is_empty() {
             // Idle: begin the earliest pending burst once it is due.
             let (kind, at) = match (active.second_burst_at, active.next_refresh_at) {
                 (Some(second), Some(refresh)) if refresh < second => (BurstKind::Refresh, refresh),
@@ -288,20 +324,23 @@ impl AnnouncementSchedule {
                 active.next_refresh_at = Some(next.max(now + policy.refresh_interval));
                 policy.refresh_repeat
             };
-            active.burst = Some(Burst::new(kind, rounds, self.addrs.len()));
+            if rounds > 0 && !self.addrs.is_empty() {
+                let all = Burst::new(kind, rounds, 0, self.addrs.len());
+                active.bursts.push_back(all);
+            }
         }
-        let burst = active.burst.as_mut()?;
+        let burst = active.bursts.front_mut()?;
         if now < active.next_packet_at {
             return None;
         }
         let due = DueAnnouncement {
-            addr: self.addrs[burst.next_addr],
+            addr: *self.addrs.get(burst.first + burst.next)?,
             burst: burst.kind,
         };
-        burst.next_addr = (burst.next_addr + 1) % self.addrs.len();
+        burst.next = (burst.next + 1) % burst.count;
         burst.remaining -= 1;
         if burst.remaining == 0 {
-            active.burst = None;
+            active.bursts.pop_front();
         }
         active.next_packet_at = now + policy.packet_interval;
         if policy.packet_interval.is_zero() {
@@ -316,11 +355,14 @@ impl AnnouncementSchedule {
 }
 
 impl Burst {
-    fn new(kind: BurstKind, rounds: u32, addr_count: usize) -> Burst {
+    /// `rounds` over `addrs[first..first + count]` (`count` > 0).
+    fn new(kind: BurstKind, rounds: u32, first: usize, count: usize) -> Burst {
         Burst {
             kind,
-            remaining: u64::from(rounds).saturating_mul(addr_count as u64),
-            next_addr: 0,
+            remaining: u64::from(rounds).saturating_mul(count as u64),
+            first,
+            count,
+            next: 0,
         }
     }
 }
@@ -373,6 +415,56 @@ mod tests {
         assert!(second.iter().all(|d| d.burst == BurstKind::Second));
         assert_eq!(s.poll_timeout(), None, "no refresh by default");
         assert!(s.is_active());
+    }
+
+    #[test]
+    fn extend_gives_late_addresses_their_own_initial_burst_and_a_place_in_the_later_ones() {
+        let t0 = Instant::now();
+        let mut s = AnnouncementSchedule::new(AnnouncementPolicy::default());
+        s.start(t0, [v4(1), v4(2), v4(3)]);
+        let early: Vec<_> = (0..4).filter_map(|_| s.poll_due(t0)).collect();
+        assert_eq!(early.len(), 4);
+        // Two more become ready while the first burst runs.
+        s.extend(t0 + MS, [v4(4), v4(5)]);
+        let sent = run(&mut s, t0 + 10 * SECOND);
+        let initial: Vec<_> = early
+            .iter()
+            .chain(sent.iter().map(|(_, d)| d))
+            .filter(|d| d.burst == BurstKind::Initial)
+            .map(|d| d.addr)
+            .collect();
+        for a in 1..=5 {
+            let n = initial.iter().filter(|&&x| x == v4(a)).count();
+            assert_eq!(n, 5, "{} announced {n} times in the initial bursts", v4(a));
+        }
+        // The first three's burst finishes before the late ones' starts.
+        let last_of_first = initial.iter().rposition(|&x| x == v4(3)).unwrap();
+        let first_of_late = initial.iter().position(|&x| x == v4(4)).unwrap();
+        assert!(last_of_first < first_of_late, "{initial:?}");
+        let second: Vec<_> = sent
+            .iter()
+            .filter(|(_, d)| d.burst == BurstKind::Second)
+            .collect();
+        assert_eq!(second.len(), 25, "the second burst covers all five");
+        assert!(second.iter().all(|(at, _)| *at == t0 + 5 * SECOND));
+        // Idle, extend is start.
+        let mut idle = AnnouncementSchedule::new(AnnouncementPolicy::default());
+        idle.extend(t0, [v4(9)]);
+        assert_eq!(drain(&mut idle, t0).len(), 5);
+    }
+
+    #[test]
+    fn extend_keeps_the_pacing_of_back_to_back_packets() {
+        let t0 = Instant::now();
+        let mut s = AnnouncementSchedule::new(AnnouncementPolicy::default());
+        let addrs: Vec<_> = (0..100u32)
+            .map(|i| IpAddr::from([198, 18, 1 + (i / 250) as u8, (i % 250) as u8]))
+            .collect();
+        s.start(t0, addrs[..40].to_vec());
+        s.extend(t0, addrs[40..].to_vec());
+        // 500 packets: at most BACK_TO_BACK at once, whichever burst they are in.
+        assert_eq!(drain(&mut s, t0).len(), BACK_TO_BACK as usize);
+        assert_eq!(s.poll_timeout(), Some(t0 + PACING_PAUSE));
     }
 
     #[test]

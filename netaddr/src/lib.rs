@@ -69,7 +69,8 @@ pub use events::{Event, EventStream};
 pub use handle::{AddOutcome, DeleteOutcome, Handle};
 pub use label::{Label, LabelError};
 pub use ledger::{
-    AddressLedger, Claim, CleanupReport, JOURNAL_FILE, LEDGER_FILE, LedgerEntry, Release,
+    AddressLedger, Claim, CleanupReport, JOURNAL_FILE, LEDGER_FILE, LedgerEntry, PROGRESS_EVERY,
+    Release,
 };
 pub use link::{IfIndex, Link, LinkFlags, MAX_IFNAME_LEN, OperState, validate_ifname};
 pub use macvlan::MacvlanSpec;

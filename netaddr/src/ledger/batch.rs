@@ -50,6 +50,11 @@ impl Interfaces {
     }
 }
 
+/// How many adds [`AddressLedger::add_unsettled_all_with_progress`] makes
+/// between two reports: the announcements of a VIP can follow its add
+/// within a few milliseconds, and a report costs a wake-up of the caller.
+pub const PROGRESS_EVERY: usize = 256;
+
 impl AddressLedger {
     /// [`add_unsettled`](Self::add_unsettled) for every address of
     /// `specs`, in one pass: one link look-up and one address dump per
@@ -63,6 +68,19 @@ impl AddressLedger {
         &mut self,
         handle: &mut Handle,
         specs: &[AddressSpec],
+    ) -> Result<Vec<Result<AddOutcome>>> {
+        self.add_unsettled_all_with_progress(handle, specs, &mut |_| {})
+    }
+
+    /// [`add_unsettled_all`](Self::add_unsettled_all), calling `progress`
+    /// with `k` after every [`PROGRESS_EVERY`] adds while more are to come:
+    /// the first `k` of `specs` have been through the kernel (added, or
+    /// refused), so a caller can announce them before the rest are in.
+    pub fn add_unsettled_all_with_progress(
+        &mut self,
+        handle: &mut Handle,
+        specs: &[AddressSpec],
+        progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<Result<AddOutcome>>> {
         self.forget_previous_boot()?;
         let mut seen = Interfaces::default();
@@ -123,7 +141,10 @@ impl AddressLedger {
             return Err(e);
         }
         let mut refused = Vec::new();
-        for i in to_add {
+        for (n, i) in to_add.into_iter().enumerate() {
+            if n > 0 && n % PROGRESS_EVERY == 0 {
+                progress(i);
+            }
             let spec = &specs[i];
             let outcome = handle.add_address(spec);
             if !matches!(outcome, Ok(AddOutcome::Added)) {

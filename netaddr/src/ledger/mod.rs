@@ -41,6 +41,7 @@ use crate::handle::{AddOutcome, Handle};
 use crate::label::Label;
 use crate::link::IfIndex;
 use crate::prefix::IpPrefix;
+pub use batch::PROGRESS_EVERY;
 pub use store::{JOURNAL_FILE, LEDGER_FILE};
 use store::{JournalOp, Store};
 

@@ -37,6 +37,15 @@ pub(crate) enum Done {
         /// The outcome.
         result: Result<(), Vec<String>>,
     },
+    /// The first `installed` addresses of an install of all of an
+    /// instance's addresses are through the kernel; the rest follow (for
+    /// [`Engine::handle_install_progress`](crate::engine::Engine::handle_install_progress)).
+    Progress {
+        /// The instance.
+        instance: InstanceId,
+        /// How many, from the first.
+        installed: usize,
+    },
     /// A removed address's candidates, each with whether the ledger still
     /// holds it (for
     /// [`Engine::handle_address_removed`](crate::engine::Engine::handle_address_removed)).
@@ -244,7 +253,12 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
                     Some(k) => specs.get(k..=k).unwrap_or_default(),
                     None => &specs[..],
                 };
-                manager.install(&name, specs);
+                manager.install_reporting(&name, specs, &mut |installed| {
+                    let _ = done.send(Done::Progress {
+                        instance,
+                        installed,
+                    });
+                });
                 let missing = manager.missing(specs);
                 let result = if missing.is_empty() {
                     Ok(())

@@ -290,6 +290,12 @@ impl Shell {
             Done::Installed { instance, result } => {
                 self.engine.handle_install_result(now, instance, result);
             }
+            Done::Progress {
+                instance,
+                installed,
+            } => self
+                .engine
+                .handle_install_progress(now, instance, installed),
             Done::Removed(answers) => {
                 for (id, k, still_ours) in answers {
                     if self.engine.handle_address_removed(now, id, k, still_ours) {

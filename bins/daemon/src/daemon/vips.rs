@@ -55,7 +55,22 @@ impl AddressManager {
     /// ledger entries stay pending until [`settle`](Self::settle), so that
     /// the announcements go out first.
     pub(crate) fn install(&mut self, instance: &str, specs: &[AddressSpec]) {
-        let outcomes = match self.ledger.add_unsettled_all(&mut self.handle, specs) {
+        self.install_reporting(instance, specs, &mut |_| {});
+    }
+
+    /// [`install`](Self::install), calling `progress` with `k` each time
+    /// the first `k` of `specs` are through the kernel, while more are to
+    /// come (see [`vrrp_netaddr::PROGRESS_EVERY`]).
+    pub(crate) fn install_reporting(
+        &mut self,
+        instance: &str,
+        specs: &[AddressSpec],
+        progress: &mut dyn FnMut(usize),
+    ) {
+        let added = self
+            .ledger
+            .add_unsettled_all_with_progress(&mut self.handle, specs, progress);
+        let outcomes = match added {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 warn!(instance, error = %e, "cannot record virtual addresses; none added");

@@ -74,8 +74,10 @@ impl Engine {
                     }
                 }
                 Output::Announce => {
-                    // Once the addresses are on the host.
+                    // A new timeline, once the addresses are on the host.
+                    inst.schedule.stop();
                     inst.announce_after_install = inst.announced().collect();
+                    inst.announce_started = 0;
                     if inst.installs_in_flight == 0 {
                         start_announcing(actions, inst, now);
                     }
@@ -83,6 +85,7 @@ impl Engine {
                 Output::RemoveAddresses => {
                     inst.schedule.stop();
                     inst.announce_after_install.clear();
+                    inst.announce_started = 0;
                     inst.held_advert = None;
                     inst.installs_undone = inst.installs_in_flight;
                     actions.push_back(Action::RemoveAddresses { instance: id });
@@ -116,16 +119,33 @@ impl Engine {
     }
 }
 
-/// Starts announcing what `inst` waited to announce until its addresses
-/// were installed, and queues what is due at `now`.
+/// Announces every address `inst` waited to announce until it was
+/// installed, and forgets the list.
 pub(super) fn start_announcing(
     actions: &mut std::collections::VecDeque<Action>,
     inst: &mut super::instance::Instance,
     now: Instant,
 ) {
-    let addrs = std::mem::take(&mut inst.announce_after_install);
-    if !addrs.is_empty() {
-        inst.schedule.start(now, addrs);
+    announce_ready(actions, inst, now, usize::MAX);
+    inst.announce_after_install.clear();
+    inst.announce_started = 0;
+}
+
+/// Announces the first `ready` addresses `inst` waits to announce, those
+/// not announced yet, and queues what is due at `now`: each one's burst
+/// begins once it is on the host, while the rest are still being added.
+pub(super) fn announce_ready(
+    actions: &mut std::collections::VecDeque<Action>,
+    inst: &mut super::instance::Instance,
+    now: Instant,
+    ready: usize,
+) {
+    let end = ready.min(inst.announce_after_install.len());
+    let from = inst.announce_started;
+    if end > from {
+        let more = inst.announce_after_install[from..end].to_vec();
+        inst.schedule.extend(now, more);
+        inst.announce_started = end;
         announce_due(actions, inst, now);
     }
 }

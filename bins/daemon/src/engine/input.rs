@@ -203,6 +203,7 @@ impl Engine {
         };
         inst.held_advert = None;
         inst.announce_after_install.clear();
+        inst.announce_started = 0;
         self.actions.retain(|a| match a {
             Action::SendAdvertisement { instance, transmit } => {
                 *instance != id || transmit.priority.is_shutdown()
@@ -222,6 +223,25 @@ impl Engine {
         inst.router.set_address_fault(now, true);
         inst.address_retry = Some(now + wait);
         self.drain(i, now);
+    }
+
+    /// Part of an install of all of instance `id`'s addresses is done:
+    /// the first `installed` (its VIPs, then its excluded VIPs, in
+    /// configuration order) are on the host, so they are announced now
+    /// rather than when the last one is in (Many VIPs #7). Not while a
+    /// retry holds its adverts, nor for an install a removal undid.
+    pub fn handle_install_progress(&mut self, now: Instant, id: InstanceId, installed: usize) {
+        let Some(i) = self.index_of(id) else { return };
+        let inst = &mut self.instances[i];
+        if inst.installs_in_flight != 1
+            || inst.installs_undone > 0
+            || inst.address_failures > 0
+            || inst.held_advert.is_some()
+        {
+            return;
+        }
+        super::drain::announce_ready(&mut self.actions, inst, now, installed);
+        self.deadlines.touch(i);
     }
 
     /// Stops every router: priority 0 from the Active ones (RFC 9568

@@ -53,6 +53,9 @@ pub(crate) struct Instance {
     /// What to announce once no install is in flight: an address is
     /// announced only once it is on the host.
     pub(crate) announce_after_install: Vec<IpAddr>,
+    /// How many of those are announced already (their part of the
+    /// install reported progress).
+    pub(crate) announce_started: usize,
     /// While a retried install is in flight, the router's latest advert,
     /// sent only if the install succeeds.
     pub(crate) held_advert: Option<router::Transmit>,
@@ -90,6 +93,7 @@ impl Instance {
             installs_in_flight: 0,
             installs_undone: 0,
             announce_after_install: Vec::new(),
+            announce_started: 0,
             held_advert: None,
         })
     }

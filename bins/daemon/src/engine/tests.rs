@@ -326,6 +326,59 @@ fn a_slow_install_keeps_the_adverts_on_time_and_holds_the_announcements_until_it
 }
 
 #[test]
+fn addresses_reported_installed_are_announced_before_the_rest_are_in() {
+    let mut h = Harness::start(
+        r#"
+[[instance]]
+name = "A"
+interface = "eth0"
+vrid = 51
+priority = 100
+advert_interval = "100ms"
+vips = ["198.18.0.100/24", "198.18.0.101/24"]
+excluded_vips = ["198.18.0.102/24"]
+"#,
+    );
+    h.defer_installs = true;
+    h.advance(400 * MS);
+    assert_eq!(h.state("A"), "active");
+    let (id, _) = h.deferred[0].clone();
+    let announced = |h: &Harness, mark: usize| -> Vec<IpAddr> {
+        h.since(mark)
+            .into_iter()
+            .filter_map(|s| match s {
+                Seen::Announce(_, a) => Some(a),
+                _ => None,
+            })
+            .collect()
+    };
+    let addr = |last: u8| IpAddr::V4(Ipv4Addr::new(198, 18, 0, last));
+    // The first two are in: each announced five times, the third not yet.
+    let mark = h.seen.len();
+    h.engine.handle_install_progress(h.now, id, 2);
+    h.pump();
+    let got = announced(&h, mark);
+    assert_eq!(got.len(), 10, "{got:?}");
+    assert!(got.iter().all(|&a| a == addr(100) || a == addr(101)));
+    // A stale or repeated report announces nothing twice.
+    let mark = h.seen.len();
+    h.engine.handle_install_progress(h.now, id, 1);
+    h.pump();
+    assert!(announced(&h, mark).is_empty());
+    // Done: the third gets its own five.
+    h.advance(5 * MS);
+    let mark = h.seen.len();
+    h.finish_installs();
+    let got = announced(&h, mark);
+    assert_eq!(got, vec![addr(102); 5]);
+    // The second burst, 5 s on, covers all three.
+    let mark = h.seen.len();
+    h.advance(Duration::from_secs(6));
+    let got = announced(&h, mark);
+    assert_eq!(got.len(), 15, "{got:?}");
+}
+
+#[test]
 fn an_install_undone_by_a_step_down_before_it_finished_is_ignored_and_announces_nothing() {
     let mut h = Harness::start(ONE);
     h.defer_installs = true;
