@@ -35,9 +35,11 @@ impl Shell {
             Event::AddressRemoved { address, .. } => {
                 // Whether it is still ours is the ledger's to say, and the
                 // ledger is the worker's: the answer comes back in order.
+                let engine = &self.engine;
                 let candidates: Vec<_> = self
                     .hosts
                     .iter()
+                    .filter(|&(id, _)| engine.is_active(id))
                     .filter_map(|(id, host)| {
                         let k = host
                             .addresses

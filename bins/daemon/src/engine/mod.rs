@@ -194,6 +194,16 @@ impl Engine {
             .collect()
     }
 
+    /// Whether instance `id` is Active, so that a VIP of its removed by
+    /// someone else concerns it (see
+    /// [`handle_address_removed`](Self::handle_address_removed)): the
+    /// shell need not look a removed address up for the others, which at
+    /// a step-down see thousands of their own removals go by.
+    pub fn is_active(&self, id: InstanceId) -> bool {
+        self.index_of(id)
+            .is_some_and(|i| self.instances[i].router.state() == vrrp_core::router::State::Active)
+    }
+
     /// Whether the VRRP sockets are held unread at `now`: after they were
     /// read dry the shell may leave them for a while (see
     /// [`start_read_hold`](Self::start_read_hold)).
