@@ -175,6 +175,45 @@ impl Handle {
         }
     }
 
+    /// [`add_address`](Self::add_address) for each of `specs`, many to a
+    /// `sendmsg` (the kernel applies them in order and acks each one), as
+    /// `ip -batch` would with one round trip each. The outcomes are in the
+    /// order of `specs`.
+    pub fn add_addresses(&mut self, specs: &[&AddressSpec]) -> Vec<Result<AddOutcome>> {
+        let mut out: Vec<Option<Result<AddOutcome>>> = Vec::with_capacity(specs.len());
+        let mut requests = Vec::new();
+        for spec in specs {
+            match spec.validate() {
+                Ok(()) => {
+                    out.push(None);
+                    requests.push((
+                        RouteNetlinkMessage::NewAddress(spec.to_message()),
+                        NLM_F_CREATE | NLM_F_EXCL,
+                    ));
+                }
+                Err(e) => out.push(Some(Err(e))),
+            }
+        }
+        let mut answers = self.sock.execute_all(requests).into_iter();
+        specs
+            .iter()
+            .zip(out)
+            .map(|(spec, done)| match done {
+                Some(r) => r,
+                None => match answers.next() {
+                    Some(Ok(())) => Ok(AddOutcome::Added),
+                    Some(Err(Failure::Kernel(k))) if k.errno == libc::EEXIST => {
+                        Ok(AddOutcome::AlreadyPresent)
+                    }
+                    Some(Err(f)) => {
+                        Err(self.interface_failure(f, spec.ifindex, describe_add("add", spec)))
+                    }
+                    None => Err(Error::malformed("netlink batch", "an add went unanswered")),
+                },
+            })
+            .collect()
+    }
+
     /// Adds an address, or updates the one already there: `ip addr replace`.
     ///
     /// What the kernel updates on an existing address differs by family:
@@ -212,6 +251,40 @@ impl Handle {
                 format!("delete {prefix} from interface {ifindex}"),
             )),
         }
+    }
+
+    /// [`delete_address`](Self::delete_address) for each of `addresses`,
+    /// many to a `sendmsg`, as [`add_addresses`](Self::add_addresses). The
+    /// outcomes are in the order of `addresses`.
+    pub fn delete_addresses(
+        &mut self,
+        addresses: &[(IfIndex, IpPrefix)],
+    ) -> Vec<Result<DeleteOutcome>> {
+        let requests = addresses
+            .iter()
+            .map(|&(ifindex, prefix)| {
+                let msg = RouteNetlinkMessage::DelAddress(delete_message(ifindex, prefix));
+                (msg, 0)
+            })
+            .collect();
+        let answers = self.sock.execute_all(requests);
+        addresses
+            .iter()
+            .zip(answers)
+            .map(|(&(ifindex, prefix), answer)| match answer {
+                Ok(()) => Ok(DeleteOutcome::Removed),
+                Err(Failure::Kernel(k))
+                    if k.errno == libc::EADDRNOTAVAIL || k.errno == libc::ENOENT =>
+                {
+                    Ok(DeleteOutcome::NotPresent)
+                }
+                Err(f) => Err(self.interface_failure(
+                    f,
+                    ifindex,
+                    format!("delete {prefix} from interface {ifindex}"),
+                )),
+            })
+            .collect()
     }
 
     /// Sets a link administratively up or down (`ip link set X up|down`).

@@ -25,6 +25,11 @@ const NLM_F_DUMP_INTR: u16 = 0x10;
 /// use at most 32 KiB skbs).
 const RECV_BUF_LEN: usize = 64 * 1024;
 
+/// Changes per datagram in [`RtSocket::execute_all`]: their acks, one skb
+/// each (under 1 KiB of receive buffer), must fit the socket's default
+/// receive buffer (about 208 KiB) while the kernel queues them.
+pub(crate) const PIPELINE: usize = 64;
+
 /// One netlink message inside a datagram.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Frame<'a> {
@@ -281,6 +286,97 @@ impl RtSocket {
                 }
             }
         }
+    }
+
+    /// Sends `requests` (each a message and its flags; `NLM_F_ACK` is
+    /// added) [`PIPELINE`] to a datagram, and collects each one's ACK or
+    /// error: the kernel applies the messages of a datagram in order and
+    /// acks each, so a batch costs one `sendmsg` per [`PIPELINE`] changes
+    /// instead of one round trip per change. The outcomes are in the order
+    /// of `requests`. For changes only: a reply other than an ACK is
+    /// skipped.
+    pub(crate) fn execute_all(
+        &mut self,
+        requests: Vec<(RouteNetlinkMessage, u16)>,
+    ) -> Vec<Result<(), Failure>> {
+        let mut out = Vec::with_capacity(requests.len());
+        let mut requests = requests.into_iter().peekable();
+        while requests.peek().is_some() {
+            let chunk: Vec<_> = requests.by_ref().take(PIPELINE).collect();
+            self.execute_chunk(chunk, &mut out);
+        }
+        out
+    }
+
+    /// One datagram of [`execute_all`](Self::execute_all).
+    fn execute_chunk(
+        &mut self,
+        chunk: Vec<(RouteNetlinkMessage, u16)>,
+        out: &mut Vec<Result<(), Failure>>,
+    ) {
+        let flags = netlink_packet_core::NLM_F_REQUEST | netlink_packet_core::NLM_F_ACK;
+        let mut encoded = Vec::with_capacity(chunk.len());
+        let mut datagram = Vec::new();
+        let first = self.seq.wrapping_add(1).max(1);
+        for (msg, f) in chunk {
+            self.seq = self.seq.wrapping_add(1).max(1);
+            let request = encode(msg, f | flags, self.seq);
+            datagram.extend_from_slice(&request);
+            datagram.resize(align(datagram.len()), 0);
+            encoded.push((self.seq, request));
+        }
+        let mut answers: Vec<Option<Result<(), Failure>>> = std::iter::repeat_with(|| None)
+            .take(encoded.len())
+            .collect();
+        let lost = |why: &str| {
+            Error::io(
+                "netlink batch",
+                io::Error::other(format!("{why}: the outcome of this change is unknown")),
+            )
+        };
+        if let Err(e) = self.send(&datagram) {
+            // Nothing was applied.
+            out.push(Err(Failure::Local(e)));
+            for _ in 1..encoded.len() {
+                out.push(Err(Failure::Local(lost("sendto failed"))));
+            }
+            return;
+        }
+        let mut pending = encoded.len();
+        let port = self.port;
+        while pending > 0 {
+            let len = match self.recv(false) {
+                Ok(Datagram::Data(len)) => len,
+                Ok(Datagram::WouldBlock) => continue,
+                Ok(Datagram::Truncated) => break,
+                Ok(Datagram::Overrun) | Err(_) => break,
+            };
+            let datagram = &self.buf[..len];
+            for frame in frames(datagram) {
+                let Ok(frame) = frame else { break };
+                if frame.port != port || frame.msg_type != NLMSG_ERROR {
+                    continue;
+                }
+                let k = frame.seq.wrapping_sub(first) as usize;
+                let Some((seq, request)) = encoded.get(k) else {
+                    continue;
+                };
+                if *seq != frame.seq || answers[k].is_some() {
+                    continue;
+                }
+                answers[k] = Some(match parse_error(frame.flags, frame.payload, request) {
+                    Ok(None) => Ok(()),
+                    Ok(Some(err)) => Err(Failure::Kernel(err)),
+                    Err(e) => Err(Failure::Local(e)),
+                });
+                pending -= 1;
+            }
+        }
+        out.extend(
+            answers
+                .into_iter()
+                .map(|a| a.unwrap_or_else(|| Err(Failure::Local(lost("its ACK was lost"))))),
+        );
     }
 
     fn send(&self, request: &[u8]) -> Result<()> {

@@ -392,3 +392,59 @@ fn kernel_refusals_keep_errno_and_extended_ack() {
         }
     });
 }
+
+/// 150 adds and deletes (more than one datagram of the pipeline), with a
+/// refusal in the middle of a datagram, an address already there and one
+/// already gone: each outcome in its place, and the kernel agrees.
+#[test]
+fn pipelined_adds_and_deletes_answer_each_change_in_order() {
+    if !vrrp_testns::netns_available("pipelined_adds_and_deletes_answer_each_change_in_order") {
+        return;
+    }
+    let p = pair("pipe");
+    let (adds, dels) = p.ns.run_in(|| {
+        let mut h = Handle::new().unwrap();
+        let veth0 = h.link_by_name("veth0").unwrap().index;
+        let gone = IfIndex::new(9999).unwrap();
+        h.add_address(&AddressSpec::new(veth0, prefix("198.18.1.7/32")))
+            .unwrap();
+        let mut specs: Vec<AddressSpec> = (0..150u32)
+            .map(|i| {
+                let a = format!("198.18.{}.{}/32", 1 + i / 250, i % 250);
+                AddressSpec::new(veth0, prefix(&a))
+            })
+            .collect();
+        // Refused by the kernel (no such device), inside the first datagram.
+        specs[30] = AddressSpec::new(gone, prefix("198.18.2.30/32"));
+        let refs: Vec<&AddressSpec> = specs.iter().collect();
+        let adds = h.add_addresses(&refs);
+        let mut keys: Vec<(IfIndex, IpPrefix)> =
+            specs.iter().map(|s| (s.ifindex, s.prefix)).collect();
+        keys.push((veth0, prefix("198.18.3.3/32")));
+        let dels = h.delete_addresses(&keys);
+        (adds, dels)
+    });
+    assert_eq!(adds.len(), 150);
+    for (i, a) in adds.iter().enumerate() {
+        match i {
+            7 => assert!(matches!(a, Ok(AddOutcome::AlreadyPresent)), "{i}: {a:?}"),
+            30 => assert!(matches!(a, Err(Error::NoSuchInterface(_))), "{i}: {a:?}"),
+            _ => assert!(matches!(a, Ok(AddOutcome::Added)), "{i}: {a:?}"),
+        }
+    }
+    assert_eq!(dels.len(), 151);
+    for (i, d) in dels.iter().enumerate() {
+        match i {
+            30 => assert!(d.is_err(), "{i}: {d:?}"),
+            150 => assert!(matches!(d, Ok(DeleteOutcome::NotPresent)), "{i}: {d:?}"),
+            _ => assert!(matches!(d, Ok(DeleteOutcome::Removed)), "{i}: {d:?}"),
+        }
+    }
+    let left = ip_addrs(&p.ns, "veth0");
+    assert!(
+        !left.iter().any(|a| a["local"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("198.18.1."))),
+        "{left:?}"
+    );
+}

@@ -18,7 +18,9 @@ use crate::prefix::IpPrefix;
 #[derive(Debug, Default)]
 pub(super) struct Interfaces {
     names: HashMap<IfIndex, String>,
-    addresses: HashMap<IfIndex, Vec<AddressInfo>>,
+    /// Each interface's addresses by prefix: a batch of 2,000 looks up
+    /// 2,000 in a dump of 2,000.
+    addresses: HashMap<IfIndex, HashMap<IpPrefix, AddressInfo>>,
 }
 
 impl Interfaces {
@@ -43,10 +45,16 @@ impl Interfaces {
         let all = match self.addresses.entry(ifindex) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(handle.addresses(Some(ifindex))?)
+                let dump = handle.addresses(Some(ifindex))?;
+                e.insert(
+                    dump.into_iter()
+                        .filter(|a| a.ifindex == ifindex)
+                        .map(|a| (a.prefix, a))
+                        .collect(),
+                )
             }
         };
-        Ok(all.iter().find(|a| a.matches(ifindex, prefix)).cloned())
+        Ok(all.get(&prefix).cloned())
     }
 }
 
@@ -141,21 +149,23 @@ impl AddressLedger {
             return Err(e);
         }
         let mut refused = Vec::new();
-        for (n, i) in to_add.into_iter().enumerate() {
-            if n > 0 && n % PROGRESS_EVERY == 0 {
-                progress(i);
+        for (c, chunk) in to_add.chunks(PROGRESS_EVERY).enumerate() {
+            if c > 0 {
+                progress(chunk[0]);
             }
-            let spec = &specs[i];
-            let outcome = handle.add_address(spec);
-            if !matches!(outcome, Ok(AddOutcome::Added)) {
-                // Refused, or someone else added it in between: not ours.
-                self.forget(spec.ifindex, spec.prefix);
-                refused.push(JournalOp::Del {
-                    ifindex: spec.ifindex,
-                    address: spec.prefix,
-                });
+            let batch: Vec<&AddressSpec> = chunk.iter().map(|&i| &specs[i]).collect();
+            for (&i, outcome) in chunk.iter().zip(handle.add_addresses(&batch)) {
+                let spec = &specs[i];
+                if !matches!(outcome, Ok(AddOutcome::Added)) {
+                    // Refused, or someone else added it in between: not ours.
+                    self.forget(spec.ifindex, spec.prefix);
+                    refused.push(JournalOp::Del {
+                        ifindex: spec.ifindex,
+                        address: spec.prefix,
+                    });
+                }
+                out[i] = outcome;
             }
-            out[i] = outcome;
         }
         self.store.append_all(&refused)?;
         Ok(out)
@@ -172,22 +182,59 @@ impl AddressLedger {
     ) -> Result<Vec<Result<Release>>> {
         self.forget_previous_boot()?;
         let mut seen = Interfaces::default();
-        let mut out = Vec::with_capacity(addresses.len());
-        let mut ops = Vec::new();
+        // Judged from the dump first; then what is still ours is deleted
+        // in one pipelined batch.
+        let mut out: Vec<Option<Result<Release>>> = Vec::with_capacity(addresses.len());
+        let mut to_delete = Vec::new();
+        let mut slots = Vec::new();
         for &(ifindex, prefix) in addresses {
             let Some(j) = self.position(ifindex, prefix) else {
-                out.push(Ok(Release::NotOwned));
+                out.push(Some(Ok(Release::NotOwned)));
                 continue;
             };
-            let result = release(handle, &mut seen, &self.entries[j]);
-            if result.is_ok() {
+            match judge(handle, &mut seen, &self.entries[j]) {
+                Ok(None) => {
+                    slots.push(out.len());
+                    to_delete.push((ifindex, prefix));
+                    out.push(None);
+                }
+                Ok(Some(r)) => out.push(Some(Ok(r))),
+                Err(e) => out.push(Some(Err(e))),
+            }
+        }
+        for (k, deleted) in slots.into_iter().zip(handle.delete_addresses(&to_delete)) {
+            out[k] = Some(match deleted {
+                Ok(DeleteOutcome::Removed) => Ok(Release::Removed),
+                Ok(DeleteOutcome::NotPresent) | Err(Error::NoSuchInterface(_)) => {
+                    Ok(Release::AlreadyGone)
+                }
+                Err(e) => Err(e),
+            });
+        }
+        let out: Vec<Result<Release>> = out
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(Error::malformed(
+                        "netlink batch",
+                        "a removal went unanswered",
+                    ))
+                })
+            })
+            .collect();
+        // What is settled leaves the ledger; a failed removal stays.
+        let mut ops = Vec::new();
+        for (&(ifindex, prefix), result) in addresses.iter().zip(&out) {
+            if !matches!(result, Ok(r) if *r != Release::NotOwned) {
+                continue;
+            }
+            if let Some(j) = self.position(ifindex, prefix) {
                 self.take_entry(j);
                 ops.push(JournalOp::Del {
                     ifindex,
                     address: prefix,
                 });
             }
-            out.push(result);
         }
         self.store.append_all(&ops)?;
         self.compact_if_long()?;
@@ -244,6 +291,28 @@ impl AddressLedger {
     }
 }
 
+/// Whether the entry's address is still the one we added, judged by the
+/// batch's dump of its interface: `None` if so (delete it), else what
+/// releasing it amounts to.
+fn judge(
+    handle: &mut Handle,
+    seen: &mut Interfaces,
+    entry: &LedgerEntry,
+) -> Result<Option<Release>> {
+    let present = match seen.present(handle, entry.ifindex, entry.address) {
+        Ok(p) => p,
+        Err(Error::NoSuchInterface(_)) => return Ok(Some(Release::AlreadyGone)),
+        Err(e) => return Err(e),
+    };
+    let Some(present) = present else {
+        return Ok(Some(Release::AlreadyGone));
+    };
+    if !entry.claims(&present) {
+        return Ok(Some(Release::NotOurs));
+    }
+    Ok(None)
+}
+
 /// Removes the entry's address if it is still the one we added, judged by
 /// the batch's dump of its interface.
 pub(super) fn release(
@@ -251,16 +320,8 @@ pub(super) fn release(
     seen: &mut Interfaces,
     entry: &LedgerEntry,
 ) -> Result<Release> {
-    let present = match seen.present(handle, entry.ifindex, entry.address) {
-        Ok(p) => p,
-        Err(Error::NoSuchInterface(_)) => return Ok(Release::AlreadyGone),
-        Err(e) => return Err(e),
-    };
-    let Some(present) = present else {
-        return Ok(Release::AlreadyGone);
-    };
-    if !entry.claims(&present) {
-        return Ok(Release::NotOurs);
+    if let Some(r) = judge(handle, seen, entry)? {
+        return Ok(r);
     }
     match handle.delete_address(entry.ifindex, entry.address) {
         Ok(DeleteOutcome::Removed) => Ok(Release::Removed),
