@@ -157,3 +157,86 @@ fn vip_answers_from_the_virtual_mac_ipv6() {
     }
     vip_answers_from_the_virtual_mac("vm6", Variant::V3_IPV6);
 }
+
+/// A `kill -9` leaves the macvlan and the parent's ARP sysctls behind; the
+/// next start deletes and restores them (it does not take the macvlan for
+/// someone else's), and that run leaves nothing at its own clean stop.
+#[test]
+fn the_next_start_undoes_what_a_crashed_run_left_for_its_vmac() {
+    if !vrrp_testns::netns_available("the_next_start_undoes_what_a_crashed_run_left_for_its_vmac") {
+        return;
+    }
+    let variant = Variant::V3_IPV4;
+    let (dev, _) = vmac_of(variant);
+    let lab = Lab::new("vmcr", variant);
+    let knobs = |lab: &Lab| -> Vec<String> {
+        ["arp_ignore", "arp_filter", "arp_announce"]
+            .iter()
+            .map(|k| {
+                lab.host(H1)
+                    .exec(&["cat", &format!("/proc/sys/net/ipv4/conf/eth0/{k}")])
+                    .trim()
+                    .to_string()
+            })
+            .collect()
+    };
+    let link_exists = |lab: &Lab| {
+        lab.host(H1)
+            .ip_try(&["link", "show", "dev", dev])
+            .status
+            .success()
+    };
+    let before = knobs(&lab);
+    let c1 = lab.write_config(H1, 200, "vmac = true");
+    let mut h1 = lab.start(H1, &c1);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || vip_on(&lab, H1, dev)).is_some(),
+        "h1 never put the VIP on {dev}"
+    );
+    let during = knobs(&lab);
+    check!(
+        lab,
+        during != before,
+        "the vmac changed no sysctl: {during:?}"
+    );
+    kill(h1.pid(), libc::SIGKILL);
+    let _ = h1.child().wait();
+    check!(lab, link_exists(&lab), "the crash took {dev} with it");
+    let record = std::fs::read_to_string(lab.host_dir(H1).join("state").join("vmacs.json"));
+    check!(
+        lab,
+        record.as_deref().is_ok_and(|r| r.contains(dev)),
+        "the crashed run recorded no {dev}: {record:?}"
+    );
+    check!(lab, knobs(&lab) == during, "the crash restored the sysctls");
+
+    let mut h1 = lab.start(H1, &c1);
+    // The crash left the VIP on the old macvlan: wait for the clean-up
+    // first, then for the new macvlan's VIP.
+    let cleaned = || {
+        lab.log(H1)
+            .contains("deleted a macvlan left by a previous run")
+    };
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), cleaned).is_some(),
+        "the restart did not clean up {dev}"
+    );
+    let active_again = || lab.log(H1).matches("-> active").count() == 2 && vip_on(&lab, H1, dev);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), active_again).is_some(),
+        "the restarted h1 never put the VIP on {dev}"
+    );
+    kill(h1.pid(), libc::SIGTERM);
+    let status = h1.child().wait().unwrap();
+    check!(lab, status.success(), "h1 exited with {status}");
+    check!(lab, !link_exists(&lab), "{dev} left after the clean stop");
+    check!(
+        lab,
+        knobs(&lab) == before,
+        "sysctls left at {:?}, were {before:?}",
+        knobs(&lab)
+    );
+}

@@ -59,7 +59,9 @@ pub(crate) async fn run(
     })?;
     let (tracker_tx, mut tracker_rx) = mpsc::unbounded_channel();
     let switches_user = config.switches_user();
-    let netlink = vrrp_netaddr::Handle::new().map_err(|e| DaemonError::Netlink(Box::new(e)))?;
+    let mut netlink = vrrp_netaddr::Handle::new().map_err(|e| DaemonError::Netlink(Box::new(e)))?;
+    // The macvlans (and their parents' sysctls) a crashed run left.
+    super::vmac_record::clean_up(&config.global.state_dir, &mut netlink);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let worker = AddressWorker::new(addrs, done_tx);
     let mut shell = Shell::new(&config, worker, netlink, socket_set, tracker_tx);

@@ -101,6 +101,9 @@ pub(crate) struct VmacLink {
     /// Adverts leave from the parent's MAC (keepalived `vmac_xmit_base`),
     /// not from the virtual MAC.
     xmit_base: bool,
+    /// The state directory whose record lists it, when we created it (see
+    /// [`super::vmac_record`]).
+    pub(crate) recorded_in: Option<std::path::PathBuf>,
 }
 
 impl VmacLink {
@@ -145,6 +148,9 @@ impl VmacLink {
                 tracing::warn!(interface = %self.link.name, error = %e, "cannot delete the vmac interface");
             }
         }
+        if let Some(dir) = &self.recorded_in {
+            super::vmac_record::remove(dir, &self.link.name);
+        }
     }
 }
 
@@ -161,6 +167,7 @@ impl VmacLink {
 /// are answered per device, so the IPv6 case needs no sysctl.
 pub(super) fn create_vmac(
     handle: &mut Handle,
+    state_dir: &std::path::Path,
     config: &config::Instance,
     vmac: &config::Vmac,
     parent: &Link,
@@ -203,17 +210,44 @@ pub(super) fn create_vmac(
     };
     // IPv4: no IPv6 at all. IPv6: none until the instance is Active.
     write_ipv6_conf(&name, "disable_ipv6", true);
-    handle
-        .set_link_up(link.index, true)
-        .map_err(|e| SetupError::waiting(format!("vmac {name}"), e))?;
-    Ok(VmacLink {
+    let created = matches!(outcome, vrrp_netaddr::AddOutcome::Added);
+    let recorded_in = created.then(|| {
+        // What the next start must undo if this run crashes.
+        let mut parent_sysctls: Vec<(std::path::PathBuf, String)> = restore
+            .iter()
+            .flat_map(|r| r.changes())
+            .filter(|c| c.ifname == parent.name)
+            .filter_map(|c| {
+                let path = vrrp_netaddr::sysctl::ipv4_conf_path(&c.ifname, c.knob).ok()?;
+                Some((path, c.previous.to_string()))
+            })
+            .collect();
+        parent_sysctls.extend(arp_announce.clone());
+        super::vmac_record::add(
+            state_dir,
+            super::vmac_record::VmacRecord {
+                name: name.clone(),
+                ifindex: link.index.get(),
+                parent_sysctls,
+            },
+        );
+        state_dir.to_path_buf()
+    });
+    let vmac_link = VmacLink {
         link,
-        created: matches!(outcome, vrrp_netaddr::AddOutcome::Added),
+        created,
         family,
         restore,
         arp_announce,
         xmit_base: vmac.xmit_base,
-    })
+        recorded_in,
+    };
+    if let Err(e) = handle.set_link_up(vmac_link.link.index, true) {
+        let err = SetupError::waiting(format!("vmac {name}"), e);
+        vmac_link.teardown(handle);
+        return Err(err);
+    }
+    Ok(vmac_link)
 }
 
 /// Writes `net.ipv6.conf.<ifname>.<knob>`; failures are logged.

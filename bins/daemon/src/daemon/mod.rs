@@ -6,7 +6,8 @@
 //! current-thread runtime is enough and is what `vrrpd` uses):
 //!
 //! 1. the addresses a previous run left in its ledger (after a crash or a
-//!    `kill -9`) are removed, before anything else;
+//!    `kill -9`) are removed, and the macvlans it created are deleted and
+//!    their parents' sysctls restored, before anything else;
 //! 2. one raw socket per (address family, interface) is opened and joins
 //!    the VRRP group (RFC 9568 §5.1.1.2, §5.1.2.2); an instance whose
 //!    interface is missing waits for it in Fault, and one whose interface
@@ -41,6 +42,7 @@ mod sockets;
 mod timer;
 mod update;
 mod vips;
+mod vmac_record;
 
 use std::future::Future;
 use std::path::PathBuf;

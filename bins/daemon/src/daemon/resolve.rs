@@ -41,7 +41,10 @@ impl Shell {
             addresses.push(address_spec(handle, vip, link.index)?);
         }
         let vmac = match &config.vmac {
-            Some(v) => Some(Box::new(create_vmac(handle, config, v, &link)?)),
+            Some(v) => {
+                let state_dir = &self.engine.config().global.state_dir;
+                Some(Box::new(create_vmac(handle, state_dir, config, v, &link)?))
+            }
             None => None,
         };
         if let Some(v) = &vmac {

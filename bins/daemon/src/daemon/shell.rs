@@ -332,7 +332,10 @@ impl Shell {
             .filter_map(|h| h.vmac.as_mut())
             .find(|v| v.link.index == vmac.link.index);
         match heir {
-            Some(h) => h.created |= vmac.created,
+            Some(h) => {
+                h.created |= vmac.created;
+                h.recorded_in = h.recorded_in.take().or(vmac.recorded_in.take());
+            }
             None => self.addresses.delete_vmac(vmac),
         }
     }
