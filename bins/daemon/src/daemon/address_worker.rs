@@ -239,9 +239,34 @@ impl Drop for AddressWorker {
     }
 }
 
-/// The worker thread: jobs in order until the loop hangs up.
+/// The worker thread: jobs in order until the loop hangs up. Once the
+/// queue is empty after a batch, the memory the batch freed goes back to
+/// the kernel: glibc keeps it in this thread's own arena otherwise (about
+/// half a MiB of resident size after a 1,000-VIP takeover).
 fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &UnboundedSender<Done>) {
-    while let Ok(job) = jobs.recv() {
+    let mut freed = false;
+    loop {
+        let job = match jobs.try_recv() {
+            Ok(job) => job,
+            Err(mpsc::TryRecvError::Disconnected) => break,
+            Err(mpsc::TryRecvError::Empty) => {
+                if std::mem::take(&mut freed) {
+                    super::event_loop::return_free_memory();
+                }
+                match jobs.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                }
+            }
+        };
+        freed |= matches!(
+            job,
+            Job::Install { .. }
+                | Job::Update { .. }
+                | Job::Remove { .. }
+                | Job::Settle
+                | Job::Clear
+        );
         match job {
             Job::Install {
                 instance,
