@@ -55,6 +55,11 @@ pub enum Error {
     /// No interface has this name or index.
     #[error("no such interface: {0}")]
     NoSuchInterface(String),
+    /// A change of a pipelined batch got no answer (its ack was lost or
+    /// the reply could not be read): whether the kernel made it is
+    /// unknown.
+    #[error("no answer to a change of a netlink batch: {0}")]
+    Unanswered(&'static str),
     /// An interface name the kernel would refuse.
     #[error("invalid interface name {name:?}: {reason}")]
     InvalidInterfaceName {

@@ -208,7 +208,7 @@ impl Handle {
                     Some(Err(f)) => {
                         Err(self.interface_failure(f, spec.ifindex, describe_add("add", spec)))
                     }
-                    None => Err(Error::malformed("netlink batch", "an add went unanswered")),
+                    None => Err(Error::Unanswered("an add got no outcome")),
                 },
             })
             .collect()

@@ -328,17 +328,14 @@ impl RtSocket {
         let mut answers: Vec<Option<Result<(), Failure>>> = std::iter::repeat_with(|| None)
             .take(encoded.len())
             .collect();
-        let lost = |why: &str| {
-            Error::io(
-                "netlink batch",
-                io::Error::other(format!("{why}: the outcome of this change is unknown")),
-            )
-        };
         if let Err(e) = self.send(&datagram) {
             // Nothing was applied.
             out.push(Err(Failure::Local(e)));
             for _ in 1..encoded.len() {
-                out.push(Err(Failure::Local(lost("sendto failed"))));
+                out.push(Err(Failure::Local(Error::io(
+                    "sendto",
+                    io::Error::other("the datagram with this change was not sent"),
+                ))));
             }
             return;
         }
@@ -372,11 +369,11 @@ impl RtSocket {
                 pending -= 1;
             }
         }
-        out.extend(
-            answers
-                .into_iter()
-                .map(|a| a.unwrap_or_else(|| Err(Failure::Local(lost("its ACK was lost"))))),
-        );
+        out.extend(answers.into_iter().map(|a| {
+            a.unwrap_or(Err(Failure::Local(Error::Unanswered(
+                "the ack never came or could not be read",
+            ))))
+        }));
     }
 
     fn send(&self, request: &[u8]) -> Result<()> {

@@ -156,7 +156,11 @@ impl AddressLedger {
             let batch: Vec<&AddressSpec> = chunk.iter().map(|&i| &specs[i]).collect();
             for (&i, outcome) in chunk.iter().zip(handle.add_addresses(&batch)) {
                 let spec = &specs[i];
-                if !matches!(outcome, Ok(AddOutcome::Added)) {
+                // No answer: the add may have happened. The pending entry
+                // stays, so the address is never left behind (settle and
+                // removal look at what is really there).
+                let unanswered = matches!(outcome, Err(Error::Unanswered(_)));
+                if !unanswered && !matches!(outcome, Ok(AddOutcome::Added)) {
                     // Refused, or someone else added it in between: not ours.
                     self.forget(spec.ifindex, spec.prefix);
                     refused.push(JournalOp::Del {
@@ -213,14 +217,7 @@ impl AddressLedger {
         }
         let out: Vec<Result<Release>> = out
             .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| {
-                    Err(Error::malformed(
-                        "netlink batch",
-                        "a removal went unanswered",
-                    ))
-                })
-            })
+            .map(|r| r.unwrap_or(Err(Error::Unanswered("a removal got no outcome"))))
             .collect();
         // What is settled leaves the ledger; a failed removal stays.
         let mut ops = Vec::new();
