@@ -251,7 +251,7 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
             Err(mpsc::TryRecvError::Disconnected) => break,
             Err(mpsc::TryRecvError::Empty) => {
                 if std::mem::take(&mut freed) {
-                    super::event_loop::return_free_memory();
+                    super::memory::return_free_memory();
                 }
                 match jobs.recv() {
                     Ok(job) => job,

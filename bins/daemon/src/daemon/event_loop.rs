@@ -19,6 +19,7 @@ use vrrp_netaddr::EventStream;
 use super::DaemonError;
 use super::address_worker::AddressWorker;
 use super::io::{next_reload, next_request, read_events};
+use super::memory;
 use super::sdnotify;
 use super::shell::Shell;
 use super::sockets::{SocketSet, Watch};
@@ -111,7 +112,7 @@ pub(crate) async fn run(
     // Built now rather than on first use, so that what start-up freed is
     // returned below and not left in holes under them.
     shell.engine.build_routes();
-    return_free_memory();
+    memory::return_free_memory();
     sdnotify::notify("READY=1");
     let (running, waiting) = shell.engine.instance_count();
     info!(instances = running, waiting, "vrrpd running");
@@ -227,7 +228,7 @@ pub(crate) async fn run(
                     Ok(new) => {
                         sdnotify::notify("RELOADING=1");
                         let message = shell.reload(new);
-                        return_free_memory();
+                        memory::return_free_memory();
                         sdnotify::notify("READY=1");
                         Response::Reloaded { ok: message.is_ok(), message: message.unwrap_or_else(|e| e) }
                     }
@@ -237,7 +238,7 @@ pub(crate) async fn run(
             Some(new) = next_reload(&mut reloads) => {
                 sdnotify::notify("RELOADING=1");
                 let _ = shell.reload(new);
-                return_free_memory();
+                memory::return_free_memory();
                 sdnotify::notify("READY=1");
             }
             evs = read_events(&mut events) => {
@@ -306,17 +307,3 @@ fn load_off_loop(
 
 /// How long a clean stop waits for queued notify hooks.
 const HOOK_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Hands what start-up or a reload freed (the parsed configuration and
-/// its diagnostics) back to the kernel. glibc keeps freed memory in its
-/// heap, so the resident size would otherwise stay at that high-water
-/// mark for the daemon's whole life. It trims every arena, also the
-/// address worker's (glibc gives each thread its own).
-pub(super) fn return_free_memory() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: malloc_trim takes an integer, locks glibc's arenas itself
-    // and only returns free pages.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}

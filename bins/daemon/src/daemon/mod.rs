@@ -35,6 +35,7 @@ mod event_loop;
 mod events;
 mod host;
 mod io;
+mod memory;
 mod resolve;
 mod sdnotify;
 mod shell;
