@@ -165,11 +165,17 @@ impl Handle {
     pub fn add_address(&mut self, spec: &AddressSpec) -> Result<AddOutcome> {
         spec.validate()?;
         let flags = NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-        match self
+        let answer = self
             .sock
             .execute(RouteNetlinkMessage::NewAddress(spec.to_message()), flags)
-        {
-            Ok(_) => Ok(AddOutcome::Added),
+            .map(drop);
+        self.add_outcome(answer, spec)
+    }
+
+    /// What the kernel's answer to an add of `spec` means.
+    fn add_outcome(&self, answer: Result<(), Failure>, spec: &AddressSpec) -> Result<AddOutcome> {
+        match answer {
+            Ok(()) => Ok(AddOutcome::Added),
             Err(Failure::Kernel(k)) if k.errno == libc::EEXIST => Ok(AddOutcome::AlreadyPresent),
             Err(f) => Err(self.interface_failure(f, spec.ifindex, describe_add("add", spec))),
         }
@@ -201,13 +207,7 @@ impl Handle {
             .map(|(spec, done)| match done {
                 Some(r) => r,
                 None => match answers.next() {
-                    Some(Ok(())) => Ok(AddOutcome::Added),
-                    Some(Err(Failure::Kernel(k))) if k.errno == libc::EEXIST => {
-                        Ok(AddOutcome::AlreadyPresent)
-                    }
-                    Some(Err(f)) => {
-                        Err(self.interface_failure(f, spec.ifindex, describe_add("add", spec)))
-                    }
+                    Some(answer) => self.add_outcome(answer, spec),
                     None => Err(Error::Unanswered("an add got no outcome")),
                 },
             })
@@ -238,8 +238,19 @@ impl Handle {
     /// the interface (see [`crate::sysctl`]).
     pub fn delete_address(&mut self, ifindex: IfIndex, prefix: IpPrefix) -> Result<DeleteOutcome> {
         let msg = RouteNetlinkMessage::DelAddress(delete_message(ifindex, prefix));
-        match self.sock.execute(msg, NLM_F_ACK) {
-            Ok(_) => Ok(DeleteOutcome::Removed),
+        let answer = self.sock.execute(msg, NLM_F_ACK).map(drop);
+        self.delete_outcome(answer, ifindex, prefix)
+    }
+
+    /// What the kernel's answer to a delete of `prefix` on `ifindex` means.
+    fn delete_outcome(
+        &self,
+        answer: Result<(), Failure>,
+        ifindex: IfIndex,
+        prefix: IpPrefix,
+    ) -> Result<DeleteOutcome> {
+        match answer {
+            Ok(()) => Ok(DeleteOutcome::Removed),
             Err(Failure::Kernel(k))
                 if k.errno == libc::EADDRNOTAVAIL || k.errno == libc::ENOENT =>
             {
@@ -271,19 +282,7 @@ impl Handle {
         addresses
             .iter()
             .zip(answers)
-            .map(|(&(ifindex, prefix), answer)| match answer {
-                Ok(()) => Ok(DeleteOutcome::Removed),
-                Err(Failure::Kernel(k))
-                    if k.errno == libc::EADDRNOTAVAIL || k.errno == libc::ENOENT =>
-                {
-                    Ok(DeleteOutcome::NotPresent)
-                }
-                Err(f) => Err(self.interface_failure(
-                    f,
-                    ifindex,
-                    format!("delete {prefix} from interface {ifindex}"),
-                )),
-            })
+            .map(|(&(ifindex, prefix), answer)| self.delete_outcome(answer, ifindex, prefix))
             .collect()
     }
 
