@@ -6,12 +6,11 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use vrrp_arp::{Announcement, FrameCapture, PacketType};
 
-use super::ns::Netns;
+use super::ns::{Netns, NsThread};
 use super::{LabError, Result, check_interrupted};
 
 /// What a captured frame was.
@@ -107,8 +106,7 @@ pub fn decode(frame: &[u8]) -> Option<Kind> {
 #[derive(Debug)]
 pub struct Capture {
     events: Arc<Mutex<Vec<Event>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Result<Result<()>>>>,
+    _thread: NsThread,
 }
 
 fn open_socket(dev: &str) -> Result<FrameCapture> {
@@ -120,7 +118,7 @@ fn open_socket(dev: &str) -> Result<FrameCapture> {
     Ok(capture)
 }
 
-fn run(socket: FrameCapture, events: Arc<Mutex<Vec<Event>>>, stop: Arc<AtomicBool>) -> Result<()> {
+fn run(socket: FrameCapture, events: &Mutex<Vec<Event>>, stop: &AtomicBool) -> Result<()> {
     let mut buf = [0u8; 2048];
     while !stop.load(Ordering::Relaxed) {
         let got = match socket.recv(&mut buf) {
@@ -158,40 +156,19 @@ impl Capture {
     /// Starts capturing on `dev` in `ns`, and returns once the socket is bound.
     pub fn start(ns: &Netns, dev: &str) -> Result<Capture> {
         let events = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = std::sync::mpsc::channel();
         let dev = dev.to_string();
-        let (ev, st) = (events.clone(), stop.clone());
-        let thread = ns.spawn_thread("capture", move || match open_socket(&dev) {
-            Ok(fd) => {
-                let _ = tx.send(Ok(()));
-                run(fd, ev, st)
-            }
-            Err(e) => {
-                let _ = tx.send(Err(e.clone()));
-                Err(e)
-            }
-        })?;
-        let mut cap = Capture {
+        let ev = events.clone();
+        let thread = NsThread::start(
+            ns,
+            "capture",
+            "capture thread",
+            move || open_socket(&dev),
+            move |socket, stop| run(socket, &ev, stop),
+        )?;
+        Ok(Capture {
             events,
-            stop,
-            thread: Some(thread),
-        };
-        match rx.recv_timeout(Duration::from_secs(5)) {
-            Ok(Ok(())) => Ok(cap),
-            Ok(Err(e)) => Err(e),
-            Err(_) => {
-                cap.stop_now();
-                Err(LabError::new("capture thread did not start"))
-            }
-        }
-    }
-
-    fn stop_now(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+            _thread: thread,
+        })
     }
 
     /// A copy of the events captured at or after `since` (ns since epoch).
@@ -245,12 +222,6 @@ impl Capture {
             }
             std::thread::sleep(poll);
         }
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        self.stop_now();
     }
 }
 

@@ -5,7 +5,10 @@ use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -310,5 +313,66 @@ impl Topology {
     /// Forgets the client's neighbour entries, between repetitions.
     pub fn flush_client_neighbours(&self) {
         let _ = self.client.ip(&["neigh", "flush", "dev", "eth0"]);
+    }
+}
+
+/// A thread in a namespace that readies itself (`setup`: bind a socket,
+/// subscribe), then works until it is dropped; [`NsThread::start`] returns
+/// once it is ready, or with the error that kept it from being.
+#[derive(Debug)]
+pub struct NsThread {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Result<Result<()>>>>,
+}
+
+impl NsThread {
+    /// Starts `setup` then `work` (which should return soon after its
+    /// stop flag is set) on a thread called `name` in `ns`; `what` names
+    /// it in the error if it is not ready within 5 s.
+    pub fn start<S>(
+        ns: &Netns,
+        name: &str,
+        what: &str,
+        setup: impl FnOnce() -> Result<S> + Send + 'static,
+        work: impl FnOnce(S, &AtomicBool) -> Result<()> + Send + 'static,
+    ) -> Result<NsThread> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let st = stop.clone();
+        let thread = ns.spawn_thread(name, move || match setup() {
+            Ok(ready) => {
+                let _ = tx.send(Ok(()));
+                work(ready, &st)
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e.clone()));
+                Err(e)
+            }
+        })?;
+        let mut t = NsThread {
+            stop,
+            thread: Some(thread),
+        };
+        match rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(Ok(())) => Ok(t),
+            Ok(Err(e)) => Err(e),
+            Err(_) => {
+                t.stop_now();
+                Err(LabError::new(format!("{what} did not start")))
+            }
+        }
+    }
+
+    fn stop_now(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for NsThread {
+    fn drop(&mut self) {
+        self.stop_now();
     }
 }

@@ -12,14 +12,13 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use vrrp_netaddr::{Event as NetEvent, EventStream, Handle};
 
 use super::capture::{Event, Kind};
 use super::daemon::{DaemonKind, HostConfig, Instance};
-use super::ns::{Netns, Topology};
+use super::ns::{Netns, NsThread, Topology};
 use super::scenario::{Lab, PRIO_ACTIVE, PRIO_BACKUP, VRID};
 use super::{LabError, Result, check_interrupted, now_ns, sleep};
 
@@ -71,8 +70,7 @@ pub fn config(h: usize, n: usize) -> HostConfig {
 pub struct AddressWatch {
     /// (time, VIPs present after a change), in order.
     history: Arc<Mutex<Vec<(i64, usize)>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Result<Result<()>>>>,
+    _thread: NsThread,
 }
 
 impl AddressWatch {
@@ -80,45 +78,23 @@ impl AddressWatch {
     /// once subscribed (and the addresses present then are counted).
     pub fn start(ns: &Netns, vips: HashSet<Ipv4Addr>) -> Result<AddressWatch> {
         let history = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (h, st) = (history.clone(), stop.clone());
-        let thread = ns.spawn_thread("address-watch", move || {
-            let stream =
-                EventStream::subscribe().map_err(|e| LabError::new(format!("address events: {e}")));
-            let present = stream.as_ref().ok().map(|_| dump(&vips));
-            match (stream, present) {
-                (Ok(stream), Some(Ok(present))) => {
-                    let _ = tx.send(Ok(()));
-                    watch(stream, &vips, present, &h, &st)
-                }
-                (Err(e), _) | (_, Some(Err(e))) => {
-                    let _ = tx.send(Err(e.clone()));
-                    Err(e)
-                }
-                (Ok(_), None) => unreachable!("dumped when subscribed"),
-            }
-        })?;
-        let mut w = AddressWatch {
+        let h = history.clone();
+        let setup_vips = vips.clone();
+        let thread = NsThread::start(
+            ns,
+            "address-watch",
+            "the address watch",
+            move || {
+                let stream = EventStream::subscribe()
+                    .map_err(|e| LabError::new(format!("address events: {e}")))?;
+                Ok((stream, dump(&setup_vips)?))
+            },
+            move |(stream, present), stop| watch(stream, &vips, present, &h, stop),
+        )?;
+        Ok(AddressWatch {
             history,
-            stop,
-            thread: Some(thread),
-        };
-        match rx.recv_timeout(Duration::from_secs(5)) {
-            Ok(Ok(())) => Ok(w),
-            Ok(Err(e)) => Err(e),
-            Err(_) => {
-                w.stop_now();
-                Err(LabError::new("the address watch did not start"))
-            }
-        }
-    }
-
-    fn stop_now(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+            _thread: thread,
+        })
     }
 
     /// The VIPs present now.
@@ -154,12 +130,6 @@ impl AddressWatch {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
-    }
-}
-
-impl Drop for AddressWatch {
-    fn drop(&mut self) {
-        self.stop_now();
     }
 }
 
