@@ -35,24 +35,6 @@ impl Engine {
         while let Some(output) = inst.router.poll_output() {
             match output {
                 Output::InstallAddresses => {
-                    // The router advertises first. But after the kernel
-                    // refused these VIPs, a retry holds its adverts until
-                    // the install succeeds: else every retry would make
-                    // the Active step down for a router that then gives
-                    // up at once.
-                    if inst.address_failures > 0 {
-                        if let Some(Action::SendAdvertisement { instance, transmit }) =
-                            actions.back()
-                        {
-                            if *instance == id && !transmit.priority.is_shutdown() {
-                                if let Some(Action::SendAdvertisement { transmit, .. }) =
-                                    actions.pop_back()
-                                {
-                                    inst.held_advert = Some(transmit);
-                                }
-                            }
-                        }
-                    }
                     actions.push_back(Action::InstallAddresses {
                         instance: id,
                         which: Addresses::All,
@@ -61,10 +43,13 @@ impl Engine {
                     installed = true;
                 }
                 Output::SendAdvertisement(transmit) => {
-                    if inst.address_failures > 0
-                        && inst.installs_in_flight > 0
-                        && !transmit.priority.is_shutdown()
-                    {
+                    // The router advertises first. But after the kernel
+                    // refused its VIPs, a retry holds its adverts (the
+                    // latest one) until the install succeeds: else every
+                    // retry would make the Active step down for a router
+                    // that then gives up at once. Only a takeover, which
+                    // installs, makes a router with failures advertise.
+                    if inst.address_failures > 0 && !transmit.priority.is_shutdown() {
                         inst.held_advert = Some(transmit);
                     } else {
                         actions.push_back(Action::SendAdvertisement {
