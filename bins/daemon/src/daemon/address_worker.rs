@@ -2,6 +2,8 @@
 //! ledger ([`AddressManager`]) and carries out address jobs in the order
 //! the loop hands them over, so that installing or removing thousands of
 //! VIPs never stalls the event loop (which keeps advertising meanwhile).
+//! It also runs the loop's look-ups ([`super::lookup`]): interfaces,
+//! addresses, macvlans, tracked files; the loop makes no netlink call.
 //!
 //! Jobs go in through a channel; what the engine must hear about (an
 //! install's outcome, whether a removed address was ours) comes back as a
@@ -18,8 +20,10 @@ use tracing::warn;
 use vrrp_netaddr::{AddressSpec, IfIndex, IpPrefix};
 
 use super::host::VmacLink;
+use super::lookup::{self, HostLookup, LookupRequest, ReloadLookups};
 use super::vips::AddressManager;
-use crate::engine::InstanceId;
+use crate::config::{self, Config};
+use crate::engine::{InstanceId, LinkState, SetupError};
 
 /// An address of an instance that someone removed: which instance, its
 /// index among the instance's addresses, and where it was.
@@ -50,6 +54,20 @@ pub(crate) enum Done {
     /// holds it (for
     /// [`Engine::handle_address_removed`](crate::engine::Engine::handle_address_removed)).
     Removed(Vec<(InstanceId, usize, bool)>),
+    /// The answer to [`AddressWorker::look_up`].
+    LookedUp {
+        /// The instance it was asked for.
+        instance: InstanceId,
+        /// Its table, handed back.
+        config: Box<config::Instance>,
+        /// What the host holds for it, or why it cannot run (yet).
+        result: Result<Box<HostLookup>, SetupError>,
+    },
+    /// The answer to [`AddressWorker::look_up_reload`]: the
+    /// configuration handed back, with what was found.
+    Reload(Box<Config>, Box<ReloadLookups>),
+    /// The answer to [`AddressWorker::link_states`].
+    LinkStates(Vec<(u32, String, LinkState)>),
 }
 
 /// One job, in the order the loop queued it.
@@ -87,6 +105,18 @@ enum Job {
     /// Delete a macvlan we created (after its addresses went) and restore
     /// its parent's sysctls.
     DeleteVmac(Box<VmacLink>),
+    /// Turn IPv6 on or off on an IPv6 macvlan (see [`VmacLink::ipv6_name`]).
+    VmacIpv6 { ifname: String, active: bool },
+    /// Look a waiting instance up.
+    LookUp {
+        instance: InstanceId,
+        config: Box<config::Instance>,
+        request: LookupRequest,
+    },
+    /// Look up what a reload needs.
+    Reload(Box<Config>, Box<ReloadLookups>),
+    /// Read the state of interfaces.
+    LinkStates(Vec<(IfIndex, String)>),
 }
 
 /// The loop's side of the worker.
@@ -215,6 +245,42 @@ impl AddressWorker {
         self.send(Job::DeleteVmac(vmac));
     }
 
+    /// Turns IPv6 on (just before an install) or off (before a removal)
+    /// on the IPv6 macvlan `ifname`, in order with the address jobs.
+    pub(crate) fn set_vmac_ipv6(&self, ifname: &str, active: bool) {
+        self.send(Job::VmacIpv6 {
+            ifname: ifname.to_string(),
+            active,
+        });
+    }
+
+    /// Looks waiting `instance` (its table `config`) up; the answer
+    /// comes back as [`Done::LookedUp`].
+    pub(crate) fn look_up(
+        &self,
+        instance: InstanceId,
+        config: Box<config::Instance>,
+        request: LookupRequest,
+    ) {
+        self.send(Job::LookUp {
+            instance,
+            config,
+            request,
+        });
+    }
+
+    /// Looks up what a reload to `config` needs (`lookups` says which);
+    /// the answer comes back as [`Done::Reload`].
+    pub(crate) fn look_up_reload(&self, config: Box<Config>, lookups: Box<ReloadLookups>) {
+        self.send(Job::Reload(config, lookups));
+    }
+
+    /// Reads the state of `links`; the answer comes back as
+    /// [`Done::LinkStates`].
+    pub(crate) fn link_states(&self, links: Vec<(IfIndex, String)>) {
+        self.send(Job::LinkStates(links));
+    }
+
     /// Waits for every queued job to run, then stops the worker (a worker
     /// that never started runs them here). Blocks: only for the end of
     /// the loop.
@@ -321,6 +387,27 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
             }
             Job::Clear => manager.clear(),
             Job::DeleteVmac(vmac) => vmac.teardown(&mut manager.handle),
+            Job::VmacIpv6 { ifname, active } => super::host::set_vmac_ipv6(&ifname, active),
+            Job::LookUp {
+                instance,
+                config,
+                request,
+            } => {
+                let result = lookup::look_up(&mut manager.handle, &config, &request).map(Box::new);
+                let _ = done.send(Done::LookedUp {
+                    instance,
+                    config,
+                    result,
+                });
+            }
+            Job::Reload(config, mut lookups) => {
+                lookups.run(&mut manager.handle, &config);
+                let _ = done.send(Done::Reload(config, lookups));
+            }
+            Job::LinkStates(links) => {
+                let states = lookup::link_states(&mut manager.handle, links);
+                let _ = done.send(Done::LinkStates(states));
+            }
         }
     }
 }

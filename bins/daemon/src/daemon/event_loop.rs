@@ -65,10 +65,12 @@ pub(crate) async fn run(
     super::vmac_record::clean_up(&config.global.state_dir, &mut netlink);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let worker = AddressWorker::new(addrs, done_tx);
-    let mut shell = Shell::new(&config, worker, netlink, socket_set, tracker_tx);
+    let mut shell = Shell::new(&config, worker, socket_set, tracker_tx);
     // 3. Sockets and interfaces; the routers start once capabilities are
-    // dropped, so that the hooks they run inherit the reduced sets.
-    let (plan, resolutions) = shell.resolve_all(config);
+    // dropped, so that the hooks they run inherit the reduced sets. The
+    // loop does not run yet: the look-ups run here, and their handle goes.
+    let (plan, resolutions) = shell.resolve_now(config, &mut netlink);
+    drop(netlink);
     let mut timer = PreciseTimer::new().map_err(|e| DaemonError::Io {
         what: "creating the timer",
         source: e,
@@ -226,21 +228,14 @@ pub(crate) async fn run(
                         Response::Reloaded { ok: false, message }
                     }
                     Ok(new) => {
-                        sdnotify::notify("RELOADING=1");
-                        let message = shell.reload(new);
-                        memory::return_free_memory();
-                        sdnotify::notify("READY=1");
-                        Response::Reloaded { ok: message.is_ok(), message: message.unwrap_or_else(|e| e) }
+                        // Answered once applied.
+                        shell.reload(new, Some(reply));
+                        continue;
                     }
                 };
                 let _ = reply.send(response);
             }
-            Some(new) = next_reload(&mut reloads) => {
-                sdnotify::notify("RELOADING=1");
-                let _ = shell.reload(new);
-                memory::return_free_memory();
-                sdnotify::notify("READY=1");
-            }
+            Some(new) = next_reload(&mut reloads) => shell.reload(new, None),
             evs = read_events(&mut events) => {
                 for ev in evs {
                     shell.on_event(ev);
@@ -249,6 +244,15 @@ pub(crate) async fn run(
         }
     };
     sdnotify::notify("STOPPING=1");
+    // What look-ups still out find (a macvlan they created) is freed by
+    // the stop below, so wait for them, briefly.
+    let until = tokio::time::Instant::now() + LOOKUP_DRAIN;
+    while shell.lookups_out > 0 {
+        match tokio::time::timeout_at(until, done_rx.recv()).await {
+            Ok(Some(done)) => shell.on_address_done(done),
+            _ => break,
+        }
+    }
     if let Some(task) = control_task {
         task.abort();
         let _ = std::fs::remove_file(&shell.engine.config().global.control_socket);
@@ -304,6 +308,9 @@ fn load_off_loop(
         let _ = tx.send((result, reply));
     });
 }
+
+/// How long a clean stop waits for the worker's answers to look-ups.
+const LOOKUP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long a clean stop waits for queued notify hooks.
 const HOOK_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);

@@ -53,31 +53,23 @@ impl Shell {
                     self.addresses.check_removed(candidates);
                 }
             }
-            Event::Resync => self.resync(now),
+            Event::Resync => self.resync(),
             _ => {}
         }
         self.run_actions(now);
     }
 
-    /// The event stream lost events: every instance's interface is looked
-    /// up again and its state handed to the engine as if it had changed.
-    fn resync(&mut self, now: Instant) {
-        let mut seen = Vec::new();
+    /// The event stream lost events: the worker looks every instance's
+    /// interface up again, and the engine hears each state as if it had
+    /// changed ([`super::address_worker::Done::LinkStates`]).
+    fn resync(&mut self) {
+        let mut links: Vec<(vrrp_netaddr::IfIndex, String)> = Vec::new();
         for host in self.hosts.values() {
-            let state = match self.netlink.link_by_index(host.link.index) {
-                Ok(link) if link.is_up() => LinkState::Up,
-                Ok(_) => LinkState::Down,
-                Err(vrrp_netaddr::Error::NoSuchInterface(_)) => LinkState::Removed,
-                Err(_) => continue,
-            };
-            let entry = (host.link.index.get(), host.link.name.clone(), state);
-            if !seen.contains(&entry) {
-                seen.push(entry);
+            let entry = (host.link.index, host.link.name.clone());
+            if !links.contains(&entry) {
+                links.push(entry);
             }
         }
-        for (ifindex, name, state) in seen {
-            self.engine.handle_link(now, ifindex, &name, state);
-        }
-        self.engine.retry_waiting_soon(now);
+        self.addresses.link_states(links);
     }
 }

@@ -118,16 +118,10 @@ impl VmacLink {
         }
     }
 
-    /// Turns IPv6 on an IPv6 vmac on just before its VIPs are installed
-    /// and off before they are removed. Off, it sends nothing: removing a
-    /// VIP would otherwise leave its solicited-node group with an MLD
-    /// report from the virtual MAC, which moves that MAC to this (now
-    /// Backup) host's switch port and black-holes the VIP until the
-    /// Active's next announcement.
-    pub(crate) fn set_active(&self, active: bool) {
-        if self.family == Family::Ipv6 {
-            write_ipv6_conf(&self.link.name, "disable_ipv6", !active);
-        }
+    /// The macvlan's name if it is an IPv6 one, whose IPv6 is on only
+    /// while the instance holds its VIPs (see [`set_vmac_ipv6`]).
+    pub(crate) fn ipv6_name(&self) -> Option<&str> {
+        (self.family == Family::Ipv6).then_some(self.link.name.as_str())
     }
 
     /// Deletes the macvlan if we created it and restores the parent's
@@ -248,6 +242,15 @@ pub(super) fn create_vmac(
         return Err(err);
     }
     Ok(vmac_link)
+}
+
+/// Turns IPv6 on an IPv6 vmac on just before its VIPs are installed and
+/// off before they are removed. Off, it sends nothing: removing a VIP would
+/// otherwise leave its solicited-node group with an MLD report from the
+/// virtual MAC, which moves that MAC to this (now Backup) host's switch
+/// port and black-holes the VIP until the Active's next announcement.
+pub(crate) fn set_vmac_ipv6(ifname: &str, active: bool) {
+    write_ipv6_conf(ifname, "disable_ipv6", !active);
 }
 
 /// Writes `net.ipv6.conf.<ifname>.<knob>`; failures are logged.

@@ -1,64 +1,100 @@
 //! Answering the engine's [`Action::Resolve`](crate::engine::Action::Resolve):
-//! the shell looks the interface, source address and VIP devices up,
-//! creates the macvlan (keepalived's `use_vmac`), opens (or reuses) the
-//! VRRP socket, and keeps the result as a [`Host`] until the instance is
-//! released.
+//! the address worker looks the interface, source address, VIP devices and
+//! tracked state up and creates the macvlan ([`super::lookup`]); the shell
+//! opens (or reuses) the VRRP socket and keeps the result as a [`Host`]
+//! until the instance is released.
 
-use super::host::{Host, address_spec, create_vmac, primary_address};
-use super::shell::Shell;
+use std::time::Instant;
+
+use super::host::{Host, VmacLink};
+use super::lookup::{Found, HostLookup, LookupRequest};
+use super::shell::{Resolutions, Shell};
 use super::sockets::open_socket;
 use crate::config;
-use crate::engine::{InstanceId, Resolved, SetupError, SocketId};
+use crate::engine::{InstanceId, ReloadPlan, Resolved, SetupError, SocketId};
 use vrrp_netaddr::Link;
 
-/// Each tracked interface's state and each tracked file's value, by name.
-type Tracked = (Vec<(String, bool)>, Vec<(String, i64)>);
-
 impl Shell {
-    /// Resolves `config` for instance `id` (interface, primary address, VIP
-    /// devices, macvlan, socket) and keeps what it holds. Nothing is sent
-    /// or installed. Nothing here sleeps: what is not there yet (an
-    /// interface, a tentative IPv6 link-local address) is a waiting
-    /// [`SetupError`].
-    pub(crate) fn resolve(
+    /// Asks the worker to look waiting instance `id` up; the answer comes
+    /// to [`on_looked_up`](Self::on_looked_up).
+    pub(super) fn request_lookup(&mut self, id: InstanceId, config: Box<config::Instance>) {
+        let request = LookupRequest::new(self.engine.config(), &config);
+        self.lookups_out += 1;
+        self.addresses.look_up(id, config, request);
+    }
+
+    /// The worker's answer for waiting instance `id`, handed to the engine.
+    pub(super) fn on_looked_up(
         &mut self,
+        now: Instant,
         id: InstanceId,
         config: &config::Instance,
-    ) -> Result<Resolved, SetupError> {
-        let handle = &mut self.netlink;
-        let link = handle
-            .link_by_name(&config.interface)
-            .map_err(|e| SetupError::waiting(format!("interface {}", config.interface), e))?;
-        let (primary, primary_prefix_len) = match config.source_address {
-            Some(a) => (a, None),
-            None => primary_address(handle, config, &link)?,
-        };
-        // Resolve every VIP's device before creating anything.
-        let mut addresses = Vec::new();
-        let mut on_default = Vec::new();
-        for vip in config.vips.iter().chain(&config.excluded_vips) {
-            on_default.push(vip.device.is_none());
-            addresses.push(address_spec(handle, vip, link.index)?);
+        found: Result<Box<HostLookup>, SetupError>,
+    ) {
+        let result = found
+            .and_then(|f| self.finish_resolve(id, config, *f))
+            .map_err(|e| e.to_string());
+        self.engine.handle_resolved(now, id, result);
+    }
+
+    /// Resolves each instance `plan` starts from what was `found` for it
+    /// (by its index in the plan's configuration); what was found for an
+    /// instance the plan does not start is freed.
+    pub(super) fn finish_all(&mut self, plan: &ReloadPlan, found: Vec<Found>) -> Resolutions {
+        let mut found: Vec<_> = found.into_iter().map(Some).collect();
+        let mut results = Vec::new();
+        self.hosts.reserve_exact(plan.to_resolve_indices().count());
+        for (id, k) in plan.to_resolve_indices() {
+            let slot = found
+                .iter_mut()
+                .find(|f| f.as_ref().is_some_and(|(i, _)| *i == k))
+                .and_then(Option::take);
+            let result = match slot {
+                Some((_, r)) => {
+                    r.and_then(|f| self.finish_resolve(id, &plan.config().instances[k], *f))
+                }
+                None => Err(SetupError::waiting_for("not looked up yet".to_string())),
+            };
+            results.push((id, result));
         }
-        let vmac = match &config.vmac {
-            Some(v) => {
-                let state_dir = &self.engine.config().global.state_dir;
-                Some(Box::new(create_vmac(handle, state_dir, config, v, &link)?))
-            }
-            None => None,
-        };
-        if let Some(v) = &vmac {
-            for (spec, default) in addresses.iter_mut().zip(on_default) {
-                if default {
-                    spec.ifindex = v.link.index;
+        self.free_found(found.into_iter().flatten());
+        results
+    }
+
+    /// Frees what look-ups found for instances that will not start: their
+    /// macvlans (see [`free_vmac`](Self::free_vmac)).
+    pub(super) fn free_found(&mut self, found: impl IntoIterator<Item = Found>) {
+        for (_, r) in found {
+            if let Ok(mut f) = r {
+                if let Some(v) = f.vmac.take() {
+                    self.free_vmac(v, None);
                 }
             }
         }
+    }
+
+    /// Makes instance `id`'s [`Host`] of what was `found` for it: opens
+    /// (or reuses) its socket. Nothing is sent or installed.
+    fn finish_resolve(
+        &mut self,
+        id: InstanceId,
+        config: &config::Instance,
+        found: HostLookup,
+    ) -> Result<Resolved, SetupError> {
+        let HostLookup {
+            link,
+            primary,
+            primary_prefix_len,
+            addresses,
+            vmac,
+            tracked_links,
+            tracked_files,
+        } = found;
         let socket = match self.socket_for(config, &link) {
             Ok(id) => id,
             Err(e) => {
                 if let Some(v) = vmac {
-                    v.teardown(&mut self.netlink);
+                    self.free_vmac(v, None);
                 }
                 return Err(SetupError::waiting(
                     format!("VRRP socket on {}", config.interface),
@@ -73,7 +109,6 @@ impl Shell {
                 also_depends_on.push(i);
             }
         }
-        let (tracked_links, tracked_files) = self.tracked_now(config);
         let resolved = Resolved {
             socket,
             ifindex: link.index.get(),
@@ -97,31 +132,27 @@ impl Shell {
         Ok(resolved)
     }
 
-    /// The state of every interface and the value of every file that
-    /// `config` (and its sync group) tracks, now.
-    fn tracked_now(&mut self, config: &config::Instance) -> Tracked {
-        let full = self.engine.config();
-        let mut sets = vec![&config.tracking];
-        if let Some(g) = full.group_of(&config.name) {
-            sets.push(&g.tracking);
+    /// Frees a macvlan an instance held, or that a look-up found and no
+    /// instance took: deleted (by the worker, after the jobs before) if we
+    /// created it and no running instance has picked the same one up;
+    /// that one inherits it otherwise, and deletes it at stop. The kernel
+    /// deleted it already if its parent `removed_link` went.
+    pub(super) fn free_vmac(&mut self, mut vmac: Box<VmacLink>, removed_link: Option<u32>) {
+        if let Some(r) = removed_link {
+            vmac.created &= vmac.link.index.get() != r;
         }
-        let mut links = Vec::new();
-        let mut files = Vec::new();
-        for set in sets {
-            for ti in &set.interfaces {
-                let up = self
-                    .netlink
-                    .link_by_name(&ti.interface)
-                    .is_ok_and(|l| l.is_up());
-                links.push((ti.interface.clone(), up));
+        let heir = self
+            .hosts
+            .values_mut()
+            .filter_map(|h| h.vmac.as_mut())
+            .find(|v| v.link.index == vmac.link.index);
+        match heir {
+            Some(h) => {
+                h.created |= vmac.created;
+                h.recorded_in = h.recorded_in.take().or(vmac.recorded_in.take());
             }
-            for r in &set.files {
-                if let Some(f) = full.track_file.get(&r.name) {
-                    files.push((r.name.clone(), crate::track::read_file_value(&f.path).0));
-                }
-            }
+            None => self.addresses.delete_vmac(vmac),
         }
-        (links, files)
     }
 
     /// The id of the socket for `config`'s family on `link`, opened and

@@ -13,7 +13,9 @@ use tracing::{info, warn};
 use super::DaemonError;
 use super::address_worker::{AddressWorker, Done};
 use super::announce::Announcer;
-use super::host::HostTable;
+use super::host::{HostTable, VmacLink};
+use super::lookup::ReloadLookups;
+use super::reload::Reloads;
 use super::sockets::{SocketEntry, SocketSet};
 use crate::config::Config;
 use crate::engine::{
@@ -48,22 +50,23 @@ pub(crate) struct Shell {
     pub(crate) ready_sockets: Vec<usize>,
     /// The receive buffer, [`crate::net::RECV_BUFFER_LEN`] bytes.
     pub(crate) recv_buf: Vec<u8>,
-    /// Installs and removes addresses off the loop, in order.
+    /// Installs and removes addresses off the loop, in order, and runs
+    /// the look-ups (the loop makes no netlink call).
     pub(crate) addresses: AddressWorker,
-    /// The loop's own rtnetlink handle, for look-ups (interfaces, primary
-    /// addresses, VIP devices) and macvlans.
-    pub(crate) netlink: vrrp_netaddr::Handle,
     pub(crate) announcer: Announcer,
+    /// Reloads being looked up or waiting for their turn.
+    pub(crate) reloads: Reloads,
+    /// Look-ups the worker has not answered yet (what they find may hold
+    /// a macvlan to free).
+    pub(crate) lookups_out: usize,
 }
 
 impl Shell {
     /// A shell over `addresses` (the worker over the ledger, already
-    /// cleaned up), `netlink` for look-ups, and an engine for `config`,
-    /// with no instance yet.
+    /// cleaned up) and an engine for `config`, with no instance yet.
     pub(crate) fn new(
         config: &Config,
         addresses: AddressWorker,
-        netlink: vrrp_netaddr::Handle,
         socket_set: SocketSet,
         tracker_tx: mpsc::UnboundedSender<TrackerUpdate>,
     ) -> Self {
@@ -79,25 +82,32 @@ impl Shell {
             ready_sockets: Vec::new(),
             recv_buf: vec![0; crate::net::RECV_BUFFER_LEN],
             addresses,
-            netlink,
             announcer: Announcer::default(),
+            reloads: Reloads::default(),
+            lookups_out: 0,
         }
     }
 
-    /// Resolves the instances that applying `config` starts (new, changed
-    /// or waiting ones), without changing anything else yet: the first
-    /// half of [`apply`](Self::apply).
-    pub(crate) fn resolve_all(&mut self, config: Config) -> (ReloadPlan, Resolutions) {
+    /// Resolves the instances that applying `config` starts, here and now,
+    /// through `netlink`: start-up, before the loop runs (and before the
+    /// worker starts). The first half of [`commit`](Self::commit).
+    pub(crate) fn resolve_now(
+        &mut self,
+        config: Config,
+        netlink: &mut vrrp_netaddr::Handle,
+    ) -> (ReloadPlan, Resolutions) {
+        let mut lookups = ReloadLookups {
+            resolve: self.engine.needs_resolving(&config),
+            ..ReloadLookups::default()
+        };
+        lookups.run(netlink, &config);
         let plan = self.engine.plan_reload(config);
-        let mut results = Vec::with_capacity(plan.to_resolve().count());
-        self.hosts.reserve_exact(results.capacity());
-        for (id, ic) in plan.to_resolve() {
-            results.push((id, self.resolve(id, ic)));
-        }
+        let results = self.finish_all(&plan, lookups.hosts);
         (plan, results)
     }
 
-    /// Applies what [`resolve_all`](Self::resolve_all) found: unchanged
+    /// Applies what [`resolve_now`](Self::resolve_now) or a reload's
+    /// look-ups found: unchanged
     /// instances keep running, changed and removed ones stop, new ones
     /// start. If one cannot run at all, nothing changes.
     pub(crate) fn commit(
@@ -113,32 +123,6 @@ impl Shell {
             instance: e.instance,
             source: e.source,
         })
-    }
-
-    /// Reloads `config` (SIGHUP, `vrrpctl reload`): the message to answer.
-    pub(crate) fn reload(&mut self, config: Config) -> Result<String, String> {
-        let (plan, results) = self.resolve_all(config);
-        match self.commit(plan, results) {
-            Ok(summary) => {
-                self.spawn_trackers();
-                let ReloadSummary {
-                    kept,
-                    updated,
-                    stopped,
-                    started,
-                    waiting,
-                } = summary;
-                info!(
-                    kept,
-                    updated, stopped, started, waiting, "configuration reloaded"
-                );
-                Ok(format!("reloaded: {summary}"))
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "reload rejected: the running configuration stays");
-                Err(format!("reload rejected: {e}"))
-            }
-        }
     }
 
     /// (Re)starts the tasks of every named tracker in use.
@@ -184,10 +168,7 @@ impl Shell {
     /// Carries out one action.
     fn execute(&mut self, action: Action, now: Instant) {
         match action {
-            Action::Resolve { instance, config } => {
-                let result = self.resolve(instance, &config).map_err(|e| e.to_string());
-                self.engine.handle_resolved(now, instance, result);
-            }
+            Action::Resolve { instance, config } => self.request_lookup(instance, config),
             Action::InstallAddresses { instance, which } => self.install(now, instance, which),
             Action::SettleAddresses => self.addresses.settle(),
             Action::UpdateAddresses {
@@ -197,8 +178,8 @@ impl Shell {
             } => self.update_addresses(now, instance, &config, holds),
             Action::RemoveAddresses { instance } => {
                 if let Some(host) = self.hosts.get(&instance) {
-                    if let Some(v) = &host.vmac {
-                        v.set_active(false);
+                    if let Some(name) = host.vmac.as_deref().and_then(VmacLink::ipv6_name) {
+                        self.addresses.set_vmac_ipv6(name, false);
                     }
                     self.addresses.remove(&host.name, host.addresses.clone());
                 }
@@ -272,8 +253,8 @@ impl Shell {
             self.engine.handle_install_result(now, instance, Ok(()));
             return;
         };
-        if let Some(v) = &host.vmac {
-            v.set_active(true);
+        if let Some(name) = host.vmac.as_deref().and_then(VmacLink::ipv6_name) {
+            self.addresses.set_vmac_ipv6(name, true);
         }
         let one = match which {
             Addresses::All => None,
@@ -303,6 +284,24 @@ impl Shell {
                     }
                 }
             }
+            Done::LookedUp {
+                instance,
+                config,
+                result,
+            } => {
+                self.lookups_out -= 1;
+                self.on_looked_up(now, instance, &config, result);
+            }
+            Done::Reload(config, lookups) => {
+                self.lookups_out -= 1;
+                self.on_reload_looked_up(*config, *lookups);
+            }
+            Done::LinkStates(states) => {
+                for (ifindex, name, state) in states {
+                    self.engine.handle_link(now, ifindex, &name, state);
+                }
+                self.engine.retry_waiting_soon(now);
+            }
         }
         self.run_actions(now);
     }
@@ -314,30 +313,14 @@ impl Shell {
         let Some(mut host) = self.hosts.remove(&instance) else {
             return;
         };
-        let Some(mut vmac) = host.vmac.take() else {
+        let Some(vmac) = host.vmac.take() else {
             return;
         };
         if removed_link == Some(host.link.index.get()) {
             // Deleted with its parent: nothing is left to restore.
             return;
         }
-        if let Some(r) = removed_link {
-            vmac.created &= vmac.link.index.get() != r;
-        }
-        // A new instance (a reload) may have picked the same macvlan up;
-        // it inherits it, and deletes it at stop.
-        let heir = self
-            .hosts
-            .values_mut()
-            .filter_map(|h| h.vmac.as_mut())
-            .find(|v| v.link.index == vmac.link.index);
-        match heir {
-            Some(h) => {
-                h.created |= vmac.created;
-                h.recorded_in = h.recorded_in.take().or(vmac.recorded_in.take());
-            }
-            None => self.addresses.delete_vmac(vmac),
-        }
+        self.free_vmac(vmac, removed_link);
     }
 
     /// Closes the sockets no instance uses any more (after a reload, or an

@@ -1,13 +1,12 @@
 //! Carrying out [`Action::UpdateAddresses`](crate::engine::Action::UpdateAddresses):
 //! a reload that changed only an instance's addresses. The host record
-//! takes the new ones; if the instance holds its addresses, the address
+//! takes the new ones (looked up with the reload, see [`super::reload`]); if the instance holds its addresses, the address
 //! worker removes those that went and installs the new ones, one batch
 //! each.
 
 use std::collections::HashSet;
 use std::time::Instant;
 
-use super::host::address_spec;
 use super::shell::Shell;
 use crate::config;
 use crate::engine::InstanceId;
@@ -29,16 +28,15 @@ impl Shell {
             self.engine.handle_install_result(now, id, Ok(()));
             return;
         };
-        let default = host.vmac.as_ref().map_or(host.link.index, |v| v.link.index);
         let name = host.name.clone();
-        let mut specs = Vec::new();
-        let mut failed = Vec::new();
-        for vip in config.vips.iter().chain(&config.excluded_vips) {
-            match address_spec(&mut self.netlink, vip, default) {
-                Ok(spec) => specs.push(spec),
-                Err(e) => failed.push(format!("{}: {e}", vip.address)),
-            }
-        }
+        // Looked up by the worker before the reload was applied.
+        let (specs, failed) = self.reloads.specs.remove(&config.name).unwrap_or_else(|| {
+            let all = config.vips.iter().chain(&config.excluded_vips);
+            (
+                Vec::new(),
+                all.map(|v| format!("{v}: not looked up")).collect(),
+            )
+        });
         let Some(host) = self.hosts.get_mut(&id) else {
             return;
         };

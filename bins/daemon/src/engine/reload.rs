@@ -84,6 +84,22 @@ impl ReloadPlan {
             .iter()
             .map(|&(id, k)| (id, &self.config.instances[k]))
     }
+
+    /// Each instance to resolve with the index of its table in
+    /// [`config`](Self::config)`.instances`.
+    pub fn to_resolve_indices(&self) -> impl Iterator<Item = (InstanceId, usize)> + '_ {
+        self.resolve.iter().copied()
+    }
+
+    /// The new configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Gives the new configuration back, unapplied.
+    pub fn into_config(self) -> Config {
+        self.config
+    }
 }
 
 /// Why a reload was rejected; the running configuration stays.
@@ -140,20 +156,50 @@ impl Engine {
             && same_context(&self.config, &old.config, config)
     }
 
+    /// The indices in `config.instances` of the instances that applying
+    /// `config` now would resolve: new, changed, or still waiting (what
+    /// [`plan_reload`](Self::plan_reload) picks). The shell looks them up
+    /// ahead of the plan, off its loop.
+    pub fn needs_resolving(&self, config: &Config) -> Vec<usize> {
+        config
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(_, ic)| {
+                !self.instances.iter().any(|old| {
+                    old.name() == ic.name && (self.keeps(old, config) || self.updates(old, config))
+                })
+            })
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// The running instances that applying `config` now would keep with
+    /// new addresses ([`Action::UpdateAddresses`]), each with the index
+    /// of its new table in `config.instances`.
+    pub fn address_updates(&self, config: &Config) -> Vec<(InstanceId, usize)> {
+        self.instances
+            .iter()
+            .filter(|old| !self.keeps(old, config) && self.updates(old, config))
+            .filter_map(|old| {
+                let k = config
+                    .instances
+                    .iter()
+                    .position(|ic| ic.name == old.name())?;
+                Some((old.id, k))
+            })
+            .collect()
+    }
+
     /// The first step of applying `config` (at start-up, or a reload): the
     /// instances that are new, changed or still waiting, to be resolved by
     /// the shell. Nothing changes yet.
     pub fn plan_reload(&mut self, config: Config) -> ReloadPlan {
-        let mut resolve = Vec::new();
-        for (k, ic) in config.instances.iter().enumerate() {
-            let unchanged = self.instances.iter().any(|old| {
-                old.name() == ic.name && (self.keeps(old, &config) || self.updates(old, &config))
-            });
-            if !unchanged {
-                let id = self.new_id();
-                resolve.push((id, k));
-            }
-        }
+        let resolve = self
+            .needs_resolving(&config)
+            .into_iter()
+            .map(|k| (self.new_id(), k))
+            .collect();
         ReloadPlan { config, resolve }
     }
 

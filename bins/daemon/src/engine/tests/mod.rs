@@ -76,16 +76,41 @@ impl Harness {
         h
     }
 
-    /// Applies `config` as a reload.
+    /// Applies `config` as a reload. What the shell looks up ahead of it
+    /// (`needs_resolving`, `address_updates`) must be what the plan
+    /// resolves and what the reload updates in place.
     fn apply(&mut self, config: Config) -> Result<ReloadSummary, ReloadError> {
+        let ahead = self.engine.needs_resolving(&config);
+        let updates: Vec<String> = self
+            .engine
+            .address_updates(&config)
+            .into_iter()
+            .map(|(id, k)| {
+                assert_eq!(self.name(id), config.instances[k].name);
+                config.instances[k].name.clone()
+            })
+            .collect();
         let plan = self.engine.plan_reload(config);
+        let planned: Vec<usize> = plan.to_resolve_indices().map(|(_, k)| k).collect();
+        assert_eq!(planned, ahead, "looked up ahead = resolved by the plan");
         let todo: Vec<_> = plan.to_resolve().map(|(id, ic)| (id, ic.clone())).collect();
         let results = todo
             .into_iter()
             .map(|(id, ic)| (id, self.resolve(id, &ic)))
             .collect();
+        let mark = self.seen.len();
         let r = self.engine.apply_reload(self.now, plan, results);
         self.pump();
+        if r.is_ok() {
+            let updated: Vec<String> = self.seen[mark..]
+                .iter()
+                .filter_map(|(_, s)| match s {
+                    Seen::Update(name, ..) => Some(name.clone()),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(updated, updates, "looked up ahead = updated in place");
+        }
         r
     }
 
