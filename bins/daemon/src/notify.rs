@@ -100,7 +100,7 @@ pub struct Transition {
 /// with keepalived's four trailing arguments. Each gets `VRRP_INSTANCE` or
 /// `VRRP_GROUP`, `VRRP_STATE`, `VRRP_PREVIOUS_STATE`, `VRRP_PRIORITY` and,
 /// when set, `VRRP_ROUTER_ID`.
-pub fn jobs(config: &Config, notify: &Notify, t: &Transition) -> Vec<Result<Job, String>> {
+pub fn jobs(config: &Config, notify: &Notify, t: &Transition) -> Vec<Job> {
     let specific = match t.state {
         HookState::Master => notify.active.as_deref(),
         HookState::Backup => notify.backup.as_deref(),
@@ -117,7 +117,7 @@ pub fn jobs(config: &Config, notify: &Notify, t: &Transition) -> Vec<Result<Job,
     out
 }
 
-fn job(config: &Config, hook: &Hook, t: &Transition, trailing: bool) -> Result<Job, String> {
+fn job(config: &Config, hook: &Hook, t: &Transition, trailing: bool) -> Job {
     let mut job = Job::new(&hook.exec, HOOK_TIMEOUT);
     if trailing {
         job.argv.extend([
@@ -143,13 +143,12 @@ fn job(config: &Config, hook: &Hook, t: &Transition, trailing: bool) -> Result<J
         job.env.push(("VRRP_ROUTER_ID".into(), id.clone()));
     }
     job.configured(hook.run_as.as_ref(), &config.global)
-        .map_err(|e| e.to_string())
 }
 
 /// What the hook task is asked to do.
 #[derive(Debug)]
 enum Message {
-    Run(Transition, Vec<Result<Job, String>>),
+    Run(Transition, Vec<Job>),
     /// Answered once everything queued before it has run.
     Barrier(tokio::sync::oneshot::Sender<()>),
 }
@@ -218,22 +217,17 @@ impl Notifier {
     }
 }
 
-async fn run_one(t: &Transition, job: Result<Job, String>) {
+async fn run_one(t: &Transition, job: Job) {
     let (target, state) = (t.target.name(), t.state.as_str());
-    match job {
-        Err(e) => tracing::error!(target, state, "notify hook not run: {e}"),
-        Ok(job) => {
-            let program = job.argv.first().cloned().unwrap_or_default();
-            match job.run().await {
-                Ok(status) if status.success() => {
-                    tracing::debug!(target, state, program, "notify hook exited 0")
-                }
-                Ok(status) => {
-                    tracing::warn!(target, state, program, "notify hook failed: {status}")
-                }
-                Err(e) => tracing::warn!(target, state, program, "notify hook: {e}"),
-            }
+    let program = job.argv.first().cloned().unwrap_or_default();
+    match job.run().await {
+        Ok(status) if status.success() => {
+            tracing::debug!(target, state, program, "notify hook exited 0")
         }
+        Ok(status) => {
+            tracing::warn!(target, state, program, "notify hook failed: {status}")
+        }
+        Err(e) => tracing::warn!(target, state, program, "notify hook: {e}"),
     }
 }
 

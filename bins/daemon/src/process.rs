@@ -149,9 +149,15 @@ pub struct Job {
     pub argv: Vec<String>,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
-    /// Who runs it; the daemon's own user when `None`.
-    pub credentials: Option<Credentials>,
-    /// Killed (with its whole process group) after this long.
+    /// Who runs it (the daemon's own user when `None`): looked up in the
+    /// user database when it runs, off the event loop (see
+    /// [`check`](Self::check)).
+    pub run_as: Option<RunAs>,
+    /// keepalived's `enable_script_security`: the program must pass
+    /// [`check_script_security`] when it runs.
+    pub script_security: bool,
+    /// Killed (with its whole process group) after this long, start-up
+    /// included.
     pub timeout: Duration,
 }
 
@@ -161,54 +167,54 @@ impl Job {
         Job {
             argv: exec.to_argv(),
             env: Vec::new(),
-            credentials: None,
+            run_as: None,
+            script_security: false,
             timeout,
         }
     }
 
     /// Applies the configuration to the job: it runs as `run_as`, else the
     /// global `script_user`, and with `script_security` on its program must
-    /// pass [`check_script_security`].
-    pub fn configured(
-        mut self,
-        run_as: Option<&RunAs>,
-        global: &crate::config::Global,
-    ) -> Result<Job, RunError> {
-        if let Some(run_as) = run_as.or(global.script_user.as_ref()) {
-            self.credentials = Some(resolve(run_as)?);
-        }
-        if global.script_security {
+    /// pass [`check_script_security`]. Nothing is looked up yet.
+    pub fn configured(mut self, run_as: Option<&RunAs>, global: &crate::config::Global) -> Job {
+        self.run_as = run_as.or(global.script_user.as_ref()).cloned();
+        self.script_security = global.script_security;
+        self
+    }
+
+    /// The user and group it runs as (`None`: the daemon's), if they exist
+    /// and, with `script_security`, its program passes
+    /// [`check_script_security`]. Blocks on the user database and the file
+    /// system: [`run`](Self::run) calls it on tokio's blocking pool.
+    pub fn check(&self) -> Result<Option<Credentials>, RunError> {
+        let credentials = self.run_as.as_ref().map(resolve).transpose()?;
+        if self.script_security {
             let program = self.argv.first().cloned().unwrap_or_default();
             check_script_security(&find_program(&program)?)?;
         }
-        Ok(self)
+        Ok(credentials)
     }
 
-    /// Runs the job to completion or its timeout.
+    /// Runs the job to completion or its timeout. The checks and the
+    /// spawn (a fork) run on tokio's blocking pool, not on the caller's
+    /// thread.
     pub async fn run(&self) -> Result<ExitStatus, RunError> {
-        let Some((program, args)) = self.argv.split_first() else {
-            return Err(RunError::NotFound(String::new()));
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let job = self.clone();
+        let started = tokio::task::spawn_blocking(move || job.start());
+        let mut child = match tokio::time::timeout_at(deadline, started).await {
+            Ok(Ok(started)) => started?,
+            Ok(Err(e)) => {
+                return Err(RunError::Spawn {
+                    program: self.argv.first().cloned().unwrap_or_default(),
+                    source: std::io::Error::other(e),
+                });
+            }
+            // A child it starts later is killed as it is dropped.
+            Err(_) => return Err(RunError::TimedOut(self.timeout)),
         };
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .kill_on_drop(true);
-        if let Some(c) = self.credentials {
-            cmd.uid(c.uid).gid(c.gid);
-        }
-        let mut child = cmd.spawn().map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => RunError::NotFound(program.clone()),
-            _ => RunError::Spawn {
-                program: program.clone(),
-                source,
-            },
-        })?;
         let pgid = child.id();
-        match tokio::time::timeout(self.timeout, child.wait()).await {
+        match tokio::time::timeout_at(deadline, child.wait()).await {
             Ok(status) => {
                 // Children it left behind in its group go too.
                 kill_group(pgid);
@@ -220,6 +226,32 @@ impl Job {
                 Err(RunError::TimedOut(self.timeout))
             }
         }
+    }
+
+    /// Checks the job and starts its process (blocking).
+    fn start(&self) -> Result<tokio::process::Child, RunError> {
+        let Some((program, args)) = self.argv.split_first() else {
+            return Err(RunError::NotFound(String::new()));
+        };
+        let credentials = self.check()?;
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .kill_on_drop(true);
+        if let Some(c) = credentials {
+            cmd.uid(c.uid).gid(c.gid);
+        }
+        cmd.spawn().map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => RunError::NotFound(program.clone()),
+            _ => RunError::Spawn {
+                program: program.clone(),
+                source,
+            },
+        })
     }
 }
 
@@ -310,6 +342,38 @@ mod tests {
         job.env.push(("VRRP_STATE".into(), "MASTER".into()));
         assert!(rt().block_on(job.run()).unwrap().success());
         assert_eq!(std::fs::read_to_string(out).unwrap(), "MASTER\n");
+    }
+
+    #[test]
+    fn the_user_and_script_security_are_checked_when_the_job_runs() {
+        let mut global = crate::config::Global::default();
+        let unknown = RunAs {
+            user: "no-such-user-vrrpd".into(),
+            group: None,
+        };
+        // Configuring looks nothing up; running does, and refuses.
+        let job =
+            Job::new(&argv(&["true"]), Duration::from_secs(5)).configured(Some(&unknown), &global);
+        let r = rt().block_on(job.run());
+        assert!(
+            matches!(r, Err(RunError::UnknownId { kind: "user", .. })),
+            "{r:?}"
+        );
+        // The global script user applies when the hook names none.
+        global.script_user = Some(unknown);
+        let job = Job::new(&argv(&["true"]), Duration::from_secs(5)).configured(None, &global);
+        assert!(matches!(job.check(), Err(RunError::UnknownId { .. })));
+        let dir = tempfile::tempdir_in("/var/tmp").unwrap();
+        let script = dir.path().join("hook.sh");
+        std::fs::write(&script, "#!/bin/sh\nexit 0\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o777)).unwrap();
+        global.script_user = None;
+        global.script_security = true;
+        let exec = Exec::Argv(vec![script.display().to_string()]);
+        let job = Job::new(&exec, Duration::from_secs(5)).configured(None, &global);
+        let r = rt().block_on(job.run());
+        assert!(matches!(r, Err(RunError::Insecure { .. })), "{r:?}");
     }
 
     #[test]

@@ -184,10 +184,8 @@ pub fn spawn_all(
 
 /// The job a script tracker runs: its command, as its user or the global
 /// script user, killed at its timeout.
-fn script_job(config: &Config, s: &ScriptTracker) -> Result<Job, String> {
-    Job::new(&s.exec, s.probe.timeout)
-        .configured(s.run_as.as_ref(), &config.global)
-        .map_err(|e| e.to_string())
+fn script_job(config: &Config, s: &ScriptTracker) -> Job {
+    Job::new(&s.exec, s.probe.timeout).configured(s.run_as.as_ref(), &config.global)
 }
 
 /// Probes every interval, feeds the hysteresis, reports flips.
@@ -222,14 +220,11 @@ async fn run_up_down<F, Fut>(
     }
 }
 
-async fn probe_script(job: Result<Job, String>) -> (bool, String) {
-    match job {
-        Err(e) => (false, e),
-        Ok(job) => match job.run().await {
-            Ok(status) if status.success() => (true, "exit 0".into()),
-            Ok(status) => (false, format!("{status}")),
-            Err(e) => (false, e.to_string()),
-        },
+async fn probe_script(job: Job) -> (bool, String) {
+    match job.run().await {
+        Ok(status) if status.success() => (true, "exit 0".into()),
+        Ok(status) => (false, format!("{status}")),
+        Err(e) => (false, e.to_string()),
     }
 }
 

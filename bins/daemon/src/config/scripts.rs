@@ -112,7 +112,10 @@ pub fn script_warnings(config: &Config, path: &Path) -> Vec<Diagnostic> {
                     .ok_or(RunError::NotFound(program.clone()))
             })
             .and_then(|()| {
-                Job::new(s.exec, Duration::from_secs(1)).configured(s.run_as, &config.global)
+                Job::new(s.exec, Duration::from_secs(1))
+                    .configured(s.run_as, &config.global)
+                    .check()
+                    .map(drop)
             });
         if let Err(e) = refused {
             out.push(warn(
