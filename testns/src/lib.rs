@@ -2,14 +2,21 @@
 //! links and bridges, all removed on drop, even when a test panics.
 //!
 //! Network safety: everything here happens inside namespaces this crate
-//! creates, named `vt<tag>-<pid>-<n>`. Callers use only 198.18.0.0/15 and
-//! fd00:198:18::/48.
+//! creates, named `<prefix><pid>-<tag><n>` (`vt` for tests, `vl` for the
+//! lab). Callers use only 198.18.0.0/15 and fd00:198:18::/48.
+//!
+//! Two forms of each operation: the short ones (`new`, `ip`, `veth_to`)
+//! panic with the command's stderr, for tests; the `try_`/`checked` ones
+//! return an [`io::Error`] that says the same, for the lab.
 
 use std::ffi::OsStr;
 use std::fs::File;
-use std::os::fd::AsRawFd;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::JoinHandle;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -67,23 +74,55 @@ pub fn which(name: &str) -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// A network namespace that exists for the lifetime of this value.
+/// Runs `ip args...` (in the host namespace: `netns` commands, or `-n`),
+/// with its stderr in the error.
+pub fn run_ip(args: &[&str]) -> io::Result<String> {
+    let out = Command::new("ip")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot run `ip` (is iproute2 installed?): {e}"),
+            )
+        })?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(io::Error::other(format!(
+            "`ip {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+/// A network namespace that exists for the lifetime of this value;
+/// dropping it kills every process left inside (only the caller's live
+/// there) and deletes it.
 #[derive(Debug)]
 pub struct Netns {
     name: String,
 }
 
 impl Netns {
-    /// Creates a namespace named `vt<tag>-<pid>-<n>` with its loopback up.
+    /// Creates a namespace named `vt<pid>-<tag><n>` with its loopback up.
     ///
     /// Panics if it cannot be created: call [`netns_available`] first.
     pub fn new(tag: &str) -> Netns {
+        Netns::try_new("vt", tag).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Creates a namespace named `<prefix><pid>-<tag><n>` with its
+    /// loopback up (see [`sweep_stale`] for the prefix).
+    pub fn try_new(prefix: &str, tag: &str) -> io::Result<Netns> {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let name = format!("vt{tag}-{}-{n}", std::process::id());
-        run_ok(Command::new("ip").args(["netns", "add", &name]));
+        let name = format!("{prefix}{}-{tag}{n}", std::process::id());
+        run_ip(&["netns", "add", &name])?;
         let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
+        ns.ip_checked(&["link", "set", "lo", "up"])?;
+        Ok(ns)
     }
 
     /// The namespace's name, as `ip netns` knows it.
@@ -93,8 +132,14 @@ impl Netns {
 
     /// Runs `ip -n NAME args...` and panics with its stderr if it fails.
     pub fn ip(&self, args: &[&str]) -> String {
-        let out = run_ok(Command::new("ip").arg("-n").arg(&self.name).args(args));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.ip_checked(args).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Runs `ip -n NAME args...`; its stderr is in the error.
+    pub fn ip_checked(&self, args: &[&str]) -> io::Result<String> {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        run_ip(&all)
     }
 
     /// Runs `ip -n NAME args...` and returns its output whatever the status.
@@ -112,6 +157,26 @@ impl Netns {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &self.name]).arg(program);
         cmd
+    }
+
+    /// A command whose process enters this namespace just before exec.
+    /// Unlike [`command`](Self::command) this adds no process of its own,
+    /// so start-up times measure only the program.
+    pub fn enter_command<S: AsRef<OsStr>>(&self, program: S) -> io::Result<Command> {
+        let fd = self.open()?;
+        let mut cmd = Command::new(program);
+        // SAFETY: the closure runs between fork and exec and only calls
+        // setns(2), which is async-signal-safe; `fd` stays open because the
+        // closure owns it.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Ok(cmd)
     }
 
     /// Runs `argv` inside the namespace and panics with its stderr if it fails.
@@ -142,51 +207,166 @@ impl Netns {
         ChildGuard(Some(child))
     }
 
+    /// Opens the namespace file, for `setns`.
+    pub fn open(&self) -> io::Result<OwnedFd> {
+        File::open(format!("/run/netns/{}", self.name))
+            .map(OwnedFd::from)
+            .map_err(|e| io::Error::new(e.kind(), format!("open namespace {}: {e}", self.name)))
+    }
+
     /// Runs `f` on a new thread that has entered this namespace, so sockets
     /// it opens (netlink, raw, packet) live in the namespace.
     pub fn run_in<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> R {
-        let file = File::open(format!("/run/netns/{}", self.name)).expect("open netns file");
-        std::thread::spawn(move || {
-            // SAFETY: setns on a valid namespace fd only changes this thread's
-            // network namespace; the thread is ours and ends after `f`.
-            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
-            f()
-        })
-        .join()
-        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        let thread = self
+            .spawn_thread("netns", f)
+            .unwrap_or_else(|e| panic!("{e}"));
+        match thread.join() {
+            Ok(r) => r.unwrap_or_else(|e| panic!("{e}")),
+            Err(e) => std::panic::resume_unwind(e),
+        }
+    }
+
+    /// Runs `f` on a new thread called `name` that entered this namespace,
+    /// and returns its handle; sockets `f` opens live in the namespace.
+    pub fn spawn_thread<R: Send + 'static>(
+        &self,
+        name: &str,
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> io::Result<JoinHandle<io::Result<R>>> {
+        let fd = self.open()?;
+        std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || {
+                // SAFETY: setns on a namespace descriptor we own only
+                // changes this thread's network namespace; the thread is
+                // ours.
+                if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                    let e = io::Error::last_os_error();
+                    return Err(io::Error::new(e.kind(), format!("setns: {e}")));
+                }
+                Ok(f())
+            })
     }
 
     /// Adds a veth pair: `local` in this namespace, `remote` in `peer`; both up.
     pub fn veth_to(&self, local: &str, peer: &Netns, remote: &str) {
-        self.ip(&[
+        self.try_veth_to(local, peer, remote)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// [`veth_to`](Self::veth_to), with the failure as an error.
+    pub fn try_veth_to(&self, local: &str, peer: &Netns, remote: &str) -> io::Result<()> {
+        self.ip_checked(&[
             "link", "add", local, "type", "veth", "peer", "name", remote, "netns", &peer.name,
-        ]);
-        self.ip(&["link", "set", local, "up"]);
-        peer.ip(&["link", "set", remote, "up"]);
+        ])?;
+        self.ip_checked(&["link", "set", local, "up"])?;
+        peer.ip_checked(&["link", "set", remote, "up"])?;
+        Ok(())
+    }
+
+    /// Adds `cidr` to `dev`; an address outside 198.18.0.0/15 and
+    /// fd00:198:18::/48 is refused. IPv6 ones skip duplicate address
+    /// detection.
+    pub fn add_addr(&self, cidr: &str, dev: &str) -> io::Result<()> {
+        if !is_safe_addr(cidr) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("refusing address {cidr}: outside 198.18.0.0/15 and fd00:198:18::/48"),
+            ));
+        }
+        let mut args = vec!["addr", "add", cidr, "dev", dev];
+        if cidr.contains(':') {
+            args.push("nodad");
+        }
+        self.ip_checked(&args).map(drop)
+    }
+
+    /// The MAC address of `dev`.
+    pub fn mac(&self, dev: &str) -> io::Result<[u8; 6]> {
+        let out = self.ip_checked(&["-o", "link", "show", dev])?;
+        let bad = || {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("no MAC address on {dev}"),
+            )
+        };
+        let text = out
+            .split("link/ether ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .ok_or_else(bad)?;
+        let mut mac = [0u8; 6];
+        let mut parts = text.split(':');
+        for b in &mut mac {
+            *b = parts
+                .next()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or_else(bad)?;
+        }
+        Ok(mac)
+    }
+
+    /// The pids of the processes whose network namespace this is, but
+    /// this process.
+    pub fn pids(&self) -> Vec<i32> {
+        let own = std::process::id() as i32;
+        run_ip(&["netns", "pids", &self.name])
+            .map(|out| {
+                out.split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok())
+                    .filter(|&p| p != own && p > 1)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Sends SIGKILL to every process inside, newest (highest pid) first so
+    /// that children die before a parent could tell them to shut down.
+    pub fn kill_all(&self) {
+        let mut pids = self.pids();
+        pids.sort_unstable_by(|a, b| b.cmp(a));
+        for pid in pids {
+            // SAFETY: kill has no memory-safety preconditions; the pid
+            // lives in a namespace the caller created: one of its own.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
     }
 }
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        // Kill what still runs inside (only our own test processes live in a
-        // namespace we created), then delete it.
-        if let Ok(out) = Command::new("ip")
-            .args(["netns", "pids", &self.name])
-            .output()
-        {
-            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                if let Ok(pid) = pid.parse::<i32>() {
-                    // SAFETY: kill has no memory-safety preconditions.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                }
-            }
-        }
+        self.kill_all();
         let _ = Command::new("ip")
             .args(["netns", "del", &self.name])
             .stderr(Stdio::null())
             .status();
     }
+}
+
+/// Deletes the namespaces named `<prefix><pid>-…` that a process killed
+/// before its guards could run left behind (its pid no longer exists),
+/// with the processes still inside them. Returns the names it removed.
+pub fn sweep_stale(prefix: &str) -> Vec<String> {
+    let list = run_ip(&["netns", "list"]).unwrap_or_default();
+    let mut removed = Vec::new();
+    for name in list.lines().filter_map(|l| l.split_whitespace().next()) {
+        let Some(pid) = name
+            .strip_prefix(prefix)
+            .and_then(|r| r.split_once('-'))
+            .and_then(|(p, _)| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        // Dropping the guard kills what runs inside and deletes it.
+        drop(Netns {
+            name: name.to_string(),
+        });
+        removed.push(name.to_string());
+    }
+    removed
 }
 
 /// A child process killed (SIGKILL) and reaped on drop.
@@ -266,11 +446,8 @@ impl Lan {
         self.switch.ip(&["link", "set", &port, "master", "br0"]);
         for addr in addrs {
             assert_safe_addr(addr);
-            let mut args = vec!["addr", "add", addr, "dev", "eth0"];
-            if addr.contains(':') {
-                args.push("nodad");
-            }
-            host.ip(&args);
+            host.add_addr(addr, "eth0")
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         self.hosts.push(host);
         idx
@@ -285,8 +462,18 @@ impl Lan {
 /// Panics unless `addr` (with or without a prefix length) is in the ranges
 /// tests may use: 198.18.0.0/15 or fd00:198:18::/48.
 pub fn assert_safe_addr(addr: &str) {
+    assert!(
+        is_safe_addr(addr),
+        "test address {addr} is outside 198.18.0.0/15 and fd00:198:18::/48"
+    );
+}
+
+/// Whether `addr` (with or without a prefix length) is in the ranges tests
+/// and the lab may use: 198.18.0.0/15 or fd00:198:18::/48 (or IPv6
+/// link-local).
+pub fn is_safe_addr(addr: &str) -> bool {
     let ip = addr.split('/').next().unwrap_or(addr);
-    let ok = match ip.parse::<std::net::IpAddr>() {
+    match ip.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V4(v4)) => {
             let o = v4.octets();
             o[0] == 198 && (o[1] == 18 || o[1] == 19)
@@ -296,11 +483,7 @@ pub fn assert_safe_addr(addr: &str) {
             (s[0] == 0xfd00 && s[1] == 0x198 && s[2] == 0x18) || (s[0] & 0xffc0) == 0xfe80
         }
         Err(_) => false,
-    };
-    assert!(
-        ok,
-        "test address {addr} is outside 198.18.0.0/15 and fd00:198:18::/48"
-    );
+    }
 }
 
 fn run_ok(cmd: &mut Command) -> Output {

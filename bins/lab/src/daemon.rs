@@ -290,7 +290,7 @@ fn spawn(
         std::fs::File::create(&log)?
     };
     let err = out.try_clone()?;
-    let mut cmd = ns.command(&bin)?;
+    let mut cmd = ns.enter_command(&bin)?;
     match kind {
         DaemonKind::Vrrpd => {
             let conf = dir.join("vrrpd.toml");

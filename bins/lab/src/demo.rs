@@ -187,7 +187,7 @@ pub fn run(opts: &DemoOptions) -> Result<DemoSummary> {
     let _ = lab
         .topo
         .host(1)
-        .ip(&["addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
+        .ip_checked(&["addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
     lab.topo.set_links(1, true)?;
     let mut h1 = lab.start(kind, 1, &single(1, version, interval, PRIO_ACTIVE))?;
     tl.line(

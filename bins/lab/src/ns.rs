@@ -1,226 +1,29 @@
-//! Network namespaces, veth links and bridges of the lab, removed on drop.
+//! The lab's network, on [`vrrp_testns`]'s namespaces (named `vl<pid>-…`,
+//! removed on drop), and threads that work inside them.
 
-use std::fs::File;
 use std::net::Ipv4Addr;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+pub use vrrp_testns::Netns;
 
 use super::{LabError, Result};
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
+/// The prefix of the lab's namespace names (`vl<pid>-<tag><n>`).
+const PREFIX: &str = "vl";
 
-/// Whether `ip` accepts `addr` for the lab: 198.18.0.0/15 only.
-pub fn is_lab_addr(addr: Ipv4Addr) -> bool {
-    let o = addr.octets();
-    o[0] == 198 && (o[1] == 18 || o[1] == 19)
+/// Creates the lab namespace `vl<pid>-<tag><n>`, loopback up.
+pub fn netns(tag: &str) -> Result<Netns> {
+    Ok(Netns::try_new(PREFIX, tag)?)
 }
 
-/// Runs `ip args...`, with its stderr in the error.
-pub fn ip(args: &[&str]) -> Result<String> {
-    let out = Command::new("ip")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| LabError::new(format!("cannot run `ip` (is iproute2 installed?): {e}")))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(LabError::new(format!(
-            "`ip {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )))
-    }
-}
-
-/// Deletes lab namespaces (`vl<pid>-…`) left behind by a `vrrp-lab` that
-/// was killed before its guards could run (its pid no longer exists), with
-/// the processes still inside them. Returns the names it removed.
+/// Deletes lab namespaces left behind by a `vrrp-lab` that was killed
+/// before its guards could run (its pid no longer exists), with the
+/// processes still inside them. Returns the names it removed.
 pub fn sweep_stale() -> Vec<String> {
-    let list = ip(&["netns", "list"]).unwrap_or_default();
-    let mut removed = Vec::new();
-    for name in list.lines().filter_map(|l| l.split_whitespace().next()) {
-        let Some(pid) = name
-            .strip_prefix("vl")
-            .and_then(|r| r.split_once('-'))
-            .and_then(|(p, _)| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            continue;
-        }
-        // Dropping the guard kills what runs inside and deletes it.
-        drop(Netns {
-            name: name.to_string(),
-        });
-        removed.push(name.to_string());
-    }
-    removed
-}
-
-/// A network namespace that exists as long as this value; dropping it
-/// kills every process left inside (only ours live there) and deletes it.
-#[derive(Debug)]
-pub struct Netns {
-    name: String,
-}
-
-impl Netns {
-    /// Creates `vl<pid>-<tag><n>` with its loopback up.
-    pub fn new(tag: &str) -> Result<Netns> {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let name = format!("vl{}-{tag}{n}", std::process::id());
-        ip(&["netns", "add", &name])?;
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"])?;
-        Ok(ns)
-    }
-
-    /// The name `ip netns` knows it by.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Runs `ip -n NAME args...`.
-    pub fn ip(&self, args: &[&str]) -> Result<String> {
-        let mut all = vec!["-n", self.name.as_str()];
-        all.extend_from_slice(args);
-        ip(&all)
-    }
-
-    /// Opens the namespace file, for `setns`.
-    pub fn open(&self) -> Result<OwnedFd> {
-        let f = File::open(format!("/run/netns/{}", self.name))
-            .map_err(|e| LabError::new(format!("open namespace {}: {e}", self.name)))?;
-        Ok(OwnedFd::from(f))
-    }
-
-    /// A command whose process enters this namespace just before exec.
-    /// Unlike `ip netns exec` this adds no process of its own, so start-up
-    /// times measure only the program.
-    pub fn command(&self, program: &std::path::Path) -> Result<Command> {
-        let fd = self.open()?;
-        let mut cmd = Command::new(program);
-        // SAFETY: the closure runs between fork and exec and only calls
-        // setns(2), which is async-signal-safe; `fd` stays open because the
-        // closure owns it.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        Ok(cmd)
-    }
-
-    /// The pids of the processes whose network namespace this is.
-    pub fn pids(&self) -> Vec<i32> {
-        let own = std::process::id() as i32;
-        ip(&["netns", "pids", &self.name])
-            .map(|out| {
-                out.split_whitespace()
-                    .filter_map(|p| p.parse::<i32>().ok())
-                    .filter(|&p| p != own && p > 1)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Sends SIGKILL to every process inside, newest (highest pid) first so
-    /// that children die before a parent could tell them to shut down.
-    pub fn kill_all(&self) {
-        let mut pids = self.pids();
-        pids.sort_unstable_by(|a, b| b.cmp(a));
-        for pid in pids {
-            // The pid lives in a namespace this lab created: one of ours.
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-        }
-    }
-
-    /// Adds a veth pair, `local` here and `remote` in `peer`, both up.
-    pub fn veth_to(&self, local: &str, peer: &Netns, remote: &str) -> Result<()> {
-        self.ip(&[
-            "link", "add", local, "type", "veth", "peer", "name", remote, "netns", &peer.name,
-        ])?;
-        self.ip(&["link", "set", local, "up"])?;
-        peer.ip(&["link", "set", remote, "up"])?;
-        Ok(())
-    }
-
-    /// Adds an IPv4 address (198.18.0.0/15 only) to `dev`.
-    pub fn add_addr(&self, cidr: &str, dev: &str) -> Result<()> {
-        let addr = cidr.split('/').next().unwrap_or(cidr);
-        match addr.parse::<Ipv4Addr>() {
-            Ok(a) if is_lab_addr(a) => {}
-            _ => {
-                return Err(LabError::new(format!(
-                    "refusing address {cidr}: the lab uses 198.18.0.0/15 only"
-                )));
-            }
-        }
-        self.ip(&["addr", "add", cidr, "dev", dev])?;
-        Ok(())
-    }
-
-    /// The MAC address of `dev`.
-    pub fn mac(&self, dev: &str) -> Result<[u8; 6]> {
-        let out = self.ip(&["-o", "link", "show", dev])?;
-        let text = out
-            .split("link/ether ")
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .ok_or_else(|| LabError::new(format!("no MAC address on {dev}")))?;
-        let mut mac = [0u8; 6];
-        let mut parts = text.split(':');
-        for b in &mut mac {
-            *b = parts
-                .next()
-                .and_then(|p| u8::from_str_radix(p, 16).ok())
-                .ok_or_else(|| LabError::new(format!("bad MAC {text}")))?;
-        }
-        Ok(mac)
-    }
-
-    /// Runs `f` on a new thread that entered this namespace, and returns
-    /// its handle; sockets `f` opens live in the namespace.
-    pub fn spawn_thread<R: Send + 'static>(
-        &self,
-        name: &str,
-        f: impl FnOnce() -> R + Send + 'static,
-    ) -> Result<std::thread::JoinHandle<Result<R>>> {
-        let fd = self.open()?;
-        std::thread::Builder::new()
-            .name(name.to_string())
-            .spawn(move || {
-                // Changes only this thread's network namespace; the thread
-                // is ours.
-                nix::sched::setns(&fd, nix::sched::CloneFlags::CLONE_NEWNET)
-                    .map_err(|e| LabError::new(format!("setns: {e}")))?;
-                Ok(f())
-            })
-            .map_err(LabError::from)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        self.kill_all();
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .stderr(Stdio::null())
-            .status();
-    }
+    vrrp_testns::sweep_stale(PREFIX)
 }
 
 /// The lab's network: a switch namespace with one bridge per link, hosts
@@ -255,31 +58,32 @@ impl Topology {
     pub fn with_hosts(hosts: usize, links: usize) -> Result<Topology> {
         let hosts = hosts.clamp(1, 9);
         let links = links.clamp(1, 16);
-        let switch = Netns::new("sw")?;
+        let switch = netns("sw")?;
         for i in 0..links {
             let br = format!("br{i}");
-            switch.ip(&["link", "add", &br, "type", "bridge", "forward_delay", "0"])?;
-            switch.ip(&["link", "set", &br, "type", "bridge", "mcast_snooping", "0"])?;
-            switch.ip(&["link", "set", &br, "up"])?;
+            switch.ip_checked(&["link", "add", &br, "type", "bridge", "forward_delay", "0"])?;
+            switch.ip_checked(&["link", "set", &br, "type", "bridge", "mcast_snooping", "0"])?;
+            switch.ip_checked(&["link", "set", &br, "up"])?;
         }
-        let client = Netns::new("client")?;
+        let client = netns("client")?;
         let mut topo = Topology {
             hosts: Vec::new(),
             client,
             switch,
             links,
         };
-        topo.client.veth_to("eth0", &topo.switch, "cport")?;
-        topo.switch.ip(&["link", "set", "cport", "master", "br0"])?;
+        topo.client.try_veth_to("eth0", &topo.switch, "cport")?;
+        topo.switch
+            .ip_checked(&["link", "set", "cport", "master", "br0"])?;
         topo.client.add_addr(&format!("{CLIENT_ADDR}/24"), "eth0")?;
         for h in 1..=hosts as u8 {
-            let host = Netns::new(&format!("h{h}-"))?;
+            let host = netns(&format!("h{h}-"))?;
             for i in 0..links {
                 let dev = format!("eth{i}");
                 let port = format!("h{h}e{i}");
-                host.veth_to(&dev, &topo.switch, &port)?;
+                host.try_veth_to(&dev, &topo.switch, &port)?;
                 topo.switch
-                    .ip(&["link", "set", &port, "master", &format!("br{i}")])?;
+                    .ip_checked(&["link", "set", &port, "master", &format!("br{i}")])?;
                 host.add_addr(&format!("198.18.{i}.{h}/24"), &dev)?;
             }
             topo.hosts.push(host);
@@ -300,7 +104,7 @@ impl Topology {
     /// Sets every link of host `h` up or down.
     pub fn set_links(&self, h: usize, up: bool) -> Result<()> {
         for i in 0..self.links {
-            self.host(h).ip(&[
+            self.host(h).ip_checked(&[
                 "link",
                 "set",
                 &format!("eth{i}"),
@@ -312,7 +116,7 @@ impl Topology {
 
     /// Forgets the client's neighbour entries, between repetitions.
     pub fn flush_client_neighbours(&self) {
-        let _ = self.client.ip(&["neigh", "flush", "dev", "eth0"]);
+        let _ = self.client.ip_checked(&["neigh", "flush", "dev", "eth0"]);
     }
 }
 
@@ -322,7 +126,7 @@ impl Topology {
 #[derive(Debug)]
 pub struct NsThread {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Result<Result<()>>>>,
+    thread: Option<JoinHandle<std::io::Result<Result<()>>>>,
 }
 
 impl NsThread {

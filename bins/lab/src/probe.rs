@@ -17,7 +17,7 @@ use super::ns::Netns;
 #[derive(Debug)]
 pub struct Prober {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Result<Result<()>>>>,
+    thread: Option<JoinHandle<std::io::Result<Result<()>>>>,
 }
 
 fn checksum(data: &[u8]) -> u16 {

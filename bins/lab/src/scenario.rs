@@ -170,7 +170,10 @@ impl Lab {
             self.topo.host(h).kill_all();
             let _ = self.topo.set_links(h, true);
             for vip in vips {
-                let _ = self.topo.host(h).ip(&["addr", "del", vip, "dev", "eth0"]);
+                let _ = self
+                    .topo
+                    .host(h)
+                    .ip_checked(&["addr", "del", vip, "dev", "eth0"]);
             }
         }
         self.topo.flush_client_neighbours();

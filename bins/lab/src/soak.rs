@@ -52,7 +52,7 @@ fn dropped_by_loss(topo: &Topology) -> u64 {
         .filter_map(|h| {
             let out = topo
                 .host(h)
-                .command(nft)
+                .enter_command(nft)
                 .ok()?
                 .args(["list", "chain", "inet", "vrrp_lab_loss", "input"])
                 .output()
@@ -105,7 +105,7 @@ fn apply_loss(topo: &Topology, percent: u8) -> Result<()> {
         for args in steps {
             let out = topo
                 .host(h)
-                .command(nft)?
+                .enter_command(nft)?
                 .args(args)
                 .output()
                 .map_err(|e| LabError::new(format!("nft (install nftables for --loss): {e}")))?;
@@ -205,7 +205,7 @@ impl Soak {
     }
 
     fn addrs(&self, h: usize) -> Result<BTreeSet<IpAddr>> {
-        let text = self.topo.host(h + 1).ip(&["-o", "addr", "show"])?;
+        let text = self.topo.host(h + 1).ip_checked(&["-o", "addr", "show"])?;
         Ok(model::parse_addrs(&text))
     }
 
@@ -325,7 +325,9 @@ impl Soak {
 
     fn set_link(&mut self, h: usize, up: bool) -> Result<()> {
         let state = if up { "up" } else { "down" };
-        self.topo.host(h + 1).ip(&["link", "set", "eth0", state])?;
+        self.topo
+            .host(h + 1)
+            .ip_checked(&["link", "set", "eth0", state])?;
         self.model.hosts[h].link_up = up;
         Ok(())
     }
@@ -333,7 +335,9 @@ impl Soak {
     fn set_side(&mut self, h: usize, side: u8) -> Result<()> {
         let br = if side == 0 { "br0" } else { "brp" };
         let port = format!("h{}e0", h + 1);
-        self.topo.switch.ip(&["link", "set", &port, "master", br])?;
+        self.topo
+            .switch
+            .ip_checked(&["link", "set", &port, "master", br])?;
         self.model.hosts[h].side = side;
         Ok(())
     }
@@ -510,8 +514,8 @@ pub fn run(opts: &SoakOptions) -> Result<SoakReport> {
     let dir = ScratchDir::new("soak")?;
     let topo = Topology::with_hosts(HOSTS, 1)?;
     topo.switch
-        .ip(&["link", "add", "brp", "type", "bridge", "forward_delay", "0"])?;
-    topo.switch.ip(&[
+        .ip_checked(&["link", "add", "brp", "type", "bridge", "forward_delay", "0"])?;
+    topo.switch.ip_checked(&[
         "link",
         "set",
         "brp",
@@ -520,7 +524,7 @@ pub fn run(opts: &SoakOptions) -> Result<SoakReport> {
         "mcast_snooping",
         "0",
     ])?;
-    topo.switch.ip(&["link", "set", "brp", "up"])?;
+    topo.switch.ip_checked(&["link", "set", "brp", "up"])?;
     apply_loss(&topo, opts.loss_percent)?;
     let model = Model::default();
     let initial = model.vrids.clone();

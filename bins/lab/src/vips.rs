@@ -198,7 +198,7 @@ fn watch(
 pub fn floor(lab: &Lab, n: usize) -> Result<(i64, i64)> {
     lab.reset(&[]);
     let ns = lab.topo.host(1);
-    let _ = ns.ip(&["addr", "flush", "dev", "eth0", "to", VIP_RANGE]);
+    let _ = ns.ip_checked(&["addr", "flush", "dev", "eth0", "to", VIP_RANGE]);
     let dir = lab.dir.path();
     let run = |verb: &str| -> Result<i64> {
         let path = dir.join(format!("floor-{verb}.batch"));
@@ -207,7 +207,7 @@ pub fn floor(lab: &Lab, n: usize) -> Result<(i64, i64)> {
             .collect();
         std::fs::write(&path, text)?;
         let t0 = now_ns();
-        ns.ip(&["-batch", &path.display().to_string()])?;
+        ns.ip_checked(&["-batch", &path.display().to_string()])?;
         Ok(now_ns() - t0)
     };
     let add = run("add")?;
@@ -287,7 +287,7 @@ pub fn run(lab: &Lab, kind: DaemonKind, n: usize) -> Result<VipsRun> {
         let _ = lab
             .topo
             .host(h)
-            .ip(&["addr", "flush", "dev", "eth0", "to", VIP_RANGE]);
+            .ip_checked(&["addr", "flush", "dev", "eth0", "to", VIP_RANGE]);
     }
     let set: HashSet<Ipv4Addr> = (0..n).map(vip).collect();
     let w1 = AddressWatch::start(lab.topo.host(1), set.clone())?;
@@ -337,7 +337,7 @@ pub fn run(lab: &Lab, kind: DaemonKind, n: usize) -> Result<VipsRun> {
     let _ = lab
         .topo
         .host(1)
-        .ip(&["addr", "flush", "dev", "eth0", "to", VIP_RANGE]);
+        .ip_checked(&["addr", "flush", "dev", "eth0", "to", VIP_RANGE]);
     lab.topo.set_links(1, true)?;
     w1.wait_count(now_ns(), 0, STEP)?;
     sleep(INTERVAL * 2)?;
