@@ -699,3 +699,65 @@ fn range_errors_name_their_keyword() {
         "`garp_master_repeat` 300 is outside",
     );
 }
+
+#[test]
+fn multicast_groups_unicast_ttl_and_skip_check_adv_addr() {
+    // Global groups per family; an instance's mcast_dst_ip wins; the
+    // global skip flag is every instance's default.
+    let text = "global_defs {\n  vrrp_mcast_group4 224.0.0.50\n  vrrp_mcast_group6 ff02::50\n  vrrp_skip_check_adv_addr\n}\n"
+        .to_string()
+        + &inst("")
+        + "vrrp_instance V6 {\n  interface eth0\n  virtual_router_id 8\n  virtual_ipaddress {\n    fd00:198:18::1/64\n  }\n}\n"
+        + "vrrp_instance OWN {\n  interface eth0\n  virtual_router_id 9\n  mcast_dst_ip 224.0.0.60\n  skip_check_adv_addr off\n  virtual_ipaddress {\n    198.18.0.2/24\n  }\n}\n"
+        + "vrrp_instance UC {\n  interface eth0\n  virtual_router_id 10\n  unicast_ttl 64\n  unicast_peer {\n    198.18.0.9\n  }\n  virtual_ipaddress {\n    198.18.0.3/24\n  }\n}\n";
+    let (c, w) = ok(&text);
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let group = |i: usize| c.instances[i].multicast_group.map(|g| g.to_string());
+    assert_eq!(group(0).as_deref(), Some("224.0.0.50"));
+    assert_eq!(group(1).as_deref(), Some("ff02::50"));
+    assert_eq!(group(2).as_deref(), Some("224.0.0.60"));
+    assert!(c.instances[0].skip_check_adv_addr);
+    assert!(!c.instances[2].skip_check_adv_addr);
+    assert_eq!(c.instances[3].unicast_ttl, Some(64));
+    assert_eq!(c.instances[0].unicast_ttl, None);
+    // convert writes them, and the native file reads back the same.
+    let toml = config::to_native_toml(&c);
+    let (back, _) = config::check_native_str(&toml, Path::new("c.toml"))
+        .unwrap_or_else(|d| panic!("{}\n{toml}", config::render(&d)));
+    assert_eq!(back.instances, c.instances);
+}
+
+#[test]
+fn what_keepalived_skips_for_these_is_a_warning() {
+    // A unicast group, a group of the other family, unicast_ttl without
+    // peers: keepalived logs and goes on without them.
+    let text = "global_defs {\n  vrrp_mcast_group4 198.18.0.50\n}\n".to_string()
+        + &inst("  mcast_dst_ip ff02::12\n  unicast_ttl 64\n");
+    let (c, w) = ok(&text);
+    has(
+        &w,
+        Severity::Warning,
+        2,
+        21,
+        "not an IPv4 multicast address",
+    );
+    has(
+        &w,
+        Severity::Warning,
+        10,
+        16,
+        "not of the instance's address family",
+    );
+    has(&w, Severity::Warning, 11, 15, "without `unicast_peer`");
+    assert_eq!(c.instances[0].multicast_group, None);
+    assert_eq!(c.instances[0].unicast_ttl, None);
+    // A TTL out of range is an error naming the keyword.
+    let e = errors(&inst(
+        "  unicast_ttl 256\n  unicast_peer {\n    198.18.0.9\n  }\n",
+    ));
+    assert!(
+        e.iter().any(|d| d.message.contains("unicast_ttl")),
+        "{}",
+        config::render(&e)
+    );
+}

@@ -96,6 +96,16 @@ pub struct Config {
     /// How a VRRPv3-over-IPv4 checksum is sent (RFC 9568 §5.2.8). Both
     /// forms are always accepted.
     pub checksum_mode: ChecksumMode,
+    /// Where multicast advertisements go (keepalived's `mcast_dst_ip`,
+    /// `vrrp_mcast_group4`, `vrrp_mcast_group6`): a multicast address of
+    /// the router's family. Default `None`: the RFC's group, 224.0.0.18 or
+    /// ff02::12 (RFC 9568 §5.1.1.2, §5.1.2.2).
+    pub multicast_group: Option<IpAddr>,
+    /// keepalived's `skip_check_adv_addr`: a Backup checks the address
+    /// list of an advertisement only when it comes from another source
+    /// than the Active router it last accepted. Default false: every one
+    /// is checked.
+    pub skip_address_check: bool,
 }
 
 impl Config {
@@ -119,6 +129,8 @@ impl Config {
             auth: Auth::None,
             unicast_peers: Vec::new(),
             checksum_mode: ChecksumMode::default(),
+            multicast_group: None,
+            skip_address_check: false,
         }
     }
 
@@ -200,6 +212,22 @@ impl Config {
         self
     }
 
+    /// With multicast advertisements sent to `group` instead of the RFC's
+    /// (see [`multicast_group`](Self::multicast_group)).
+    #[must_use]
+    pub fn with_multicast_group(mut self, group: IpAddr) -> Self {
+        self.multicast_group = Some(group);
+        self
+    }
+
+    /// With the address-list check skipped for the known Active router
+    /// (see [`skip_address_check`](Self::skip_address_check)).
+    #[must_use]
+    pub fn with_skip_address_check(mut self, skip: bool) -> Self {
+        self.skip_address_check = skip;
+        self
+    }
+
     /// The address family, that of `primary_address`.
     pub fn family(&self) -> AddressFamily {
         AddressFamily::of(self.primary_address)
@@ -236,6 +264,11 @@ impl Config {
         if self.addresses.is_empty() && self.version == Version::V3 {
             return Err(ConfigError::NoAddresses);
         }
+        if let Some(group) = self.multicast_group {
+            if !group.is_multicast() || AddressFamily::of(group) != family {
+                return Err(ConfigError::BadMulticastGroup(group));
+            }
+        }
         if self.addresses.len() > 255 {
             return Err(ConfigError::TooManyAddresses(self.addresses.len()));
         }
@@ -257,6 +290,10 @@ impl Config {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// The multicast group is not a multicast address of the router's
+    /// family.
+    #[error("{0} is not a multicast group of the router's address family")]
+    BadMulticastGroup(IpAddr),
     /// Priority 0 is reserved for the shutdown advertisement (RFC 9568 §5.2.4).
     #[error("priority 0 is reserved for shutdown; use 1..=255")]
     ShutdownPriority,

@@ -521,10 +521,13 @@ impl VirtualRouter {
     fn send_advertisement(&mut self, priority: Priority) {
         self.template.priority = priority;
         let src = self.config.primary_address;
-        let multicast = match self.config.family() {
-            AddressFamily::Ipv4 => IpAddr::V4(MULTICAST_V4),
-            AddressFamily::Ipv6 => IpAddr::V6(MULTICAST_V6),
-        };
+        let multicast = self
+            .config
+            .multicast_group
+            .unwrap_or(match self.config.family() {
+                AddressFamily::Ipv4 => IpAddr::V4(MULTICAST_V4),
+                AddressFamily::Ipv6 => IpAddr::V6(MULTICAST_V6),
+            });
         let peers = self.config.unicast_peers.len().max(1);
         for i in 0..peers {
             let dst = self

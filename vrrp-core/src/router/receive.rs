@@ -46,7 +46,14 @@ impl VirtualRouter {
         if rx.family() != self.config.family() {
             return Err(Discard::FamilyMismatch);
         }
-        let packet = rx.validate()?.packet;
+        // TTL 255 proves a multicast advert came from the link; unicast
+        // ones may cross routers (keepalived's `unicast_ttl`), and
+        // keepalived does not check theirs either.
+        let packet = if self.config.unicast_peers.is_empty() {
+            rx.validate()?.packet
+        } else {
+            rx.validate_any_ttl()?.packet
+        };
         let local_version = self.config.version;
         if packet.version() != local_version {
             return Err(Discard::VersionMismatch {
@@ -106,7 +113,12 @@ impl VirtualRouter {
         if local_version == Version::V3 && packet.address_count() == 0 {
             return Err(Discard::NoAddresses);
         }
-        if !self.address_list_matches(&packet) {
+        // keepalived's skip_check_adv_addr: a Backup trusts the list of
+        // the Active router it already accepted.
+        let known = self.config.skip_address_check
+            && self.state == State::Backup
+            && self.active_router == Some(src);
+        if !known && !self.address_list_matches(&packet) {
             // VRRPv3 logs and counts but processes (RFC 9568 §7.1); VRRPv2
             // drops unless the sender is the owner (RFC 3768 §7.1).
             if local_version == Version::V2 && !packet.priority().is_owner() {

@@ -258,6 +258,12 @@ impl<'a> Received<'a> {
     /// password and interval, address list) is the state machine's job.
     pub fn validate(&self) -> Result<Validated<'a>, WireError> {
         self.check_ttl()?;
+        self.validate_any_ttl()
+    }
+
+    /// [`validate`](Self::validate) without the TTL check: for unicast
+    /// advertisements, which may cross routers.
+    pub fn validate_any_ttl(&self) -> Result<Validated<'a>, WireError> {
         let packet = self.packet()?;
         let checksum = packet.verify_checksum(self.src(), self.dst());
         if !checksum.is_valid() {

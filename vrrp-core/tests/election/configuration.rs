@@ -113,3 +113,25 @@ fn unicast_mode_sends_to_each_peer_and_ignores_others() {
         Err(Discard::NotAPeer(HIGHER_V4.into()))
     );
 }
+
+#[test]
+fn config_multicast_group_is_where_adverts_go() {
+    // keepalived's mcast_dst_ip / vrrp_mcast_group4: the group must be
+    // multicast and of the router's family.
+    let t0 = Instant::now();
+    let group: IpAddr = "224.0.0.50".parse().unwrap();
+    let c = v3_config(255).with_multicast_group(group);
+    let mut r = VirtualRouter::new(c).unwrap();
+    r.startup(t0);
+    let outputs = drain(&mut r);
+    let sent = transmits(&outputs);
+    assert!(!sent.is_empty());
+    assert!(sent.iter().all(|t| t.dst == group), "{sent:?}");
+    for bad in ["198.18.0.9", "ff02::12"] {
+        let c = v3_config(100).with_multicast_group(bad.parse().unwrap());
+        assert!(matches!(
+            VirtualRouter::new(c),
+            Err(ConfigError::BadMulticastGroup(_))
+        ));
+    }
+}

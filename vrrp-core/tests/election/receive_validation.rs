@@ -283,3 +283,47 @@ fn receive_validation_nothing_is_heard_before_startup_or_in_fault() {
         Err(Discard::NotListening(State::Fault))
     );
 }
+
+#[test]
+fn receive_validation_unicast_adverts_may_have_crossed_routers() {
+    // keepalived's unicast_ttl: a unicast advert's TTL is not checked (as
+    // in keepalived); a multicast one's still is.
+    let t0 = Instant::now();
+    let mut config = v3_config(100);
+    config.unicast_peers = vec![HIGHER_V4.into()];
+    let mut r = started(config, t0);
+    let mut peer = Peer::v3(HIGHER_V4, 200);
+    peer.ttl = 62;
+    assert_eq!(peer.send(&mut r, t0), Ok(()));
+    assert_eq!(r.stats().ip_ttl_errors, 0);
+    let mut m = started(v3_config(100), t0);
+    assert_eq!(
+        peer.send(&mut m, t0),
+        Err(Discard::Wire(WireError::BadTtl(62)))
+    );
+}
+
+#[test]
+fn receive_validation_skip_check_adv_addr_trusts_the_known_active() {
+    // VRRPv2 drops a list that differs from ours. With skip_check_adv_addr
+    // a Backup checks only an Active it has not accepted yet.
+    let t0 = Instant::now();
+    let other: IpAddr = "198.18.0.200".parse().unwrap();
+    for skip in [false, true] {
+        let config = v2_config(100, Auth::None).with_skip_address_check(skip);
+        let mut r = started(config, t0);
+        let peer = Peer::v2(HIGHER_V4, 200, Auth::None);
+        assert_eq!(peer.send(&mut r, t0), Ok(()));
+        let changed = Peer::v2(HIGHER_V4, 200, Auth::None).addresses(vec![other]);
+        let got = changed.send(&mut r, t0);
+        if skip {
+            assert_eq!(got, Ok(()));
+        } else {
+            assert_eq!(got, Err(Discard::AddressListMismatch));
+        }
+        // A source it has not accepted is always checked.
+        let stranger =
+            Peer::v2("198.18.0.3".parse().unwrap(), 200, Auth::None).addresses(vec![other]);
+        assert_eq!(stranger.send(&mut r, t0), Err(Discard::AddressListMismatch));
+    }
+}

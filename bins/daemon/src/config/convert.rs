@@ -370,6 +370,15 @@ fn instance(out: &mut String, i: &Instance) {
     if i.check_unicast_source {
         out.push_str("check_unicast_source = true\n");
     }
+    if let Some(ttl) = i.unicast_ttl {
+        let _ = writeln!(out, "unicast_ttl = {ttl}");
+    }
+    if let Some(g) = i.multicast_group {
+        let _ = writeln!(out, "multicast_group = {}", q(&g.to_string()));
+    }
+    if i.skip_check_adv_addr {
+        out.push_str("skip_check_adv_addr = true\n");
+    }
     if let Some(pw) = &i.auth_password {
         debug_assert_eq!(i.version, Version::V2);
         let _ = writeln!(out, "auth_password = {}", q(pw));

@@ -399,6 +399,17 @@ pub struct Instance {
     pub unicast_peers: Vec<IpAddr>,
     /// Drop unicast adverts whose source is not a configured peer.
     pub check_unicast_source: bool,
+    /// TTL (IPv6: hop limit) of unicast adverts, 0..=255 (keepalived's
+    /// `unicast_ttl`); 255 when `None`. Unicast adverts are accepted
+    /// whatever their TTL, as keepalived accepts them.
+    pub unicast_ttl: Option<u8>,
+    /// Where multicast adverts go instead of 224.0.0.18 or ff02::12
+    /// (keepalived's `mcast_dst_ip`, `vrrp_mcast_group4`,
+    /// `vrrp_mcast_group6`); the interface joins it.
+    pub multicast_group: Option<IpAddr>,
+    /// A Backup skips the address-list check of adverts from the Active
+    /// router it already accepted (keepalived's `skip_check_adv_addr`).
+    pub skip_check_adv_addr: bool,
     /// VRRPv2 simple-text password (RFC 2338 auth type 1), 1..=8 bytes.
     /// Always `None` for v3.
     pub auth_password: Option<String>,
@@ -457,4 +468,13 @@ pub struct SyncGroup {
     pub tracking_weight: bool,
     /// Group hooks; `any` gets `GROUP <name> <state> <priority>`.
     pub notify: Notify,
+}
+
+/// Whether `ip` can be a VRRP multicast group, as keepalived takes one: any
+/// IPv4 multicast address, or an IPv6 link-local multicast one (ff02::/16).
+pub(crate) fn is_vrrp_group(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_multicast(),
+        IpAddr::V6(v6) => v6.segments()[0] & 0xff0f == 0xff02,
+    }
 }

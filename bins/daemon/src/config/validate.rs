@@ -270,6 +270,29 @@ fn check_instance(inst: &Instance, l: &ObjectLocs, dialect: Dialect, sink: &mut 
     if let Some(name) = inst.vmac.as_ref().and_then(|v| v.name.as_ref()) {
         check_ifname(name, l.field(Field::Vmac), "virtual MAC interface", sink);
     }
+    if let Some(group) = inst.multicast_group {
+        if AddressFamily::of(group) != family {
+            sink.error(
+                l.header,
+                format!("multicast group {group} is not of the instance's family ({family})"),
+                None,
+            );
+        }
+        if !inst.unicast_peers.is_empty() {
+            sink.warn(
+                l.header,
+                "a multicast group has no effect on a unicast instance",
+                None,
+            );
+        }
+    }
+    if inst.unicast_ttl.is_some() && inst.unicast_peers.is_empty() {
+        sink.warn(
+            l.header,
+            "`unicast_ttl` has no effect without unicast peers (keepalived resets it)",
+            None,
+        );
+    }
 }
 
 /// Checks an address label: length (error) and keepalived's

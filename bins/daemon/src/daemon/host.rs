@@ -82,6 +82,8 @@ pub(crate) struct Host {
     /// Its virtual-MAC interface, when `use_vmac` is on (boxed: most
     /// instances have none, and 1,000 of them would carry 150 bytes each).
     pub(crate) vmac: Option<Box<VmacLink>>,
+    /// The TTL of its unicast adverts (keepalived's `unicast_ttl`).
+    pub(crate) unicast_ttl: u8,
 }
 
 /// A macvlan with the VRRP virtual MAC (RFC 9568 §7.3) that holds the

@@ -126,6 +126,7 @@ impl Shell {
             primary,
             addresses: addresses.into(),
             vmac,
+            unicast_ttl: config.unicast_ttl.unwrap_or(vrrp_core::wire::TTL),
         };
         self.announcer.prepare(&host);
         self.hosts.insert(id, host);
@@ -179,7 +180,11 @@ impl Shell {
             // Joining twice is harmless (EADDRINUSE is ignored; the socket
             // layer keeps the kind but not the errno).
             if let Some(entry) = self.sockets.get(&id) {
-                if let Err(e) = entry.socket.join_group() {
+                let joined = match config.multicast_group {
+                    Some(group) => entry.socket.join(group),
+                    None => entry.socket.join_group(),
+                };
+                if let Err(e) = joined {
                     if e.kind() != std::io::ErrorKind::AddrInUse {
                         return Err(e);
                     }

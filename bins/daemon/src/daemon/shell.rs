@@ -211,6 +211,11 @@ impl Shell {
                     warn!(instance = %host.name, "no VRRP socket: advertisement not sent");
                     return;
                 };
+                if !transmit.dst.is_multicast() {
+                    if let Err(e) = sock.socket.set_unicast_ttl(host.unicast_ttl) {
+                        warn!(instance = %host.name, error = %e, "cannot set the unicast TTL");
+                    }
+                }
                 if let Err(e) = sock
                     .socket
                     .send_to(&transmit.payload, transmit.dst, transmit.src)

@@ -143,7 +143,11 @@ pub(crate) fn router_config(
         .with_accept_mode(config.accept)
         .with_initial_state(config.initial_state)
         .with_unicast_peers(config.unicast_peers.clone())
-        .with_checksum_mode(global.v3_ipv4_checksum);
+        .with_checksum_mode(global.v3_ipv4_checksum)
+        .with_skip_address_check(config.skip_check_adv_addr);
+    if let Some(group) = config.multicast_group {
+        rc = rc.with_multicast_group(group);
+    }
     if let Some(pw) = &config.auth_password {
         rc = rc.with_auth(Auth::SimpleText(Password::new(pw.as_bytes()).ok_or_else(
             || SetupError::invalid_because("auth_password is longer than 8 bytes"),

@@ -42,6 +42,8 @@ pub struct VrrpSocket {
     /// The control buffer of `recvmsg`, kept between calls (a `Vec`, so
     /// that it has the alignment `cmsghdr` needs).
     control: RefCell<Vec<u8>>,
+    /// The TTL (IPv6: hop limit) unicast sends have now.
+    unicast_ttl: std::cell::Cell<u8>,
 }
 
 impl VrrpSocket {
@@ -126,6 +128,7 @@ impl VrrpSocket {
                 libc::c_int,
                 libc::timespec
             )),
+            unicast_ttl: std::cell::Cell::new(TTL),
         })
     }
 
@@ -133,16 +136,49 @@ impl VrrpSocket {
     /// interface by index, or ff02::12) on the interface. Not used in
     /// unicast mode.
     pub fn join_group(&self) -> io::Result<()> {
-        let result = match self.family {
-            AddressFamily::Ipv4 => self
+        self.join(match self.family {
+            AddressFamily::Ipv4 => IpAddr::V4(MULTICAST_V4),
+            AddressFamily::Ipv6 => IpAddr::V6(MULTICAST_V6),
+        })
+    }
+
+    /// Joins multicast `group` (of the socket's family) on the interface:
+    /// keepalived's `mcast_dst_ip` / `vrrp_mcast_group4` / `vrrp_mcast_group6`.
+    pub fn join(&self, group: IpAddr) -> io::Result<()> {
+        let result = match group {
+            IpAddr::V4(g) if self.family == AddressFamily::Ipv4 => self
                 .socket
-                .join_multicast_v4_n(&MULTICAST_V4, &InterfaceIndexOrAddress::Index(self.ifindex)),
-            AddressFamily::Ipv6 => self.socket.join_multicast_v6(&MULTICAST_V6, self.ifindex),
+                .join_multicast_v4_n(&g, &InterfaceIndexOrAddress::Index(self.ifindex)),
+            IpAddr::V6(g) if self.family == AddressFamily::Ipv6 => {
+                self.socket.join_multicast_v6(&g, self.ifindex)
+            }
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("group {group} is not of the socket's family"),
+            )),
         };
         result.map_err(context(format_args!(
-            "joining the VRRP group on {}",
+            "joining the group {group} on {}",
             self.interface
         )))
+    }
+
+    /// Gives unicast sends TTL (IPv6: hop limit) `ttl` (keepalived's
+    /// `unicast_ttl`; 255 by default). Multicast sends keep 255.
+    pub fn set_unicast_ttl(&self, ttl: u8) -> io::Result<()> {
+        if self.unicast_ttl.get() == ttl {
+            return Ok(());
+        }
+        match self.family {
+            AddressFamily::Ipv4 => self.socket.set_ttl_v4(u32::from(ttl)),
+            AddressFamily::Ipv6 => self.socket.set_unicast_hops_v6(u32::from(ttl)),
+        }
+        .map_err(context(format_args!(
+            "setting the unicast TTL on {}",
+            self.interface
+        )))?;
+        self.unicast_ttl.set(ttl);
+        Ok(())
     }
 
     /// Leaves the VRRP group on the interface.

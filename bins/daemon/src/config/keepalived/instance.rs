@@ -9,6 +9,7 @@ use super::keywords;
 use super::parser::{Stmt, Word};
 use super::tracking::{read_notify_keyword, read_track_block};
 use crate::config::address::{parse_ip, parse_prefixed};
+use crate::config::diagnostics::Pos;
 use crate::config::locations::{Field, Item, ObjectLocs};
 use crate::config::model::{
     AddressScope, InitialState, Notify, Priority, Tracking, Version, VirtualAddress, Vmac, Vrid,
@@ -44,6 +45,9 @@ pub(super) struct RawInstance {
     pub(super) source_address: Option<IpAddr>,
     pub(super) peers: Vec<IpAddr>,
     pub(super) check_unicast_src: bool,
+    pub(super) unicast_ttl: Option<(u8, Pos)>,
+    pub(super) mcast_dst_ip: Option<(IpAddr, Pos)>,
+    pub(super) skip_check_adv_addr: Option<bool>,
     pub(super) auth_password: Option<String>,
     pub(super) vmac: Option<Vmac>,
     pub(super) vmac_xmit_base: bool,
@@ -83,6 +87,9 @@ pub(super) fn read_instance(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawInstance> 
         source_address: None,
         peers: Vec::new(),
         check_unicast_src: false,
+        unicast_ttl: None,
+        mcast_dst_ip: None,
+        skip_check_adv_addr: None,
         auth_password: None,
         vmac: None,
         vmac_xmit_base: false,
@@ -194,6 +201,27 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "check_unicast_src" => {
             ctx.bare(s);
             r.check_unicast_src = true;
+        }
+        "unicast_ttl" => {
+            if let Some(w) = ctx.single(s) {
+                r.unicast_ttl = ctx.int(&s.key.text, w, 0..=255).map(|n| (n as u8, w.pos));
+            }
+        }
+        "mcast_dst_ip" => {
+            if let Some(w) = ctx.single(s) {
+                match parse_ip(&w.text) {
+                    Ok(ip) if crate::config::model::is_vrrp_group(ip) => r.mcast_dst_ip = Some((ip, w.pos)),
+                    Ok(_) => ctx.warn(
+                        w.pos,
+                        format!("`mcast_dst_ip {}` is not a (link-local, for IPv6) multicast address; ignored, as keepalived skips it", w.text),
+                        None,
+                    ),
+                    Err(e) => ctx.error(w.pos, format!("`mcast_dst_ip`: {e}"), None),
+                }
+            }
+        }
+        "skip_check_adv_addr" => {
+            r.skip_check_adv_addr = Some(ctx.flag(s));
         }
         "native_ipv6" => {
             ctx.no_block(s);
@@ -311,6 +339,9 @@ const SUPPORTED: &[&str] = &[
     "no_accept",
     "dont_track_primary",
     "check_unicast_src",
+    "unicast_ttl",
+    "mcast_dst_ip",
+    "skip_check_adv_addr",
     "native_ipv6",
     "authentication",
     "virtual_ipaddress",

@@ -3,6 +3,7 @@
 //! makes (each with a warning), so vrrpd behaves as keepalived would.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::args::Ctx;
@@ -28,6 +29,9 @@ struct Defaults {
     garp_interval: Option<Duration>,
     gna_interval: Option<Duration>,
     check_unicast_src: bool,
+    skip_check_adv_addr: bool,
+    mcast_group4: Option<IpAddr>,
+    mcast_group6: Option<IpAddr>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -52,6 +56,9 @@ const GLOBAL_KEYS: &[&str] = &[
     "vrrp_gna_interval",
     "vrrp_min_garp",
     "vrrp_check_unicast_src",
+    "vrrp_skip_check_adv_addr",
+    "vrrp_mcast_group4",
+    "vrrp_mcast_group6",
 ];
 
 /// Builds the configuration and its locations from the top-level statements.
@@ -224,6 +231,36 @@ fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &mut Default
             ctx.no_block(s);
             d.check_unicast_src = true;
         }
+        "vrrp_skip_check_adv_addr" => {
+            // keepalived's handler sets it whatever follows.
+            ctx.bare(s);
+            d.skip_check_adv_addr = true;
+        }
+        "vrrp_mcast_group4" | "vrrp_mcast_group6" => {
+            if let Some(w) = ctx.single(s) {
+                let v6 = key == "vrrp_mcast_group6";
+                match crate::config::address::parse_ip(&w.text) {
+                    Ok(ip) if ip.is_ipv6() == v6 && crate::config::model::is_vrrp_group(ip) => {
+                        if v6 {
+                            d.mcast_group6 = Some(ip);
+                        } else {
+                            d.mcast_group4 = Some(ip);
+                        }
+                    }
+                    Ok(_) => ctx.warn(
+                        w.pos,
+                        format!(
+                            "`{key} {}` is not an IPv{} {}multicast address; ignored, as keepalived skips it",
+                            w.text,
+                            if v6 { 6 } else { 4 },
+                            if v6 { "link-local " } else { "" }
+                        ),
+                        None,
+                    ),
+                    Err(e) => ctx.error(w.pos, format!("`{key}`: {e}"), None),
+                }
+            }
+        }
         _ => ignore(ctx, s, keywords::GLOBAL, "global_defs", GLOBAL_KEYS),
     }
 }
@@ -345,6 +382,36 @@ fn finish_instance(
             None,
         );
     }
+    let unicast_ttl = match r.unicast_ttl {
+        Some((_, pos)) if r.peers.is_empty() => {
+            ctx.warn(
+                pos,
+                "`unicast_ttl` without `unicast_peer` has no effect; keepalived resets it",
+                None,
+            );
+            None
+        }
+        Some((ttl, _)) => Some(ttl),
+        None => None,
+    };
+    let own_group = match r.mcast_dst_ip {
+        Some((ip, pos)) if ip.is_ipv6() != (family == AddressFamily::Ipv6) => {
+            ctx.warn(
+                pos,
+                format!("`mcast_dst_ip {ip}` is not of the instance's address family; ignored, as keepalived skips it"),
+                None,
+            );
+            None
+        }
+        Some((ip, _)) => Some(ip),
+        None => None,
+    };
+    // The global groups are the multicast instances' default.
+    let global_group = match family {
+        AddressFamily::Ipv4 => d.mcast_group4,
+        AddressFamily::Ipv6 => d.mcast_group6,
+    };
+    let multicast_group = own_group.or(global_group.filter(|_| r.peers.is_empty()));
     let keep_default = Announce::default();
     let announce = Announce {
         repeat: r
@@ -385,6 +452,9 @@ fn finish_instance(
         source_address: r.source_address,
         unicast_peers: r.peers,
         check_unicast_source: r.check_unicast_src || d.check_unicast_src,
+        unicast_ttl,
+        multicast_group,
+        skip_check_adv_addr: r.skip_check_adv_addr.unwrap_or(d.skip_check_adv_addr),
         auth_password,
         vmac,
         announce,

@@ -30,6 +30,9 @@ const INSTANCE_KEYS: &[&str] = &[
     "source_address",
     "unicast_peers",
     "check_unicast_source",
+    "unicast_ttl",
+    "multicast_group",
+    "skip_check_adv_addr",
     "auth_password",
     "vmac",
     "announce",
@@ -197,6 +200,25 @@ pub(super) fn read_instance(
     let check_unicast_source = get(t, "check_unicast_source")
         .and_then(|v| ctx.boolean("check_unicast_source", v))
         .unwrap_or(false);
+    let unicast_ttl = get(t, "unicast_ttl")
+        .and_then(|v| ctx.integer("unicast_ttl", v, 0..=255))
+        .map(|n| n as u8);
+    let multicast_group = get(t, "multicast_group").and_then(|v| {
+        let ip = ctx.ip("multicast_group", v)?;
+        if crate::config::model::is_vrrp_group(ip) {
+            Some(ip)
+        } else {
+            ctx.error(
+                v.span(),
+                format!("multicast_group {ip} is not an IPv4 or link-local IPv6 multicast address"),
+                Some("use 224.0.0.18 or ff02::12, or another group of that kind".into()),
+            );
+            None
+        }
+    });
+    let skip_check_adv_addr = get(t, "skip_check_adv_addr")
+        .and_then(|v| ctx.boolean("skip_check_adv_addr", v))
+        .unwrap_or(false);
     let auth_password = field(ctx, t, "auth_password", Field::Auth, &mut locs)
         .and_then(|v| ctx.string("auth_password", v).map(str::to_string));
     let vmac = field(ctx, t, "vmac", Field::Vmac, &mut locs).and_then(|v| read_vmac(ctx, v));
@@ -223,6 +245,9 @@ pub(super) fn read_instance(
         source_address,
         unicast_peers,
         check_unicast_source,
+        unicast_ttl,
+        multicast_group,
+        skip_check_adv_addr,
         auth_password,
         vmac,
         announce,
