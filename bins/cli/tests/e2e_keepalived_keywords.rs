@@ -181,3 +181,178 @@ fn skip_check_adv_addr_keeps_the_backup_when_the_active_changes_its_list() {
         "with skip_check_adv_addr, h2 took over after the Active's list changed"
     );
 }
+
+/// Sends one VRRPv3 advert for VRID 51 at priority 50 from the client
+/// (198.18.0.10) to 224.0.0.18, as a router that believes it is Active.
+const INJECT_LOWER_PRIORITY: &str = r#"
+import socket, struct
+src, dst = "198.18.0.10", "224.0.0.18"
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+msg = struct.pack("!BBBBHH", 0x31, 51, 50, 1, 300, 0) + socket.inet_aton("198.18.0.100")
+pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 112, len(msg))
+msg = msg[:6] + struct.pack("!H", csum(pseudo + msg)) + msg[8:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(src))
+s.sendto(msg, (dst, 0))
+"#;
+
+#[test]
+fn an_active_answers_a_lower_priority_advert_at_once() {
+    if !vrrp_testns::netns_available("an_active_answers_a_lower_priority_advert_at_once")
+        || !tcpdump_available()
+    {
+        return;
+    }
+    let lab = Lab::new("lp", Variant::V3_IPV4);
+    // A 3 s interval: an answer within 20 ms is not a periodic advert.
+    let body = "    version 3\n    advert_int 3\n    state MASTER\n    virtual_ipaddress {\n        198.18.0.100/24\n    }";
+    let c1 = write_conf(&lab, H1, 200, "", body);
+    let _h1 = lab.start_keepalived_conf(H1, &c1);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(12), || lab.has_vip(H1)).is_some(),
+        "h1 never became Active"
+    );
+    let tcpdump = lab
+        .host(CLIENT)
+        .command("timeout")
+        .args([
+            "2", "tcpdump", "-i", "eth0", "-nn", "-tt", "-l", "ip", "proto", "112",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    lab.host(CLIENT)
+        .exec(&["python3", "-c", INJECT_LOWER_PRIORITY]);
+    let out = tcpdump.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let at = |needle: &str| -> Vec<f64> {
+        text.lines()
+            .filter(|l| l.contains(needle))
+            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+            .collect()
+    };
+    let injected = at("198.18.0.10 > 224.0.0.18");
+    let answers = at("198.18.0.1 > 224.0.0.18");
+    check!(
+        lab,
+        injected.len() == 1,
+        "the injected advert was not seen: {text}"
+    );
+    let answered = answers
+        .iter()
+        .any(|&t| t >= injected[0] && t - injected[0] < 0.020);
+    check!(
+        lab,
+        answered,
+        "h1 did not answer the priority-50 advert within 20 ms: {text}"
+    );
+}
+
+#[test]
+fn startup_and_shutdown_scripts_run_around_the_instances() {
+    if !vrrp_testns::netns_available("startup_and_shutdown_scripts_run_around_the_instances") {
+        return;
+    }
+    let lab = Lab::new("ss", Variant::V3_IPV4);
+    let dir = lab.host_dir(H1);
+    let started = dir.join("started");
+    let after = dir.join("after");
+    let global = format!(
+        "    startup_script \"/bin/sh -c 'sleep 1; touch {}'\"\n    shutdown_script \"/bin/sh -c 'ip -o addr show dev eth0 > {}'\"\n    shutdown_script_timeout 5",
+        started.display(),
+        after.display()
+    );
+    let body = format!(
+        "{V3_100MS}    state MASTER\n    virtual_ipaddress {{\n        198.18.0.100/24\n    }}"
+    );
+    let c1 = write_conf(&lab, H1, 200, &global, &body);
+    let t0 = std::time::Instant::now();
+    let mut h1 = lab.start_keepalived_conf(H1, &c1);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(8), || lab.has_vip(H1)).is_some(),
+        "h1 never became Active"
+    );
+    // The instance started only once the startup script had ended.
+    check!(
+        lab,
+        started.exists() && t0.elapsed() >= Duration::from_secs(1),
+        "the VIP came before the startup script ended"
+    );
+    kill(h1.pid(), libc::SIGTERM);
+    let _ = h1.child().wait();
+    let seen = std::fs::read_to_string(&after).unwrap_or_default();
+    check!(
+        lab,
+        seen.contains("198.18.0.1/24") && !seen.contains("198.18.0.100"),
+        "the shutdown script did not run after the VIP went: {seen:?}"
+    );
+}
+
+#[test]
+fn vrrp_startup_delay_holds_the_instances() {
+    if !vrrp_testns::netns_available("vrrp_startup_delay_holds_the_instances") {
+        return;
+    }
+    let lab = Lab::new("sd", Variant::V3_IPV4);
+    let body = format!(
+        "{V3_100MS}    state MASTER\n    virtual_ipaddress {{\n        198.18.0.100/24\n    }}"
+    );
+    let c1 = write_conf(&lab, H1, 200, "    vrrp_startup_delay 1.5", &body);
+    let t0 = std::time::Instant::now();
+    let _h1 = lab.start_keepalived_conf(H1, &c1);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(8), || lab.has_vip(H1)).is_some(),
+        "h1 never became Active"
+    );
+    let took = t0.elapsed();
+    check!(
+        lab,
+        took >= Duration::from_millis(1500),
+        "the VIP came {took:?} after start, before the 1.5 s delay"
+    );
+}
+
+#[test]
+fn down_timer_adverts_sets_the_master_down_interval() {
+    if !vrrp_testns::netns_available("down_timer_adverts_sets_the_master_down_interval") {
+        return;
+    }
+    let lab = Lab::new("dt", Variant::V3_IPV4);
+    let vips = "    virtual_ipaddress {\n        198.18.0.100/24\n    }";
+    let c1 = write_conf(&lab, H1, 200, "", &format!("{V3_100MS}{vips}"));
+    let c2 = write_conf(
+        &lab,
+        H2,
+        100,
+        "",
+        &format!("{V3_100MS}    down_timer_adverts 10\n{vips}"),
+    );
+    let h1 = lab.start_keepalived_conf(H1, &c1);
+    let _h2 = lab.start_keepalived_conf(H2, &c2);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || lab.has_vip(H1)).is_some(),
+        "h1 never became Active"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    check!(lab, !lab.has_vip(H2), "h2 took the VIP while h1 lived");
+    // 10 × 100 ms + Skew_Time (60.9 ms) after h1's last advert, which
+    // went out at most 100 ms before the kill; the RFC's 3 would be 361 ms.
+    let took = lab.time_until_vip(H2, Duration::from_secs(5), || kill(h1.pid(), libc::SIGKILL));
+    eprintln!("takeover with down_timer_adverts 10: {took:?}");
+    check!(
+        lab,
+        took.is_some_and(|t| t >= Duration::from_millis(950) && t <= Duration::from_millis(1400)),
+        "takeover {took:?}, want about 1.06 s"
+    );
+}

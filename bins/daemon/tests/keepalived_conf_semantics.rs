@@ -761,3 +761,56 @@ fn what_keepalived_skips_for_these_is_a_warning() {
         config::render(&e)
     );
 }
+
+#[test]
+fn lower_and_higher_priority_advert_keywords() {
+    // Globals are defaults; an instance's own flag (with an optional
+    // on/off) wins.
+    let text =
+        "global_defs {\n  vrrp_higher_prio_send_advert\n  vrrp_lower_prio_no_advert true\n}\n"
+            .to_string()
+            + &inst("  lower_prio_no_advert off\n")
+            + "vrrp_instance B {\n  interface eth0\n  virtual_router_id 8\n  higher_prio_send_advert false\n  virtual_ipaddress {\n    198.18.0.2/24\n  }\n}\n";
+    let (c, w) = ok(&text);
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let (a, b) = (&c.instances[0], &c.instances[1]);
+    assert!(!a.lower_prio_no_advert && a.higher_prio_send_advert);
+    assert!(b.lower_prio_no_advert && !b.higher_prio_send_advert);
+    let (plain, _) = ok(&inst(""));
+    assert!(
+        !plain.instances[0].lower_prio_no_advert,
+        "keepalived answers by default"
+    );
+    let toml = config::to_native_toml(&c);
+    let (back, _) = config::check_native_str(&toml, Path::new("c.toml")).unwrap();
+    assert_eq!(back.instances, c.instances);
+}
+
+#[test]
+fn startup_delay_and_the_startup_and_shutdown_scripts() {
+    let text = "global_defs {\n  vrrp_startup_delay 2.5\n  startup_script \"/usr/local/bin/up --now\" nobody\n  startup_script_timeout 30\n  shutdown_script /usr/local/bin/down\n}\n"
+        .to_string()
+        + &inst("");
+    let (c, w) = ok(&text);
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let g = &c.global;
+    assert_eq!(g.startup_delay, Duration::from_millis(2500));
+    let up = g.startup_script.as_ref().unwrap();
+    assert_eq!(
+        up.exec,
+        Exec::Argv(vec!["/usr/local/bin/up".into(), "--now".into()])
+    );
+    assert_eq!(up.run_as.as_ref().map(|r| r.user.as_str()), Some("nobody"));
+    assert_eq!(g.startup_script_timeout, Duration::from_secs(30));
+    assert!(g.shutdown_script.is_some());
+    assert_eq!(g.shutdown_script_timeout, Duration::from_secs(10));
+    let toml = config::to_native_toml(&c);
+    let (back, _) = config::check_native_str(&toml, Path::new("c.toml")).unwrap();
+    assert_eq!(back.global, c.global, "{toml}");
+    // keepalived bounds the timeouts to 1..=1000 s.
+    let e = errors(&("global_defs {\n  startup_script_timeout 0\n}\n".to_string() + &inst("")));
+    assert!(
+        e.iter()
+            .any(|d| d.message.contains("startup_script_timeout"))
+    );
+}

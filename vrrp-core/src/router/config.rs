@@ -106,6 +106,21 @@ pub struct Config {
     /// than the Active router it last accepted. Default false: every one
     /// is checked.
     pub skip_address_check: bool,
+    /// An Active router that hears a lower-priority advertisement answers
+    /// with one of its own at once (keepalived's default; its
+    /// `lower_prio_no_advert` turns it off), so that a router that took
+    /// over during a partition steps down within a round trip instead of
+    /// an advertisement interval. Answers are coalesced as those to
+    /// priority 0 are. Default false: RFC 9568 §6.4.3 discards it.
+    pub answer_lower_priority: bool,
+    /// An Active router that yields to a higher-priority advertisement
+    /// sends one of its own first (keepalived's `higher_prio_send_advert`).
+    /// Default false.
+    pub advertise_before_yielding: bool,
+    /// How many advertisement intervals a Backup waits before Skew_Time
+    /// in Master_Down_Interval (keepalived's `down_timer_adverts`), 1..=100.
+    /// Default 3, the RFC's (RFC 9568 §6.1).
+    pub down_timer_adverts: u8,
 }
 
 impl Config {
@@ -131,6 +146,9 @@ impl Config {
             checksum_mode: ChecksumMode::default(),
             multicast_group: None,
             skip_address_check: false,
+            answer_lower_priority: false,
+            advertise_before_yielding: false,
+            down_timer_adverts: 3,
         }
     }
 
@@ -220,6 +238,30 @@ impl Config {
         self
     }
 
+    /// With lower-priority advertisements answered at once (see
+    /// [`answer_lower_priority`](Self::answer_lower_priority)).
+    #[must_use]
+    pub fn with_answer_lower_priority(mut self, answer: bool) -> Self {
+        self.answer_lower_priority = answer;
+        self
+    }
+
+    /// With an advertisement sent before yielding to a higher priority
+    /// (see [`advertise_before_yielding`](Self::advertise_before_yielding)).
+    #[must_use]
+    pub fn with_advertise_before_yielding(mut self, advertise: bool) -> Self {
+        self.advertise_before_yielding = advertise;
+        self
+    }
+
+    /// With Master_Down_Interval counting `adverts` intervals (see
+    /// [`down_timer_adverts`](Self::down_timer_adverts)).
+    #[must_use]
+    pub fn with_down_timer_adverts(mut self, adverts: u8) -> Self {
+        self.down_timer_adverts = adverts;
+        self
+    }
+
     /// With the address-list check skipped for the known Active router
     /// (see [`skip_address_check`](Self::skip_address_check)).
     #[must_use]
@@ -264,6 +306,9 @@ impl Config {
         if self.addresses.is_empty() && self.version == Version::V3 {
             return Err(ConfigError::NoAddresses);
         }
+        if !(1..=100).contains(&self.down_timer_adverts) {
+            return Err(ConfigError::DownTimerAdverts(self.down_timer_adverts));
+        }
         if let Some(group) = self.multicast_group {
             if !group.is_multicast() || AddressFamily::of(group) != family {
                 return Err(ConfigError::BadMulticastGroup(group));
@@ -290,6 +335,9 @@ impl Config {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// `down_timer_adverts` is outside 1..=100.
+    #[error("down_timer_adverts {0} is outside 1..=100")]
+    DownTimerAdverts(u8),
     /// The multicast group is not a multicast address of the router's
     /// family.
     #[error("{0} is not a multicast group of the router's address family")]

@@ -247,9 +247,12 @@ impl VirtualRouter {
     }
 
     /// Master_Down_Interval (RFC 9568 §6.1):
-    /// `3 × Master_Adver_Interval + Skew_Time`.
+    /// `3 × Master_Adver_Interval + Skew_Time`, with keepalived's
+    /// `down_timer_adverts` in place of the 3 (see
+    /// [`Config::down_timer_adverts`]).
     pub fn master_down_interval(&self) -> Duration {
-        self.master_adver_interval.as_duration() * 3 + self.skew_time()
+        self.master_adver_interval.as_duration() * u32::from(self.config.down_timer_adverts)
+            + self.skew_time()
     }
 
     /// The next output, in order; drain to `None` after every input.

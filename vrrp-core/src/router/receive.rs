@@ -189,7 +189,7 @@ impl VirtualRouter {
         interval: Centiseconds,
     ) {
         if priority.is_shutdown() {
-            self.answer_shutdown(now);
+            self.answer_now(now);
             return;
         }
         let reason = if priority > self.priority {
@@ -200,22 +200,29 @@ impl VirtualRouter {
         } else if priority == self.priority && ip_greater(src, self.config.primary_address) {
             Reason::HigherAddress { from: src }
         } else {
+            if self.config.answer_lower_priority {
+                self.answer_now(now);
+            }
             return;
         };
+        if self.config.advertise_before_yielding {
+            self.send_advertisement(self.priority);
+        }
         self.learn_interval(interval);
         self.active_router = Some(src);
         self.become_backup(now, reason);
     }
 
-    /// Another router is leaving (priority 0): tell the Backups we are
-    /// here, by sending an advertisement and resetting Adver_Timer (RFC 9568
-    /// §6.4.3). Answers are coalesced to one per [`SHUTDOWN_ANSWER_SHARE`]
+    /// Another router is leaving (priority 0), or one of lower priority
+    /// believes it is Active (see [`Config::answer_lower_priority`](super::Config::answer_lower_priority)): tell
+    /// them we are here, by sending an advertisement and resetting
+    /// Adver_Timer (RFC 9568 §6.4.3). Answers are coalesced to one per [`SHUTDOWN_ANSWER_SHARE`]
     /// of the advertisement interval: a leaving Active sends priority 0
     /// once, and that advert is always answered at once, but a flood of
     /// them gets one answer per share instead of one per packet. A
     /// coalesced answer is the next advert, pulled in to the end of the
     /// share, so every priority-0 advert is still answered within it.
-    fn answer_shutdown(&mut self, now: Instant) {
+    fn answer_now(&mut self, now: Instant) {
         let interval = self.config.advert_interval.as_duration();
         let share = interval / SHUTDOWN_ANSWER_SHARE;
         match self.last_shutdown_answer.map(|last| last + share) {

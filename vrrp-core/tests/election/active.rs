@@ -222,3 +222,47 @@ fn set_addresses_keeps_the_state_and_changes_the_next_advert() {
     );
     assert_eq!(r.config().addresses, vec![new]);
 }
+
+#[test]
+fn active_answers_a_lower_priority_at_once_when_asked_and_coalesces_a_flood() {
+    // keepalived's default (lower_prio_no_advert off): the router that
+    // took over during a partition hears us within a round trip.
+    let t0 = Instant::now();
+    let mut r = started(v3_config(255).with_answer_lower_priority(true), t0);
+    drain(&mut r);
+    let t1 = t0 + ms(30);
+    Peer::v3(HIGHER_V4, 100).send(&mut r, t1).unwrap();
+    let outs = drain(&mut r);
+    let sent = transmits(&outs);
+    assert_eq!(sent.len(), 1, "{outs:?}");
+    assert_eq!(sent[0].priority, Priority::OWNER);
+    assert_state(&r, State::Active);
+    // Within a tenth of the interval, more are not answered one by one.
+    let mut answers = 0;
+    for k in 1..50u64 {
+        Peer::v3(HIGHER_V4, 100).send(&mut r, t1 + ms(k)).unwrap();
+        answers += transmits(&drain(&mut r)).len();
+    }
+    assert_eq!(answers, 0);
+    // Off (the RFC's default), it is discarded without an answer.
+    let mut quiet = started(v3_config(255), t0);
+    drain(&mut quiet);
+    Peer::v3(HIGHER_V4, 100).send(&mut quiet, t1).unwrap();
+    assert!(transmits(&drain(&mut quiet)).is_empty());
+}
+
+#[test]
+fn active_advertises_before_yielding_when_asked() {
+    // keepalived's higher_prio_send_advert.
+    let t0 = Instant::now();
+    for on in [false, true] {
+        let mut r = started(v3_config(100).with_advertise_before_yielding(on), t0);
+        r.handle_timeout(t0 + r.master_down_interval());
+        drain(&mut r);
+        Peer::v3(LOWER_V4, 150).send(&mut r, t0 + ms(5000)).unwrap();
+        let outs = drain(&mut r);
+        let sent: Vec<_> = transmits(&outs).iter().map(|t| t.priority).collect();
+        assert_eq!(sent, if on { vec![Priority::new(100)] } else { vec![] });
+        assert_state(&r, State::Backup);
+    }
+}

@@ -118,3 +118,20 @@ fn timers_active_after_a_stall_skips_missed_deadlines_and_keeps_the_grid() {
     drain(&mut r);
     assert_eq!(r.poll_timeout(), Some(due + ms(20)));
 }
+
+#[test]
+fn timers_down_timer_adverts_replaces_the_three() {
+    // keepalived's down_timer_adverts: N × Master_Adver_Interval + Skew.
+    let t0 = Instant::now();
+    let mut r = started(v3_config(100).with_down_timer_adverts(5), t0);
+    assert_eq!(r.master_down_interval(), Duration::from_micros(5_609_375));
+    assert_eq!(
+        r.poll_timeout(),
+        Some(t0 + Duration::from_micros(5_609_375))
+    );
+    r.handle_timeout(t0 + Duration::from_micros(5_609_375));
+    assert_eq!(r.state(), State::Active);
+    for bad in [0, 101] {
+        assert!(VirtualRouter::new(v3_config(100).with_down_timer_adverts(bad)).is_err());
+    }
+}

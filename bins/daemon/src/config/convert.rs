@@ -145,6 +145,28 @@ fn global(out: &mut String, g: &Global) {
             q(crate::config::checksum_mode_name(g.v3_ipv4_checksum))
         );
     }
+    if !g.startup_delay.is_zero() {
+        let _ = writeln!(out, "startup_delay = {}", d(g.startup_delay));
+    }
+    for (key, script, timeout) in [
+        (
+            "startup_script",
+            &g.startup_script,
+            g.startup_script_timeout,
+        ),
+        (
+            "shutdown_script",
+            &g.shutdown_script,
+            g.shutdown_script_timeout,
+        ),
+    ] {
+        if let Some(h) = script {
+            let _ = writeln!(out, "{key} = {}", hook(h));
+        }
+        if timeout != Global::DEFAULT_SCRIPT_TIMEOUT {
+            let _ = writeln!(out, "{key}_timeout = {}", d(timeout));
+        }
+    }
     out.push('\n');
 }
 
@@ -378,6 +400,15 @@ fn instance(out: &mut String, i: &Instance) {
     }
     if i.skip_check_adv_addr {
         out.push_str("skip_check_adv_addr = true\n");
+    }
+    if i.lower_prio_no_advert {
+        out.push_str("lower_prio_no_advert = true\n");
+    }
+    if i.higher_prio_send_advert {
+        out.push_str("higher_prio_send_advert = true\n");
+    }
+    if let Some(n) = i.down_timer_adverts {
+        let _ = writeln!(out, "down_timer_adverts = {n}");
     }
     if let Some(pw) = &i.auth_password {
         debug_assert_eq!(i.version, Version::V2);

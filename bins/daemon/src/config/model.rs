@@ -88,6 +88,21 @@ pub struct Global {
     /// Which VRRPv3/IPv4 checksum form to send. Default
     /// [`ChecksumMode::PseudoHeader`].
     pub v3_ipv4_checksum: ChecksumMode,
+    /// How long after start-up the instances start (keepalived's
+    /// `vrrp_startup_delay`): at boot, time for the network to come up.
+    /// Not on a reload. Default zero.
+    pub startup_delay: Duration,
+    /// Runs before anything else starts; the daemon waits for it, up to
+    /// `startup_script_timeout`, then kills it (keepalived's
+    /// `startup_script`). Default: none.
+    pub startup_script: Option<Box<Hook>>,
+    /// How long the startup script may run, 1..=1000 s. Default 10 s.
+    pub startup_script_timeout: Duration,
+    /// Runs once a clean stop has removed every address (keepalived's
+    /// `shutdown_script`), up to `shutdown_script_timeout`. Default: none.
+    pub shutdown_script: Option<Box<Hook>>,
+    /// How long the shutdown script may run, 1..=1000 s. Default 10 s.
+    pub shutdown_script_timeout: Duration,
 }
 
 impl Global {
@@ -95,6 +110,8 @@ impl Global {
     pub const DEFAULT_STATE_DIR: &'static str = "/run/vrrpd";
     /// The default control socket path.
     pub const DEFAULT_CONTROL_SOCKET: &'static str = "/run/vrrpd/vrrpd.sock";
+    /// The default timeout of the startup and shutdown scripts (keepalived's).
+    pub const DEFAULT_SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
 }
 
 impl Default for Global {
@@ -107,6 +124,11 @@ impl Default for Global {
             script_user: None,
             script_security: false,
             v3_ipv4_checksum: ChecksumMode::PseudoHeader,
+            startup_delay: Duration::ZERO,
+            startup_script: None,
+            startup_script_timeout: Self::DEFAULT_SCRIPT_TIMEOUT,
+            shutdown_script: None,
+            shutdown_script_timeout: Self::DEFAULT_SCRIPT_TIMEOUT,
         }
     }
 }
@@ -410,6 +432,16 @@ pub struct Instance {
     /// A Backup skips the address-list check of adverts from the Active
     /// router it already accepted (keepalived's `skip_check_adv_addr`).
     pub skip_check_adv_addr: bool,
+    /// An Active router does not answer a lower-priority advert with one
+    /// of its own (keepalived's `lower_prio_no_advert`; off by default:
+    /// it answers at once, as keepalived does).
+    pub lower_prio_no_advert: bool,
+    /// An Active router sends an advert before yielding to a higher
+    /// priority (keepalived's `higher_prio_send_advert`).
+    pub higher_prio_send_advert: bool,
+    /// Advert intervals in Master_Down_Interval, 1..=100 (keepalived's
+    /// `down_timer_adverts`); 3, the RFC's, when `None`.
+    pub down_timer_adverts: Option<u8>,
     /// VRRPv2 simple-text password (RFC 2338 auth type 1), 1..=8 bytes.
     /// Always `None` for v3.
     pub auth_password: Option<String>,

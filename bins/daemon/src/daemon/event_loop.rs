@@ -19,6 +19,7 @@ use vrrp_netaddr::EventStream;
 use super::DaemonError;
 use super::address_worker::AddressWorker;
 use super::io::{next_reload, next_request, read_events};
+use super::lifecycle;
 use super::memory;
 use super::sdnotify;
 use super::shell::Shell;
@@ -37,7 +38,13 @@ pub(crate) async fn run(
     loader: Option<super::ConfigLoader>,
     drop_capabilities: bool,
 ) -> Result<(), DaemonError> {
-    // 1. Clean up after a previous run, before anything else.
+    tokio::pin!(shutdown);
+    let global = config.global.clone();
+    // 0. keepalived's startup_script, before anything else starts.
+    if let Some(hook) = &global.startup_script {
+        lifecycle::run_script("startup", hook, global.startup_script_timeout, &global).await;
+    }
+    // 1. Clean up after a previous run.
     let addrs = AddressManager::open_and_clean(&config.global.state_dir)?;
     // 2. Watch links and addresses before reading their state.
     let events = match EventStream::subscribe() {
@@ -66,6 +73,14 @@ pub(crate) async fn run(
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let worker = AddressWorker::new(addrs, done_tx);
     let mut shell = Shell::new(&config, worker, socket_set, tracker_tx);
+    // keepalived's vrrp_startup_delay: time for the network to come up.
+    if !lifecycle::startup_delay(global.startup_delay, shutdown.as_mut()).await {
+        shell.addresses.finish();
+        if let Some(hook) = &global.shutdown_script {
+            lifecycle::run_script("shutdown", hook, global.shutdown_script_timeout, &global).await;
+        }
+        return Ok(());
+    }
     // 3. Sockets and interfaces; the routers start once capabilities are
     // dropped, so that the hooks they run inherit the reduced sets. The
     // loop does not run yet: the look-ups run here, and their handle goes.
@@ -122,7 +137,6 @@ pub(crate) async fn run(
     let loader = loader.map(|l| Arc::new(Mutex::new(l)));
     let (loaded_tx, mut loaded_rx) = mpsc::unbounded_channel();
     let mut events = events;
-    tokio::pin!(shutdown);
     // The socket set's registration with tokio: dropped while the sockets
     // are held, so that arriving datagrams do not wake the thread.
     let mut watch: Option<AsyncFd<Watch>> = None;
@@ -262,6 +276,10 @@ pub(crate) async fn run(
         notifier.drain(HOOK_DRAIN).await;
     }
     info!("vrrpd stopped");
+    // keepalived's shutdown_script, once the addresses are gone.
+    if let Some(hook) = &global.shutdown_script {
+        lifecycle::run_script("shutdown", hook, global.shutdown_script_timeout, &global).await;
+    }
     result
 }
 

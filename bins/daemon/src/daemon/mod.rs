@@ -35,6 +35,7 @@ mod event_loop;
 mod events;
 mod host;
 mod io;
+mod lifecycle;
 mod lookup;
 mod memory;
 mod reload;

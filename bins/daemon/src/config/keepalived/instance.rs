@@ -48,6 +48,9 @@ pub(super) struct RawInstance {
     pub(super) unicast_ttl: Option<(u8, Pos)>,
     pub(super) mcast_dst_ip: Option<(IpAddr, Pos)>,
     pub(super) skip_check_adv_addr: Option<bool>,
+    pub(super) lower_prio_no_advert: Option<bool>,
+    pub(super) higher_prio_send_advert: Option<bool>,
+    pub(super) down_timer_adverts: Option<u8>,
     pub(super) auth_password: Option<String>,
     pub(super) vmac: Option<Vmac>,
     pub(super) vmac_xmit_base: bool,
@@ -90,6 +93,9 @@ pub(super) fn read_instance(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawInstance> 
         unicast_ttl: None,
         mcast_dst_ip: None,
         skip_check_adv_addr: None,
+        lower_prio_no_advert: None,
+        higher_prio_send_advert: None,
+        down_timer_adverts: None,
         auth_password: None,
         vmac: None,
         vmac_xmit_base: false,
@@ -223,6 +229,17 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "skip_check_adv_addr" => {
             r.skip_check_adv_addr = Some(ctx.flag(s));
         }
+        "lower_prio_no_advert" => {
+            r.lower_prio_no_advert = Some(ctx.flag(s));
+        }
+        "higher_prio_send_advert" => {
+            r.higher_prio_send_advert = Some(ctx.flag(s));
+        }
+        "down_timer_adverts" => {
+            if let Some(w) = ctx.single(s) {
+                r.down_timer_adverts = ctx.int(&s.key.text, w, 1..=100).map(|n| n as u8);
+            }
+        }
         "native_ipv6" => {
             ctx.no_block(s);
             ctx.warn(
@@ -342,6 +359,9 @@ const SUPPORTED: &[&str] = &[
     "unicast_ttl",
     "mcast_dst_ip",
     "skip_check_adv_addr",
+    "lower_prio_no_advert",
+    "higher_prio_send_advert",
+    "down_timer_adverts",
     "native_ipv6",
     "authentication",
     "virtual_ipaddress",

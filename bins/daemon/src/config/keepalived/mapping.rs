@@ -30,6 +30,9 @@ struct Defaults {
     gna_interval: Option<Duration>,
     check_unicast_src: bool,
     skip_check_adv_addr: bool,
+    lower_prio_no_advert: bool,
+    higher_prio_send_advert: bool,
+    down_timer_adverts: Option<u8>,
     mcast_group4: Option<IpAddr>,
     mcast_group6: Option<IpAddr>,
 }
@@ -57,6 +60,14 @@ const GLOBAL_KEYS: &[&str] = &[
     "vrrp_min_garp",
     "vrrp_check_unicast_src",
     "vrrp_skip_check_adv_addr",
+    "vrrp_lower_prio_no_advert",
+    "vrrp_higher_prio_send_advert",
+    "vrrp_down_timer_adverts",
+    "vrrp_startup_delay",
+    "startup_script",
+    "startup_script_timeout",
+    "shutdown_script",
+    "shutdown_script_timeout",
     "vrrp_mcast_group4",
     "vrrp_mcast_group6",
 ];
@@ -235,6 +246,54 @@ fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &mut Default
             // keepalived's handler sets it whatever follows.
             ctx.bare(s);
             d.skip_check_adv_addr = true;
+        }
+        "vrrp_lower_prio_no_advert" => d.lower_prio_no_advert = ctx.flag(s),
+        "vrrp_higher_prio_send_advert" => d.higher_prio_send_advert = ctx.flag(s),
+        "vrrp_startup_delay" => {
+            if let Some(w) = ctx.single(s) {
+                if let Some(delay) = ctx.seconds(
+                    &s.key.text,
+                    w,
+                    Duration::from_millis(1),
+                    crate::config::duration::MAX,
+                ) {
+                    config.global.startup_delay = delay;
+                }
+            }
+        }
+        "startup_script" | "shutdown_script" => {
+            let startup = key == "startup_script";
+            let slot = if startup {
+                &mut config.global.startup_script
+            } else {
+                &mut config.global.shutdown_script
+            };
+            if slot.is_some() {
+                ctx.warn(
+                    s.key.pos,
+                    format!("`{key}` is already set; this one is ignored (as keepalived)"),
+                    None,
+                );
+            } else if let Some((exec, run_as)) = ctx.command_as(s) {
+                *slot = Some(Box::new(crate::config::model::Hook { exec, run_as }));
+            }
+        }
+        "startup_script_timeout" | "shutdown_script_timeout" => {
+            if let Some(w) = ctx.single(s) {
+                if let Some(n) = ctx.int(&s.key.text, w, 1..=1000) {
+                    let t = Duration::from_secs(n as u64);
+                    if key == "startup_script_timeout" {
+                        config.global.startup_script_timeout = t;
+                    } else {
+                        config.global.shutdown_script_timeout = t;
+                    }
+                }
+            }
+        }
+        "vrrp_down_timer_adverts" => {
+            if let Some(w) = ctx.single(s) {
+                d.down_timer_adverts = ctx.int(&s.key.text, w, 1..=100).map(|n| n as u8);
+            }
         }
         "vrrp_mcast_group4" | "vrrp_mcast_group6" => {
             if let Some(w) = ctx.single(s) {
@@ -455,6 +514,11 @@ fn finish_instance(
         unicast_ttl,
         multicast_group,
         skip_check_adv_addr: r.skip_check_adv_addr.unwrap_or(d.skip_check_adv_addr),
+        lower_prio_no_advert: r.lower_prio_no_advert.unwrap_or(d.lower_prio_no_advert),
+        higher_prio_send_advert: r
+            .higher_prio_send_advert
+            .unwrap_or(d.higher_prio_send_advert),
+        down_timer_adverts: r.down_timer_adverts.or(d.down_timer_adverts),
         auth_password,
         vmac,
         announce,

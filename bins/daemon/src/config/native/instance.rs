@@ -33,6 +33,9 @@ const INSTANCE_KEYS: &[&str] = &[
     "unicast_ttl",
     "multicast_group",
     "skip_check_adv_addr",
+    "lower_prio_no_advert",
+    "higher_prio_send_advert",
+    "down_timer_adverts",
     "auth_password",
     "vmac",
     "announce",
@@ -219,6 +222,15 @@ pub(super) fn read_instance(
     let skip_check_adv_addr = get(t, "skip_check_adv_addr")
         .and_then(|v| ctx.boolean("skip_check_adv_addr", v))
         .unwrap_or(false);
+    let lower_prio_no_advert = get(t, "lower_prio_no_advert")
+        .and_then(|v| ctx.boolean("lower_prio_no_advert", v))
+        .unwrap_or(false);
+    let higher_prio_send_advert = get(t, "higher_prio_send_advert")
+        .and_then(|v| ctx.boolean("higher_prio_send_advert", v))
+        .unwrap_or(false);
+    let down_timer_adverts = get(t, "down_timer_adverts")
+        .and_then(|v| ctx.integer("down_timer_adverts", v, 1..=100))
+        .map(|n| n as u8);
     let auth_password = field(ctx, t, "auth_password", Field::Auth, &mut locs)
         .and_then(|v| ctx.string("auth_password", v).map(str::to_string));
     let vmac = field(ctx, t, "vmac", Field::Vmac, &mut locs).and_then(|v| read_vmac(ctx, v));
@@ -248,6 +260,9 @@ pub(super) fn read_instance(
         unicast_ttl,
         multicast_group,
         skip_check_adv_addr,
+        lower_prio_no_advert,
+        higher_prio_send_advert,
+        down_timer_adverts,
         auth_password,
         vmac,
         announce,

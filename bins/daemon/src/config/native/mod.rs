@@ -41,6 +41,11 @@ const GLOBAL_KEYS: &[&str] = &[
     "script_group",
     "script_security",
     "v3_ipv4_checksum",
+    "startup_delay",
+    "startup_script",
+    "startup_script_timeout",
+    "shutdown_script",
+    "shutdown_script_timeout",
 ];
 
 /// Parses and checks native TOML `text`, reporting positions in `path`.
@@ -230,6 +235,33 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
                     format!("unknown checksum mode `{other}`"),
                     Some("use \"pseudo-header\" (keepalived, FRR <= 8.4) or \"message-only\" (Cisco, newer FRR)".into()),
                 ),
+            }
+        }
+    }
+    if let Some(v) = get(t, "startup_delay") {
+        if let Some(d) = ctx.duration("startup_delay", v) {
+            g.startup_delay = d;
+        }
+    }
+    g.startup_script =
+        get(t, "startup_script").and_then(|v| trackers::read_hook(ctx, "startup_script", v));
+    g.shutdown_script =
+        get(t, "shutdown_script").and_then(|v| trackers::read_hook(ctx, "shutdown_script", v));
+    for (key, slot) in [
+        ("startup_script_timeout", &mut g.startup_script_timeout),
+        ("shutdown_script_timeout", &mut g.shutdown_script_timeout),
+    ] {
+        if let Some(v) = get(t, key) {
+            match ctx.duration(key, v) {
+                Some(d)
+                    if (std::time::Duration::from_secs(1)
+                        ..=std::time::Duration::from_secs(1000))
+                        .contains(&d) =>
+                {
+                    *slot = d;
+                }
+                Some(_) => ctx.error(v.span(), format!("{key} must be 1s..=1000s"), None),
+                None => {}
             }
         }
     }

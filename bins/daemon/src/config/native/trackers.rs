@@ -383,7 +383,7 @@ pub(super) fn read_file(
 }
 
 /// A notify hook: a string, an argv array, or a table with `command`.
-fn read_hook(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>) -> Option<Box<Hook>> {
+pub(super) fn read_hook(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>) -> Option<Box<Hook>> {
     match v.get_ref() {
         DeValue::Table(t) => {
             ctx.deny_unknown(t, &format!("notify `{key}`"), HOOK_KEYS);
