@@ -228,6 +228,14 @@ impl Job {
         }
     }
 
+    /// Checks the job and starts its process without waiting for it (a
+    /// long-running reader such as a notify FIFO's script), in a process
+    /// group of its own. Blocks on the checks and the fork. Must be called
+    /// inside a tokio runtime.
+    pub fn spawn(&self) -> Result<tokio::process::Child, RunError> {
+        self.start()
+    }
+
     /// Checks the job and starts its process (blocking).
     fn start(&self) -> Result<tokio::process::Child, RunError> {
         let Some((program, args)) = self.argv.split_first() else {

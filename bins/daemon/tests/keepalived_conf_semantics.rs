@@ -814,3 +814,32 @@ fn startup_delay_and_the_startup_and_shutdown_scripts() {
             .any(|d| d.message.contains("startup_script_timeout"))
     );
 }
+
+#[test]
+fn notify_fifos_and_their_scripts() {
+    let text = "global_defs {\n  notify_fifo /run/k.fifo root\n  notify_fifo_script \"/usr/local/bin/reader --log\"\n  vrrp_notify_fifo /run/v.fifo\n  vrrp_notify_fifo_script /usr/local/bin/other nobody\n}\n"
+        .to_string()
+        + &inst("");
+    let (c, w) = ok(&text);
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let f = &c.global.notify_fifos;
+    assert_eq!(f.len(), 2);
+    assert_eq!(f[0].path, Path::new("/run/k.fifo"));
+    assert_eq!(f[0].owner.as_ref().map(|r| r.user.as_str()), Some("root"));
+    assert_eq!(
+        f[0].script.as_ref().map(|h| h.exec.clone()),
+        Some(Exec::Argv(vec![
+            "/usr/local/bin/reader".into(),
+            "--log".into()
+        ]))
+    );
+    assert_eq!(f[1].path, Path::new("/run/v.fifo"));
+    let toml = config::to_native_toml(&c);
+    let (back, _) = config::check_native_str(&toml, Path::new("c.toml")).unwrap();
+    assert_eq!(back.global, c.global, "{toml}");
+    // A script without its FIFO does nothing, as in keepalived.
+    let (c, w) =
+        ok(&("global_defs {\n  vrrp_notify_fifo_script /bin/true\n}\n".to_string() + &inst("")));
+    assert!(c.global.notify_fifos.is_empty());
+    has(&w, Severity::Warning, 2, 3, "has no effect");
+}

@@ -145,6 +145,27 @@ fn global(out: &mut String, g: &Global) {
             q(crate::config::checksum_mode_name(g.v3_ipv4_checksum))
         );
     }
+    if !g.notify_fifos.is_empty() {
+        let fifos: Vec<String> = g
+            .notify_fifos
+            .iter()
+            .map(|f| {
+                let mut s = format!("{{ path = {}", q(&f.path.to_string_lossy()));
+                if let Some(r) = &f.owner {
+                    let _ = write!(s, ", user = {}", q(&r.user));
+                    if let Some(grp) = &r.group {
+                        let _ = write!(s, ", group = {}", q(grp));
+                    }
+                }
+                if let Some(h) = &f.script {
+                    let _ = write!(s, ", script = {}", hook(h));
+                }
+                s.push_str(" }");
+                s
+            })
+            .collect();
+        let _ = writeln!(out, "notify_fifo = [{}]", fifos.join(", "));
+    }
     if !g.startup_delay.is_zero() {
         let _ = writeln!(out, "startup_delay = {}", d(g.startup_delay));
     }

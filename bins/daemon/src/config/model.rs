@@ -103,6 +103,25 @@ pub struct Global {
     pub shutdown_script: Option<Box<Hook>>,
     /// How long the shutdown script may run, 1..=1000 s. Default 10 s.
     pub shutdown_script_timeout: Duration,
+    /// FIFOs every state change is written to, one line each, in
+    /// keepalived's format (keepalived's `notify_fifo`,
+    /// `vrrp_notify_fifo`). Default: none.
+    pub notify_fifos: Vec<NotifyFifo>,
+}
+
+/// A FIFO that state changes are written to, one line each, as keepalived
+/// writes them: `INSTANCE "VI_1" MASTER 100` or `GROUP "G" BACKUP 0`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyFifo {
+    /// Where it is; created (and removed at stop) if it does not exist.
+    pub path: PathBuf,
+    /// Who owns it when the daemon creates it; the daemon's user when
+    /// `None`.
+    pub owner: Option<RunAs>,
+    /// Started at start-up with the FIFO's path as its last argument, to
+    /// read it; stopped (SIGTERM) at stop (keepalived's
+    /// `notify_fifo_script`).
+    pub script: Option<Box<Hook>>,
 }
 
 impl Global {
@@ -129,6 +148,7 @@ impl Default for Global {
             startup_script_timeout: Self::DEFAULT_SCRIPT_TIMEOUT,
             shutdown_script: None,
             shutdown_script_timeout: Self::DEFAULT_SCRIPT_TIMEOUT,
+            notify_fifos: Vec::new(),
         }
     }
 }

@@ -18,6 +18,7 @@ use vrrp_netaddr::EventStream;
 
 use super::DaemonError;
 use super::address_worker::AddressWorker;
+use super::fifo::NotifyFifos;
 use super::io::{next_reload, next_request, read_events};
 use super::lifecycle;
 use super::memory;
@@ -90,6 +91,8 @@ pub(crate) async fn run(
         what: "creating the timer",
         source: e,
     })?;
+    // Before the capability drop: a FIFO in a root-owned directory.
+    shell.fifos = NotifyFifos::open(&global);
     let (control_task, mut control_rx) =
         match control::serve(&shell.engine.config().global.control_socket) {
             Ok((task, rx)) => (Some(task), Some(rx)),
@@ -115,14 +118,17 @@ pub(crate) async fn run(
     // After the drop: the thread inherits the reduced sets.
     if let Err(e) = shell.addresses.start() {
         shell.addresses.finish();
+        shell.fifos.close().await;
         return Err(DaemonError::Io {
             what: "starting the address worker",
             source: e,
         });
     }
+    shell.fifos.start_readers(&global);
     if let Err(e) = shell.commit(plan, resolutions) {
         shell.addresses.clear();
         shell.addresses.finish();
+        shell.fifos.close().await;
         return Err(e);
     }
     shell.spawn_trackers();
@@ -271,10 +277,12 @@ pub(crate) async fn run(
         task.abort();
         let _ = std::fs::remove_file(&shell.engine.config().global.control_socket);
     }
+    shell.fifos.stop_readers().await;
     shell.stop(Instant::now());
     for notifier in shell.notifiers.values() {
         notifier.drain(HOOK_DRAIN).await;
     }
+    shell.fifos.close().await;
     info!("vrrpd stopped");
     // keepalived's shutdown_script, once the addresses are gone.
     if let Some(hook) = &global.shutdown_script {

@@ -33,6 +33,7 @@ mod announce;
 mod datagrams;
 mod event_loop;
 mod events;
+mod fifo;
 mod host;
 mod io;
 mod lifecycle;

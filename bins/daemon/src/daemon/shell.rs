@@ -13,6 +13,7 @@ use tracing::{info, warn};
 use super::DaemonError;
 use super::address_worker::{AddressWorker, Done};
 use super::announce::Announcer;
+use super::fifo::NotifyFifos;
 use super::host::{HostTable, VmacLink};
 use super::lookup::ReloadLookups;
 use super::reload::Reloads;
@@ -59,6 +60,8 @@ pub(crate) struct Shell {
     /// Look-ups the worker has not answered yet (what they find may hold
     /// a macvlan to free).
     pub(crate) lookups_out: usize,
+    /// keepalived's notify FIFOs.
+    pub(crate) fifos: NotifyFifos,
 }
 
 impl Shell {
@@ -85,6 +88,7 @@ impl Shell {
             announcer: Announcer::default(),
             reloads: Reloads::default(),
             lookups_out: 0,
+            fifos: NotifyFifos::default(),
         }
     }
 
@@ -230,6 +234,7 @@ impl Shell {
                 }
             }
             Action::Notify(t) => {
+                self.fifos.write(&t);
                 let Some(hooks) = self.engine.hooks(&t.target) else {
                     return;
                 };

@@ -23,6 +23,8 @@ impl Engine {
     /// Turns every output of instance `i` into actions, in order, and
     /// shortens the read hold if the router now allows less of one.
     pub(super) fn drain_outputs(&mut self, i: usize, now: Instant) {
+        // With a notify FIFO every transition is reported, hooks or not.
+        let report_all = !self.config.global.notify_fifos.is_empty();
         let Engine {
             instances,
             actions,
@@ -88,7 +90,7 @@ impl Engine {
                         inst.name(),
                         reason.as_str()
                     );
-                    if let Some(t) = transition(inst, from, to) {
+                    if let Some(t) = transition(inst, from, to, report_all) {
                         actions.push_back(Action::Notify(t));
                     }
                 }
@@ -151,13 +153,18 @@ pub(super) fn announce_due(
 
 /// The hook call for a transition of `inst`, if it has hooks and the
 /// transition is reported (not the first one out of Initialize).
-fn transition(inst: &super::instance::Instance, from: State, to: State) -> Option<Transition> {
+fn transition(
+    inst: &super::instance::Instance,
+    from: State,
+    to: State,
+    report_all: bool,
+) -> Option<Transition> {
     let state = match (HookState::from_router(to), from) {
         (Some(s), _) => s,
         (None, State::Initialize) => return None,
         (None, _) => HookState::Stop,
     };
-    if inst.config.notify.is_empty() {
+    if inst.config.notify.is_empty() && !report_all {
         return None;
     }
     Some(Transition {

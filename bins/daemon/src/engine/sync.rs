@@ -97,7 +97,7 @@ impl Engine {
         let Some(group_config) = self.config.sync_groups.iter().find(|c| c.name == name) else {
             return;
         };
-        if group_config.notify.is_empty() {
+        if group_config.notify.is_empty() && self.config.global.notify_fifos.is_empty() {
             return;
         }
         let state = match HookState::from_router(first) {

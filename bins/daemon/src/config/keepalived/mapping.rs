@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::args::Ctx;
@@ -14,7 +15,8 @@ use super::tracking::{read_script, read_sync_group, read_track_file};
 use crate::config::diagnostics::Pos;
 use crate::config::locations::{Dialect, Field, Locations, TrackerKind};
 use crate::config::model::{
-    AddressFamily, Announce, Config, InitialState, Instance, RunAs, Tracking, Version, Weight,
+    AddressFamily, Announce, Config, Hook, InitialState, Instance, NotifyFifo, RunAs, Tracking,
+    Version, Weight,
 };
 use crate::config::validate::{check_advert_interval, has_weights};
 
@@ -33,8 +35,19 @@ struct Defaults {
     lower_prio_no_advert: bool,
     higher_prio_send_advert: bool,
     down_timer_adverts: Option<u8>,
+    /// `notify_fifo` then `vrrp_notify_fifo`.
+    fifos: [FifoSlot; 2],
     mcast_group4: Option<IpAddr>,
     mcast_group6: Option<IpAddr>,
+}
+
+/// A notify FIFO as global_defs writes it: the path (with its owner)
+/// and the script, each on its own line.
+#[derive(Debug, Default)]
+struct FifoSlot {
+    path: Option<(PathBuf, Option<RunAs>)>,
+    script: Option<Box<Hook>>,
+    script_pos: Option<Pos>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -68,6 +81,10 @@ const GLOBAL_KEYS: &[&str] = &[
     "startup_script_timeout",
     "shutdown_script",
     "shutdown_script_timeout",
+    "notify_fifo",
+    "notify_fifo_script",
+    "vrrp_notify_fifo",
+    "vrrp_notify_fifo_script",
     "vrrp_mcast_group4",
     "vrrp_mcast_group6",
 ];
@@ -111,6 +128,29 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
                 Some("write `include` at the start of its own line".into()),
             ),
             _ => ignore(ctx, s, keywords::TOP, "the top level", TOP_KEYS),
+        }
+    }
+    for slot in std::mem::take(&mut defaults.fifos) {
+        let FifoSlot {
+            path,
+            script,
+            script_pos,
+        } = slot;
+        match path {
+            Some((path, owner)) => config.global.notify_fifos.push(NotifyFifo {
+                path,
+                owner,
+                script,
+            }),
+            None => {
+                if let Some(pos) = script_pos {
+                    ctx.warn(
+                        pos,
+                        "a notify FIFO script without its `notify_fifo` has no effect (as in keepalived)",
+                        None,
+                    );
+                }
+            }
         }
     }
     let mut broken = HashSet::new();
@@ -288,6 +328,36 @@ fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &mut Default
                         config.global.shutdown_script_timeout = t;
                     }
                 }
+            }
+        }
+        "notify_fifo" | "vrrp_notify_fifo" => {
+            let slot = &mut d.fifos[usize::from(key == "vrrp_notify_fifo")];
+            if slot.path.is_some() {
+                ctx.warn(
+                    s.key.pos,
+                    format!("`{key}` is already set; this one is ignored (as keepalived)"),
+                    None,
+                );
+            } else if ctx.arity(s, 1, 3) {
+                ctx.no_block(s);
+                let owner = s.args.get(1).map(|u| RunAs {
+                    user: u.text.clone(),
+                    group: s.args.get(2).map(|g| g.text.clone()),
+                });
+                slot.path = Some((PathBuf::from(&s.args[0].text), owner));
+            }
+        }
+        "notify_fifo_script" | "vrrp_notify_fifo_script" => {
+            let slot = &mut d.fifos[usize::from(key == "vrrp_notify_fifo_script")];
+            if slot.script.is_some() {
+                ctx.warn(
+                    s.key.pos,
+                    format!("`{key}` is already set; this one is ignored (as keepalived)"),
+                    None,
+                );
+            } else if let Some((exec, run_as)) = ctx.command_as(s) {
+                slot.script = Some(Box::new(Hook { exec, run_as }));
+                slot.script_pos = Some(s.key.pos);
             }
         }
         "vrrp_down_timer_adverts" => {

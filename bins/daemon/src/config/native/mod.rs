@@ -14,7 +14,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::diagnostics::{Diagnostic, LineIndex, Pos, Sink};
 use super::locations::{Dialect, Locations, TrackerKind};
-use super::model::{ChecksumMode, Config, Global, LogLevel, RunAs};
+use super::model::{ChecksumMode, Config, Global, LogLevel, NotifyFifo, RunAs};
 use super::validate;
 use value::{Ctx, get};
 
@@ -46,6 +46,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "startup_script_timeout",
     "shutdown_script",
     "shutdown_script_timeout",
+    "notify_fifo",
 ];
 
 /// Parses and checks native TOML `text`, reporting positions in `path`.
@@ -243,6 +244,16 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
             g.startup_delay = d;
         }
     }
+    if let Some(v) = get(t, "notify_fifo") {
+        match v.get_ref() {
+            DeValue::Array(items) => {
+                for item in items {
+                    g.notify_fifos.extend(read_fifo(ctx, item));
+                }
+            }
+            _ => g.notify_fifos.extend(read_fifo(ctx, v)),
+        }
+    }
     g.startup_script =
         get(t, "startup_script").and_then(|v| trackers::read_hook(ctx, "startup_script", v));
     g.shutdown_script =
@@ -266,6 +277,35 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
         }
     }
     g
+}
+
+/// The keys of a `notify_fifo` table.
+const FIFO_KEYS: &[&str] = &["path", "user", "group", "script"];
+
+/// One `notify_fifo`: a path, or a table with `path` and optionally the
+/// owner (`user`, `group`) and a `script` to read it.
+fn read_fifo(ctx: &mut Ctx<'_, '_>, v: &value::Val<'_>) -> Option<NotifyFifo> {
+    match v.get_ref() {
+        DeValue::Table(t) => {
+            ctx.deny_unknown(t, "notify_fifo", FIFO_KEYS);
+            let Some(path) = get(t, "path").and_then(|p| ctx.nonempty("path", p)) else {
+                ctx.error(v.span(), "notify_fifo needs a `path`", None);
+                return None;
+            };
+            let owner = trackers::read_run_as(ctx, t, "user", "group");
+            let script = get(t, "script").and_then(|s| trackers::read_hook(ctx, "script", s));
+            Some(NotifyFifo {
+                path: PathBuf::from(path),
+                owner,
+                script,
+            })
+        }
+        _ => Some(NotifyFifo {
+            path: PathBuf::from(ctx.nonempty("notify_fifo", v)?),
+            owner: None,
+            script: None,
+        }),
+    }
 }
 
 /// A user name written as `script_user`/`user` with its optional group key.
