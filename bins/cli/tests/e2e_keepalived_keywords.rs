@@ -356,3 +356,75 @@ fn down_timer_adverts_sets_the_master_down_interval() {
         "takeover {took:?}, want about 1.06 s"
     );
 }
+
+#[test]
+fn track_process_moves_the_vip_when_the_process_dies() {
+    if !vrrp_testns::netns_available("track_process_moves_the_vip_when_the_process_dies") {
+        return;
+    }
+    let lab = Lab::new("tp", Variant::V3_IPV4);
+    // A process no one else runs: `sleep` with an argument of this test's.
+    let arg = format!(
+        "{}.{}",
+        3000 + std::process::id() % 1000,
+        std::process::id()
+    );
+    let start_tracked = || {
+        std::process::Command::new("sleep")
+            .arg(&arg)
+            .spawn()
+            .unwrap()
+    };
+    let mut tracked = start_tracked();
+    let global = format!(
+        "}}\nvrrp_track_process app {{\n    process sleep {arg}\n    terminate_delay 0.5\n    weight 0\n"
+    );
+    let vips = "    virtual_ipaddress {\n        198.18.0.100/24\n    }";
+    let c1 = write_conf(
+        &lab,
+        H1,
+        200,
+        &global,
+        &format!("{V3_100MS}    track_process {{\n        app\n    }}\n{vips}"),
+    );
+    let c2 = write_conf(&lab, H2, 100, "", &format!("{V3_100MS}{vips}"));
+    let _h1 = lab.start_keepalived_conf(H1, &c1);
+    let _h2 = lab.start_keepalived_conf(H2, &c2);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || lab.has_vip(H1)).is_some(),
+        "h1 never became Active while its process ran"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    check!(
+        lab,
+        !lab.has_vip(H2),
+        "h2 took the VIP while h1's process ran"
+    );
+    // The process dies: after terminate_delay (and one scan) h1 is in
+    // Fault and h2 takes over.
+    let t0 = std::time::Instant::now();
+    tracked.kill().unwrap();
+    tracked.wait().unwrap();
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || lab.has_vip(H2)).is_some(),
+        "h2 did not take over when h1's tracked process died"
+    );
+    let took = t0.elapsed();
+    eprintln!("takeover {took:?} after the tracked process died");
+    check!(
+        lab,
+        took >= Duration::from_millis(500) && !lab.has_vip(H1),
+        "took {took:?}: before terminate_delay, or the VIP stayed on h1"
+    );
+    // It comes back: h1 preempts.
+    let mut again = start_tracked();
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || lab.has_vip(H1)).is_some(),
+        "h1 did not come back with its process"
+    );
+    let _ = again.kill();
+    let _ = again.wait();
+}

@@ -843,3 +843,37 @@ fn notify_fifos_and_their_scripts() {
     assert!(c.global.notify_fifos.is_empty());
     has(&w, Severity::Warning, 2, 3, "has no effect");
 }
+
+#[test]
+fn vrrp_track_process_and_its_references() {
+    let text = "vrrp_track_process haproxy {\n  process /usr/sbin/haproxy -f /etc/haproxy/haproxy.cfg\n  param_match partial\n  weight -30\n  quorum 2\n  quorum_max 4\n  delay 1.5\n  fork_delay 0.5\n}\nvrrp_track_process nginx {\n  process nginx\n}\n"
+        .to_string()
+        + &inst("  track_process {\n    haproxy\n    nginx weight 0\n  }\n");
+    let (c, w) = ok(&text);
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let h = &c.track_process["haproxy"];
+    assert_eq!(h.process, "/usr/sbin/haproxy");
+    assert_eq!(h.params, ["-f", "/etc/haproxy/haproxy.cfg"]);
+    assert_eq!(h.param_match, Some(config::ParamMatch::Partial));
+    assert!(h.full_command);
+    assert_eq!((h.weight.value, h.quorum, h.quorum_max), (-30, 2, Some(4)));
+    assert_eq!(h.fork_delay, Duration::from_millis(500));
+    assert_eq!(h.terminate_delay, Duration::from_millis(1500));
+    let n = &c.track_process["nginx"];
+    assert!(!n.full_command && n.param_match.is_none() && n.weight.value == 1);
+    let refs = &c.instances[0].tracking.processes;
+    assert_eq!(refs.len(), 2);
+    assert_eq!(refs[1].weight.map(|w| w.value), Some(0));
+    let toml = config::to_native_toml(&c);
+    let (back, _) = config::check_native_str(&toml, Path::new("c.toml"))
+        .unwrap_or_else(|d| panic!("{}\n{toml}", config::render(&d)));
+    assert_eq!(back.track_process, c.track_process, "{toml}");
+    assert_eq!(back.instances, c.instances);
+    // A reference to a process tracker that does not exist is an error.
+    let e = errors(&inst("  track_process {\n    nope\n  }\n"));
+    assert!(
+        e.iter().any(|d| d.message.contains("nope")),
+        "{}",
+        config::render(&e)
+    );
+}

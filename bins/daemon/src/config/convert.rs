@@ -103,6 +103,44 @@ pub fn to_native_toml(config: &Config) -> String {
         }
         out.push('\n');
     }
+    for (name, t) in &config.track_process {
+        let _ = writeln!(
+            out,
+            "[track_process.{}]\nprocess = {}",
+            key(name),
+            q(&t.process)
+        );
+        if !t.params.is_empty() {
+            let _ = writeln!(
+                out,
+                "params = {}",
+                q_list(t.params.iter().map(String::as_str))
+            );
+        }
+        if let Some(m) = t.param_match {
+            let _ = writeln!(out, "param_match = {}", q(m.as_str()));
+        }
+        if t.full_command && t.param_match.is_none() {
+            out.push_str("full_command = true\n");
+        }
+        weight_keys(&mut out, t.weight, Weight::new(1));
+        let default_quorum = if t.quorum_max == Some(0) { 0 } else { 1 };
+        if t.quorum != default_quorum {
+            let _ = writeln!(out, "quorum = {}", t.quorum);
+        }
+        if let Some(max) = t.quorum_max {
+            let _ = writeln!(out, "quorum_max = {max}");
+        }
+        for (k, v) in [
+            ("fork_delay", t.fork_delay),
+            ("terminate_delay", t.terminate_delay),
+        ] {
+            if !v.is_zero() {
+                let _ = writeln!(out, "{k} = {}", d(v));
+            }
+        }
+        out.push('\n');
+    }
     for inst in &config.instances {
         instance(&mut out, inst);
     }
@@ -302,6 +340,7 @@ fn tracking(out: &mut String, t: &Tracking) {
     refs(out, "track_tcp", &t.tcp);
     refs(out, "track_http", &t.http);
     refs(out, "track_file", &t.files);
+    refs(out, "track_process", &t.processes);
 }
 
 fn hook(h: &Hook) -> String {

@@ -77,6 +77,7 @@ pub(crate) enum Item {
     TrackTcp(usize),
     TrackHttp(usize),
     TrackFile(usize),
+    TrackProcess(usize),
     Member(usize),
 }
 
@@ -131,6 +132,7 @@ pub(crate) enum TrackerKind {
     Tcp,
     Http,
     File,
+    Process,
 }
 
 impl TrackerKind {
@@ -142,6 +144,8 @@ impl TrackerKind {
             (TrackerKind::Tcp, _) => "track_tcp",
             (TrackerKind::Http, _) => "track_http",
             (TrackerKind::File, _) => "track_file",
+            (TrackerKind::Process, Dialect::Keepalived) => "vrrp_track_process",
+            (TrackerKind::Process, Dialect::Native) => "track_process",
         }
     }
 }

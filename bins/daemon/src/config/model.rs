@@ -15,8 +15,8 @@ use std::time::Duration;
 
 pub use super::exec::{Exec, RunAs};
 pub use super::tracking::{
-    FileInit, FileTracker, HostPort, HttpTracker, Probe, ScriptTracker, TcpTracker, TrackInterface,
-    TrackRef, Tracking, Weight,
+    FileInit, FileTracker, HostPort, HttpTracker, ParamMatch, Probe, ProcessTracker, ScriptTracker,
+    TcpTracker, TrackInterface, TrackRef, Tracking, Weight,
 };
 
 /// A whole configuration: global settings, VRRP instances, sync groups and
@@ -37,6 +37,8 @@ pub struct Config {
     pub track_http: BTreeMap<String, HttpTracker>,
     /// File trackers by name (keepalived `track_file`).
     pub track_file: BTreeMap<String, FileTracker>,
+    /// Process trackers by name (keepalived `vrrp_track_process`).
+    pub track_process: BTreeMap<String, ProcessTracker>,
 }
 
 impl Config {

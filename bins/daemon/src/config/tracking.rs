@@ -57,6 +57,8 @@ pub struct Tracking {
     pub http: Vec<TrackRef>,
     /// References to [`FileTracker`]s.
     pub files: Vec<TrackRef>,
+    /// References to [`ProcessTracker`]s.
+    pub processes: Vec<TrackRef>,
 }
 
 impl Tracking {
@@ -67,6 +69,7 @@ impl Tracking {
             && self.tcp.is_empty()
             && self.http.is_empty()
             && self.files.is_empty()
+            && self.processes.is_empty()
     }
 }
 
@@ -325,5 +328,104 @@ mod tests {
             HostPort::parse("[::1]x", None),
             Err(HostPortError::Host(_))
         ));
+    }
+}
+
+/// Counts running processes (keepalived's `vrrp_track_process`): up while
+/// their number is within `quorum..=quorum_max`. Zombies do not count.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProcessTracker {
+    /// The process: its name as the kernel keeps it (`/proc/PID/comm`, at
+    /// most 15 bytes), or with `full_command` or `params` the first word of
+    /// its command line.
+    pub process: String,
+    /// The parameters its command line must have after the first word,
+    /// as `param_match` says.
+    pub params: Vec<String>,
+    /// How `params` match; `None` unless the command line is matched.
+    pub param_match: Option<ParamMatch>,
+    /// Match the command line, not the name (keepalived `full_command`).
+    pub full_command: bool,
+    /// Default weight for references that give none. Default 1.
+    pub weight: Weight,
+    /// At least this many must run, 0..=65535. Default 1.
+    pub quorum: u32,
+    /// At most this many may run; no bound when `None`. 0 means the
+    /// tracker is up only while none runs.
+    pub quorum_max: Option<u32>,
+    /// How long the quorum must hold before the tracker is up again
+    /// (keepalived `fork_delay`). Default 0.
+    pub fork_delay: Duration,
+    /// How long the quorum must be lost before the tracker is down
+    /// (keepalived `terminate_delay`). Default 0.
+    pub terminate_delay: Duration,
+}
+
+/// How a [`ProcessTracker`]'s parameters match a command line
+/// (keepalived's `param_match`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamMatch {
+    /// The parameters are exactly these.
+    Exact,
+    /// The first parameters are these; more may follow.
+    Partial,
+    /// The parameters are these, the last one as a prefix.
+    Initial,
+}
+
+impl ParamMatch {
+    /// keepalived's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamMatch::Exact => "exact",
+            ParamMatch::Partial => "partial",
+            ParamMatch::Initial => "initial",
+        }
+    }
+}
+
+impl ProcessTracker {
+    /// Whether a process named `comm` with command line `argv` is one of
+    /// those counted.
+    pub fn matches(&self, comm: &str, argv: &[&str]) -> bool {
+        if !self.full_command && self.param_match.is_none() {
+            // The kernel keeps 15 bytes of a name.
+            let name = self.process.as_bytes();
+            return comm.as_bytes() == &name[..name.len().min(15)];
+        }
+        let Some((first, args)) = argv.split_first() else {
+            return false;
+        };
+        if *first != self.process {
+            return false;
+        }
+        let n = self.params.len();
+        match self.param_match.unwrap_or(ParamMatch::Exact) {
+            ParamMatch::Exact => {
+                args.len() == n && args.iter().zip(&self.params).all(|(a, p)| a == p)
+            }
+            ParamMatch::Partial => {
+                args.len() >= n && args.iter().zip(&self.params).all(|(a, p)| a == p)
+            }
+            ParamMatch::Initial => {
+                args.len() == n
+                    && args
+                        .iter()
+                        .zip(&self.params)
+                        .enumerate()
+                        .all(|(k, (a, p))| {
+                            if k + 1 == n {
+                                a.starts_with(p.as_str())
+                            } else {
+                                a == p
+                            }
+                        })
+            }
+        }
+    }
+
+    /// Whether `count` matching processes make the tracker up.
+    pub fn quorate(&self, count: u32) -> bool {
+        count >= self.quorum && self.quorum_max.is_none_or(|max| count <= max)
     }
 }

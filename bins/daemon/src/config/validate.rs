@@ -351,6 +351,7 @@ fn defined(config: &Config, kind: TrackerKind, name: &str) -> bool {
         TrackerKind::Tcp => config.track_tcp.contains_key(name),
         TrackerKind::Http => config.track_http.contains_key(name),
         TrackerKind::File => config.track_file.contains_key(name),
+        TrackerKind::Process => config.track_process.contains_key(name),
     }
 }
 
@@ -367,6 +368,11 @@ fn refs(tracking: &Tracking) -> impl Iterator<Item = (TrackerKind, Item, &TrackR
         .chain(tag(TrackerKind::Tcp, Item::TrackTcp, &tracking.tcp))
         .chain(tag(TrackerKind::Http, Item::TrackHttp, &tracking.http))
         .chain(tag(TrackerKind::File, Item::TrackFile, &tracking.files))
+        .chain(tag(
+            TrackerKind::Process,
+            Item::TrackProcess,
+            &tracking.processes,
+        ))
 }
 
 /// The weight a reference ends up with: its own, or its tracker's.
@@ -382,6 +388,10 @@ fn effective_weight(config: &Config, kind: TrackerKind, r: &TrackRef) -> i32 {
         TrackerKind::Tcp => config.track_tcp.get(&r.name).map_or(0, |t| t.weight.value),
         TrackerKind::Http => config.track_http.get(&r.name).map_or(0, |t| t.weight.value),
         TrackerKind::File => config.track_file.get(&r.name).map_or(0, |t| t.weight.value),
+        TrackerKind::Process => config
+            .track_process
+            .get(&r.name)
+            .map_or(0, |t| t.weight.value),
     }
 }
 
@@ -418,6 +428,7 @@ fn check_tracking(
                 TrackerKind::Tcp => config.track_tcp.keys().map(String::as_str).collect(),
                 TrackerKind::Http => config.track_http.keys().map(String::as_str).collect(),
                 TrackerKind::File => config.track_file.keys().map(String::as_str).collect(),
+                TrackerKind::Process => config.track_process.keys().map(String::as_str).collect(),
             };
             let hint = if known.is_empty() {
                 format!("define it with `{} {}`", kind.key(dialect), r.name)
@@ -561,7 +572,13 @@ fn check_unused_trackers(config: &Config, locs: &Locations, sink: &mut Sink) {
         .map(|k| (TrackerKind::Script, k))
         .chain(config.track_tcp.keys().map(|k| (TrackerKind::Tcp, k)))
         .chain(config.track_http.keys().map(|k| (TrackerKind::Http, k)))
-        .chain(config.track_file.keys().map(|k| (TrackerKind::File, k)));
+        .chain(config.track_file.keys().map(|k| (TrackerKind::File, k)))
+        .chain(
+            config
+                .track_process
+                .keys()
+                .map(|k| (TrackerKind::Process, k)),
+        );
     for (kind, name) in defs {
         let dropped = || locs.dropped_refs.contains(&(kind, name.clone()));
         if !used.contains(&(kind, name.as_str())) && !dropped() {

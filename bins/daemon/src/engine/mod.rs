@@ -331,6 +331,7 @@ fn without_instances(config: &Config) -> Config {
         track_tcp: config.track_tcp.clone(),
         track_http: config.track_http.clone(),
         track_file: config.track_file.clone(),
+        track_process: config.track_process.clone(),
     }
 }
 

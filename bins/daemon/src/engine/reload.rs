@@ -63,6 +63,10 @@ fn same_context(old: &Config, oi: &config::Instance, new: &Config) -> bool {
                 .files
                 .iter()
                 .all(|r| old.track_file.get(&r.name) == new.track_file.get(&r.name))
+            && set
+                .processes
+                .iter()
+                .all(|r| old.track_process.get(&r.name) == new.track_process.get(&r.name))
     })
 }
 

@@ -69,6 +69,7 @@ impl InstanceTracking {
                 (TrackerKind::Script, &set.scripts),
                 (TrackerKind::Tcp, &set.tcp),
                 (TrackerKind::Http, &set.http),
+                (TrackerKind::Process, &set.processes),
             ] {
                 for r in refs {
                     t.add_named(config, kind, r);
@@ -105,6 +106,7 @@ impl InstanceTracking {
             TrackerKind::Script => config.track_script.get(&r.name).map(|s| s.weight),
             TrackerKind::Tcp => config.track_tcp.get(&r.name).map(|s| s.weight),
             TrackerKind::Http => config.track_http.get(&r.name).map(|s| s.weight),
+            TrackerKind::Process => config.track_process.get(&r.name).map(|s| s.weight),
             TrackerKind::File => None,
         };
         let Some(own) = own else { return };
@@ -170,6 +172,7 @@ pub(crate) fn used<'a>(
             (TrackerKind::Tcp, &set.tcp),
             (TrackerKind::Http, &set.http),
             (TrackerKind::File, &set.files),
+            (TrackerKind::Process, &set.processes),
         ] {
             for r in refs {
                 let key = (kind, r.name.clone());

@@ -331,7 +331,7 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
                 }
             }
         }
-        "track_interface" | "track_script" | "track_file" => {
+        "track_interface" | "track_script" | "track_file" | "track_process" => {
             read_track_block(ctx, s, &mut r.tracking, &mut r.locs);
         }
         "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
@@ -378,6 +378,7 @@ const SUPPORTED: &[&str] = &[
     "track_interface",
     "track_script",
     "track_file",
+    "track_process",
     "notify_master",
     "notify_backup",
     "notify_fault",

@@ -55,7 +55,6 @@ pub(crate) const TOP: &[(&str, Ignored)] = &[
     ("linkbeat_interfaces", Ignored::Unsupported),
     ("interface_up_down_delays", Ignored::Unsupported),
     ("garp_group", Ignored::Unsupported),
-    ("vrrp_track_process", Ignored::Unsupported),
     ("net_namespace", Ignored::Unsupported),
     ("net_namespace_ipvs", Ignored::Lvs),
     ("namespace_with_ipsets", Ignored::NoEffect),
@@ -178,7 +177,6 @@ pub(crate) const INSTANCE: &[(&str, Ignored)] = &[
     ("vrf", Ignored::Unsupported),
     ("use_vmac_addr", Ignored::Unsupported),
     ("use_ipvlan", Ignored::Unsupported),
-    ("track_process", Ignored::Unsupported),
     ("track_bfd", Ignored::Unsupported),
     ("track_src_ip", Ignored::Unsupported),
     ("unicast_fault_no_peer", Ignored::Unsupported),
@@ -202,7 +200,6 @@ pub(crate) const INSTANCE: &[(&str, Ignored)] = &[
 
 /// `vrrp_sync_group` keywords.
 pub(crate) const GROUP: &[(&str, Ignored)] = &[
-    ("track_process", Ignored::Unsupported),
     ("track_bfd", Ignored::Unsupported),
     ("notify_deleted", Ignored::Unsupported),
     ("notify_priority_changes", Ignored::Unsupported),

@@ -11,7 +11,7 @@ use super::args::Ctx;
 use super::instance::{RawInstance, read_instance};
 use super::keywords::{self, ignore};
 use super::parser::Stmt;
-use super::tracking::{read_script, read_sync_group, read_track_file};
+use super::tracking::{read_script, read_sync_group, read_track_file, read_track_process};
 use crate::config::diagnostics::Pos;
 use crate::config::locations::{Dialect, Field, Locations, TrackerKind};
 use crate::config::model::{
@@ -56,6 +56,7 @@ const TOP_KEYS: &[&str] = &[
     "vrrp_instance",
     "vrrp_sync_group",
     "track_file",
+    "vrrp_track_process",
     "vrrp_track_file",
 ];
 const GLOBAL_KEYS: &[&str] = &[
@@ -107,6 +108,12 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
                 if let Some((name, script)) = read_script(ctx, s) {
                     define(ctx, &mut locs, TrackerKind::Script, &name, s, config.track_script.contains_key(&name));
                     config.track_script.entry(name).or_insert(script);
+                }
+            }
+            "vrrp_track_process" => {
+                if let Some((name, t)) = read_track_process(ctx, s) {
+                    define(ctx, &mut locs, TrackerKind::Process, &name, s, config.track_process.contains_key(&name));
+                    config.track_process.entry(name).or_insert(t);
                 }
             }
             "track_file" | "vrrp_track_file" => {

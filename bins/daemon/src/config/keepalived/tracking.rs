@@ -9,8 +9,8 @@ use super::keywords::{self, ignore};
 use super::parser::{Stmt, Word};
 use crate::config::locations::{Field, Item, ObjectLocs};
 use crate::config::model::{
-    FileInit, FileTracker, Hook, Notify, Probe, RunAs, ScriptTracker, SyncGroup, TrackInterface,
-    TrackRef, Tracking, Weight,
+    FileInit, FileTracker, Hook, Notify, ParamMatch, Probe, ProcessTracker, RunAs, ScriptTracker,
+    SyncGroup, TrackInterface, TrackRef, Tracking, Weight,
 };
 use crate::config::validate::{FILE_REF_WEIGHT_MAX, WEIGHT_MAX};
 
@@ -235,7 +235,132 @@ pub(super) fn read_track_file(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(String, Fi
     Some((name.text.clone(), FileTracker { path, weight, init }))
 }
 
-/// A `track_interface`, `track_script` or `track_file` block.
+/// `vrrp_track_process NAME { process P [PARAM...]; param_match
+/// [initial|partial]; weight N [reverse]; quorum N; quorum_max N;
+/// fork_delay S; terminate_delay S; delay S; full_command }`.
+pub(super) fn read_track_process(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(String, ProcessTracker)> {
+    let Some(name) = s.args.first() else {
+        ctx.error(s.key.pos, "`vrrp_track_process` needs a name", None);
+        return None;
+    };
+    ctx.arity(s, 1, 1);
+    let mut t = ProcessTracker {
+        process: String::new(),
+        params: Vec::new(),
+        param_match: None,
+        full_command: false,
+        weight: Weight::new(1),
+        quorum: 1,
+        quorum_max: None,
+        fork_delay: Duration::ZERO,
+        terminate_delay: Duration::ZERO,
+    };
+    for item in ctx.block(s) {
+        let key = item.key.text.as_str();
+        ctx.no_block(item);
+        match key {
+            "process" => {
+                if !ctx.arity(item, 1, usize::MAX) {
+                    continue;
+                }
+                t.process = item.args[0].text.clone();
+                t.params = item.args[1..].iter().map(|w| w.text.clone()).collect();
+                if !t.params.is_empty() {
+                    t.param_match.get_or_insert(ParamMatch::Exact);
+                    t.full_command = true;
+                }
+            }
+            "param_match" => {
+                ctx.arity(item, 0, 1);
+                t.full_command = true;
+                t.param_match = match item.args.first().map(|w| w.text.as_str()) {
+                    None => Some(ParamMatch::Exact),
+                    Some("initial") => Some(ParamMatch::Initial),
+                    Some("partial") => Some(ParamMatch::Partial),
+                    Some(other) => {
+                        ctx.error(
+                            item.args[0].pos,
+                            format!("unknown param_match `{other}`"),
+                            Some("use initial or partial, or nothing for an exact match".into()),
+                        );
+                        t.param_match
+                    }
+                };
+            }
+            "weight" => {
+                let mut args = vec![item.key.clone()];
+                args.extend(item.args.iter().cloned());
+                if let Some(w) = read_weight(ctx, name, &args, 254) {
+                    t.weight = w;
+                }
+            }
+            "quorum" => {
+                if let Some(w) = ctx.single(item) {
+                    if let Some(n) = ctx.int(key, w, 1..=65535) {
+                        t.quorum = n as u32;
+                    }
+                }
+            }
+            "quorum_max" => {
+                if let Some(w) = ctx.single(item) {
+                    if let Some(n) = ctx.int(key, w, 0..=65535) {
+                        t.quorum_max = Some(n as u32);
+                        if n == 0 {
+                            t.quorum = 0;
+                        }
+                    }
+                }
+            }
+            "fork_delay" | "terminate_delay" | "delay" => {
+                if let Some(w) = ctx.single(item) {
+                    if let Some(d) =
+                        ctx.seconds(key, w, Duration::from_micros(1), Duration::from_secs(3600))
+                    {
+                        if key != "terminate_delay" {
+                            t.fork_delay = d;
+                        }
+                        if key != "fork_delay" {
+                            t.terminate_delay = d;
+                        }
+                    }
+                }
+            }
+            "full_command" => {
+                ctx.bare(item);
+                t.full_command = true;
+            }
+            other => ctx.error(
+                item.key.pos,
+                format!(
+                    "unknown keyword {} in vrrp_track_process",
+                    ctx.sink.quote(item.key.pos, other)
+                ),
+                Some("use process, param_match, weight, quorum, quorum_max, delay, fork_delay, terminate_delay or full_command".into()),
+            ),
+        }
+    }
+    if t.process.is_empty() {
+        ctx.error(
+            s.key.pos,
+            format!("vrrp_track_process `{}` has no `process`", name.text),
+            None,
+        );
+        return None;
+    }
+    if t.quorum_max.is_some_and(|max| max < t.quorum) {
+        ctx.error(
+            s.key.pos,
+            format!(
+                "vrrp_track_process `{}`: quorum_max is less than quorum",
+                name.text
+            ),
+            None,
+        );
+    }
+    Some((name.text.clone(), t))
+}
+
+/// A `track_interface`, `track_script`, `track_file` or `track_process` block.
 pub(super) fn read_track_block(
     ctx: &mut Ctx<'_>,
     s: &Stmt,
@@ -262,6 +387,14 @@ pub(super) fn read_track_block(
                 let weight = read_weight(ctx, &item.key, &item.args, i64::from(WEIGHT_MAX));
                 locs.set_item(Item::TrackScript(tracking.scripts.len()), item.key.pos);
                 tracking.scripts.push(TrackRef {
+                    name: item.key.text.clone(),
+                    weight,
+                });
+            }
+            "track_process" => {
+                let weight = read_weight(ctx, &item.key, &item.args, 254);
+                locs.set_item(Item::TrackProcess(tracking.processes.len()), item.key.pos);
+                tracking.processes.push(TrackRef {
                     name: item.key.text.clone(),
                     weight,
                 });
@@ -343,7 +476,7 @@ pub(super) fn read_sync_group(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(SyncGroup,
                     }
                 }
             }
-            "track_interface" | "track_script" | "track_file" => {
+            "track_interface" | "track_script" | "track_file" | "track_process" => {
                 read_track_block(ctx, item, &mut group.tracking, &mut locs)
             }
             "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
@@ -382,6 +515,7 @@ const GROUP_KEYS: &[&str] = &[
     "track_interface",
     "track_script",
     "track_file",
+    "track_process",
     "notify_master",
     "notify_backup",
     "notify_fault",

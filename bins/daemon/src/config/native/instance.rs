@@ -46,6 +46,7 @@ const INSTANCE_KEYS: &[&str] = &[
     "track_tcp",
     "track_http",
     "track_file",
+    "track_process",
 ];
 const GROUP_KEYS: &[&str] = &[
     "name",
@@ -57,6 +58,7 @@ const GROUP_KEYS: &[&str] = &[
     "track_tcp",
     "track_http",
     "track_file",
+    "track_process",
 ];
 const VIP_KEYS: &[&str] = &["address", "device", "label", "broadcast", "scope"];
 const VMAC_KEYS: &[&str] = &["name", "xmit_base"];

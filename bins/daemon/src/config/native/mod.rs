@@ -5,6 +5,7 @@
 //! their position, then the shared semantic checks run.
 
 mod instance;
+mod process;
 mod trackers;
 mod value;
 
@@ -28,6 +29,7 @@ const TOP_KEYS: &[&str] = &[
     "track_script",
     "track_tcp",
     "track_http",
+    "track_process",
     "track_file",
 ];
 
@@ -129,6 +131,15 @@ fn read_document(ctx: &mut Ctx<'_, '_>, doc: &DeTable<'_>, locs: &mut Locations)
                 .insert((TrackerKind::File, name.clone()), ctx.pos(span.clone()));
             if let Some(s) = trackers::read_file(ctx, &name, &span, t) {
                 config.track_file.insert(name, s);
+            }
+        }
+    }
+    if let Some(v) = get(doc, "track_process") {
+        for (name, span, t) in named_tables(ctx, "track_process", v) {
+            locs.trackers
+                .insert((TrackerKind::Process, name.clone()), ctx.pos(span.clone()));
+            if let Some(s) = process::read_process(ctx, &name, &span, t) {
+                config.track_process.insert(name, s);
             }
         }
     }

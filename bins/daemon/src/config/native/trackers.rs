@@ -56,6 +56,7 @@ pub(super) const TRACKING_KEYS: &[&str] = &[
     "track_tcp",
     "track_http",
     "track_file",
+    "track_process",
 ];
 
 /// `user`/`group` style keys.
@@ -120,7 +121,7 @@ fn read_exec(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>, shell: bool) -> Opti
 }
 
 /// A `weight` and `reverse` pair; `None` when neither is present.
-fn read_weight(
+pub(super) fn read_weight(
     ctx: &mut Ctx<'_, '_>,
     t: &DeTable<'_>,
     range: std::ops::RangeInclusive<i64>,
@@ -174,7 +175,7 @@ fn read_probe(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Probe {
 }
 
 /// A required key, reported at `span` when missing.
-fn required<'v, 'i>(
+pub(super) fn required<'v, 'i>(
     ctx: &mut Ctx<'_, '_>,
     t: &'v DeTable<'i>,
     at: &Range<usize>,
@@ -515,11 +516,12 @@ pub(super) fn read_tracking(
         }
     }
     type Kind<'a> = (&'static str, fn(usize) -> Item, &'a mut Vec<TrackRef>);
-    let kinds: [Kind<'_>; 4] = [
+    let kinds: [Kind<'_>; 5] = [
         ("track_script", Item::TrackScript, &mut tracking.scripts),
         ("track_tcp", Item::TrackTcp, &mut tracking.tcp),
         ("track_http", Item::TrackHttp, &mut tracking.http),
         ("track_file", Item::TrackFile, &mut tracking.files),
+        ("track_process", Item::TrackProcess, &mut tracking.processes),
     ];
     for (key, item_of, list) in kinds {
         if let Some(v) = get(t, key) {

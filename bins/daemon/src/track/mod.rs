@@ -4,6 +4,8 @@
 //! [`vrrp_core::Tracking`]'s job; interface tracking comes from the
 //! netaddr event stream in the driver.
 
+pub mod process;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -26,6 +28,8 @@ pub enum TrackerKind {
     Http,
     /// `track_file`: a number in a file.
     File,
+    /// `track_process`: a count of running processes.
+    Process,
 }
 
 impl TrackerKind {
@@ -36,6 +40,7 @@ impl TrackerKind {
             TrackerKind::Tcp => "track_tcp",
             TrackerKind::Http => "track_http",
             TrackerKind::File => "track_file",
+            TrackerKind::Process => "track_process",
         }
     }
 }
@@ -176,6 +181,11 @@ pub fn spawn_all(
                 .get(&name)
                 .cloned()
                 .map(|f| tokio::spawn(run_file(name, f, tx))),
+            TrackerKind::Process => config
+                .track_process
+                .get(&name)
+                .cloned()
+                .map(|p| tokio::spawn(process::run(name, p, tx))),
         };
         tasks.extend(task);
     }
