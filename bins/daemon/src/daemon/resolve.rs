@@ -41,23 +41,17 @@ impl Shell {
     /// (by its index in the plan's configuration); what was found for an
     /// instance the plan does not start is freed.
     pub(super) fn finish_all(&mut self, plan: &ReloadPlan, found: Vec<Found>) -> Resolutions {
-        let mut found: Vec<_> = found.into_iter().map(Some).collect();
+        let mut found: std::collections::HashMap<usize, _> = found.into_iter().collect();
         let mut results = Vec::new();
         self.hosts.reserve_exact(plan.to_resolve_indices().count());
         for (id, k) in plan.to_resolve_indices() {
-            let slot = found
-                .iter_mut()
-                .find(|f| f.as_ref().is_some_and(|(i, _)| *i == k))
-                .and_then(Option::take);
-            let result = match slot {
-                Some((_, r)) => {
-                    r.and_then(|f| self.finish_resolve(id, &plan.config().instances[k], *f))
-                }
+            let result = match found.remove(&k) {
+                Some(r) => r.and_then(|f| self.finish_resolve(id, &plan.config().instances[k], *f)),
                 None => Err(SetupError::waiting_for("not looked up yet".to_string())),
             };
             results.push((id, result));
         }
-        self.free_found(found.into_iter().flatten());
+        self.free_found(found);
         results
     }
 
@@ -75,7 +69,7 @@ impl Shell {
 
     /// Makes instance `id`'s [`Host`] of what was `found` for it: opens
     /// (or reuses) its socket. Nothing is sent or installed.
-    fn finish_resolve(
+    pub(super) fn finish_resolve(
         &mut self,
         id: InstanceId,
         config: &config::Instance,

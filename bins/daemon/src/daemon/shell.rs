@@ -15,7 +15,7 @@ use super::address_worker::{AddressWorker, Done};
 use super::announce::Announcer;
 use super::fifo::NotifyFifos;
 use super::host::{HostTable, VmacLink};
-use super::lookup::ReloadLookups;
+use super::lookup::{self, LookupRequest};
 use super::reload::Reloads;
 use super::sockets::{SocketEntry, SocketSet};
 use crate::config::Config;
@@ -100,13 +100,18 @@ impl Shell {
         config: Config,
         netlink: &mut vrrp_netaddr::Handle,
     ) -> (ReloadPlan, Resolutions) {
-        let mut lookups = ReloadLookups {
-            resolve: self.engine.needs_resolving(&config),
-            ..ReloadLookups::default()
-        };
-        lookups.run(netlink, &config);
         let plan = self.engine.plan_reload(config);
-        let results = self.finish_all(&plan, lookups.hosts);
+        let mut results = Vec::new();
+        self.hosts.reserve_exact(plan.to_resolve_indices().count());
+        // One at a time, each made a host at once: 1,000 look-ups held
+        // together until the end left the heap fragmented.
+        for (id, k) in plan.to_resolve_indices() {
+            let ic = &plan.config().instances[k];
+            let request = LookupRequest::new(plan.config(), ic);
+            let result = lookup::look_up(netlink, ic, &request)
+                .and_then(|found| self.finish_resolve(id, ic, found));
+            results.push((id, result));
+        }
         (plan, results)
     }
 
