@@ -38,8 +38,8 @@ pub use model::{
     AddressFamily, AddressScope, Announce, ChecksumMode, Config, Exec, FileInit, FileTracker,
     Global, Hook, HostPort, HttpTracker, InitialState, Instance, LogLevel, MAX_ADVERTISED_VIPS,
     Notify, NotifyFifo, ParamMatch, Priority, Probe, ProcessTracker, RunAs, ScriptTracker,
-    SyncGroup, TcpTracker, TrackInterface, TrackRef, Tracking, Version, VirtualAddress, Vmac, Vrid,
-    Weight, checksum_mode_name,
+    SyncGroup, TcpTracker, TrackInterface, TrackRef, TrackerKind, Tracking, Version,
+    VirtualAddress, Vmac, Vrid, Weight, checksum_mode_name,
 };
 pub use scripts::script_warnings;
 

@@ -125,15 +125,7 @@ impl ObjectLocs {
     }
 }
 
-/// The kinds of named trackers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum TrackerKind {
-    Script,
-    Tcp,
-    Http,
-    File,
-    Process,
-}
+pub(crate) use super::tracking::TrackerKind;
 
 impl TrackerKind {
     /// The definition keyword in `dialect`.

@@ -16,7 +16,7 @@ use std::time::Duration;
 pub use super::exec::{Exec, RunAs};
 pub use super::tracking::{
     FileInit, FileTracker, HostPort, HttpTracker, ParamMatch, Probe, ProcessTracker, ScriptTracker,
-    TcpTracker, TrackInterface, TrackRef, Tracking, Weight,
+    TcpTracker, TrackInterface, TrackRef, TrackerKind, Tracking, Weight,
 };
 
 /// A whole configuration: global settings, VRRP instances, sync groups and

@@ -24,6 +24,34 @@ use std::time::Duration;
 
 use super::exec::{Exec, RunAs};
 
+/// Which kind of named tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TrackerKind {
+    /// `track_script` (keepalived `vrrp_script`).
+    Script,
+    /// `track_tcp`: a TCP connect.
+    Tcp,
+    /// `track_http`: an HTTP GET.
+    Http,
+    /// `track_file`: a number in a file.
+    File,
+    /// `track_process`: a count of running processes.
+    Process,
+}
+
+impl TrackerKind {
+    /// The configuration key: `track_script`, `track_tcp`...
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TrackerKind::Script => "track_script",
+            TrackerKind::Tcp => "track_tcp",
+            TrackerKind::Http => "track_http",
+            TrackerKind::File => "track_file",
+            TrackerKind::Process => "track_process",
+        }
+    }
+}
+
 /// A tracking weight (keepalived `weight N [reverse]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Weight {
@@ -385,6 +413,22 @@ impl ParamMatch {
 }
 
 impl ProcessTracker {
+    /// A tracker of `process` by name with keepalived's defaults: weight
+    /// 1, quorum 1, no upper bound, no delays.
+    pub fn new(process: impl Into<String>) -> ProcessTracker {
+        ProcessTracker {
+            process: process.into(),
+            params: Vec::new(),
+            param_match: None,
+            full_command: false,
+            weight: Weight::new(1),
+            quorum: 1,
+            quorum_max: None,
+            fork_delay: Duration::ZERO,
+            terminate_delay: Duration::ZERO,
+        }
+    }
+
     /// Whether a process named `comm` with command line `argv` is one of
     /// those counted.
     pub fn matches(&self, comm: &str, argv: &[&str]) -> bool {

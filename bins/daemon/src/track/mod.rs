@@ -14,36 +14,9 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
+pub use crate::config::TrackerKind;
 use crate::config::{Config, FileTracker, HostPort, HttpTracker, Probe, ScriptTracker, TcpTracker};
 use crate::process::Job;
-
-/// Which kind of named tracker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TrackerKind {
-    /// `track_script` (keepalived `vrrp_script`).
-    Script,
-    /// `track_tcp`: a TCP connect.
-    Tcp,
-    /// `track_http`: an HTTP GET.
-    Http,
-    /// `track_file`: a number in a file.
-    File,
-    /// `track_process`: a count of running processes.
-    Process,
-}
-
-impl TrackerKind {
-    /// The configuration key: `track_script`, `track_tcp`...
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            TrackerKind::Script => "track_script",
-            TrackerKind::Tcp => "track_tcp",
-            TrackerKind::Http => "track_http",
-            TrackerKind::File => "track_file",
-            TrackerKind::Process => "track_process",
-        }
-    }
-}
 
 /// What a tracker saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

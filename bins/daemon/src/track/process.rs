@@ -141,20 +141,10 @@ pub(super) async fn run(name: String, t: ProcessTracker, tx: UnboundedSender<Tra
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ParamMatch, Weight};
+    use crate::config::ParamMatch;
 
     fn tracker(process: &str) -> ProcessTracker {
-        ProcessTracker {
-            process: process.into(),
-            params: Vec::new(),
-            param_match: None,
-            full_command: false,
-            weight: Weight::new(1),
-            quorum: 1,
-            quorum_max: None,
-            fork_delay: Duration::ZERO,
-            terminate_delay: Duration::ZERO,
-        }
+        ProcessTracker::new(process)
     }
 
     #[test]

@@ -244,17 +244,7 @@ pub(super) fn read_track_process(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(String,
         return None;
     };
     ctx.arity(s, 1, 1);
-    let mut t = ProcessTracker {
-        process: String::new(),
-        params: Vec::new(),
-        param_match: None,
-        full_command: false,
-        weight: Weight::new(1),
-        quorum: 1,
-        quorum_max: None,
-        fork_delay: Duration::ZERO,
-        terminate_delay: Duration::ZERO,
-    };
+    let mut t = ProcessTracker::new("");
     for item in ctx.block(s) {
         let key = item.key.text.as_str();
         ctx.no_block(item);
