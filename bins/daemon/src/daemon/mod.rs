@@ -40,6 +40,7 @@ mod lifecycle;
 mod lookup;
 mod memory;
 mod reload;
+mod reload_queue;
 mod resolve;
 mod sdnotify;
 mod shell;

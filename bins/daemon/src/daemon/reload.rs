@@ -6,35 +6,18 @@
 //! instance that was not looked up (one that went waiting meanwhile), it
 //! is looked up again. Reloads run one at a time, in the order they came.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
-use tokio::sync::oneshot;
 use tracing::info;
 
-use super::lookup::{ReloadLookups, Specs};
+use super::lookup::ReloadLookups;
 use super::memory;
+use super::reload_queue::ReloadReply;
 use super::sdnotify;
 use super::shell::Shell;
 use crate::config::Config;
 use crate::control::Response;
 use crate::engine::ReloadSummary;
-
-/// Where a reload's outcome goes: `vrrpctl reload` waits for it; SIGHUP
-/// and [`super::Reloader`] do not.
-pub(crate) type ReloadReply = Option<oneshot::Sender<Response>>;
-
-/// The reloads of a running daemon.
-#[derive(Debug, Default)]
-pub(crate) struct Reloads {
-    /// The one being looked up, by where its answer goes.
-    in_flight: Option<ReloadReply>,
-    /// Those that came meanwhile, in order.
-    queued: VecDeque<(Config, ReloadReply)>,
-    /// The new addresses (and those that could not be resolved) of each
-    /// instance that keeps running with new ones, by name, while the
-    /// reload is applied.
-    pub(crate) specs: HashMap<String, Specs>,
-}
 
 impl Shell {
     /// Reloads `config`; the outcome goes to `reply` once applied.

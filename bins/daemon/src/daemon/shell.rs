@@ -16,7 +16,7 @@ use super::announce::Announcer;
 use super::fifo::NotifyFifos;
 use super::host::{HostTable, VmacLink};
 use super::lookup::{self, LookupRequest};
-use super::reload::Reloads;
+use super::reload_queue::Reloads;
 use super::sockets::{SocketEntry, SocketSet};
 use crate::config::Config;
 use crate::engine::{

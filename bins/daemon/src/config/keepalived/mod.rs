@@ -7,6 +7,7 @@
 //! warning about every keyword vrrpd ignores ([`keywords`]).
 
 mod args;
+mod global;
 mod includes;
 mod instance;
 mod keywords;
