@@ -58,6 +58,10 @@ pub enum HookState {
     Fault,
     /// Stopped.
     Stop,
+    /// Not a state: the Active router heard a lower priority (keepalived's
+    /// `MASTER_RX_LOWER_PRI` event; its hook is
+    /// `notify_master_rx_lower_pri`).
+    MasterRxLowerPri,
 }
 
 impl HookState {
@@ -68,6 +72,7 @@ impl HookState {
             HookState::Backup => "BACKUP",
             HookState::Fault => "FAULT",
             HookState::Stop => "STOP",
+            HookState::MasterRxLowerPri => "MASTER_RX_LOWER_PRI",
         }
     }
 
@@ -106,10 +111,15 @@ pub fn jobs(config: &Config, notify: &Notify, t: &Transition) -> Vec<Job> {
         HookState::Backup => notify.backup.as_deref(),
         HookState::Fault => notify.fault.as_deref(),
         HookState::Stop => notify.stop.as_deref(),
+        HookState::MasterRxLowerPri => notify.master_rx_lower_pri.as_deref(),
     };
     let mut out = Vec::new();
     if let Some(hook) = specific {
         out.push(job(config, hook, t, false));
+    }
+    // An event, not a state: keepalived's generic notify does not run.
+    if t.state == HookState::MasterRxLowerPri {
+        return out;
     }
     if let Some(hook) = notify.any.as_deref() {
         out.push(job(config, hook, t, true));

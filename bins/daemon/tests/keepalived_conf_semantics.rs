@@ -877,3 +877,36 @@ fn vrrp_track_process_and_its_references() {
         config::render(&e)
     );
 }
+
+#[test]
+fn garp_lower_prio_settings_and_their_defaults() {
+    // Without them, keepalived takes the global garp_master settings (not
+    // the instance's own): 5 and 5 s unless global_defs says otherwise.
+    let (c, w) = ok(&inst("  garp_master_repeat 2\n"));
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let a = &c.instances[0].announce;
+    assert_eq!(
+        (a.lower_prio_repeat, a.lower_prio_delay),
+        (5, Some(Duration::from_secs(5)))
+    );
+    let text = "global_defs {\n  vrrp_garp_master_repeat 3\n  vrrp_garp_master_delay 0\n}\n"
+        .to_string()
+        + &inst("");
+    let (c, _) = ok(&text);
+    let a = &c.instances[0].announce;
+    assert_eq!((a.lower_prio_repeat, a.lower_prio_delay), (3, None));
+    let text = "global_defs {\n  vrrp_garp_lower_prio_repeat 1\n  vrrp_garp_lower_prio_delay 7\n}\n"
+        .to_string()
+        + &inst(
+            "  garp_lower_prio_repeat 0\n  notify_master_rx_lower_pri /usr/local/bin/reclaim\n",
+        );
+    let (c, w) = ok(&text);
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let i = &c.instances[0];
+    assert_eq!(i.announce.lower_prio_repeat, 0);
+    assert_eq!(i.announce.lower_prio_delay, Some(Duration::from_secs(7)));
+    assert!(i.notify.master_rx_lower_pri.is_some());
+    let toml = config::to_native_toml(&c);
+    let (back, _) = config::check_native_str(&toml, Path::new("c.toml")).unwrap();
+    assert_eq!(back.instances, c.instances, "{toml}");
+}

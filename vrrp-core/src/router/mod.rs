@@ -134,9 +134,11 @@ pub struct VirtualRouter {
     running: bool,
     /// The source of the last advertisement accepted from an Active router.
     active_router: Option<IpAddr>,
-    /// When the last answer to a priority-0 advertisement went out, or is
-    /// due (see `active_receives`).
+    /// When the last answer to a priority-0 (or lower-priority)
+    /// advertisement went out, or is due (see `answer_now`).
     last_shutdown_answer: Option<Instant>,
+    /// When [`Output::LowerPriorityHeard`] was last reported.
+    last_lower_heard: Option<Instant>,
     outputs: VecDeque<Output>,
     stats: Stats,
 }
@@ -183,6 +185,7 @@ impl VirtualRouter {
             running: false,
             active_router: None,
             last_shutdown_answer: None,
+            last_lower_heard: None,
             outputs: VecDeque::new(),
             stats: Stats::default(),
         })

@@ -28,6 +28,17 @@ pub enum Output {
     Announce,
     /// Remove the virtual addresses from the interface.
     RemoveAddresses,
+    /// An Active router heard an advertisement of lower priority: another
+    /// router believes it is Active (after a partition, say). keepalived
+    /// then announces its addresses again (`garp_lower_prio_repeat`) and
+    /// runs `notify_master_rx_lower_pri`. At most one per tenth of the
+    /// advertisement interval, however many arrive.
+    LowerPriorityHeard {
+        /// Its source.
+        from: std::net::IpAddr,
+        /// Its priority.
+        priority: crate::Priority,
+    },
     /// The state changed.
     StateChanged {
         /// The state left.

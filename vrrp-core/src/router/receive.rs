@@ -203,6 +203,14 @@ impl VirtualRouter {
             if self.config.answer_lower_priority {
                 self.answer_now(now);
             }
+            let share = self.config.advert_interval.as_duration() / SHUTDOWN_ANSWER_SHARE;
+            if self.last_lower_heard.is_none_or(|last| now >= last + share) {
+                self.last_lower_heard = Some(now);
+                self.outputs.push_back(super::Output::LowerPriorityHeard {
+                    from: src,
+                    priority,
+                });
+            }
             return;
         };
         if self.config.advertise_before_yielding {

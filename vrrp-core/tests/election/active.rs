@@ -151,7 +151,14 @@ fn active_equal_priority_from_a_lower_ip_is_ignored() {
     drain(&mut r);
     Peer::v3(LOWER_V4, 100).send(&mut r, t0 + ms(5000)).unwrap();
     assert_state(&r, State::Active);
-    assert!(drain(&mut r).is_empty());
+    // Nothing is sent (RFC 9568 §6.4.3); the event is reported.
+    assert_eq!(
+        drain(&mut r),
+        vec![Output::LowerPriorityHeard {
+            from: LOWER_V4.into(),
+            priority: Priority::new(100)
+        }]
+    );
 }
 
 #[test]
@@ -265,4 +272,25 @@ fn active_advertises_before_yielding_when_asked() {
         assert_eq!(sent, if on { vec![Priority::new(100)] } else { vec![] });
         assert_state(&r, State::Backup);
     }
+}
+
+#[test]
+fn active_reports_lower_priority_adverts_once_per_tenth_of_the_interval() {
+    // keepalived's garp_lower_prio_repeat and notify_master_rx_lower_pri
+    // act on it: a flood must not turn into a flood of announcements.
+    let t0 = Instant::now();
+    let mut r = started(v3_config(255), t0);
+    drain(&mut r);
+    let mut heard = Vec::new();
+    for k in 0..1000u64 {
+        let at = t0 + std::time::Duration::from_micros(500 * k);
+        Peer::v3(HIGHER_V4, 100).send(&mut r, at).unwrap();
+        for o in drain(&mut r) {
+            if matches!(o, Output::LowerPriorityHeard { .. }) {
+                heard.push(at);
+            }
+        }
+    }
+    // 500 ms of adverts, one report per 100 ms.
+    assert_eq!(heard.len(), 5, "{heard:?}");
 }

@@ -377,6 +377,7 @@ fn notify(out: &mut String, table: &str, n: &Notify) {
         ("fault", &n.fault),
         ("stop", &n.stop),
         ("any", &n.any),
+        ("master_rx_lower_pri", &n.master_rx_lower_pri),
     ] {
         if let Some(h) = h {
             let _ = writeln!(out, "{k} = {}", hook(h));
@@ -407,6 +408,15 @@ fn announce(out: &mut String, a: &Announce) {
     }
     if a.interval != def.interval {
         parts.push(format!("interval = {}", d(a.interval)));
+    }
+    if a.lower_prio_repeat != def.lower_prio_repeat {
+        parts.push(format!("lower_prio_repeat = {}", a.lower_prio_repeat));
+    }
+    if a.lower_prio_delay != def.lower_prio_delay {
+        parts.push(format!(
+            "lower_prio_delay = {}",
+            d(a.lower_prio_delay.unwrap_or(Duration::ZERO))
+        ));
     }
     let _ = writeln!(out, "announce = {{ {} }}", parts.join(", "));
 }

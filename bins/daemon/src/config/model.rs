@@ -331,6 +331,14 @@ pub struct Announce {
     pub refresh_repeat: u32,
     /// Pause between two messages on one interface. Default 0.
     pub interval: Duration,
+    /// Messages per address when the Active router hears a lower
+    /// priority (a router that believes it is Active, after a partition),
+    /// 0..=255; 0 sends none (keepalived `garp_lower_prio_repeat`, whose
+    /// default is the global `vrrp_garp_master_repeat`). Default 5.
+    pub lower_prio_repeat: u32,
+    /// Delay of a second such burst; `None` sends one (keepalived
+    /// `garp_lower_prio_delay`). Default 5 s.
+    pub lower_prio_delay: Option<Duration>,
 }
 
 impl Default for Announce {
@@ -342,6 +350,8 @@ impl Default for Announce {
             refresh: None,
             refresh_repeat: 1,
             interval: Duration::ZERO,
+            lower_prio_repeat: 5,
+            lower_prio_delay: Some(Duration::from_secs(5)),
         }
     }
 }
@@ -367,6 +377,10 @@ pub struct Notify {
     pub stop: Option<Box<Hook>>,
     /// On every transition, after the specific hook (keepalived `notify`).
     pub any: Option<Box<Hook>>,
+    /// When the Active router hears a lower priority (keepalived
+    /// `notify_master_rx_lower_pri`): at most once per tenth of the
+    /// advert interval; `any` does not run for it.
+    pub master_rx_lower_pri: Option<Box<Hook>>,
 }
 
 impl Notify {
@@ -377,6 +391,7 @@ impl Notify {
             && self.fault.is_none()
             && self.stop.is_none()
             && self.any.is_none()
+            && self.master_rx_lower_pri.is_none()
     }
 
     /// Whether a hook runs as a user of its own.
@@ -387,6 +402,7 @@ impl Notify {
             &self.fault,
             &self.stop,
             &self.any,
+            &self.master_rx_lower_pri,
         ]
         .into_iter()
         .flatten()

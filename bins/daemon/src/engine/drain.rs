@@ -16,13 +16,16 @@ impl Engine {
     /// sync group's rules.
     pub(super) fn drain(&mut self, i: usize, now: Instant) {
         self.deadlines.touch(i);
-        self.drain_outputs(i, now);
+        if self.drain_outputs(i, now) {
+            self.lower_heard_by_group(i, now);
+        }
         self.sync_after(i, now);
     }
 
     /// Turns every output of instance `i` into actions, in order, and
     /// shortens the read hold if the router now allows less of one.
-    pub(super) fn drain_outputs(&mut self, i: usize, now: Instant) {
+    /// Whether it heard a lower priority while Active.
+    pub(super) fn drain_outputs(&mut self, i: usize, now: Instant) -> bool {
         // With a notify FIFO every transition is reported, hooks or not.
         let report_all = !self.config.global.notify_fifos.is_empty();
         let Engine {
@@ -34,6 +37,7 @@ impl Engine {
         let inst = &mut instances[i];
         let id = inst.id;
         let mut installed = false;
+        let mut lower_heard = false;
         while let Some(output) = inst.router.poll_output() {
             match output {
                 Output::InstallAddresses => {
@@ -69,7 +73,25 @@ impl Engine {
                         start_announcing(actions, inst, now);
                     }
                 }
+                Output::LowerPriorityHeard { from, priority } => {
+                    info!(instance = inst.name(), %from, priority = priority.get(),
+                        "an advert of lower priority: announcing the addresses again");
+                    inst.announce_to_lower(now);
+                    if let Some(s) = inst.lower_schedule.as_deref_mut() {
+                        announce_due_of(actions, inst.id, s, now);
+                    }
+                    lower_heard = true;
+                    if inst.config.notify.master_rx_lower_pri.is_some() || report_all {
+                        actions.push_back(Action::Notify(Transition {
+                            target: Target::Instance(inst.config.name.clone()),
+                            state: HookState::MasterRxLowerPri,
+                            previous: None,
+                            priority: inst.router.priority().get(),
+                        }));
+                    }
+                }
                 Output::RemoveAddresses => {
+                    inst.lower_schedule = None;
                     inst.schedule.stop();
                     inst.announce_after_install.clear();
                     inst.announce_started = 0;
@@ -103,6 +125,26 @@ impl Engine {
             actions.push_back(Action::SettleAddresses);
         }
         read_hold.lower(hold::allowed(inst), now);
+        lower_heard
+    }
+
+    /// keepalived announces again for the other Active members of the
+    /// sync group of instance `i` too, when `i` hears a lower priority.
+    fn lower_heard_by_group(&mut self, i: usize, now: Instant) {
+        let name = &self.instances[i].config.name;
+        let Some(g) = self.groups.iter().find(|g| g.members.contains(name)) else {
+            return;
+        };
+        let members = g.members.clone();
+        for (j, inst) in self.instances.iter_mut().enumerate() {
+            if j != i && members.contains(&inst.config.name) {
+                inst.announce_to_lower(now);
+                if let Some(s) = inst.lower_schedule.as_deref_mut() {
+                    announce_due_of(&mut self.actions, inst.id, s, now);
+                }
+                self.deadlines.touch(j);
+            }
+        }
     }
 }
 
@@ -134,6 +176,21 @@ pub(super) fn announce_ready(
         inst.schedule.extend(now, more);
         inst.announce_started = end;
         announce_due(actions, inst, now);
+    }
+}
+
+/// Queues every announcement of `schedule` (instance `id`'s) due at `now`.
+pub(super) fn announce_due_of(
+    actions: &mut std::collections::VecDeque<Action>,
+    id: super::action::InstanceId,
+    schedule: &mut vrrp_arp::AnnouncementSchedule,
+    now: Instant,
+) {
+    while let Some(due) = schedule.poll_due(now) {
+        actions.push_back(Action::Announce {
+            instance: id,
+            address: due.addr,
+        });
     }
 }
 

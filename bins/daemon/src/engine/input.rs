@@ -8,7 +8,7 @@ use vrrp_core::wire::Received;
 
 use super::Engine;
 use super::action::{Action, InstanceId, SocketId};
-use super::drain::announce_due;
+use super::drain::{announce_due, announce_due_of};
 use crate::track::TrackerUpdate;
 
 /// How long an instance whose addresses the kernel (or the ledger) refused
@@ -136,6 +136,14 @@ impl Engine {
         let inst = &mut self.instances[i];
         if inst.schedule.poll_timeout().is_some_and(|t| t <= now) {
             announce_due(&mut self.actions, inst, now);
+        }
+        if let Some(s) = inst.lower_schedule.as_deref_mut() {
+            if s.poll_timeout().is_some_and(|t| t <= now) {
+                announce_due_of(&mut self.actions, inst.id, s, now);
+            }
+            if !s.is_active() {
+                inst.lower_schedule = None;
+            }
         }
         let inst = &mut self.instances[i];
         if inst.address_retry.is_some_and(|t| t <= now) {

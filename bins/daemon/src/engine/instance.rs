@@ -33,6 +33,10 @@ pub(crate) struct Instance {
     pub(crate) also_depends_on: Vec<u32>,
     /// When to send gratuitous ARPs / unsolicited NAs.
     pub(crate) schedule: AnnouncementSchedule,
+    /// The announcements after hearing a lower priority while Active
+    /// (keepalived's `garp_lower_prio_repeat`), while they run (boxed:
+    /// rare, and 1,000 instances would carry them all).
+    pub(crate) lower_schedule: Option<Box<AnnouncementSchedule>>,
     /// The interface's link state as last seen.
     pub(crate) link_up: bool,
     /// Its trackers.
@@ -85,6 +89,7 @@ impl Instance {
             ifindex: resolved.ifindex,
             also_depends_on: resolved.also_depends_on,
             schedule,
+            lower_schedule: None,
             link_up: resolved.link_up,
             tracking,
             extra: Extra::default(),
@@ -175,12 +180,38 @@ fn policy(announce: &config::Announce) -> AnnouncementPolicy {
 /// When the instance next needs the loop: its router's timer or its next
 /// announcement.
 pub(crate) fn next_deadline(instance: &Instance) -> Option<Instant> {
-    match (
+    [
         instance.router.poll_timeout(),
         instance.schedule.poll_timeout(),
-    ) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+        instance
+            .lower_schedule
+            .as_ref()
+            .and_then(|s| s.poll_timeout()),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+}
+
+impl Instance {
+    /// Announces every address again (keepalived's
+    /// `garp_lower_prio_repeat` and `garp_lower_prio_delay`): the router
+    /// heard a lower priority while Active, so clients may have learnt
+    /// the addresses at the other router during a partition.
+    pub(crate) fn announce_to_lower(&mut self, now: Instant) {
+        let a = &self.config.announce;
+        if a.lower_prio_repeat == 0 || self.router.state() != vrrp_core::router::State::Active {
+            return;
+        }
+        let policy = AnnouncementPolicy::default()
+            .with_repeat(a.lower_prio_repeat)
+            .with_second_burst_delay(a.lower_prio_delay.unwrap_or(Duration::ZERO))
+            .with_refresh(Duration::ZERO, 0)
+            .with_packet_interval(a.interval);
+        let addrs: Vec<IpAddr> = self.announced().collect();
+        let mut schedule = AnnouncementSchedule::new(policy);
+        schedule.start(now, addrs);
+        self.lower_schedule = Some(Box::new(schedule));
     }
 }
 

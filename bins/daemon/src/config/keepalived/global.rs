@@ -20,6 +20,8 @@ pub(super) struct Defaults {
     pub(super) garp_repeat: Option<u32>,
     pub(super) garp_refresh: Option<Option<Duration>>,
     pub(super) garp_refresh_repeat: Option<u32>,
+    pub(super) garp_lower_prio_repeat: Option<u32>,
+    pub(super) garp_lower_prio_delay: Option<Option<Duration>>,
     pub(super) garp_interval: Option<Duration>,
     pub(super) gna_interval: Option<Duration>,
     pub(super) check_unicast_src: bool,
@@ -52,6 +54,8 @@ const GLOBAL_KEYS: &[&str] = &[
     "vrrp_garp_master_repeat",
     "vrrp_garp_master_refresh",
     "vrrp_garp_master_refresh_repeat",
+    "vrrp_garp_lower_prio_repeat",
+    "vrrp_garp_lower_prio_delay",
     "vrrp_garp_interval",
     "vrrp_gna_interval",
     "vrrp_min_garp",
@@ -121,6 +125,18 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
                     } else {
                         d.garp_refresh = v;
                     }
+                }
+            }
+        }
+        "vrrp_garp_lower_prio_repeat" => {
+            if let Some(w) = ctx.single(s) {
+                d.garp_lower_prio_repeat = ctx.int(&s.key.text, w, 0..=255).map(|n| n as u32);
+            }
+        }
+        "vrrp_garp_lower_prio_delay" => {
+            if let Some(w) = ctx.single(s) {
+                if let Some(n) = ctx.int(&s.key.text, w, 0..=86_400) {
+                    d.garp_lower_prio_delay = Some((n > 0).then(|| Duration::from_secs(n as u64)));
                 }
             }
         }

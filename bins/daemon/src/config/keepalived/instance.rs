@@ -24,6 +24,9 @@ pub(super) struct GarpSettings {
     pub(super) repeat: Option<u32>,
     pub(super) refresh: Option<Option<Duration>>,
     pub(super) refresh_repeat: Option<u32>,
+    pub(super) lower_prio_repeat: Option<u32>,
+    /// `Some(None)`: `garp_lower_prio_delay 0`, no second burst.
+    pub(super) lower_prio_delay: Option<Option<Duration>>,
 }
 
 /// A `vrrp_instance` as written, before defaults.
@@ -324,6 +327,18 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
                 }
             }
         }
+        "garp_lower_prio_repeat" => {
+            if let Some(w) = ctx.single(s) {
+                r.garp.lower_prio_repeat = ctx.int(&s.key.text, w, 0..=255).map(|n| n as u32);
+            }
+        }
+        "garp_lower_prio_delay" => {
+            if let Some(w) = ctx.single(s) {
+                if let Some(n) = ctx.int(&s.key.text, w, 0..=86_400) {
+                    r.garp.lower_prio_delay = Some((n > 0).then(|| Duration::from_secs(n as u64)));
+                }
+            }
+        }
         "garp_master_refresh" => {
             if let Some(w) = ctx.single(s) {
                 if let Some(n) = ctx.int(&s.key.text, w, 0..=86_400) {
@@ -334,7 +349,12 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "track_interface" | "track_script" | "track_file" | "track_process" => {
             read_track_block(ctx, s, &mut r.tracking, &mut r.locs);
         }
-        "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
+        "notify_master"
+        | "notify_backup"
+        | "notify_fault"
+        | "notify_stop"
+        | "notify"
+        | "notify_master_rx_lower_pri" => {
             read_notify_keyword(ctx, s, &mut r.notify);
         }
         _ => keywords::ignore(ctx, s, keywords::INSTANCE, "vrrp_instance", SUPPORTED),
@@ -375,6 +395,9 @@ const SUPPORTED: &[&str] = &[
     "garp_master_repeat",
     "garp_master_refresh",
     "garp_master_refresh_repeat",
+    "garp_lower_prio_repeat",
+    "garp_lower_prio_delay",
+    "notify_master_rx_lower_pri",
     "track_interface",
     "track_script",
     "track_file",

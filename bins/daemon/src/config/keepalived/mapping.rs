@@ -290,6 +290,20 @@ fn finish_instance(
             AddressFamily::Ipv6 => d.gna_interval,
         }
         .unwrap_or(Duration::ZERO),
+        // keepalived's default is the global garp_master settings, not
+        // the instance's own.
+        lower_prio_repeat: r
+            .garp
+            .lower_prio_repeat
+            .or(d.garp_lower_prio_repeat)
+            .or(d.garp_repeat)
+            .unwrap_or(keep_default.lower_prio_repeat),
+        lower_prio_delay: r
+            .garp
+            .lower_prio_delay
+            .or(d.garp_lower_prio_delay)
+            .or(d.garp_delay)
+            .unwrap_or(keep_default.lower_prio_delay),
     };
     let inst = Instance {
         name: r.name,

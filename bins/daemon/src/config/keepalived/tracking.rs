@@ -412,6 +412,7 @@ pub(super) fn read_notify_keyword(ctx: &mut Ctx<'_>, s: &Stmt, notify: &mut Noti
         "notify_backup" => &mut notify.backup,
         "notify_fault" => &mut notify.fault,
         "notify_stop" => &mut notify.stop,
+        "notify_master_rx_lower_pri" => &mut notify.master_rx_lower_pri,
         _ => &mut notify.any,
     };
     if slot.is_some() {

@@ -62,7 +62,15 @@ const GROUP_KEYS: &[&str] = &[
 ];
 const VIP_KEYS: &[&str] = &["address", "device", "label", "broadcast", "scope"];
 const VMAC_KEYS: &[&str] = &["name", "xmit_base"];
-const ANNOUNCE_KEYS: &[&str] = &["repeat", "delay", "refresh", "refresh_repeat", "interval"];
+const ANNOUNCE_KEYS: &[&str] = &[
+    "repeat",
+    "delay",
+    "refresh",
+    "refresh_repeat",
+    "interval",
+    "lower_prio_repeat",
+    "lower_prio_delay",
+];
 
 /// A key that must be present; reported at the table's start otherwise.
 fn required<'v, 'i>(
@@ -399,6 +407,16 @@ fn read_announce(ctx: &mut Ctx<'_, '_>, v: &Val<'_>) -> Announce {
     }
     if let Some(d) = get(t, "interval").and_then(|v| ctx.duration("interval", v)) {
         a.interval = d;
+    }
+    if let Some(n) =
+        get(t, "lower_prio_repeat").and_then(|v| ctx.integer("lower_prio_repeat", v, 0..=255))
+    {
+        a.lower_prio_repeat = n as u32;
+    }
+    if let Some(v) = get(t, "lower_prio_delay") {
+        if let Some(d) = ctx.duration("lower_prio_delay", v) {
+            a.lower_prio_delay = (!d.is_zero()).then_some(d);
+        }
     }
     a
 }

@@ -45,7 +45,14 @@ const HTTP_KEYS: &[&str] = &[
 ];
 const FILE_KEYS: &[&str] = &["path", "weight", "reverse", "init_value", "init_overwrite"];
 const HOOK_KEYS: &[&str] = &["command", "shell", "user", "group"];
-const NOTIFY_KEYS: &[&str] = &["active", "backup", "fault", "stop", "any"];
+const NOTIFY_KEYS: &[&str] = &[
+    "active",
+    "backup",
+    "fault",
+    "stop",
+    "any",
+    "master_rx_lower_pri",
+];
 const REF_KEYS: &[&str] = &["name", "weight", "reverse"];
 const TRACK_IF_KEYS: &[&str] = &["interface", "weight", "reverse"];
 
@@ -424,6 +431,7 @@ pub(super) fn read_notify(ctx: &mut Ctx<'_, '_>, v: &Val<'_>) -> Notify {
         ("fault", &mut n.fault),
         ("stop", &mut n.stop),
         ("any", &mut n.any),
+        ("master_rx_lower_pri", &mut n.master_rx_lower_pri),
     ] {
         if let Some(v) = get(t, key) {
             *slot = read_hook(ctx, key, v);

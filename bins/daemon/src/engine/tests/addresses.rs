@@ -240,3 +240,48 @@ fn a_vip_removed_by_someone_else_while_active_is_added_back() {
         [Seen::Install("A".into(), Addresses::One(0)), Seen::Settle]
     );
 }
+
+/// keepalived's garp_lower_prio_repeat / garp_lower_prio_delay: an Active
+/// router that hears a lower priority (a router that took over during a
+/// partition) announces its addresses again, and once more after the
+/// delay; the hook `notify_master_rx_lower_pri` runs, not `notify`.
+#[test]
+fn hearing_a_lower_priority_announces_again() {
+    let count = |h: &Harness, mark: usize| {
+        h.since(mark)
+            .iter()
+            .filter(|s| matches!(s, Seen::Announce(..)))
+            .count()
+    };
+    let text = ONE.replace(
+        "vips = [",
+        "announce = { lower_prio_repeat = 2, lower_prio_delay = \"1s\" }\nvips = [",
+    ) + "[instance.notify]\nmaster_rx_lower_pri = [\"/bin/true\"]\nany = [\"/bin/true\"]\n";
+    let mut h = Harness::start(&text);
+    h.advance(400 * MS);
+    assert_eq!(h.state("A"), "active");
+    // Past the takeover's own bursts (5 now, 5 after 5 s).
+    h.advance(6000 * MS);
+    let mark = h.seen.len();
+    h.advert(51, 50);
+    assert_eq!(count(&h, mark), 2, "{:?}", h.since(mark));
+    assert!(
+        h.since(mark).contains(&Seen::Notify(
+            Target::Instance("A".into()),
+            HookState::MasterRxLowerPri
+        )),
+        "{:?}",
+        h.since(mark)
+    );
+    h.advance(1100 * MS);
+    assert_eq!(count(&h, mark), 4, "a second burst after lower_prio_delay");
+    assert_eq!(h.state("A"), "active");
+    // Off with 0.
+    let off = ONE.replace("vips = [", "announce = { lower_prio_repeat = 0 }\nvips = [");
+    let mut h = Harness::start(&off);
+    h.advance(6400 * MS);
+    let mark = h.seen.len();
+    h.advert(51, 50);
+    h.advance(6000 * MS);
+    assert_eq!(count(&h, mark), 0);
+}
