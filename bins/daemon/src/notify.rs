@@ -62,6 +62,12 @@ pub enum HookState {
     /// `MASTER_RX_LOWER_PRI` event; its hook is
     /// `notify_master_rx_lower_pri`).
     MasterRxLowerPri,
+    /// Not a state: the Active router's effective priority changed
+    /// (keepalived's `MASTER_PRIORITY`, for notify FIFOs only).
+    MasterPriority,
+    /// Not a state: a Backup's (or a Fault router's) effective priority
+    /// changed (keepalived's `BACKUP_PRIORITY`, for notify FIFOs only).
+    BackupPriority,
 }
 
 impl HookState {
@@ -73,6 +79,8 @@ impl HookState {
             HookState::Fault => "FAULT",
             HookState::Stop => "STOP",
             HookState::MasterRxLowerPri => "MASTER_RX_LOWER_PRI",
+            HookState::MasterPriority => "MASTER_PRIORITY",
+            HookState::BackupPriority => "BACKUP_PRIORITY",
         }
     }
 
@@ -112,6 +120,8 @@ pub fn jobs(config: &Config, notify: &Notify, t: &Transition) -> Vec<Job> {
         HookState::Fault => notify.fault.as_deref(),
         HookState::Stop => notify.stop.as_deref(),
         HookState::MasterRxLowerPri => notify.master_rx_lower_pri.as_deref(),
+        // Written to notify FIFOs only, as keepalived does.
+        HookState::MasterPriority | HookState::BackupPriority => return Vec::new(),
     };
     let mut out = Vec::new();
     if let Some(hook) = specific {

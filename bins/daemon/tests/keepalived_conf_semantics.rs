@@ -910,3 +910,29 @@ fn garp_lower_prio_settings_and_their_defaults() {
     let (back, _) = config::check_native_str(&toml, Path::new("c.toml")).unwrap();
     assert_eq!(back.instances, c.instances, "{toml}");
 }
+
+#[test]
+fn notify_priority_changes_from_the_instance_its_group_or_global_defs() {
+    let member = |name: &str, vrid: u8, extra: &str| {
+        format!(
+            "vrrp_instance {name} {{\n  interface eth0\n  virtual_router_id {vrid}\n{extra}  virtual_ipaddress {{\n    198.18.0.{vrid}/24\n  }}\n}}\n"
+        )
+    };
+    let text = "global_defs {\n  vrrp_notify_priority_changes\n}\n".to_string()
+        + &member("A", 1, "")
+        + &member("B", 2, "  notify_priority_changes off\n")
+        + &member("C", 3, "")
+        + &member("D", 4, "  notify_priority_changes\n")
+        + "vrrp_sync_group G {\n  group {\n    C\n    D\n  }\n  notify_priority_changes false\n}\n";
+    let (c, w) = ok(&text);
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let on: Vec<bool> = c
+        .instances
+        .iter()
+        .map(|i| i.notify_priority_changes)
+        .collect();
+    assert_eq!(on, [true, false, false, true]);
+    let toml = config::to_native_toml(&c);
+    let (back, _) = config::check_native_str(&toml, Path::new("c.toml")).unwrap();
+    assert_eq!(back.instances, c.instances, "{toml}");
+}

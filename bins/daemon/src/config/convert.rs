@@ -477,6 +477,9 @@ fn instance(out: &mut String, i: &Instance) {
     if i.higher_prio_send_advert {
         out.push_str("higher_prio_send_advert = true\n");
     }
+    if i.notify_priority_changes {
+        out.push_str("notify_priority_changes = true\n");
+    }
     if let Some(n) = i.down_timer_adverts {
         let _ = writeln!(out, "down_timer_adverts = {n}");
     }

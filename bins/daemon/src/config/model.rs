@@ -477,6 +477,10 @@ pub struct Instance {
     /// An Active router sends an advert before yielding to a higher
     /// priority (keepalived's `higher_prio_send_advert`).
     pub higher_prio_send_advert: bool,
+    /// Write each change of the effective priority to the notify FIFOs
+    /// (keepalived's `notify_priority_changes`, also from the sync group
+    /// or `vrrp_notify_priority_changes`).
+    pub notify_priority_changes: bool,
     /// Advert intervals in Master_Down_Interval, 1..=100 (keepalived's
     /// `down_timer_adverts`); 3, the RFC's, when `None`.
     pub down_timer_adverts: Option<u8>,

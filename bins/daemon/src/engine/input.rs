@@ -9,6 +9,7 @@ use vrrp_core::wire::Received;
 use super::Engine;
 use super::action::{Action, InstanceId, SocketId};
 use super::drain::{announce_due, announce_due_of};
+use crate::notify::{HookState, Target, Transition};
 use crate::track::TrackerUpdate;
 
 /// How long an instance whose addresses the kernel (or the ledger) refused
@@ -161,12 +162,34 @@ impl Engine {
         info!(tracker = %u.name, kind = u.kind.as_str(), observation = ?u.observation,
             detail = %u.detail, "tracker changed");
         for i in 0..self.instances.len() {
-            let inst = &mut self.instances[i];
-            if inst.tracking.update(u) {
-                inst.tracking.apply(now, &mut inst.router);
-                self.drain(i, now);
+            if self.instances[i].tracking.update(u) {
+                self.apply_tracking(i, now);
             }
         }
+    }
+
+    /// Hands instance `i`'s tracking to its router and carries out what
+    /// follows; a change of its effective priority is reported (for
+    /// notify FIFOs, keepalived's `notify_priority_changes`).
+    pub(super) fn apply_tracking(&mut self, i: usize, now: Instant) {
+        let inst = &mut self.instances[i];
+        let before = inst.router.priority();
+        inst.tracking.apply(now, &mut inst.router);
+        let after = inst.router.priority();
+        if before != after && inst.config.notify_priority_changes {
+            let state = if inst.router.state() == vrrp_core::router::State::Active {
+                HookState::MasterPriority
+            } else {
+                HookState::BackupPriority
+            };
+            self.actions.push_back(Action::Notify(Transition {
+                target: Target::Instance(inst.config.name.clone()),
+                state,
+                previous: None,
+                priority: after.get(),
+            }));
+        }
+        self.drain(i, now);
     }
 
     /// The outcome of an [`Action::InstallAddresses`] or

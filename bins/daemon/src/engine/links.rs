@@ -18,10 +18,8 @@ impl Engine {
         self.finish_due();
         let up = state == LinkState::Up;
         for i in 0..self.instances.len() {
-            let inst = &mut self.instances[i];
-            if inst.tracking.link(name, up) {
-                inst.tracking.apply(now, &mut inst.router);
-                self.drain(i, now);
+            if self.instances[i].tracking.link(name, up) {
+                self.apply_tracking(i, now);
             }
             let inst = &mut self.instances[i];
             if inst.ifindex != ifindex || inst.link_up == up {

@@ -21,6 +21,7 @@ pub(super) struct Defaults {
     pub(super) garp_refresh: Option<Option<Duration>>,
     pub(super) garp_refresh_repeat: Option<u32>,
     pub(super) garp_lower_prio_repeat: Option<u32>,
+    pub(super) notify_priority_changes: bool,
     pub(super) garp_lower_prio_delay: Option<Option<Duration>>,
     pub(super) garp_interval: Option<Duration>,
     pub(super) gna_interval: Option<Duration>,
@@ -55,6 +56,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "vrrp_garp_master_refresh",
     "vrrp_garp_master_refresh_repeat",
     "vrrp_garp_lower_prio_repeat",
+    "vrrp_notify_priority_changes",
     "vrrp_garp_lower_prio_delay",
     "vrrp_garp_interval",
     "vrrp_gna_interval",
@@ -128,6 +130,7 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
                 }
             }
         }
+        "vrrp_notify_priority_changes" => d.notify_priority_changes = ctx.flag(s),
         "vrrp_garp_lower_prio_repeat" => {
             if let Some(w) = ctx.single(s) {
                 d.garp_lower_prio_repeat = ctx.int(&s.key.text, w, 0..=255).map(|n| n as u32);

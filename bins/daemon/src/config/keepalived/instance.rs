@@ -54,6 +54,7 @@ pub(super) struct RawInstance {
     pub(super) lower_prio_no_advert: Option<bool>,
     pub(super) higher_prio_send_advert: Option<bool>,
     pub(super) down_timer_adverts: Option<u8>,
+    pub(super) notify_priority_changes: Option<bool>,
     pub(super) auth_password: Option<String>,
     pub(super) vmac: Option<Vmac>,
     pub(super) vmac_xmit_base: bool,
@@ -99,6 +100,7 @@ pub(super) fn read_instance(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawInstance> 
         lower_prio_no_advert: None,
         higher_prio_send_advert: None,
         down_timer_adverts: None,
+        notify_priority_changes: None,
         auth_password: None,
         vmac: None,
         vmac_xmit_base: false,
@@ -238,6 +240,7 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "higher_prio_send_advert" => {
             r.higher_prio_send_advert = Some(ctx.flag(s));
         }
+        "notify_priority_changes" => r.notify_priority_changes = Some(ctx.flag(s)),
         "down_timer_adverts" => {
             if let Some(w) = ctx.single(s) {
                 r.down_timer_adverts = ctx.int(&s.key.text, w, 1..=100).map(|n| n as u8);
@@ -382,6 +385,7 @@ const SUPPORTED: &[&str] = &[
     "lower_prio_no_advert",
     "higher_prio_send_advert",
     "down_timer_adverts",
+    "notify_priority_changes",
     "native_ipv6",
     "authentication",
     "virtual_ipaddress",

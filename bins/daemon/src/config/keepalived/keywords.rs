@@ -110,7 +110,6 @@ pub(crate) const GLOBAL: &[(&str, Ignored)] = &[
     ("vrrp_ipsets", Ignored::Unsupported),
     ("disable_local_igmp", Ignored::Unsupported),
     ("vrrp_strict", Ignored::Unsupported),
-    ("vrrp_notify_priority_changes", Ignored::Unsupported),
     ("max_auto_priority", Ignored::NoEffect),
     ("min_auto_priority_delay", Ignored::NoEffect),
     ("vrrp_priority", Ignored::NoEffect),
@@ -185,7 +184,6 @@ pub(crate) const INSTANCE: &[(&str, Ignored)] = &[
     ("virtual_rules", Ignored::Unsupported),
     ("promote_secondaries", Ignored::Unsupported),
     ("strict_mode", Ignored::Unsupported),
-    ("notify_priority_changes", Ignored::Unsupported),
     ("notify_deleted", Ignored::Unsupported),
     ("kernel_rx_buf_size", Ignored::NoEffect),
     ("linkbeat_use_polling", Ignored::Unsupported),
@@ -197,7 +195,6 @@ pub(crate) const INSTANCE: &[(&str, Ignored)] = &[
 pub(crate) const GROUP: &[(&str, Ignored)] = &[
     ("track_bfd", Ignored::Unsupported),
     ("notify_deleted", Ignored::Unsupported),
-    ("notify_priority_changes", Ignored::Unsupported),
     ("smtp_alert", Ignored::NoEffect),
 ];
 

@@ -33,6 +33,7 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
     let mut locs = Locations::new(Dialect::Keepalived, origin);
     let mut defaults = Defaults::default();
     let mut raw = Vec::new();
+    let mut group_priority_changes: Vec<(String, bool)> = Vec::new();
     for s in stmts {
         match s.key.text.as_str() {
             "global_defs" => {
@@ -61,7 +62,10 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
             }
             "vrrp_instance" => raw.extend(read_instance(ctx, s)),
             "vrrp_sync_group" => {
-                if let Some((group, l)) = read_sync_group(ctx, s) {
+                if let Some((group, l, changes)) = read_sync_group(ctx, s) {
+                    if let Some(on) = changes {
+                        group_priority_changes.push((group.name.clone(), on));
+                    }
                     config.sync_groups.push(group);
                     locs.groups.push(l);
                 }
@@ -77,8 +81,23 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
     finish_fifos(ctx, &mut defaults, &mut config);
     let mut broken = HashSet::new();
     for r in raw {
+        let own_changes = r.notify_priority_changes;
         match finish_instance(ctx, r, &defaults) {
-            Ok((inst, l)) => {
+            Ok((mut inst, l)) => {
+                // Its own setting, else its sync group's, else the global.
+                let group = config
+                    .sync_groups
+                    .iter()
+                    .find(|g| g.instances.contains(&inst.name))
+                    .and_then(|g| {
+                        group_priority_changes
+                            .iter()
+                            .find(|(n, _)| *n == g.name)
+                            .map(|(_, on)| *on)
+                    });
+                inst.notify_priority_changes = own_changes
+                    .or(group)
+                    .unwrap_or(defaults.notify_priority_changes);
                 config.instances.push(inst);
                 locs.instances.push(l);
             }
@@ -324,6 +343,7 @@ fn finish_instance(
         unicast_ttl,
         multicast_group,
         skip_check_adv_addr: r.skip_check_adv_addr.unwrap_or(d.skip_check_adv_addr),
+        notify_priority_changes: false,
         lower_prio_no_advert: r.lower_prio_no_advert.unwrap_or(d.lower_prio_no_advert),
         higher_prio_send_advert: r
             .higher_prio_send_advert

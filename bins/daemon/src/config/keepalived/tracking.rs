@@ -429,8 +429,12 @@ pub(super) fn read_notify_keyword(ctx: &mut Ctx<'_>, s: &Stmt, notify: &mut Noti
     *slot = Some(Box::new(Hook { exec, run_as }));
 }
 
-/// `vrrp_sync_group NAME { group { ... } ... }`.
-pub(super) fn read_sync_group(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(SyncGroup, ObjectLocs)> {
+/// `vrrp_sync_group NAME { group { ... } ... }`, with the group's
+/// `notify_priority_changes` (its members' default) if it sets one.
+pub(super) fn read_sync_group(
+    ctx: &mut Ctx<'_>,
+    s: &Stmt,
+) -> Option<(SyncGroup, ObjectLocs, Option<bool>)> {
     let Some(name) = s.args.first() else {
         ctx.error(s.key.pos, "`vrrp_sync_group` needs a name", None);
         return None;
@@ -446,8 +450,10 @@ pub(super) fn read_sync_group(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(SyncGroup,
         notify: Notify::default(),
     };
     let mut seen_group = false;
+    let mut priority_changes = None;
     for item in ctx.block(s) {
         match item.key.text.as_str() {
+            "notify_priority_changes" => priority_changes = Some(ctx.flag(item)),
             "group" => {
                 if seen_group {
                     ctx.warn(
@@ -498,7 +504,7 @@ pub(super) fn read_sync_group(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(SyncGroup,
             None,
         );
     }
-    Some((group, locs))
+    Some((group, locs, priority_changes))
 }
 
 const GROUP_KEYS: &[&str] = &[
@@ -513,5 +519,6 @@ const GROUP_KEYS: &[&str] = &[
     "notify_stop",
     "notify",
     "sync_group_tracking_weight",
+    "notify_priority_changes",
     "global_tracking",
 ];

@@ -36,6 +36,7 @@ const INSTANCE_KEYS: &[&str] = &[
     "lower_prio_no_advert",
     "higher_prio_send_advert",
     "down_timer_adverts",
+    "notify_priority_changes",
     "auth_password",
     "vmac",
     "announce",
@@ -238,6 +239,9 @@ pub(super) fn read_instance(
     let higher_prio_send_advert = get(t, "higher_prio_send_advert")
         .and_then(|v| ctx.boolean("higher_prio_send_advert", v))
         .unwrap_or(false);
+    let notify_priority_changes = get(t, "notify_priority_changes")
+        .and_then(|v| ctx.boolean("notify_priority_changes", v))
+        .unwrap_or(false);
     let down_timer_adverts = get(t, "down_timer_adverts")
         .and_then(|v| ctx.integer("down_timer_adverts", v, 1..=100))
         .map(|n| n as u8);
@@ -273,6 +277,7 @@ pub(super) fn read_instance(
         lower_prio_no_advert,
         higher_prio_send_advert,
         down_timer_adverts,
+        notify_priority_changes,
         auth_password,
         vmac,
         announce,

@@ -417,6 +417,75 @@ track_script = [{ name = "chk", weight = -60 }]
     assert_eq!(h.state("A"), "backup");
 }
 
+/// keepalived's notify_priority_changes: each change of the effective
+/// priority is reported (MASTER_PRIORITY while Active, BACKUP_PRIORITY
+/// otherwise), for notify FIFOs; without it, nothing.
+#[test]
+fn priority_changes_are_reported_when_asked() {
+    let text = |on: bool| {
+        format!(
+            r#"
+[track_script.chk]
+command = ["/bin/true"]
+
+[[instance]]
+name = "A"
+interface = "eth0"
+vrid = 51
+priority = 150
+advert_interval = "100ms"
+vips = ["198.18.0.100/24"]
+track_script = [{{ name = "chk", weight = -60 }}]
+notify_priority_changes = {on}
+"#
+        )
+    };
+    let update = |up| TrackerUpdate {
+        kind: TrackerKind::Script,
+        name: "chk".into(),
+        observation: Observation::Up(up),
+        detail: String::new(),
+    };
+    let reported = |h: &Harness, mark: usize| -> Vec<HookState> {
+        h.since(mark)
+            .into_iter()
+            .filter_map(|s| match s {
+                Seen::Notify(_, st)
+                    if matches!(st, HookState::MasterPriority | HookState::BackupPriority) =>
+                {
+                    Some(st)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut h = Harness::start(&text(true));
+    h.advance(400 * MS);
+    assert_eq!(h.state("A"), "active");
+    let mark = h.seen.len();
+    h.engine.handle_tracker(h.now, &update(false));
+    h.pump();
+    h.advert(51, 120);
+    assert_eq!(h.state("A"), "backup");
+    h.engine.handle_tracker(h.now, &update(true));
+    h.pump();
+    assert_eq!(
+        reported(&h, mark),
+        [HookState::MasterPriority, HookState::BackupPriority]
+    );
+    // The same tracker does not change the priority again: nothing.
+    let mark = h.seen.len();
+    h.engine.handle_tracker(h.now, &update(true));
+    h.pump();
+    assert!(reported(&h, mark).is_empty());
+    let mut off = Harness::start(&text(false));
+    off.advance(400 * MS);
+    let mark = off.seen.len();
+    off.engine.handle_tracker(off.now, &update(false));
+    off.pump();
+    assert!(reported(&off, mark).is_empty());
+}
+
 const GROUPED: &str = r#"
 [[instance]]
 name = "A"
