@@ -201,7 +201,7 @@ impl Job {
     pub async fn run(&self) -> Result<ExitStatus, RunError> {
         let deadline = tokio::time::Instant::now() + self.timeout;
         let job = self.clone();
-        let started = tokio::task::spawn_blocking(move || job.start());
+        let started = tokio::task::spawn_blocking(move || job.spawn());
         let mut child = match tokio::time::timeout_at(deadline, started).await {
             Ok(Ok(started)) => started?,
             Ok(Err(e)) => {
@@ -233,11 +233,6 @@ impl Job {
     /// group of its own. Blocks on the checks and the fork. Must be called
     /// inside a tokio runtime.
     pub fn spawn(&self) -> Result<tokio::process::Child, RunError> {
-        self.start()
-    }
-
-    /// Checks the job and starts its process (blocking).
-    fn start(&self) -> Result<tokio::process::Child, RunError> {
         let Some((program, args)) = self.argv.split_first() else {
             return Err(RunError::NotFound(String::new()));
         };

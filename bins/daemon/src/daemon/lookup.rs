@@ -143,6 +143,15 @@ pub(crate) type Found = (usize, Result<Box<HostLookup>, SetupError>);
 /// Address specs, with the addresses that could not be resolved and why.
 pub(crate) type Specs = (Vec<AddressSpec>, Vec<String>);
 
+/// [`look_up`] of instance `ic` of `config`, with what it tracks there.
+pub(crate) fn look_up_in(
+    handle: &mut Handle,
+    config: &Config,
+    ic: &config::Instance,
+) -> Result<HostLookup, SetupError> {
+    look_up(handle, ic, &LookupRequest::new(config, ic))
+}
+
 /// What a reload to a configuration needs looked up (see
 /// [`Engine::needs_resolving`](crate::engine::Engine::needs_resolving)
 /// and [`Engine::address_updates`](crate::engine::Engine::address_updates)),
@@ -168,9 +177,8 @@ impl ReloadLookups {
             let Some(ic) = config.instances.get(k) else {
                 continue;
             };
-            let request = LookupRequest::new(config, ic);
-            let found = look_up(handle, ic, &request).map(Box::new);
-            self.hosts.push((k, found));
+            self.hosts
+                .push((k, look_up_in(handle, config, ic).map(Box::new)));
         }
         for &(k, default) in &self.update {
             let Some(ic) = config.instances.get(k) else {

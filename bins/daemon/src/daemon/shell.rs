@@ -15,7 +15,7 @@ use super::address_worker::{AddressWorker, Done};
 use super::announce::Announcer;
 use super::fifo::NotifyFifos;
 use super::host::{HostTable, VmacLink};
-use super::lookup::{self, LookupRequest};
+use super::lookup;
 use super::reload_queue::Reloads;
 use super::sockets::{SocketEntry, SocketSet};
 use crate::config::Config;
@@ -107,8 +107,7 @@ impl Shell {
         // together until the end left the heap fragmented.
         for (id, k) in plan.to_resolve_indices() {
             let ic = &plan.config().instances[k];
-            let request = LookupRequest::new(plan.config(), ic);
-            let result = lookup::look_up(netlink, ic, &request)
+            let result = lookup::look_up_in(netlink, plan.config(), ic)
                 .and_then(|found| self.finish_resolve(id, ic, found));
             results.push((id, result));
         }

@@ -200,12 +200,7 @@ pub(super) fn announce_due(
     inst: &mut super::instance::Instance,
     now: Instant,
 ) {
-    while let Some(due) = inst.schedule.poll_due(now) {
-        actions.push_back(Action::Announce {
-            instance: inst.id,
-            address: due.addr,
-        });
-    }
+    announce_due_of(actions, inst.id, &mut inst.schedule, now);
 }
 
 /// The hook call for a transition of `inst`, if it has hooks and the
