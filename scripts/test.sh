@@ -19,6 +19,13 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v pkill >/dev/null || need+=(procps)
 command -v python3 >/dev/null || need+=(python3)
+# The IPVS guest (LVS tests): Debian's kernel has IPVS as modules, booted
+# under qemu by virtme-ng (which needs busybox for its initramfs).
+command -v ipvsadm >/dev/null || [ -x /usr/sbin/ipvsadm ] || need+=(ipvsadm)
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v busybox >/dev/null || need+=(busybox-static)
+ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || need+=(linux-image-amd64)
+python3 -m pip --version >/dev/null 2>&1 || command -v vng >/dev/null || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${need[*]}; run as root or install them" >&2
@@ -29,6 +36,11 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
   echo "all present"
+fi
+if ! command -v vng >/dev/null; then
+  echo "installing: virtme-ng (PyPI)"
+  python3 -m pip install --quiet --break-system-packages virtme-ng 2>/dev/null ||
+    python3 -m pip install --quiet virtme-ng
 fi
 for c in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c" >/dev/null 2>&1 || true
@@ -53,11 +65,11 @@ step "cargo package (every publishable crate, built from its packaged files)"
 # from our packaged crates before, and verify against stale sources. Drop
 # both first: the dev-profile builds of our crates, and their unpacked
 # copies (in local registries only, whose directory names start with '-').
-cargo clean --quiet --profile dev -p vrrp-core -p vrrp-netaddr -p vrrp-arp -p vrrpd
-for crate in vrrp-core vrrp-netaddr vrrp-arp vrrpd vrrpd-cli; do
+cargo clean --quiet --profile dev -p vrrp-core -p vrrp-netaddr -p vrrp-arp -p vrrp-ipvs -p vrrpd
+for crate in vrrp-core vrrp-netaddr vrrp-arp vrrp-ipvs vrrpd vrrpd-cli; do
   rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/"$crate"-[0-9]*
 done
-cargo package --locked -p vrrp-core -p vrrp-netaddr -p vrrp-arp -p vrrpd -p vrrpd-cli 2>&1 |
+cargo package --locked -p vrrp-core -p vrrp-netaddr -p vrrp-arp -p vrrp-ipvs -p vrrpd -p vrrpd-cli 2>&1 |
   { grep -v '^ *\(Packaging\|Packaged\|Compiling\|Unpacking\|Updating\)' || true; }
 
 step "cargo test (profile ci: optimised, with overflow checks and debug assertions)"

@@ -18,6 +18,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
 
+pub mod guest;
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Whether tests that need root and network namespaces can run here.
