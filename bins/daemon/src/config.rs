@@ -22,6 +22,7 @@ mod duration;
 mod exec;
 mod keepalived;
 mod locations;
+pub mod lvs;
 mod model;
 mod native;
 mod scripts;

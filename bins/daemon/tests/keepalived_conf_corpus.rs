@@ -135,7 +135,7 @@ fn strict_mode_turns_warnings_into_errors() {
     };
     let d = config::load_keepalived(&path, &strict).unwrap_err();
     assert!(d.iter().all(|d| d.is_error()));
-    assert!(d.iter().any(|d| d.message.contains("`virtual_server`")));
+    assert!(d.iter().any(|d| d.message.contains("`notification_email`")));
     // The same file loads without --strict.
     assert!(config::load_keepalived(&path, &options()).is_ok());
 }

@@ -584,22 +584,6 @@ fn unknown_words_of_private_files_are_not_echoed() {
 }
 
 #[test]
-fn lvs_blocks_are_one_warning_each() {
-    let (_, w) = ok(&format!(
-        "{}virtual_server 198.18.0.1 80 {{\n  real_server 198.18.0.2 80 {{\n    TCP_CHECK {{\n      connect_timeout 3\n    }}\n  }}\n}}\n",
-        inst("")
-    ));
-    assert_eq!(w.len(), 1, "{}", config::render(&w));
-    has(
-        &w,
-        Severity::Warning,
-        8,
-        1,
-        "with its 1 real_server block(s)",
-    );
-}
-
-#[test]
 fn garp_globals_and_min_garp() {
     let (c, _) = ok(&format!(
         "global_defs {{\n  vrrp_min_garp\n}}\n{}",

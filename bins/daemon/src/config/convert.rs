@@ -4,6 +4,8 @@
 //! `Config` equal to the input. Settings at their default are left out,
 //! except the ones a reader expects to see on every instance.
 
+mod lvs;
+
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -147,6 +149,7 @@ pub fn to_native_toml(config: &Config) -> String {
     for g in &config.sync_groups {
         group(&mut out, g);
     }
+    lvs::virtual_servers(&mut out, &config.virtual_servers);
     out
 }
 

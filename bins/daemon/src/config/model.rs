@@ -39,6 +39,9 @@ pub struct Config {
     pub track_file: BTreeMap<String, FileTracker>,
     /// Process trackers by name (keepalived `vrrp_track_process`).
     pub track_process: BTreeMap<String, ProcessTracker>,
+    /// keepalived's LVS half: IPVS services and their health-checked real
+    /// servers (`virtual_server`), in file order.
+    pub virtual_servers: Vec<super::lvs::VirtualServer>,
 }
 
 impl Config {

@@ -332,6 +332,8 @@ fn without_instances(config: &Config) -> Config {
         track_http: config.track_http.clone(),
         track_file: config.track_file.clone(),
         track_process: config.track_process.clone(),
+        // The LVS half has an engine of its own.
+        virtual_servers: Vec::new(),
     }
 }
 

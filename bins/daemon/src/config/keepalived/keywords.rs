@@ -28,7 +28,7 @@ impl Ignored {
     pub(crate) fn hint(self) -> &'static str {
         match self {
             Ignored::Lvs => {
-                "vrrpd implements only keepalived's VRRP half; run keepalived with --check (-C) for LVS, or use ipvsadm"
+                "vrrpd runs virtual_server blocks but not this part of keepalived's LVS half yet (docs/configuration.md lists what it does)"
             }
             Ignored::NoEffect => {
                 "this setting has no equivalent in vrrpd and does not change VRRP behaviour"
@@ -45,7 +45,6 @@ impl Ignored {
 
 /// Top-level blocks and statements.
 pub(crate) const TOP: &[(&str, Ignored)] = &[
-    ("virtual_server", Ignored::Lvs),
     ("virtual_server_group", Ignored::Lvs),
     ("bfd_instance", Ignored::Unsupported),
     ("static_ipaddress", Ignored::Unsupported),

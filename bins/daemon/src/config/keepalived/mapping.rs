@@ -26,6 +26,7 @@ const TOP_KEYS: &[&str] = &[
     "track_file",
     "vrrp_track_process",
     "vrrp_track_file",
+    "virtual_server",
 ];
 /// Builds the configuration and its locations from the top-level statements.
 pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Locations) {
@@ -61,6 +62,9 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
                 }
             }
             "vrrp_instance" => raw.extend(read_instance(ctx, s)),
+            "virtual_server" => config
+                .virtual_servers
+                .extend(super::lvs::read_virtual_server(ctx, s)),
             "vrrp_sync_group" => {
                 if let Some((group, l, changes)) = read_sync_group(ctx, s) {
                     if let Some(on) = changes {

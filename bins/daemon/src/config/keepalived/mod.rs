@@ -7,11 +7,14 @@
 //! warning about every keyword vrrpd ignores ([`keywords`]).
 
 mod args;
+mod checkers;
 mod global;
 mod includes;
 mod instance;
 mod keywords;
 mod lexer;
+mod lvs;
+mod lvs_defaults;
 mod mapping;
 mod parser;
 mod tracking;

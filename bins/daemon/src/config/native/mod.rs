@@ -5,6 +5,7 @@
 //! their position, then the shared semantic checks run.
 
 mod instance;
+mod lvs;
 mod process;
 mod trackers;
 mod value;
@@ -31,6 +32,7 @@ const TOP_KEYS: &[&str] = &[
     "track_http",
     "track_process",
     "track_file",
+    "virtual_server",
 ];
 
 /// `[global]` keys.
@@ -151,6 +153,15 @@ fn read_document(ctx: &mut Ctx<'_, '_>, doc: &DeTable<'_>, locs: &mut Locations)
             if let Some((inst, l)) = instance::read_instance(ctx, t, item.span()) {
                 config.instances.push(inst);
                 locs.instances.push(l);
+            }
+        }
+    }
+    if let Some(v) = get(doc, "virtual_server") {
+        for item in ctx.array("virtual_server", v) {
+            if let Some(t) = ctx.table("virtual_server", item) {
+                config
+                    .virtual_servers
+                    .extend(lvs::read_virtual_server(ctx, t, item.span()));
             }
         }
     }

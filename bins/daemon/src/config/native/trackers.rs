@@ -85,7 +85,12 @@ pub(super) fn read_run_as(
 
 /// A command: an argv array, a string split into words (no shell), or
 /// with `shell = true` a string run by `/bin/sh -c`.
-fn read_exec(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>, shell: bool) -> Option<Exec> {
+pub(super) fn read_exec(
+    ctx: &mut Ctx<'_, '_>,
+    key: &str,
+    v: &Val<'_>,
+    shell: bool,
+) -> Option<Exec> {
     match v.get_ref() {
         DeValue::String(s) if shell => {
             if s.trim().is_empty() {

@@ -1,0 +1,204 @@
+//! keepalived's LVS half in the configuration model: virtual servers
+//! (IPVS services), their real servers and the checkers that take a dead
+//! real server out of rotation. Defaults and inheritance are resolved by
+//! the loaders (real server from its virtual server, checker from its
+//! real server), so every value here is the one in effect.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+pub use vrrp_ipvs::{Forwarding, Persistence, Protocol, Scheduler, ServiceFlags, ServiceKey};
+
+use super::model::Hook;
+
+/// keepalived's `delay_loop` default.
+pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
+/// keepalived's `connect_timeout` default.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The delay before the first checks of a fresh start or reload
+/// (keepalived's `BOOTSTRAP_DELAY`), to which a random part of `warmup`
+/// is added.
+pub const BOOTSTRAP_DELAY: Duration = Duration::from_secs(1);
+
+/// A `virtual_server` block: one IPVS service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VirtualServer {
+    /// Its address and port, or its firewall mark.
+    pub key: ServiceKey,
+    /// `lb_algo` / `lvs_sched` (default wlc).
+    pub scheduler: Scheduler,
+    /// `ops`, `flag-N`, `sh-*`, `mh-*`.
+    pub flags: ServiceFlags,
+    /// `persistence_timeout` and `persistence_granularity`.
+    pub persistence: Option<Persistence>,
+    /// `persistence_engine`.
+    pub persistence_engine: Option<String>,
+    /// `ha_suspend`: check only while the service address is on a local
+    /// interface (keepalived watches the addresses, not the VRRP state).
+    pub ha_suspend: bool,
+    /// `quorum`: the total weight of live real servers it needs (≥ 1).
+    pub quorum: u32,
+    /// `hysteresis` around the quorum (< quorum).
+    pub hysteresis: u32,
+    /// `quorum_up`: run when the quorum is gained (also at a fresh start).
+    pub quorum_up: Option<Hook>,
+    /// `quorum_down`: run when it is lost.
+    pub quorum_down: Option<Hook>,
+    /// `sorry_server`: served (weight 1) while the quorum is lost.
+    pub sorry_server: Option<SorryServer>,
+    /// `omega`: at stop, run notify_down of live real servers and
+    /// quorum_down.
+    pub omega: bool,
+    /// `virtualhost`: the Host of HTTP checks without their own.
+    pub virtualhost: Option<String>,
+    /// Its real servers, in file order; never empty.
+    pub real_servers: Vec<RealServer>,
+}
+
+/// A `sorry_server`, with `sorry_server_inhibit` and
+/// `sorry_server_lvs_method`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SorryServer {
+    /// Its address (a NAT sorry server without a port takes the
+    /// service's).
+    pub addr: SocketAddr,
+    /// How packets reach it.
+    pub forwarding: Forwarding,
+    /// Kept in the table with weight 0 while not serving.
+    pub inhibit: bool,
+}
+
+/// A `real_server` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RealServer {
+    /// Its address and port (the service's port when it had none).
+    pub addr: SocketAddr,
+    /// `lvs_method` (else the virtual server's `lb_kind`, else NAT).
+    pub forwarding: Forwarding,
+    /// `weight` (else the virtual server's, else 1).
+    pub weight: u32,
+    /// `uthreshold`.
+    pub upper_threshold: u32,
+    /// `lthreshold`.
+    pub lower_threshold: u32,
+    /// `inhibit_on_failure`: weight 0 instead of removal while down.
+    pub inhibit_on_failure: bool,
+    /// `alpha`: starts down, and is added only once every checker passed.
+    pub alpha: bool,
+    /// `notify_up`.
+    pub notify_up: Option<Hook>,
+    /// `notify_down`.
+    pub notify_down: Option<Hook>,
+    /// Its checkers. None: always up.
+    pub checkers: Vec<Checker>,
+}
+
+/// One health check of a real server, with its timing resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Checker {
+    /// What it checks.
+    pub kind: CheckKind,
+    /// `delay_loop`: between checks.
+    pub delay_loop: Duration,
+    /// `retry` (`nb_get_retry`): failures tolerated before a live server
+    /// goes down (so `retry + 1` in a row take it down).
+    pub retry: u32,
+    /// `delay_before_retry`.
+    pub delay_before_retry: Duration,
+    /// `warmup`: the first check comes after [`BOOTSTRAP_DELAY`] plus a
+    /// random part of this (default: `delay_loop`).
+    pub warmup: Duration,
+    /// `alpha`: this checker starts failed.
+    pub alpha: bool,
+}
+
+/// What a checker does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckKind {
+    /// `TCP_CHECK`: a connect that completes within the timeout.
+    Tcp(Connect),
+    /// `HTTP_GET` and `SSL_GET`.
+    Http(HttpCheck),
+    /// `MISC_CHECK`: a script's exit status.
+    Misc(MiscCheck),
+}
+
+/// Where and how a connecting checker connects (`connect_ip`,
+/// `connect_port`, `bindto`, `bind_port`, `connect_timeout`, `fwmark`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Connect {
+    /// The address checked: the real server's unless `connect_ip` /
+    /// `connect_port` say otherwise. keepalived takes the real server's
+    /// address as written, so a real server without a port is checked on
+    /// port 0 unless `connect_port` is set.
+    pub addr: SocketAddr,
+    /// `bindto` and `bind_port`.
+    pub bind: Option<SocketAddr>,
+    /// `connect_timeout`: bounds the connect, and each write and read.
+    pub timeout: Duration,
+    /// `fwmark` set on the check's socket (`SO_MARK`).
+    pub fwmark: Option<u32>,
+}
+
+/// An `HTTP_GET` or `SSL_GET` checker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpCheck {
+    /// Where it connects.
+    pub connect: Connect,
+    /// `SSL_GET`: over TLS (no peer verification, as keepalived).
+    pub tls: bool,
+    /// `http_protocol`: 1.0 (default) or 1.1 (adds `Connection: close`).
+    pub http_1_1: bool,
+    /// The Host header when a url has none (checker, real server or
+    /// virtual server `virtualhost`); else `ip:port`.
+    pub virtualhost: Option<String>,
+    /// `url` blocks, checked one per `delay_loop`; all must pass.
+    pub urls: Vec<UrlCheck>,
+}
+
+/// A `url` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UrlCheck {
+    /// `path`.
+    pub path: String,
+    /// `digest`: the MD5 of the body, lowercase hex (`genhash`).
+    pub digest: Option<String>,
+    /// `status_code` ranges (default 200-299).
+    pub status: Vec<(u16, u16)>,
+    /// `virtualhost` of this url.
+    pub virtualhost: Option<String>,
+}
+
+/// A `MISC_CHECK` checker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MiscCheck {
+    /// `misc_path` and `user`.
+    pub script: Hook,
+    /// `misc_timeout` (else the virtual server's `delay_loop`).
+    pub timeout: Duration,
+    /// `misc_dynamic`: exit 2..=255 means up with weight `status - 2`.
+    pub dynamic: bool,
+}
+
+impl UrlCheck {
+    /// Whether `status` is one this url accepts.
+    pub fn accepts(&self, status: u16) -> bool {
+        self.status
+            .iter()
+            .any(|&(lo, hi)| (lo..=hi).contains(&status))
+    }
+}
+
+impl VirtualServer {
+    /// The address the service answers on, unless it is a fwmark service.
+    pub fn address(&self) -> Option<IpAddr> {
+        match self.key {
+            ServiceKey::Inet { addr, .. } => Some(addr.ip()),
+            ServiceKey::Fwmark { .. } => None,
+        }
+    }
+}

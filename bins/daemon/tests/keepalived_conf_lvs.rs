@@ -1,0 +1,268 @@
+//! keepalived.conf's LVS half: `virtual_server` blocks mapped with
+//! keepalived 2.2.7's defaults, inheritance (virtual server → real
+//! server → checker) and adjustments, each adjustment warned about, and
+//! errors at their position.
+
+use std::path::Path;
+use std::time::Duration;
+
+use vrrpd::config::lvs::{CheckKind, Forwarding, Protocol, Scheduler, ServiceFlags, ServiceKey};
+use vrrpd::config::{self, Config, Diagnostic, KeepalivedOptions, Severity};
+
+fn check(text: &str) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let o = KeepalivedOptions {
+        follow_includes: false,
+        ..KeepalivedOptions::default()
+    };
+    config::check_keepalived_str(text, Path::new("k.conf"), &o)
+}
+
+fn ok(text: &str) -> (Config, Vec<Diagnostic>) {
+    check(text).unwrap_or_else(|d| panic!("rejected:\n{}", config::render(&d)))
+}
+
+fn has(d: &[Diagnostic], severity: Severity, line: usize, needle: &str) {
+    assert!(
+        d.iter()
+            .any(|x| x.severity == severity && x.line == line && x.message.contains(needle)),
+        "no {severity} on line {line} containing {needle:?} in:\n{}",
+        config::render(d)
+    );
+}
+
+const S: Duration = Duration::from_secs(1);
+
+#[test]
+fn keepalived_defaults_apply_and_the_missing_protocol_is_udp() {
+    let (c, w) = ok(
+        "virtual_server 198.18.0.10 80 {\n  real_server 198.18.0.21 {\n    TCP_CHECK {\n    }\n    HTTP_GET {\n      url {\n        path /\n      }\n    }\n  }\n}\n",
+    );
+    has(&w, Severity::Warning, 1, "defaulting to UDP");
+    let v = &c.virtual_servers[0];
+    assert_eq!(
+        v.key,
+        ServiceKey::Inet {
+            protocol: Protocol::Udp,
+            addr: "198.18.0.10:80".parse().unwrap()
+        }
+    );
+    assert_eq!(v.scheduler, Scheduler::Wlc);
+    assert_eq!((v.quorum, v.hysteresis), (1, 0));
+    let r = &v.real_servers[0];
+    // NAT without a port takes the service's.
+    assert_eq!(r.addr, "198.18.0.21:80".parse().unwrap());
+    assert_eq!((r.forwarding, r.weight), (Forwarding::Masquerade, 1));
+    let tcp = &r.checkers[0];
+    assert_eq!(tcp.delay_loop, 60 * S);
+    assert_eq!(
+        (tcp.retry, tcp.delay_before_retry, tcp.warmup),
+        (1, S, 60 * S)
+    );
+    match &tcp.kind {
+        // keepalived checks the address as written: no port, port 0.
+        CheckKind::Tcp(c) => {
+            assert_eq!(c.addr, "198.18.0.21:0".parse().unwrap());
+            assert_eq!(c.timeout, 5 * S);
+        }
+        other => panic!("{other:?}"),
+    }
+    let http = &r.checkers[1];
+    assert_eq!(http.delay_before_retry, 3 * S);
+    match &http.kind {
+        CheckKind::Http(h) => assert_eq!(h.urls[0].status, [(200, 299)]),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn timing_is_inherited_from_the_virtual_server_through_the_real_server() {
+    let (c, _) = ok(
+        "virtual_server 198.18.0.10 80 {\n  protocol TCP\n  delay_loop 2\n  retry 3\n  connect_timeout 1.5\n  real_server 198.18.0.21 8080 {\n    delay_before_retry 0.5\n    TCP_CHECK {\n      connect_port 9000\n      warmup 0\n    }\n  }\n}\n",
+    );
+    let ch = &c.virtual_servers[0].real_servers[0].checkers[0];
+    assert_eq!((ch.delay_loop, ch.retry), (2 * S, 3));
+    assert_eq!(ch.delay_before_retry, Duration::from_millis(500));
+    assert_eq!(ch.warmup, Duration::ZERO);
+    match &ch.kind {
+        CheckKind::Tcp(c) => {
+            assert_eq!(c.addr, "198.18.0.21:9000".parse().unwrap());
+            assert_eq!(c.timeout, Duration::from_millis(1500));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn keepalived_adjustments_are_warnings() {
+    let (c, w) = ok("virtual_server 198.18.0.10 80 {
+  protocol TCP
+  lb_kind DR
+  quorum 9
+  ops
+  alpha false
+  real_server 198.18.0.21 8080 {
+    weight 2
+  }
+  real_server 198.18.0.21 80 {
+  }
+}
+virtual_server 198.18.0.11 0 {
+  protocol TCP
+  real_server 198.18.0.22 {
+  }
+}
+virtual_server 198.18.0.12 80 {
+  protocol TCP
+}
+");
+    has(&w, Severity::Warning, 7, "reset");
+    has(&w, Severity::Warning, 10, "duplicate");
+    has(&w, Severity::Warning, 1, "quorum 9");
+    has(&w, Severity::Warning, 5, "needs UDP");
+    has(&w, Severity::Warning, 6, "ignores the argument");
+    has(&w, Severity::Warning, 13, "persistent");
+    has(&w, Severity::Warning, 18, "no real servers");
+    assert_eq!(c.virtual_servers.len(), 2);
+    let v = &c.virtual_servers[0];
+    assert_eq!(v.real_servers.len(), 1);
+    assert_eq!(v.real_servers[0].addr, "198.18.0.21:80".parse().unwrap());
+    assert_eq!(v.quorum, 2);
+    assert!(!v.flags.contains(ServiceFlags::ONE_PACKET));
+    assert!(
+        v.real_servers[0].alpha,
+        "`alpha false` turns alpha on, as in keepalived"
+    );
+    assert_eq!(c.virtual_servers[1].persistence.unwrap().timeout, 360 * S);
+}
+
+#[test]
+fn methods_schedulers_and_flags() {
+    let (c, w) = ok("virtual_server fwmark 7 {
+  lb_algo sh
+  sh-port
+  mh-port
+  lb_kind TUN type gue port 6080 remcsum
+  persistence_timeout
+  persistence_granularity 255.255.255.0
+  sorry_server 198.18.0.99 80
+  sorry_server_inhibit
+  real_server 198.18.0.21 80 {
+    lvs_method NAT
+  }
+}
+");
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let v = &c.virtual_servers[0];
+    assert!(matches!(v.key, ServiceKey::Fwmark { mark: 7, .. }));
+    assert_eq!(
+        v.flags,
+        ServiceFlags::SH_PORT,
+        "mh-port is silently ignored under sh"
+    );
+    let p = v.persistence.unwrap();
+    assert_eq!((p.timeout, p.prefix_len), (360 * S, 24));
+    let sorry = v.sorry_server.unwrap();
+    assert!(sorry.inhibit);
+    assert!(matches!(sorry.forwarding, Forwarding::Tunnel { .. }));
+    assert_eq!(v.real_servers[0].forwarding, Forwarding::Masquerade);
+}
+
+#[test]
+fn what_keepalived_rejects_is_an_error_at_its_position() {
+    let d = check(
+        "virtual_server 198.18.0.10 80 {
+  protocol TCP
+  lb_algo fastest
+  lb_kind TUN type gre port 9
+  real_server 198.18.0.21 80 {
+    bogus_keyword 1
+    TCP_CHECK {
+      connect_port 70000
+    }
+  }
+}
+",
+    )
+    .unwrap_err();
+    has(&d, Severity::Error, 3, "not a scheduler");
+    has(&d, Severity::Error, 4, "only a gue tunnel takes a `port`");
+    has(&d, Severity::Error, 6, "unknown keyword `bogus_keyword`");
+    has(&d, Severity::Error, 8, "connect_port");
+}
+
+#[test]
+fn unsupported_forms_are_warnings_and_run_without_them() {
+    let (c, w) = ok("virtual_server group G {
+  real_server 198.18.0.21 80 {
+  }
+}
+virtual_server 198.18.0.10 80 {
+  protocol TCP
+  ha_suspend
+  real_server 198.18.0.21 80 {
+    SSL_GET {
+      url {
+        path /
+      }
+    }
+    DNS_CHECK {
+    }
+  }
+}
+");
+    has(&w, Severity::Warning, 1, "virtual_server group");
+    has(&w, Severity::Warning, 7, "ha_suspend");
+    has(&w, Severity::Warning, 9, "SSL_GET");
+    has(&w, Severity::Warning, 14, "DNS_CHECK");
+    assert_eq!(c.virtual_servers.len(), 1);
+    assert!(c.virtual_servers[0].real_servers[0].checkers.is_empty());
+}
+
+#[test]
+fn the_native_form_loads_what_convert_writes() {
+    let (c, _) = ok("virtual_server 198.18.0.10 443 {
+  protocol TCP
+  lb_algo mh
+  mh-fallback
+  lb_kind NAT
+  persistence_timeout 300
+  quorum 2
+  hysteresis 1
+  quorum_up \"/bin/true up\"
+  quorum_down /bin/true
+  omega
+  sorry_server 198.18.0.99 8080
+  real_server 198.18.0.21 8443 {
+    weight 3
+    inhibit_on_failure
+    uthreshold 100
+    notify_down \"/bin/echo down\" nobody
+    MISC_CHECK {
+      misc_path \"/bin/check --flag\"
+      misc_timeout 4
+      misc_dynamic
+    }
+    HTTP_GET {
+      url {
+        path /health
+        digest 5D41402ABC4B2A76B9719D911017C592
+        status_code 200-204 301
+      }
+      http_protocol 1.1
+      virtualhost www.example
+    }
+  }
+  real_server 198.18.0.22 8443 {
+  }
+}
+");
+    let toml = config::to_native_toml(&c);
+    let (again, _) = config::check_native_str(&toml, Path::new("c.toml"))
+        .unwrap_or_else(|d| panic!("{toml}\n{}", config::render(&d)));
+    assert_eq!(again, c, "{toml}");
+    assert!(toml.contains("flags = [\"mh-fallback\"]"), "{toml}");
+    assert!(
+        toml.contains("digest = \"5d41402abc4b2a76b9719d911017c592\""),
+        "{toml}"
+    );
+}
