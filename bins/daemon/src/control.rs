@@ -29,6 +29,8 @@ pub enum Request {
     Stats,
     /// Re-read the configuration (as SIGHUP does).
     Reload,
+    /// The LVS half: virtual servers and their real servers.
+    Lvs,
 }
 
 /// The daemon's answer.
@@ -58,6 +60,11 @@ pub enum Response {
         ok: bool,
         /// What changed, or why it was refused.
         message: String,
+    },
+    /// For [`Request::Lvs`].
+    Lvs {
+        /// One entry per virtual server, in configuration order.
+        virtual_servers: Vec<crate::lvs::VirtualServerStatus>,
     },
     /// The request could not be served.
     Error {

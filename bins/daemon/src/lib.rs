@@ -9,6 +9,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod engine;
+pub mod lvs;
 pub mod net;
 pub mod notify;
 pub mod planted;

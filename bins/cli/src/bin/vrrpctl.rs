@@ -40,6 +40,13 @@ enum Command {
     },
     /// Ask the daemon to re-read its configuration (as SIGHUP does).
     Reload,
+    /// The LVS half: each virtual server with its real servers, whether
+    /// they pass their checks, are in the IPVS table, and their last check.
+    Lvs {
+        /// One JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn ask(socket: &std::path::Path, request: &Request) -> Result<Response, ExitCode> {
@@ -67,6 +74,7 @@ fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
         Command::Status { json } => (Request::Status, *json),
         Command::Stats { json } => (Request::Stats, *json),
         Command::Reload => (Request::Reload, false),
+        Command::Lvs { json } => (Request::Lvs, *json),
         Command::Decode(_) => return ExitCode::FAILURE,
     };
     let response = match ask(socket, &request) {
@@ -135,6 +143,40 @@ fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Response::Lvs { virtual_servers } => {
+            for v in virtual_servers {
+                println!(
+                    "{}  quorum {}{}",
+                    v.service,
+                    if v.quorum_up { "up" } else { "down" },
+                    if v.sorry_server_active {
+                        ", sorry server serving"
+                    } else {
+                        ""
+                    }
+                );
+                for r in v.real_servers {
+                    let last = match (r.last_check_passed, r.last_check_ms_ago) {
+                        (Some(ok), Some(ms)) => {
+                            format!("{} {ms} ms ago", if ok { "passed" } else { "failed" })
+                        }
+                        _ => "not checked yet".to_string(),
+                    };
+                    println!(
+                        "  -> {:<28} {:<5} weight {:<5} {:<12} last check {last}",
+                        r.addr.to_string(),
+                        if r.alive { "UP" } else { "DOWN" },
+                        r.weight,
+                        if r.in_table {
+                            "in table"
+                        } else {
+                            "out of table"
+                        },
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
         Response::Error { message } => {
             eprintln!("vrrpctl: {message}");
             ExitCode::FAILURE
@@ -145,9 +187,10 @@ fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        ref c @ (Command::Status { .. } | Command::Stats { .. } | Command::Reload) => {
-            control(&cli.socket, c)
-        }
+        ref c @ (Command::Status { .. }
+        | Command::Stats { .. }
+        | Command::Reload
+        | Command::Lvs { .. }) => control(&cli.socket, c),
         Command::Decode(args) => {
             let result = vrrpd_cli::decode::run(
                 &args,

@@ -21,6 +21,7 @@ use super::address_worker::AddressWorker;
 use super::fifo::NotifyFifos;
 use super::io::{next_reload, next_request, read_events};
 use super::lifecycle;
+use super::lvs_shell::{CheckResult, LvsShell};
 use super::memory;
 use super::sdnotify;
 use super::shell::Shell;
@@ -41,6 +42,12 @@ pub(crate) async fn run(
 ) -> Result<(), DaemonError> {
     tokio::pin!(shutdown);
     let global = config.global.clone();
+    // The LVS half starts after the VRRP half is up (see below).
+    let lvs_config = Config {
+        global: config.global.clone(),
+        virtual_servers: config.virtual_servers.clone(),
+        ..Config::default()
+    };
     // 0. keepalived's startup_script, before anything else starts.
     if let Some(hook) = &global.startup_script {
         lifecycle::run_script("startup", hook, global.startup_script_timeout, &global).await;
@@ -136,6 +143,8 @@ pub(crate) async fn run(
     // returned below and not left in holes under them.
     shell.engine.build_routes();
     memory::return_free_memory();
+    let mut lvs = LvsShell::start(&lvs_config, Instant::now());
+    drop(lvs_config);
     sdnotify::notify("READY=1");
     let (running, waiting) = shell.engine.instance_count();
     info!(instances = running, waiting, "vrrpd running");
@@ -163,8 +172,13 @@ pub(crate) async fn run(
             }
         }
         let next = earliest(
-            shell.engine.poll_timeout(),
-            shell.engine.read_hold_until().map(|at| (at, false)),
+            earliest(
+                shell.engine.poll_timeout(),
+                shell.engine.read_hold_until().map(|at| (at, false)),
+            ),
+            lvs.as_ref()
+                .and_then(LvsShell::poll_timeout)
+                .map(|at| (at, false)),
         );
         let deadline = next.map(|(at, _)| at);
         let exact = next.is_some_and(|(_, exact)| exact);
@@ -195,6 +209,9 @@ pub(crate) async fn run(
                     }
                 }
                 shell.on_timeout(Instant::now());
+                if let Some(lvs) = &mut lvs {
+                    lvs.on_timeout(Instant::now());
+                }
             }
             ready = readable(watch.as_ref()) => {
                 let mut guard = match ready {
@@ -216,6 +233,11 @@ pub(crate) async fn run(
                 }
             }
             Some(done) = done_rx.recv() => shell.on_address_done(done),
+            Some(result) = check_result(lvs.as_mut()) => {
+                if let Some(lvs) = &mut lvs {
+                    lvs.on_result(Instant::now(), result);
+                }
+            }
             Some(u) = tracker_rx.recv() => shell.on_tracker(&u),
             Some(req) = next_request(&mut control_rx) => {
                 let response = match req.request {
@@ -225,6 +247,12 @@ pub(crate) async fn run(
                     Request::Stats => Response::Stats {
                         global: shell.engine.global_discards().clone(),
                         instances: shell.engine.stats(),
+                    },
+                    Request::Lvs => Response::Lvs {
+                        virtual_servers: lvs
+                            .as_ref()
+                            .map(|l| l.status(Instant::now()))
+                            .unwrap_or_default(),
                     },
                     Request::Reload => match &loader {
                         None => Response::Reloaded {
@@ -248,6 +276,7 @@ pub(crate) async fn run(
                         Response::Reloaded { ok: false, message }
                     }
                     Ok(new) => {
+                        LvsShell::warn_on_reload(lvs.as_ref(), &new);
                         // Answered once applied.
                         shell.reload(new, Some(reply));
                         continue;
@@ -255,7 +284,10 @@ pub(crate) async fn run(
                 };
                 let _ = reply.send(response);
             }
-            Some(new) = next_reload(&mut reloads) => shell.reload(new, None),
+            Some(new) = next_reload(&mut reloads) => {
+                LvsShell::warn_on_reload(lvs.as_ref(), &new);
+                shell.reload(new, None);
+            }
             evs = read_events(&mut events) => {
                 for ev in evs {
                     shell.on_event(ev);
@@ -278,6 +310,11 @@ pub(crate) async fn run(
         let _ = std::fs::remove_file(&shell.engine.config().global.control_socket);
     }
     shell.fifos.stop_readers().await;
+    // The LVS half goes first, as keepalived's checker stops before its
+    // VRRP half releases the VIPs.
+    if let Some(lvs) = &mut lvs {
+        lvs.stop();
+    }
     shell.stop(Instant::now());
     for notifier in shell.notifiers.values() {
         notifier.drain(HOOK_DRAIN).await;
@@ -289,6 +326,14 @@ pub(crate) async fn run(
         lifecycle::run_script("shutdown", hook, global.shutdown_script_timeout, &global).await;
     }
     result
+}
+
+/// The next check result of the LVS half; never without one.
+async fn check_result(lvs: Option<&mut LvsShell>) -> Option<CheckResult> {
+    match lvs {
+        Some(l) => l.results.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Waits until the watched socket set is readable; forever without a

@@ -30,14 +30,17 @@
 
 mod address_worker;
 mod announce;
+mod checks;
 mod datagrams;
 mod event_loop;
 mod events;
 mod fifo;
 mod host;
 mod io;
+mod ipvs_worker;
 mod lifecycle;
 mod lookup;
+mod lvs_shell;
 mod memory;
 mod reload;
 mod reload_queue;

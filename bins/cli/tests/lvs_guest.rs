@@ -1,0 +1,233 @@
+//! End-to-end: keepalived's LVS half run by the real `vrrpd` against a
+//! real IPVS. The host kernel has none, so `in_the_ipvs_guest` boots
+//! Debian's kernel under qemu once and runs the `#[ignore]`d tests below
+//! in it: a director (h1, holding the VIP by VRRP), two real servers
+//! with small HTTP servers, and a client, on one bridge.
+
+mod e2e_support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use e2e_support::{CLIENT, H1, Lab, Variant, kill, wait_for};
+use vrrp_testns::ChildGuard;
+use vrrp_testns::guest::{self, assert_in_ipvs_guest};
+
+const GUEST_TESTS: usize = 2;
+
+#[test]
+fn in_the_ipvs_guest() {
+    if !guest::ipvs_guest_available("vrrpd LVS tests") {
+        return;
+    }
+    guest::run_ignored_tests_in_ipvs_guest(GUEST_TESTS, Duration::from_secs(900));
+}
+
+const VIP: &str = "198.18.0.100";
+const SIGKILL: i32 = 9;
+const SIGTERM: i32 = 15;
+
+/// The lab plus two real servers (198.18.0.21 and .22, hosts 3 and 4)
+/// whose replies to the client go back through the director (NAT).
+fn lvs_lab(tag: &str) -> Lab {
+    let mut lab = Lab::new(tag, Variant::V3_IPV4);
+    for (name, addr) in [("r1", "198.18.0.21/24"), ("r2", "198.18.0.22/24")] {
+        let idx = lab.lan.add_host(name, &[addr]);
+        lab.host(idx)
+            .ip(&["route", "add", "198.18.0.10/32", "via", "198.18.0.1"]);
+    }
+    lab.host(H1)
+        .exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    lab
+}
+
+/// An HTTP server on port 8080 of real server `idx` whose page names it.
+fn serve(lab: &Lab, idx: usize, name: &str) -> ChildGuard {
+    let root = lab.host_dir(idx).join("www");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("index.html"), name).unwrap();
+    let server = lab.host(idx).spawn(&[
+        "python3",
+        "-m",
+        "http.server",
+        "8080",
+        "--bind",
+        "0.0.0.0",
+        "--directory",
+        root.to_str().unwrap(),
+    ]);
+    let up = wait_for(Duration::from_secs(20), || {
+        lab.host(idx)
+            .exec_try(&[
+                "python3",
+                "-c",
+                "import socket; socket.create_connection(('127.0.0.1', 8080), 1)",
+            ])
+            .status
+            .success()
+    });
+    assert!(up.is_some(), "the HTTP server of {name} did not start");
+    server
+}
+
+fn write_conf(lab: &Lab) -> PathBuf {
+    let path = lab.host_dir(H1).join("keepalived.conf");
+    let text = format!(
+        "vrrp_instance VI_1 {{
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 200
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP}/24
+    }}
+}}
+virtual_server {VIP} 80 {{
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 198.18.0.21 8080 {{
+        TCP_CHECK {{
+            connect_timeout 1
+        }}
+    }}
+    real_server 198.18.0.22 8080 {{
+        HTTP_GET {{
+            url {{
+                path /
+                status_code 200
+            }}
+            connect_timeout 1
+            delay_before_retry 1
+        }}
+    }}
+}}
+"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn table(lab: &Lab) -> String {
+    lab.host(H1).exec(&["ipvsadm", "-Ln"])
+}
+
+/// What the client gets from the VIP, or why not.
+fn fetch(lab: &Lab) -> String {
+    let out = lab.host(CLIENT).exec_try(&[
+        "python3",
+        "-c",
+        &format!("import urllib.request; print(urllib.request.urlopen('http://{VIP}/', timeout=2).read().decode())"),
+    ]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+#[ignore = "runs inside the IPVS guest"]
+fn real_servers_leave_and_rejoin_the_table_as_their_checks_fail_and_pass() {
+    assert_in_ipvs_guest();
+    let lab = lvs_lab("lvs");
+    let _r1 = serve(&lab, 3, "r1");
+    let mut r2 = serve(&lab, 4, "r2");
+    let conf = write_conf(&lab);
+    let _d = lab.start_keepalived_conf(H1, &conf);
+    let both = wait_for(Duration::from_secs(20), || {
+        let t = table(&lab);
+        t.contains("198.18.0.21:8080") && t.contains("198.18.0.22:8080")
+    });
+    check!(
+        lab,
+        both.is_some(),
+        "the real servers are not in the table:\n{}",
+        table(&lab)
+    );
+    let t = table(&lab);
+    assert!(t.contains(&format!("TCP  {VIP}:80 rr")), "{t}");
+    assert!(t.contains("Masq"), "{t}");
+    // The VIP is up (VRRP) and round robin spreads the client's requests.
+    let mut seen = std::collections::BTreeSet::new();
+    let reached = wait_for(Duration::from_secs(20), || {
+        seen.insert(fetch(&lab));
+        seen.contains("r1") && seen.contains("r2")
+    });
+    check!(
+        lab,
+        reached.is_some(),
+        "the client reached {seen:?} through the VIP\n{}",
+        table(&lab)
+    );
+    // r2's HTTP dies: out of the table within two checks (retry 1).
+    kill(r2.pid(), SIGKILL);
+    let _ = r2.child().wait();
+    let gone = wait_for(Duration::from_secs(10), || {
+        !table(&lab).contains("198.18.0.22:8080")
+    });
+    check!(
+        lab,
+        gone.is_some(),
+        "r2 stayed in the table:\n{}",
+        table(&lab)
+    );
+    assert!(gone.unwrap() <= Duration::from_secs(6), "took {gone:?}");
+    assert_eq!(fetch(&lab), "r1");
+    let status = lab.host(H1).exec(&[
+        env!("CARGO_BIN_EXE_vrrpctl"),
+        "--socket",
+        lab.control_socket(H1).to_str().unwrap(),
+        "lvs",
+    ]);
+    assert!(
+        status.contains("198.18.0.22:8080") && status.contains("DOWN"),
+        "{status}"
+    );
+    // It comes back.
+    let _r2 = serve(&lab, 4, "r2");
+    let back = wait_for(Duration::from_secs(10), || {
+        table(&lab).contains("198.18.0.22:8080")
+    });
+    check!(
+        lab,
+        back.is_some(),
+        "r2 did not come back:\n{}",
+        table(&lab)
+    );
+    assert!(lab.log(H1).contains("real server down"), "{}", lab.log(H1));
+}
+
+#[test]
+#[ignore = "runs inside the IPVS guest"]
+fn a_stop_removes_only_its_services_and_a_restart_cleans_up_after_a_crash() {
+    assert_in_ipvs_guest();
+    let lab = lvs_lab("lvsstop");
+    // Someone else's service, which vrrpd must never touch.
+    lab.host(H1)
+        .exec(&["ipvsadm", "-A", "-t", "198.18.0.200:80", "-s", "wlc"]);
+    let conf = write_conf(&lab);
+    let mut d = lab.start_keepalived_conf(H1, &conf);
+    let up = wait_for(Duration::from_secs(20), || {
+        table(&lab).contains(&format!("{VIP}:80"))
+    });
+    check!(lab, up.is_some(), "no service:\n{}", table(&lab));
+    // kill -9: everything stays behind.
+    kill(d.pid(), SIGKILL);
+    let _ = d.child().wait();
+    assert!(table(&lab).contains(&format!("{VIP}:80")));
+    // The next start cleans up and sets it up again, once.
+    let mut d = lab.start_keepalived_conf(H1, &conf);
+    let again = wait_for(Duration::from_secs(20), || {
+        lab.log(H1)
+            .contains("cleaned up an IPVS service left by a previous run")
+            && table(&lab).contains(&format!("{VIP}:80"))
+    });
+    check!(lab, again.is_some(), "no clean-up:\n{}", table(&lab));
+    assert_eq!(table(&lab).matches(&format!("{VIP}:80")).count(), 1);
+    // SIGTERM: ours goes, theirs stays.
+    kill(d.pid(), SIGTERM);
+    let status = d.child().wait().unwrap();
+    assert!(status.success(), "{status}");
+    let t = table(&lab);
+    assert!(!t.contains(&format!("{VIP}:80")), "{t}");
+    assert!(t.contains("TCP  198.18.0.200:80 wlc"), "{t}");
+}

@@ -1,0 +1,183 @@
+//! The IPVS worker: one thread that owns the IPVS handle and ledger and
+//! carries out the LVS engine's IPVS changes in order, so that netlink
+//! never blocks the event loop. At start it cleans up what a crashed run
+//! left (the ledger); at stop, after the engine's removals, it removes
+//! whatever the ledger still holds.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use tracing::{error, info, warn};
+use vrrp_ipvs::{AddOutcome, Handle, IpvsLedger, Release};
+
+use crate::lvs::LvsAction;
+
+/// The loop's side of the worker.
+#[derive(Debug)]
+pub(crate) struct IpvsWorker {
+    jobs: Option<mpsc::Sender<LvsAction>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl IpvsWorker {
+    /// Starts the thread; it opens IPVS (loading `ip_vs` if needed) and
+    /// cleans up the ledger in `state_dir` before the first job.
+    pub(crate) fn start(state_dir: &Path) -> std::io::Result<IpvsWorker> {
+        let (tx, rx) = mpsc::channel();
+        let dir = state_dir.to_path_buf();
+        let thread = std::thread::Builder::new()
+            .name("vrrpd-ipvs".into())
+            .spawn(move || run(&dir, &rx))?;
+        Ok(IpvsWorker {
+            jobs: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues an IPVS change (other actions are not the worker's).
+    pub(crate) fn send(&self, action: LvsAction) {
+        if let Some(tx) = &self.jobs {
+            let _ = tx.send(action);
+        }
+    }
+
+    /// Runs what is queued, removes what the ledger still holds, and
+    /// stops. Blocks: only for the end of the loop.
+    pub(crate) fn finish(&mut self) {
+        self.jobs = None;
+        if let Some(t) = self.thread.take() {
+            if t.join().is_err() {
+                warn!("the IPVS worker panicked: the ledger is left for the next start");
+            }
+        }
+    }
+}
+
+impl Drop for IpvsWorker {
+    fn drop(&mut self) {
+        self.jobs = None;
+    }
+}
+
+fn open(dir: &Path) -> Option<(Handle, IpvsLedger)> {
+    let mut handle = match Handle::new() {
+        Ok(h) => h,
+        Err(vrrp_ipvs::Error::NotAvailable) => {
+            // keepalived loads the module itself.
+            let _ = std::process::Command::new("modprobe")
+                .arg("ip_vs")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+            match Handle::new() {
+                Ok(h) => h,
+                Err(e) => {
+                    error!(error = %e, "IPVS is not available: the virtual servers are not set up");
+                    return None;
+                }
+            }
+        }
+        Err(e) => {
+            error!(error = %e, "cannot open IPVS: the virtual servers are not set up");
+            return None;
+        }
+    };
+    let mut ledger = match IpvsLedger::open(dir) {
+        Ok(l) => l,
+        Err(e) => {
+            error!(error = %e, "cannot open the IPVS ledger: the virtual servers are not set up");
+            return None;
+        }
+    };
+    match ledger.clear(&mut handle) {
+        Ok(report) => {
+            for (key, release) in &report.services {
+                info!(service = %key, outcome = ?release, "cleaned up an IPVS service left by a previous run");
+            }
+            for (key, addr, release) in &report.destinations {
+                info!(service = %key, real_server = %addr, outcome = ?release, "cleaned up a real server left by a previous run");
+            }
+            for (what, e) in &report.failed {
+                warn!(entry = %what, error = %e, "cannot clean up what a previous run left");
+            }
+        }
+        Err(e) => warn!(error = %e, "cannot clean up the IPVS ledger"),
+    }
+    Some((handle, ledger))
+}
+
+fn run(dir: &Path, jobs: &mpsc::Receiver<LvsAction>) {
+    let Some((mut handle, mut ledger)) = open(dir) else {
+        // Drain, so the loop's sends never pile up.
+        while jobs.recv().is_ok() {}
+        return;
+    };
+    let h = &mut handle;
+    while let Ok(job) = jobs.recv() {
+        match job {
+            LvsAction::AddService(s) => match ledger.add_service(h, &s) {
+                Ok(AddOutcome::Added) => {
+                    info!(service = %s.key, scheduler = %s.scheduler, "IPVS service added")
+                }
+                Ok(AddOutcome::AlreadyPresent) => warn!(
+                    service = %s.key,
+                    "the IPVS service exists already (someone else's): its settings are left alone and it is never removed"
+                ),
+                Err(e) => error!(service = %s.key, error = %e, "cannot add the IPVS service"),
+            },
+            LvsAction::RemoveService(key) => match ledger.remove_service(h, &key) {
+                Ok(Release::NotOwned) => {}
+                Ok(r) => info!(service = %key, outcome = ?r, "IPVS service removed"),
+                Err(e) => error!(service = %key, error = %e, "cannot remove the IPVS service"),
+            },
+            LvsAction::AddDestination(key, d) => match ledger.add_destination(h, &key, &d) {
+                Ok(_) => {
+                    info!(service = %key, real_server = %d.addr, weight = d.weight, "real server added")
+                }
+                Err(e) => {
+                    error!(service = %key, real_server = %d.addr, error = %e, "cannot add the real server")
+                }
+            },
+            LvsAction::UpdateDestination(key, d) => match ledger.update_destination(h, &key, &d) {
+                Ok(true) => {
+                    info!(service = %key, real_server = %d.addr, weight = d.weight, "real server weight set")
+                }
+                Ok(false) => {
+                    warn!(service = %key, real_server = %d.addr, "not our real server: left alone")
+                }
+                Err(vrrp_ipvs::Error::Kernel(k)) if k.is_not_found() => {
+                    // keepalived adds it when the edit finds none.
+                    if let Err(e) = ledger.add_destination(h, &key, &d) {
+                        error!(service = %key, real_server = %d.addr, error = %e, "cannot add the real server");
+                    }
+                }
+                Err(e) => {
+                    error!(service = %key, real_server = %d.addr, error = %e, "cannot change the real server")
+                }
+            },
+            LvsAction::RemoveDestination(key, addr) => {
+                match ledger.remove_destination(h, &key, addr) {
+                    Ok(Release::NotOwned) => {}
+                    Ok(r) => {
+                        info!(service = %key, real_server = %addr, outcome = ?r, "real server removed")
+                    }
+                    Err(e) => {
+                        error!(service = %key, real_server = %addr, error = %e, "cannot remove the real server")
+                    }
+                }
+            }
+            LvsAction::RunCheck(_) | LvsAction::RunHook(..) | LvsAction::Changed(_) => {}
+        }
+    }
+    // A clean stop: whatever is still recorded goes.
+    match ledger.clear(h) {
+        Ok(report) => {
+            for (what, e) in &report.failed {
+                warn!(entry = %what, error = %e, "cannot remove at stop");
+            }
+        }
+        Err(e) => warn!(error = %e, "cannot clear the IPVS ledger at stop"),
+    }
+}

@@ -1,0 +1,162 @@
+//! The LVS half's shell: runs what [`LvsEngine`] asks for. IPVS changes
+//! go to the [`IpvsWorker`] thread, checks run as tasks on the loop's
+//! runtime and come back on [`LvsShell::results`], hooks run as tasks.
+//! Nothing here blocks the loop.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use super::checks;
+use super::ipvs_worker::IpvsWorker;
+use crate::config::lvs::VirtualServer;
+use crate::config::{Config, Global};
+use crate::lvs::{CheckOutcome, CheckerId, HookReason, LvsAction, LvsEngine, VirtualServerStatus};
+use crate::process::Job;
+
+/// How long an LVS notify or quorum hook may run.
+const HOOK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A check's result, as the loop receives it.
+pub(crate) type CheckResult = (CheckerId, CheckOutcome);
+
+/// The LVS engine and its I/O.
+#[derive(Debug)]
+pub(crate) struct LvsShell {
+    engine: LvsEngine,
+    servers: Vec<VirtualServer>,
+    global: Global,
+    worker: IpvsWorker,
+    results_tx: mpsc::UnboundedSender<CheckResult>,
+    /// Where check results arrive.
+    pub(crate) results: mpsc::UnboundedReceiver<CheckResult>,
+}
+
+impl LvsShell {
+    /// Starts the LVS half of `config` at `now`, or `None` when it has no
+    /// virtual server. Must be called inside the loop's runtime.
+    pub(crate) fn start(config: &Config, now: Instant) -> Option<LvsShell> {
+        if config.virtual_servers.is_empty() {
+            return None;
+        }
+        let worker = match IpvsWorker::start(&config.global.state_dir) {
+            Ok(w) => w,
+            Err(e) => {
+                warn!(error = %e, "cannot start the IPVS worker: the virtual servers are not set up");
+                return None;
+            }
+        };
+        let seed = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            ^ u64::from(std::process::id());
+        let servers = config.virtual_servers.clone();
+        let (results_tx, results) = mpsc::unbounded_channel();
+        let mut shell = LvsShell {
+            engine: LvsEngine::new(servers.clone(), seed),
+            servers,
+            global: config.global.clone(),
+            worker,
+            results_tx,
+            results,
+        };
+        shell.engine.start(now);
+        shell.drain();
+        info!(virtual_servers = shell.servers.len(), "LVS started");
+        Some(shell)
+    }
+
+    /// When [`on_timeout`](Self::on_timeout) is next due.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.engine.poll_timeout()
+    }
+
+    /// Starts the checks due at `now`.
+    pub(crate) fn on_timeout(&mut self, now: Instant) {
+        self.engine.handle_timeout(now);
+        self.drain();
+    }
+
+    /// Takes a check's result.
+    pub(crate) fn on_result(&mut self, now: Instant, (id, outcome): CheckResult) {
+        self.engine.handle_check_result(now, id, outcome);
+        self.drain();
+    }
+
+    /// What `vrrpctl lvs` shows.
+    pub(crate) fn status(&self, now: Instant) -> Vec<VirtualServerStatus> {
+        self.engine.status(now)
+    }
+
+    /// A reload keeps the LVS half as it started: says so when `new`
+    /// changes it.
+    pub(crate) fn warn_on_reload(lvs: Option<&LvsShell>, new: &Config) {
+        let running: &[VirtualServer] = lvs.map_or(&[], |l| &l.servers);
+        if running != new.virtual_servers.as_slice() {
+            warn!(
+                "the reload changes virtual_server blocks: vrrpd applies LVS changes only at a restart"
+            );
+        }
+    }
+
+    /// Removes every service and real server this run added (the worker
+    /// finishes its queue first), runs the `omega` hooks. Blocks on the
+    /// worker: only for the end of the loop.
+    pub(crate) fn stop(&mut self) {
+        self.engine.stop();
+        self.drain();
+        self.worker.finish();
+    }
+
+    fn drain(&mut self) {
+        while let Some(action) = self.engine.poll_action() {
+            match action {
+                LvsAction::RunCheck(id) => self.spawn_check(id),
+                LvsAction::Changed(change) => match change {
+                    HookReason::RealServerUp { service, addr } => {
+                        info!(service = %service, real_server = %addr, "real server up")
+                    }
+                    HookReason::RealServerDown { service, addr } => {
+                        warn!(service = %service, real_server = %addr, "real server down")
+                    }
+                    HookReason::QuorumUp(s) => info!(service = %s, "quorum gained"),
+                    HookReason::QuorumDown(s) => warn!(service = %s, "quorum lost"),
+                },
+                LvsAction::RunHook(hook, _) => {
+                    let job = Job::new(&hook.exec, HOOK_TIMEOUT)
+                        .configured(hook.run_as.as_ref(), &self.global);
+                    tokio::spawn(async move {
+                        if let Err(e) = job.run().await {
+                            warn!(error = %e, "LVS hook failed");
+                        }
+                    });
+                }
+                ipvs => self.worker.send(ipvs),
+            }
+        }
+    }
+
+    fn spawn_check(&self, id: CheckerId) {
+        let Some(kind) = self
+            .servers
+            .get(id.virtual_server)
+            .and_then(|v| v.real_servers.get(id.real_server))
+            .and_then(|r| r.checkers.get(id.checker))
+            .map(|c| c.kind.clone())
+        else {
+            return;
+        };
+        let what = format!(
+            "{} -> {}",
+            self.servers[id.virtual_server].key,
+            self.servers[id.virtual_server].real_servers[id.real_server].addr
+        );
+        let tx = self.results_tx.clone();
+        let global = self.global.clone();
+        tokio::spawn(async move {
+            let outcome = checks::run(kind, global, what).await;
+            let _ = tx.send((id, outcome));
+        });
+    }
+}

@@ -1,0 +1,482 @@
+//! [`LvsEngine`]: every virtual server of a configuration, its real
+//! servers' checkers, quorum and sorry server, as inputs in and
+//! [`LvsAction`]s out.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use vrrp_ipvs::{Destination, Service, ServiceKey};
+
+use super::action::{CheckOutcome, CheckerId, HookReason, LvsAction};
+use super::checker::{CheckerState, Verdict};
+use crate::config::lvs::{BOOTSTRAP_DELAY, RealServer, VirtualServer};
+
+/// A real server's state.
+#[derive(Debug)]
+struct Real {
+    checkers: Vec<CheckerState>,
+    /// All checkers up.
+    alive: bool,
+    /// In the IPVS table (with its weight, or 0 when inhibited).
+    set: bool,
+    /// The weight in effect (`misc_dynamic` changes it).
+    weight: u32,
+    /// The last result and when, for `vrrpctl lvs`.
+    last: Option<(Instant, bool)>,
+}
+
+/// A virtual server's state.
+#[derive(Debug)]
+struct Virtual {
+    config: VirtualServer,
+    reals: Vec<Real>,
+    quorum_up: bool,
+    /// The sorry server is serving.
+    sorry_alive: bool,
+    /// `ha_suspend`: its address is not on this host, checks are skipped.
+    suspended: bool,
+}
+
+/// What `vrrpctl lvs` shows of a real server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealServerStatus {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// Whether every checker passes.
+    pub alive: bool,
+    /// Whether it is in the IPVS table.
+    pub in_table: bool,
+    /// The weight it has when alive.
+    pub weight: u32,
+    /// How long ago the last check ended, in milliseconds.
+    pub last_check_ms_ago: Option<u64>,
+    /// Whether the last check passed.
+    pub last_check_passed: Option<bool>,
+}
+
+/// What `vrrpctl lvs` shows of a virtual server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VirtualServerStatus {
+    /// The service.
+    pub service: ServiceKey,
+    /// Whether the live weight reaches the quorum.
+    pub quorum_up: bool,
+    /// Whether the sorry server is serving.
+    pub sorry_server_active: bool,
+    /// Whether checks are suspended (`ha_suspend`).
+    pub suspended: bool,
+    /// Its real servers.
+    pub real_servers: Vec<RealServerStatus>,
+}
+
+/// The LVS half of a configuration; see the [module docs](super).
+#[derive(Debug)]
+pub struct LvsEngine {
+    servers: Vec<Virtual>,
+    actions: VecDeque<LvsAction>,
+    rng: u64,
+}
+
+impl LvsEngine {
+    /// An engine for `servers`; `seed` drives the random part of each
+    /// checker's first delay (`warmup`). Nothing happens before
+    /// [`start`](Self::start).
+    pub fn new(servers: Vec<VirtualServer>, seed: u64) -> LvsEngine {
+        LvsEngine {
+            servers: servers
+                .into_iter()
+                .map(|config| Virtual {
+                    reals: Vec::new(),
+                    quorum_up: false,
+                    sorry_alive: false,
+                    suspended: config.ha_suspend,
+                    config,
+                })
+                .collect(),
+            actions: VecDeque::new(),
+            rng: seed | 1,
+        }
+    }
+
+    /// A number in `0..=max_micros`, from xorshift64.
+    fn random_micros(&mut self, max: Duration) -> Duration {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let max = max.as_micros().min(u128::from(u64::MAX - 1)) as u64;
+        Duration::from_micros(self.rng % (max + 1))
+    }
+
+    /// Adds every service and the real servers that start up (all but
+    /// `alpha` ones, which an inhibiting server adds with weight 0),
+    /// judges the quorum (so `quorum_up` runs at a fresh start, as in
+    /// keepalived) and schedules the first checks at `now` + 1 s + a
+    /// random part of `warmup`.
+    pub fn start(&mut self, now: Instant) {
+        for v in 0..self.servers.len() {
+            let config = self.servers[v].config.clone();
+            self.actions
+                .push_back(LvsAction::AddService(service(&config)));
+            let mut reals = Vec::with_capacity(config.real_servers.len());
+            for rs in &config.real_servers {
+                let checkers = rs
+                    .checkers
+                    .iter()
+                    .map(|c| {
+                        let first = now + BOOTSTRAP_DELAY + self.random_micros(c.warmup);
+                        CheckerState::new(c, first)
+                    })
+                    .collect::<Vec<_>>();
+                let alive = checkers.iter().all(|c| c.up);
+                let set = alive || rs.inhibit_on_failure;
+                if set {
+                    let weight = if alive { rs.weight } else { 0 };
+                    self.actions.push_back(LvsAction::AddDestination(
+                        config.key,
+                        destination(rs, weight),
+                    ));
+                }
+                reals.push(Real {
+                    checkers,
+                    alive,
+                    set,
+                    weight: rs.weight,
+                    last: None,
+                });
+            }
+            let vs = &mut self.servers[v];
+            vs.reals = reals;
+            if let Some(sorry) = &config.sorry_server {
+                if sorry.inhibit {
+                    self.actions.push_back(LvsAction::AddDestination(
+                        config.key,
+                        sorry_destination(sorry, 0),
+                    ));
+                }
+            }
+            self.update_quorum(v, true);
+        }
+    }
+
+    /// Removes what [`start`](Self::start) added: the sorry server, every
+    /// real server in the table (inhibited ones too) and the service. With
+    /// `omega`, live real servers' `notify_down` and `quorum_down` run.
+    pub fn stop(&mut self) {
+        for v in 0..self.servers.len() {
+            let vs = &mut self.servers[v];
+            let key = vs.config.key;
+            if let Some(sorry) = &vs.config.sorry_server {
+                if vs.sorry_alive || sorry.inhibit {
+                    self.actions
+                        .push_back(LvsAction::RemoveDestination(key, sorry.addr));
+                }
+            }
+            vs.sorry_alive = false;
+            for (r, rs) in vs.reals.iter_mut().zip(&vs.config.real_servers) {
+                if r.set {
+                    self.actions
+                        .push_back(LvsAction::RemoveDestination(key, rs.addr));
+                    r.set = false;
+                }
+                if r.alive && vs.config.omega {
+                    if let Some(h) = &rs.notify_down {
+                        self.actions.push_back(LvsAction::RunHook(
+                            h.clone(),
+                            HookReason::RealServerDown {
+                                service: key,
+                                addr: rs.addr,
+                            },
+                        ));
+                    }
+                }
+                for c in &mut r.checkers {
+                    c.next = None;
+                }
+            }
+            if vs.config.omega {
+                if let Some(h) = &vs.config.quorum_down {
+                    self.actions
+                        .push_back(LvsAction::RunHook(h.clone(), HookReason::QuorumDown(key)));
+                }
+            }
+            vs.quorum_up = false;
+            self.actions.push_back(LvsAction::RemoveService(key));
+        }
+    }
+
+    /// Starts every check due at `now` (each becomes a
+    /// [`LvsAction::RunCheck`]; it is not due again until its result
+    /// comes back). A suspended service's checks are skipped for a
+    /// `delay_loop`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for (v, vs) in self.servers.iter_mut().enumerate() {
+            for (r, real) in vs.reals.iter_mut().enumerate() {
+                for (c, state) in real.checkers.iter_mut().enumerate() {
+                    if !state.due(now) {
+                        continue;
+                    }
+                    if vs.suspended {
+                        let delay = vs.config.real_servers[r].checkers[c].delay_loop;
+                        state.next = Some(now + delay);
+                        continue;
+                    }
+                    state.next = None;
+                    self.actions.push_back(LvsAction::RunCheck(CheckerId {
+                        virtual_server: v,
+                        real_server: r,
+                        checker: c,
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Takes the result of check `id` at `now`: a real server whose last
+    /// failing checker passed comes up, one whose first checker failed
+    /// goes down, each with its IPVS change, hook and quorum update. A
+    /// result for a checker not out (after a stop) is ignored.
+    pub fn handle_check_result(&mut self, now: Instant, id: CheckerId, outcome: CheckOutcome) {
+        let Some(vs) = self.servers.get_mut(id.virtual_server) else {
+            return;
+        };
+        let Some(real) = vs.reals.get_mut(id.real_server) else {
+            return;
+        };
+        let Some(state) = real.checkers.get_mut(id.checker) else {
+            return;
+        };
+        if state.next.is_some() {
+            return;
+        }
+        let config = &vs.config.real_servers[id.real_server];
+        let passed = outcome != CheckOutcome::Down;
+        let verdict = state.record(&config.checkers[id.checker], now, passed);
+        real.last = Some((now, passed));
+        if let CheckOutcome::UpWithWeight(w) = outcome {
+            if w != real.weight {
+                real.weight = w;
+                if real.alive && real.set && (vs.quorum_up || !vs.sorry_alive) {
+                    let d = destination(config, w);
+                    self.actions
+                        .push_back(LvsAction::UpdateDestination(vs.config.key, d));
+                }
+            }
+        }
+        let alive = real.checkers.iter().all(|c| c.up);
+        match verdict {
+            Verdict::WentUp | Verdict::WentDown if alive != real.alive => {
+                self.set_real(id.virtual_server, id.real_server, alive);
+            }
+            Verdict::StayedDownFirst => {
+                if let Some(h) = &config.notify_down {
+                    let reason = HookReason::RealServerDown {
+                        service: vs.config.key,
+                        addr: config.addr,
+                    };
+                    self.actions
+                        .push_back(LvsAction::RunHook(h.clone(), reason));
+                }
+            }
+            _ => {}
+        }
+        if matches!(outcome, CheckOutcome::UpWithWeight(_)) {
+            self.update_quorum(id.virtual_server, false);
+        }
+    }
+
+    /// Tells the engine whether `addr` is on this host now (for
+    /// `ha_suspend`: checks run only while the service address is).
+    pub fn set_address_present(&mut self, addr: IpAddr, present: bool) {
+        for vs in &mut self.servers {
+            if vs.config.ha_suspend && vs.config.address() == Some(addr) {
+                vs.suspended = !present;
+            }
+        }
+    }
+
+    /// The next action, in order; drain to `None` after every input.
+    pub fn poll_action(&mut self) -> Option<LvsAction> {
+        self.actions.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.servers
+            .iter()
+            .flat_map(|v| &v.reals)
+            .flat_map(|r| &r.checkers)
+            .filter_map(|c| c.next)
+            .min()
+    }
+
+    /// The state of every virtual server, for `vrrpctl lvs`.
+    pub fn status(&self, now: Instant) -> Vec<VirtualServerStatus> {
+        self.servers
+            .iter()
+            .map(|vs| VirtualServerStatus {
+                service: vs.config.key,
+                quorum_up: vs.quorum_up,
+                sorry_server_active: vs.sorry_alive,
+                suspended: vs.suspended,
+                real_servers: vs
+                    .reals
+                    .iter()
+                    .zip(&vs.config.real_servers)
+                    .map(|(r, rs)| RealServerStatus {
+                        addr: rs.addr,
+                        alive: r.alive,
+                        in_table: r.set,
+                        weight: r.weight,
+                        last_check_ms_ago: r
+                            .last
+                            .map(|(t, _)| now.saturating_duration_since(t).as_millis() as u64),
+                        last_check_passed: r.last.map(|(_, ok)| ok),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// A real server came up or went down: its IPVS change (unless the
+    /// sorry server serves in place of the real servers), its hook, the
+    /// quorum.
+    fn set_real(&mut self, v: usize, r: usize, alive: bool) {
+        let vs = &mut self.servers[v];
+        let key = vs.config.key;
+        let config = &vs.config.real_servers[r];
+        let real = &mut vs.reals[r];
+        real.alive = alive;
+        if vs.quorum_up || !vs.sorry_alive {
+            self.actions.push_back(if alive {
+                real.set = true;
+                if config.inhibit_on_failure {
+                    LvsAction::UpdateDestination(key, destination(config, real.weight))
+                } else {
+                    LvsAction::AddDestination(key, destination(config, real.weight))
+                }
+            } else if config.inhibit_on_failure {
+                LvsAction::UpdateDestination(key, destination(config, 0))
+            } else {
+                real.set = false;
+                LvsAction::RemoveDestination(key, config.addr)
+            });
+        }
+        let (hook, reason) = if alive {
+            (
+                &config.notify_up,
+                HookReason::RealServerUp {
+                    service: key,
+                    addr: config.addr,
+                },
+            )
+        } else {
+            (
+                &config.notify_down,
+                HookReason::RealServerDown {
+                    service: key,
+                    addr: config.addr,
+                },
+            )
+        };
+        self.actions.push_back(LvsAction::Changed(reason));
+        if let Some(h) = hook {
+            self.actions
+                .push_back(LvsAction::RunHook(h.clone(), reason));
+        }
+        self.update_quorum(v, false);
+    }
+
+    /// keepalived's `update_quorum_state`: gains or loses the quorum, with
+    /// the sorry server's swap and the quorum hooks.
+    fn update_quorum(&mut self, v: usize, init: bool) {
+        let vs = &mut self.servers[v];
+        let key = vs.config.key;
+        let sum: u64 = vs
+            .reals
+            .iter()
+            .filter(|r| r.alive)
+            .map(|r| u64::from(r.weight))
+            .sum();
+        let quorum = u64::from(vs.config.quorum);
+        let hysteresis = u64::from(vs.config.hysteresis);
+        let has_sorry = vs.config.sorry_server.is_some();
+        if !vs.quorum_up && sum >= quorum + hysteresis {
+            vs.quorum_up = true;
+            if vs.sorry_alive {
+                let sorry = vs.config.sorry_server.expect("alive implies configured");
+                vs.sorry_alive = false;
+                self.actions.push_back(if sorry.inhibit {
+                    LvsAction::UpdateDestination(key, sorry_destination(&sorry, 0))
+                } else {
+                    LvsAction::RemoveDestination(key, sorry.addr)
+                });
+                for (real, rs) in vs.reals.iter_mut().zip(&vs.config.real_servers) {
+                    if real.alive {
+                        real.set = true;
+                        self.actions.push_back(LvsAction::AddDestination(
+                            key,
+                            destination(rs, real.weight),
+                        ));
+                    }
+                }
+            }
+            self.actions
+                .push_back(LvsAction::Changed(HookReason::QuorumUp(key)));
+            if let Some(h) = &vs.config.quorum_up {
+                self.actions
+                    .push_back(LvsAction::RunHook(h.clone(), HookReason::QuorumUp(key)));
+            }
+        } else if (vs.quorum_up && (sum == 0 || sum < quorum.saturating_sub(hysteresis)))
+            || (init && !vs.quorum_up && has_sorry && !vs.sorry_alive)
+        {
+            vs.quorum_up = false;
+            if let Some(sorry) = vs.config.sorry_server {
+                for (real, rs) in vs.reals.iter_mut().zip(&vs.config.real_servers) {
+                    if real.alive && real.set {
+                        self.actions.push_back(if rs.inhibit_on_failure {
+                            LvsAction::UpdateDestination(key, destination(rs, 0))
+                        } else {
+                            real.set = false;
+                            LvsAction::RemoveDestination(key, rs.addr)
+                        });
+                    }
+                }
+                vs.sorry_alive = true;
+                self.actions.push_back(if sorry.inhibit {
+                    LvsAction::UpdateDestination(key, sorry_destination(&sorry, 1))
+                } else {
+                    LvsAction::AddDestination(key, sorry_destination(&sorry, 1))
+                });
+            }
+            self.actions
+                .push_back(LvsAction::Changed(HookReason::QuorumDown(key)));
+            if let Some(h) = &vs.config.quorum_down {
+                self.actions
+                    .push_back(LvsAction::RunHook(h.clone(), HookReason::QuorumDown(key)));
+            }
+        }
+    }
+}
+
+/// The IPVS service of `config`.
+fn service(config: &VirtualServer) -> Service {
+    let mut s = Service::new(config.key, config.scheduler.clone()).with_flags(config.flags);
+    if let Some(p) = config.persistence {
+        s = s.with_persistence(p);
+    }
+    s.persistence_engine = config.persistence_engine.clone();
+    s
+}
+
+/// The IPVS destination of real server `rs` with `weight`.
+fn destination(rs: &RealServer, weight: u32) -> Destination {
+    Destination::new(rs.addr, rs.forwarding)
+        .with_weight(weight)
+        .with_thresholds(rs.upper_threshold, rs.lower_threshold)
+}
+
+fn sorry_destination(sorry: &crate::config::lvs::SorryServer, weight: u32) -> Destination {
+    Destination::new(sorry.addr, sorry.forwarding).with_weight(weight)
+}
