@@ -60,6 +60,15 @@ pub struct RunAs {
     pub group: Option<String>,
 }
 
+/// One notify hook.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Hook {
+    /// What to run.
+    pub exec: Exec,
+    /// Who to run it as; the global `script_user` when `None`.
+    pub run_as: Option<RunAs>,
+}
+
 /// Why a command string could not be split into words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum SplitError {

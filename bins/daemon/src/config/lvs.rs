@@ -9,7 +9,7 @@ use std::time::Duration;
 
 pub use vrrp_ipvs::{Forwarding, Persistence, Protocol, Scheduler, ServiceFlags, ServiceKey};
 
-use super::model::Hook;
+use super::exec::Hook;
 
 /// keepalived's `delay_loop` default.
 pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);

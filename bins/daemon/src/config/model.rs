@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use super::exec::{Exec, RunAs};
+pub use super::exec::{Exec, Hook, RunAs};
 pub use super::tracking::{
     FileInit, FileTracker, HostPort, HttpTracker, ParamMatch, Probe, ProcessTracker, ScriptTracker,
     TcpTracker, TrackInterface, TrackRef, TrackerKind, Tracking, Weight,
@@ -411,15 +411,6 @@ impl Notify {
         .flatten()
         .any(|h| h.run_as.is_some())
     }
-}
-
-/// One notify hook.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Hook {
-    /// What to run.
-    pub exec: Exec,
-    /// Who to run it as; [`Global::script_user`] when `None`.
-    pub run_as: Option<RunAs>,
 }
 
 /// One VRRP instance: a virtual router on one interface.

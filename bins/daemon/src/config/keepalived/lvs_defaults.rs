@@ -1,20 +1,73 @@
-//! The second half of reading a `virtual_server`: keepalived 2.2.7's
-//! defaults, inheritance (virtual server → real server → checker) and
-//! adjustments applied to what [`super::lvs`] read, each adjustment with a
-//! warning.
+//! A `virtual_server` as written ([`RawVirtual`], [`RawReal`], which
+//! [`super::lvs`] fills), and the second half of reading it: keepalived
+//! 2.2.7's defaults, inheritance (virtual server → real server → checker)
+//! and adjustments, each adjustment with a warning.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::args::Ctx;
 use super::checkers::{RawChecker, RawKind, Timing};
-use super::lvs::{DEFAULT_PERSISTENCE, RawVirtual};
+use crate::config::diagnostics::Pos;
 use crate::config::lvs::{
     CheckKind, Checker, Connect, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP, Forwarding,
     Persistence, Protocol, RealServer, Scheduler, ServiceFlags, ServiceKey, SorryServer,
     VirtualServer,
 };
+use crate::config::model::Hook;
 use vrrp_ipvs::Family;
+
+/// keepalived's persistence timeout when none is given (`IPVS_SVC_PERSISTENT_TIMEOUT`).
+pub(super) const DEFAULT_PERSISTENCE: Duration = Duration::from_secs(360);
+/// keepalived's longest persistence timeout (31 days).
+pub(super) const MAX_PERSISTENCE: u64 = 2_678_400;
+
+/// A `real_server` as written.
+pub(super) struct RawReal {
+    pub(super) pos: Pos,
+    pub(super) ip: IpAddr,
+    pub(super) port: Option<u16>,
+    pub(super) forwarding: Option<Forwarding>,
+    pub(super) weight: Option<u32>,
+    pub(super) upper: u32,
+    pub(super) lower: u32,
+    pub(super) inhibit: Option<bool>,
+    pub(super) notify_up: Option<Hook>,
+    pub(super) notify_down: Option<Hook>,
+    pub(super) virtualhost: Option<String>,
+    pub(super) timing: Timing,
+    pub(super) checkers: Vec<RawChecker>,
+}
+
+/// A `virtual_server` as written.
+pub(super) struct RawVirtual {
+    pub(super) pos: Pos,
+    pub(super) ip: Option<IpAddr>,
+    pub(super) port: u16,
+    pub(super) fwmark: Option<u32>,
+    pub(super) protocol: Option<(Protocol, Pos)>,
+    pub(super) scheduler: Option<Scheduler>,
+    pub(super) flags: ServiceFlags,
+    pub(super) ops: Option<Pos>,
+    pub(super) forwarding: Option<Forwarding>,
+    pub(super) persistence_timeout: Option<Duration>,
+    pub(super) granularity: Option<u8>,
+    pub(super) persistence_engine: Option<String>,
+    pub(super) ha_suspend: bool,
+    pub(super) quorum: u32,
+    pub(super) hysteresis: u32,
+    pub(super) quorum_up: Option<Hook>,
+    pub(super) quorum_down: Option<Hook>,
+    pub(super) weight: u32,
+    pub(super) inhibit: bool,
+    pub(super) omega: bool,
+    pub(super) virtualhost: Option<String>,
+    pub(super) sorry: Option<(IpAddr, Option<u16>)>,
+    pub(super) sorry_inhibit: bool,
+    pub(super) sorry_forwarding: Option<Forwarding>,
+    pub(super) timing: Timing,
+    pub(super) reals: Vec<RawReal>,
+}
 
 /// Applies keepalived's defaults, inheritance and adjustments.
 pub(super) fn finish(ctx: &mut Ctx<'_>, v: RawVirtual) -> Option<VirtualServer> {
