@@ -1,6 +1,7 @@
 //! What the `vrrpd-cli` binaries share: `vrrpctl decode` and the pcap
-//! reader it and `garp --pcap` use. Internal to the command-line tools,
+//! reader it and `garp --pcap` use, and `vrrpctl genhash`. Internal to the command-line tools,
 //! not an API of its own.
 
 pub mod decode;
+pub mod genhash;
 pub mod pcap;

@@ -18,6 +18,7 @@
 mod action;
 mod checker;
 mod engine;
+pub mod http;
 #[cfg(test)]
 mod tests;
 

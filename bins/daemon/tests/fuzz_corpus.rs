@@ -29,6 +29,40 @@ fn replay(target: &str, check: fn(&[u8])) {
     assert!(failures.is_empty(), "corpus inputs fail: {failures:#?}");
 }
 
+/// The HTTP_GET checker's judgement (fuzz/corpus/http_response): no
+/// panic, and a response judged good has a digest.
+fn http_response(bytes: &[u8]) {
+    use vrrpd::config::lvs::UrlCheck;
+    use vrrpd::lvs::http::{judge, response_digest};
+    let url = UrlCheck {
+        path: "/".into(),
+        digest: Some("5d41402abc4b2a76b9719d911017c592".into()),
+        status: vec![(200, 299)],
+        virtualhost: None,
+    };
+    if judge(&url, bytes).is_ok() {
+        assert!(response_digest(bytes).is_some());
+    }
+}
+
+#[test]
+fn http_response_corpus_replays_cleanly() {
+    replay("http_response", http_response);
+    // The seed whose body is "hello" passes; the others do not.
+    let ok =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/http_response/ok_digest");
+    let url = vrrpd::config::lvs::UrlCheck {
+        path: "/".into(),
+        digest: Some("5d41402abc4b2a76b9719d911017c592".into()),
+        status: vec![(200, 299)],
+        virtualhost: None,
+    };
+    assert_eq!(
+        vrrpd::lvs::http::judge(&url, &std::fs::read(ok).unwrap()),
+        Ok(())
+    );
+}
+
 #[test]
 fn config_toml_corpus_replays_cleanly() {
     replay("config_toml", config_oracle::native);

@@ -40,6 +40,18 @@ enum Command {
     },
     /// Ask the daemon to re-read its configuration (as SIGHUP does).
     Reload,
+    /// The MD5 digest of a page's body, as keepalived's genhash prints it,
+    /// for an HTTP_GET `url { digest ... }` (`http://IP[:PORT]/PATH`).
+    Genhash {
+        /// The page.
+        url: String,
+        /// The Host header (keepalived's `virtualhost`; default IP:PORT).
+        #[arg(long)]
+        virtualhost: Option<String>,
+        /// Seconds each step may take.
+        #[arg(long, default_value_t = 5)]
+        timeout: u64,
+    },
     /// The LVS half: each virtual server with its real servers, whether
     /// they pass their checks, are in the IPVS table, and their last check.
     Lvs {
@@ -75,7 +87,7 @@ fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
         Command::Stats { json } => (Request::Stats, *json),
         Command::Reload => (Request::Reload, false),
         Command::Lvs { json } => (Request::Lvs, *json),
-        Command::Decode(_) => return ExitCode::FAILURE,
+        Command::Decode(_) | Command::Genhash { .. } => return ExitCode::FAILURE,
     };
     let response = match ask(socket, &request) {
         Ok(r) => r,
@@ -191,6 +203,24 @@ fn main() -> ExitCode {
         | Command::Stats { .. }
         | Command::Reload
         | Command::Lvs { .. }) => control(&cli.socket, c),
+        Command::Genhash {
+            url,
+            virtualhost,
+            timeout,
+        } => match vrrpd_cli::genhash::genhash(
+            &url,
+            virtualhost.as_deref(),
+            Duration::from_secs(timeout.max(1)),
+        ) {
+            Ok(digest) => {
+                println!("{digest}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("vrrpctl genhash: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Decode(args) => {
             let result = vrrpd_cli::decode::run(
                 &args,
