@@ -9,11 +9,11 @@ mod e2e_support;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use e2e_support::{CLIENT, H1, Lab, Variant, kill, wait_for};
+use e2e_support::{CLIENT, H1, H2, Lab, Variant, kill, wait_for};
 use vrrp_testns::ChildGuard;
 use vrrp_testns::guest::{self, assert_in_ipvs_guest};
 
-const GUEST_TESTS: usize = 2;
+const GUEST_TESTS: usize = 4;
 
 #[test]
 fn in_the_ipvs_guest() {
@@ -27,17 +27,24 @@ const VIP: &str = "198.18.0.100";
 const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;
 
-/// The lab plus two real servers (198.18.0.21 and .22, hosts 3 and 4)
-/// whose replies to the client go back through the director (NAT).
+/// The lab plus three real servers (198.18.0.21, .22 and .23, hosts 3
+/// to 5) whose replies to the client go back through whichever director
+/// holds the VIP (NAT).
 fn lvs_lab(tag: &str) -> Lab {
     let mut lab = Lab::new(tag, Variant::V3_IPV4);
-    for (name, addr) in [("r1", "198.18.0.21/24"), ("r2", "198.18.0.22/24")] {
+    for (name, addr) in [
+        ("r1", "198.18.0.21/24"),
+        ("r2", "198.18.0.22/24"),
+        ("r3", "198.18.0.23/24"),
+    ] {
         let idx = lab.lan.add_host(name, &[addr]);
         lab.host(idx)
-            .ip(&["route", "add", "198.18.0.10/32", "via", "198.18.0.1"]);
+            .ip(&["route", "add", "198.18.0.10/32", "via", VIP]);
     }
-    lab.host(H1)
-        .exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    for d in [H1, H2] {
+        lab.host(d)
+            .exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    }
     lab
 }
 
@@ -71,13 +78,19 @@ fn serve(lab: &Lab, idx: usize, name: &str) -> ChildGuard {
 }
 
 fn write_conf(lab: &Lab) -> PathBuf {
-    let path = lab.host_dir(H1).join("keepalived.conf");
+    write_conf_for(lab, H1, 200, "")
+}
+
+/// Director `idx`'s keepalived.conf: the VRRP instance at `priority`, and
+/// the virtual server with `extra` inside it.
+fn write_conf_for(lab: &Lab, idx: usize, priority: u8, extra: &str) -> PathBuf {
+    let path = lab.host_dir(idx).join("keepalived.conf");
     let text = format!(
         "vrrp_instance VI_1 {{
-    state MASTER
+    state BACKUP
     interface eth0
     virtual_router_id 51
-    priority 200
+    priority {priority}
     advert_int 1
     virtual_ipaddress {{
         {VIP}/24
@@ -88,6 +101,7 @@ virtual_server {VIP} 80 {{
     lb_algo rr
     lb_kind NAT
     protocol TCP
+{extra}
     real_server 198.18.0.21 8080 {{
         TCP_CHECK {{
             connect_timeout 1
@@ -111,7 +125,22 @@ virtual_server {VIP} 80 {{
 }
 
 fn table(lab: &Lab) -> String {
-    lab.host(H1).exec(&["ipvsadm", "-Ln"])
+    table_of(lab, H1)
+}
+
+fn table_of(lab: &Lab, idx: usize) -> String {
+    lab.host(idx).exec(&["ipvsadm", "-Ln"])
+}
+
+/// `vrrpctl lvs --json` of director `idx`.
+fn lvs_json(lab: &Lab, idx: usize) -> String {
+    lab.host(idx).exec(&[
+        env!("CARGO_BIN_EXE_vrrpctl"),
+        "--socket",
+        lab.control_socket(idx).to_str().unwrap(),
+        "lvs",
+        "--json",
+    ])
 }
 
 /// What the client gets from the VIP, or why not.
@@ -230,4 +259,111 @@ fn a_stop_removes_only_its_services_and_a_restart_cleans_up_after_a_crash() {
     let t = table(&lab);
     assert!(!t.contains(&format!("{VIP}:80")), "{t}");
     assert!(t.contains("TCP  198.18.0.200:80 wlc"), "{t}");
+}
+
+#[test]
+#[ignore = "runs inside the IPVS guest"]
+fn a_failover_moves_the_vip_to_the_second_director_whose_table_serves() {
+    assert_in_ipvs_guest();
+    let lab = lvs_lab("lvsfo");
+    let _r1 = serve(&lab, 3, "r1");
+    let _r2 = serve(&lab, 4, "r2");
+    // ha_suspend: a director checks only while it holds the VIP.
+    let c1 = write_conf_for(&lab, H1, 200, "    ha_suspend");
+    let c2 = write_conf_for(&lab, H2, 100, "    ha_suspend");
+    let mut d1 = lab.start_keepalived_conf(H1, &c1);
+    let _d2 = lab.start_keepalived_conf(H2, &c2);
+    let mut seen = std::collections::BTreeSet::new();
+    let reached = wait_for(Duration::from_secs(30), || {
+        seen.insert(fetch(&lab));
+        seen.contains("r1") && seen.contains("r2")
+    });
+    check!(
+        lab,
+        reached.is_some(),
+        "through h1 the client reached {seen:?}"
+    );
+    // Both directors have the table; only the VIP's holder checks.
+    assert!(
+        table_of(&lab, H2).contains("198.18.0.22:8080"),
+        "{}",
+        table_of(&lab, H2)
+    );
+    let suspended = wait_for(Duration::from_secs(10), || {
+        lvs_json(&lab, H2).contains("\"suspended\": true")
+            && lvs_json(&lab, H1).contains("\"suspended\": false")
+    });
+    check!(
+        lab,
+        suspended.is_some(),
+        "h1: {}\nh2: {}",
+        lvs_json(&lab, H1),
+        lvs_json(&lab, H2)
+    );
+    // h1 dies: h2 takes the VIP, resumes its checks and serves.
+    kill(d1.pid(), SIGKILL);
+    let _ = d1.child().wait();
+    let moved = wait_for(Duration::from_secs(10), || lab.has_vip(H2));
+    check!(lab, moved.is_some(), "h2 did not take the VIP over");
+    let mut seen = std::collections::BTreeSet::new();
+    let reached = wait_for(Duration::from_secs(20), || {
+        seen.insert(fetch(&lab));
+        seen.contains("r1") && seen.contains("r2")
+    });
+    check!(
+        lab,
+        reached.is_some(),
+        "through h2 the client reached {seen:?}\n{}",
+        table_of(&lab, H2)
+    );
+    let resumed = wait_for(Duration::from_secs(10), || {
+        lvs_json(&lab, H2).contains("\"suspended\": false")
+    });
+    check!(
+        lab,
+        resumed.is_some(),
+        "h2 still suspended: {}",
+        lvs_json(&lab, H2)
+    );
+}
+
+#[test]
+#[ignore = "runs inside the IPVS guest"]
+fn with_every_real_server_down_the_sorry_server_serves_and_quorum_down_runs() {
+    assert_in_ipvs_guest();
+    let lab = lvs_lab("lvssorry");
+    let mut r1 = serve(&lab, 3, "r1");
+    let mut r2 = serve(&lab, 4, "r2");
+    let _r3 = serve(&lab, 5, "sorry");
+    let marker = lab.host_dir(H1).join("quorum-down");
+    let extra = format!(
+        "    sorry_server 198.18.0.23 8080\n    quorum_down \"/usr/bin/touch {}\"",
+        marker.display()
+    );
+    let conf = write_conf_for(&lab, H1, 200, &extra);
+    let _d = lab.start_keepalived_conf(H1, &conf);
+    let up = wait_for(Duration::from_secs(20), || {
+        fetch(&lab) == "r1" || fetch(&lab) == "r2"
+    });
+    check!(
+        lab,
+        up.is_some(),
+        "no service through the VIP:\n{}",
+        table(&lab)
+    );
+    assert!(!table(&lab).contains("198.18.0.23:8080"), "{}", table(&lab));
+    for r in [&mut r1, &mut r2] {
+        kill(r.pid(), SIGKILL);
+        let _ = r.child().wait();
+    }
+    let sorry = wait_for(Duration::from_secs(15), || {
+        let t = table(&lab);
+        t.contains("198.18.0.23:8080")
+            && !t.contains("198.18.0.21:8080")
+            && !t.contains("198.18.0.22:8080")
+    });
+    check!(lab, sorry.is_some(), "no sorry server:\n{}", table(&lab));
+    assert_eq!(fetch(&lab), "sorry");
+    let hook = wait_for(Duration::from_secs(5), || marker.exists());
+    check!(lab, hook.is_some(), "quorum_down did not run");
 }

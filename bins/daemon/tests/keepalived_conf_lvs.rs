@@ -211,11 +211,19 @@ virtual_server 198.18.0.10 80 {
 }
 ");
     has(&w, Severity::Warning, 1, "virtual_server group");
-    has(&w, Severity::Warning, 7, "ha_suspend");
     has(&w, Severity::Warning, 9, "SSL_GET");
     has(&w, Severity::Warning, 14, "DNS_CHECK");
     assert_eq!(c.virtual_servers.len(), 1);
+    assert!(c.virtual_servers[0].ha_suspend);
     assert!(c.virtual_servers[0].real_servers[0].checkers.is_empty());
+}
+
+#[test]
+fn ha_suspend_on_a_fwmark_service_is_cleared_with_a_warning() {
+    let (c, w) =
+        ok("virtual_server fwmark 3 {\n  ha_suspend\n  real_server 198.18.0.21 80 {\n  }\n}\n");
+    has(&w, Severity::Warning, 2, "fwmark");
+    assert!(!c.virtual_servers[0].ha_suspend);
 }
 
 #[test]

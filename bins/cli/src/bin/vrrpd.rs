@@ -192,14 +192,15 @@ fn check(source: &Source, paths: &PathOverrides) -> ExitCode {
         Ok((config, warnings, path)) => {
             print_diagnostics(&warnings);
             println!(
-                "{}: configuration OK ({} instance(s), {} sync group(s))",
+                "{}: configuration OK ({} instance(s), {} sync group(s), {} virtual server(s))",
                 path.display(),
                 config.instances.len(),
-                config.sync_groups.len()
+                config.sync_groups.len(),
+                config.virtual_servers.len()
             );
-            if config.instances.is_empty() {
+            if config.instances.is_empty() && config.virtual_servers.is_empty() {
                 println!(
-                    "  hint: it defines no instance, so vrrpd would run nothing; a file meant to be included is checked through the file that includes it"
+                    "  hint: it defines no instance and no virtual server, so vrrpd would run nothing; a file meant to be included is checked through the file that includes it"
                 );
             }
             ExitCode::SUCCESS

@@ -21,7 +21,7 @@ use super::address_worker::AddressWorker;
 use super::fifo::NotifyFifos;
 use super::io::{next_reload, next_request, read_events};
 use super::lifecycle;
-use super::lvs_shell::{CheckResult, LvsShell};
+use super::lvs_shell::{LvsInput, LvsShell};
 use super::memory;
 use super::sdnotify;
 use super::shell::Shell;
@@ -233,9 +233,9 @@ pub(crate) async fn run(
                 }
             }
             Some(done) = done_rx.recv() => shell.on_address_done(done),
-            Some(result) = check_result(lvs.as_mut()) => {
+            Some(input) = lvs_input(lvs.as_mut()) => {
                 if let Some(lvs) = &mut lvs {
-                    lvs.on_result(Instant::now(), result);
+                    lvs.on_input(Instant::now(), input);
                 }
             }
             Some(u) = tracker_rx.recv() => shell.on_tracker(&u),
@@ -290,6 +290,17 @@ pub(crate) async fn run(
             }
             evs = read_events(&mut events) => {
                 for ev in evs {
+                    if let Some(lvs) = &mut lvs {
+                        match &ev {
+                            vrrp_netaddr::Event::AddressAdded { address, .. } => {
+                                lvs.on_address(address.prefix.addr(), true);
+                            }
+                            vrrp_netaddr::Event::AddressRemoved { address, .. } => {
+                                lvs.on_address(address.prefix.addr(), false);
+                            }
+                            _ => {}
+                        }
+                    }
                     shell.on_event(ev);
                 }
             }
@@ -328,8 +339,8 @@ pub(crate) async fn run(
     result
 }
 
-/// The next check result of the LVS half; never without one.
-async fn check_result(lvs: Option<&mut LvsShell>) -> Option<CheckResult> {
+/// The next input of the LVS half; never without one.
+async fn lvs_input(lvs: Option<&mut LvsShell>) -> Option<LvsInput> {
     match lvs {
         Some(l) => l.results.recv().await,
         None => std::future::pending().await,

@@ -4,6 +4,7 @@
 //! left (the ledger); at stop, after the engine's removals, it removes
 //! whatever the ledger still holds.
 
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -11,6 +12,9 @@ use std::thread::JoinHandle;
 use tracing::{error, info, warn};
 use vrrp_ipvs::{AddOutcome, Handle, IpvsLedger, Release};
 
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::lvs_shell::LvsInput;
 use crate::lvs::LvsAction;
 
 /// The loop's side of the worker.
@@ -23,12 +27,23 @@ pub(crate) struct IpvsWorker {
 impl IpvsWorker {
     /// Starts the thread; it opens IPVS (loading `ip_vs` if needed) and
     /// cleans up the ledger in `state_dir` before the first job.
-    pub(crate) fn start(state_dir: &Path) -> std::io::Result<IpvsWorker> {
+    /// When `watched` (the addresses of `ha_suspend` services) is not
+    /// empty, it first reports which addresses the host holds on `report`.
+    pub(crate) fn start(
+        state_dir: &Path,
+        watched: Vec<IpAddr>,
+        report: UnboundedSender<LvsInput>,
+    ) -> std::io::Result<IpvsWorker> {
         let (tx, rx) = mpsc::channel();
         let dir = state_dir.to_path_buf();
         let thread = std::thread::Builder::new()
             .name("vrrpd-ipvs".into())
-            .spawn(move || run(&dir, &rx))?;
+            .spawn(move || {
+                if !watched.is_empty() {
+                    report_addresses(&watched, &report);
+                }
+                run(&dir, &rx)
+            })?;
         Ok(IpvsWorker {
             jobs: Some(tx),
             thread: Some(thread),
@@ -106,6 +121,25 @@ fn open(dir: &Path) -> Option<(Handle, IpvsLedger)> {
         Err(e) => warn!(error = %e, "cannot clean up the IPVS ledger"),
     }
     Some((handle, ledger))
+}
+
+/// Sends which of `watched` the host holds (one entry per interface
+/// holding it); on a netlink failure, none (the checks stay suspended and
+/// address events still wake them).
+fn report_addresses(watched: &[IpAddr], report: &UnboundedSender<LvsInput>) {
+    let held = vrrp_netaddr::Handle::new()
+        .and_then(|mut h| h.addresses(None))
+        .map(|all| {
+            all.into_iter()
+                .map(|a| a.prefix.addr())
+                .filter(|a| watched.contains(a))
+                .collect()
+        })
+        .unwrap_or_else(|e| {
+            warn!(error = %e, "cannot list the host's addresses for ha_suspend");
+            Vec::new()
+        });
+    let _ = report.send(LvsInput::Addresses(held));
 }
 
 fn run(dir: &Path, jobs: &mpsc::Receiver<LvsAction>) {

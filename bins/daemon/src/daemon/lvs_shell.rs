@@ -3,6 +3,8 @@
 //! runtime and come back on [`LvsShell::results`], hooks run as tasks.
 //! Nothing here blocks the loop.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc;
@@ -18,8 +20,14 @@ use crate::process::Job;
 /// How long an LVS notify or quorum hook may run.
 const HOOK_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A check's result, as the loop receives it.
-pub(crate) type CheckResult = (CheckerId, CheckOutcome);
+/// What the LVS half's tasks and worker report to the loop.
+#[derive(Debug)]
+pub(crate) enum LvsInput {
+    /// A check's result.
+    Checked(CheckerId, CheckOutcome),
+    /// The host's addresses at start (for `ha_suspend`), from the worker.
+    Addresses(Vec<IpAddr>),
+}
 
 /// The LVS engine and its I/O.
 #[derive(Debug)]
@@ -28,9 +36,12 @@ pub(crate) struct LvsShell {
     servers: Vec<VirtualServer>,
     global: Global,
     worker: IpvsWorker,
-    results_tx: mpsc::UnboundedSender<CheckResult>,
-    /// Where check results arrive.
-    pub(crate) results: mpsc::UnboundedReceiver<CheckResult>,
+    results_tx: mpsc::UnboundedSender<LvsInput>,
+    /// Where check results and the worker's address dump arrive.
+    pub(crate) results: mpsc::UnboundedReceiver<LvsInput>,
+    /// How many interfaces hold each address a `ha_suspend` service
+    /// answers on (keepalived counts them too).
+    present: HashMap<IpAddr, u32>,
 }
 
 impl LvsShell {
@@ -40,7 +51,15 @@ impl LvsShell {
         if config.virtual_servers.is_empty() {
             return None;
         }
-        let worker = match IpvsWorker::start(&config.global.state_dir) {
+        let (results_tx, results) = mpsc::unbounded_channel();
+        let watched: Vec<IpAddr> = config
+            .virtual_servers
+            .iter()
+            .filter(|v| v.ha_suspend)
+            .filter_map(VirtualServer::address)
+            .collect();
+        let worker = match IpvsWorker::start(&config.global.state_dir, watched, results_tx.clone())
+        {
             Ok(w) => w,
             Err(e) => {
                 warn!(error = %e, "cannot start the IPVS worker: the virtual servers are not set up");
@@ -52,7 +71,6 @@ impl LvsShell {
             .map_or(1, |d| d.as_nanos() as u64)
             ^ u64::from(std::process::id());
         let servers = config.virtual_servers.clone();
-        let (results_tx, results) = mpsc::unbounded_channel();
         let mut shell = LvsShell {
             engine: LvsEngine::new(servers.clone(), seed),
             servers,
@@ -60,6 +78,7 @@ impl LvsShell {
             worker,
             results_tx,
             results,
+            present: HashMap::new(),
         };
         shell.engine.start(now);
         shell.drain();
@@ -78,9 +97,41 @@ impl LvsShell {
         self.drain();
     }
 
-    /// Takes a check's result.
-    pub(crate) fn on_result(&mut self, now: Instant, (id, outcome): CheckResult) {
-        self.engine.handle_check_result(now, id, outcome);
+    /// Takes a check's result, or the worker's address dump.
+    pub(crate) fn on_input(&mut self, now: Instant, input: LvsInput) {
+        match input {
+            LvsInput::Checked(id, outcome) => self.engine.handle_check_result(now, id, outcome),
+            LvsInput::Addresses(addrs) => {
+                self.present.clear();
+                for a in addrs {
+                    *self.present.entry(a).or_default() += 1;
+                }
+                for v in &self.servers {
+                    if let Some(a) = v.address().filter(|_| v.ha_suspend) {
+                        let here = self.present.get(&a).is_some_and(|&n| n > 0);
+                        self.engine.set_address_present(a, here);
+                    }
+                }
+            }
+        }
+        self.drain();
+    }
+
+    /// An address came or went on the host (`ha_suspend`: checks run
+    /// while a service's address is here).
+    pub(crate) fn on_address(&mut self, addr: IpAddr, added: bool) {
+        if !self
+            .servers
+            .iter()
+            .any(|v| v.ha_suspend && v.address() == Some(addr))
+        {
+            return;
+        }
+        let n = self.present.entry(addr).or_default();
+        *n = if added { *n + 1 } else { n.saturating_sub(1) };
+        let here = *n > 0;
+        info!(address = %addr, here, "a ha_suspend service's address changed: its checks {}", if here { "run" } else { "are suspended" });
+        self.engine.set_address_present(addr, here);
         self.drain();
     }
 
@@ -156,7 +207,7 @@ impl LvsShell {
         let global = self.global.clone();
         tokio::spawn(async move {
             let outcome = checks::run(kind, global, what).await;
-            let _ = tx.send((id, outcome));
+            let _ = tx.send(LvsInput::Checked(id, outcome));
         });
     }
 }

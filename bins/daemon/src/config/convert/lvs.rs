@@ -116,6 +116,9 @@ pub(super) fn virtual_servers(out: &mut String, servers: &[VirtualServer]) {
         if v.omega {
             out.push_str("omega = true\n");
         }
+        if v.ha_suspend {
+            out.push_str("ha_suspend = true\n");
+        }
         if let Some(h) = &v.virtualhost {
             let _ = writeln!(out, "virtualhost = {}", q(h));
         }

@@ -32,6 +32,7 @@ pub(super) fn read_virtual_server(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<Virtual
         granularity: None,
         persistence_engine: None,
         ha_suspend: false,
+        ha_suspend_pos: None,
         quorum: 1,
         hysteresis: 0,
         quorum_up: None,
@@ -296,12 +297,8 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, v: &mut RawVirtual) {
             }
         }
         "ha_suspend" => {
-            argless_flag(ctx, s);
-            ctx.warn(
-                s.key.pos,
-                "`ha_suspend` is not supported by vrrpd yet and is ignored: the checks always run",
-                None,
-            );
+            v.ha_suspend = argless_flag(ctx, s);
+            v.ha_suspend_pos = Some(s.key.pos);
         }
         "alpha" => v.timing.alpha = Some(argless_flag(ctx, s)),
         "omega" => v.omega = argless_flag(ctx, s),

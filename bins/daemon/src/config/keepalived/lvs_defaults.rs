@@ -54,6 +54,7 @@ pub(super) struct RawVirtual {
     pub(super) granularity: Option<u8>,
     pub(super) persistence_engine: Option<String>,
     pub(super) ha_suspend: bool,
+    pub(super) ha_suspend_pos: Option<Pos>,
     pub(super) quorum: u32,
     pub(super) hysteresis: u32,
     pub(super) quorum_up: Option<Hook>,
@@ -234,7 +235,13 @@ pub(super) fn finish(ctx: &mut Ctx<'_>, v: RawVirtual) -> Option<VirtualServer> 
         flags,
         persistence,
         persistence_engine: v.persistence_engine,
-        ha_suspend: v.ha_suspend,
+        ha_suspend: match (v.ha_suspend_pos, key) {
+            (Some(pos), ServiceKey::Fwmark { .. }) => {
+                ctx.warn(pos, "`ha_suspend` needs the service's address, which a fwmark service has none of: ignored, as keepalived clears it", None);
+                false
+            }
+            _ => v.ha_suspend,
+        },
         quorum,
         hysteresis,
         quorum_up: v.quorum_up,

@@ -35,6 +35,7 @@ const VS_KEYS: &[&str] = &[
     "quorum_up",
     "quorum_down",
     "omega",
+    "ha_suspend",
     "virtualhost",
     "sorry_server",
     "real_server",
@@ -301,6 +302,16 @@ pub(super) fn read_virtual_server(
     let hysteresis = get(t, "hysteresis")
         .and_then(|v| ctx.integer("hysteresis", v, 0..=i64::from(quorum) - 1))
         .map_or(0, |n| n as u32);
+    let ha_suspend = get(t, "ha_suspend")
+        .and_then(|v| ctx.boolean("ha_suspend", v))
+        .unwrap_or(false);
+    if ha_suspend && matches!(key, ServiceKey::Fwmark { .. }) {
+        ctx.error(
+            span.clone(),
+            "`ha_suspend` needs the service's address: a fwmark service has none",
+            None,
+        );
+    }
     Some(VirtualServer {
         key,
         scheduler,
@@ -308,7 +319,7 @@ pub(super) fn read_virtual_server(
         persistence,
         persistence_engine: get(t, "persistence_engine")
             .and_then(|v| ctx.nonempty("persistence_engine", v)),
-        ha_suspend: false,
+        ha_suspend,
         quorum,
         hysteresis,
         quorum_up: hook(ctx, t, "quorum_up"),
