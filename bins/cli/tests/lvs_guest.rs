@@ -5,6 +5,7 @@
 //! with small HTTP servers, and a client, on one bridge.
 
 mod e2e_support;
+mod interop_support;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use e2e_support::{CLIENT, H1, H2, Lab, Variant, kill, wait_for};
 use vrrp_testns::ChildGuard;
 use vrrp_testns::guest::{self, assert_in_ipvs_guest};
 
-const GUEST_TESTS: usize = 4;
+const GUEST_TESTS: usize = 5;
 
 #[test]
 fn in_the_ipvs_guest() {
@@ -143,14 +144,19 @@ fn lvs_json(lab: &Lab, idx: usize) -> String {
     ])
 }
 
-/// What the client gets from the VIP, or why not.
+/// What the client gets from the VIP, or why not (python's error).
 fn fetch(lab: &Lab) -> String {
     let out = lab.host(CLIENT).exec_try(&[
         "python3",
         "-c",
         &format!("import urllib.request; print(urllib.request.urlopen('http://{VIP}/', timeout=2).read().decode())"),
     ]);
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    if out.status.success() {
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        format!("failed: {}", err.lines().last().unwrap_or_default())
+    }
 }
 
 #[test]
@@ -342,13 +348,15 @@ fn with_every_real_server_down_the_sorry_server_serves_and_quorum_down_runs() {
     );
     let conf = write_conf_for(&lab, H1, 200, &extra);
     let _d = lab.start_keepalived_conf(H1, &conf);
+    let mut last = String::new();
     let up = wait_for(Duration::from_secs(20), || {
-        fetch(&lab) == "r1" || fetch(&lab) == "r2"
+        last = fetch(&lab);
+        last == "r1" || last == "r2"
     });
     check!(
         lab,
         up.is_some(),
-        "no service through the VIP:\n{}",
+        "no service through the VIP (last answer {last:?}):\n{}",
         table(&lab)
     );
     assert!(!table(&lab).contains("198.18.0.23:8080"), "{}", table(&lab));
@@ -366,4 +374,208 @@ fn with_every_real_server_down_the_sorry_server_serves_and_quorum_down_runs() {
     assert_eq!(fetch(&lab), "sorry");
     let hook = wait_for(Duration::from_secs(5), || marker.exists());
     check!(lab, hook.is_some(), "quorum_down did not run");
+}
+
+/// A keepalived.conf of LVS keywords whose effect shows in the table:
+/// schedulers and their flags, every forwarding method, persistence and
+/// its granularity, one-packet UDP (the protocol left to its default),
+/// weights and thresholds, inhibit_on_failure and a sorry server for real
+/// servers that do not answer (nothing listens on 198.18.0.23:9999).
+const PARITY_CONF: &str = "
+virtual_server 198.18.0.100 80 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    persistence_timeout 300
+    persistence_granularity 255.255.255.0
+    real_server 198.18.0.21 8080 {
+        weight 2
+        uthreshold 100
+        lthreshold 10
+        TCP_CHECK {
+            connect_timeout 1
+            warmup 0
+        }
+    }
+    real_server 198.18.0.22 8080 {
+        weight 3
+        HTTP_GET {
+            url {
+                path /
+            }
+            connect_timeout 1
+            warmup 0
+        }
+    }
+    real_server 198.18.0.23 9999 {
+        inhibit_on_failure
+        weight 4
+        TCP_CHECK {
+            connect_timeout 1
+            warmup 0
+        }
+    }
+}
+virtual_server 198.18.0.101 53 {
+    delay_loop 1
+    lb_algo wlc
+    ops
+    real_server 198.18.0.21 53 {
+    }
+}
+virtual_server fwmark 5 {
+    delay_loop 1
+    lb_algo sh
+    sh-port
+    sh-fallback
+    lb_kind DR
+    real_server 198.18.0.21 80 {
+        weight 5
+    }
+}
+virtual_server 198.18.0.102 443 {
+    delay_loop 1
+    protocol TCP
+    lb_algo mh
+    mh-port
+    lb_kind TUN type gue port 6080 csum
+    real_server 198.18.0.22 443 {
+    }
+}
+virtual_server 198.18.0.103 80 {
+    delay_loop 1
+    protocol TCP
+    lb_algo lc
+    sorry_server 198.18.0.22 8080
+    real_server 198.18.0.23 9999 {
+        TCP_CHECK {
+            connect_timeout 1
+            warmup 0
+        }
+    }
+}
+";
+
+/// `ipvsadm -Ln --sort` of director `idx`, with the tunnel columns.
+fn sorted_table(lab: &Lab, idx: usize) -> String {
+    let plain = lab.host(idx).exec(&["ipvsadm", "-Ln", "--sort"]);
+    let tun = lab
+        .host(idx)
+        .exec(&["ipvsadm", "-Ln", "--sort", "--tun-info"]);
+    format!("{plain}{tun}")
+}
+
+/// Whether an `ipvsadm -Ln` listing has a service line.
+fn has_services(table: &str) -> bool {
+    table.lines().any(|l| {
+        ["TCP ", "UDP ", "SCTP ", "FWM "]
+            .iter()
+            .any(|p| l.starts_with(p))
+    })
+}
+
+/// Waits until `idx`'s table stops changing for 3 s (checks every 1 s),
+/// and returns it.
+fn settled_table(lab: &Lab, idx: usize) -> String {
+    let mut last = sorted_table(lab, idx);
+    let mut stable_since = std::time::Instant::now();
+    let start = std::time::Instant::now();
+    while stable_since.elapsed() < Duration::from_secs(3)
+        && start.elapsed() < Duration::from_secs(40)
+    {
+        std::thread::sleep(Duration::from_millis(250));
+        let now = sorted_table(lab, idx);
+        if now != last {
+            last = now;
+            stable_since = std::time::Instant::now();
+        }
+    }
+    last
+}
+
+#[test]
+#[ignore = "runs inside the IPVS guest"]
+fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
+    assert_in_ipvs_guest();
+    let lab = lvs_lab("lvspar");
+    let _r1 = serve(&lab, 3, "r1");
+    let mut r2 = serve(&lab, 4, "r2");
+    let path = lab.host_dir(H1).join("parity.conf");
+    std::fs::write(&path, PARITY_CONF).unwrap();
+    println!("{}", interop_support::keepalived_version());
+    // keepalived's checker process alone, on the file.
+    let dir = lab.host_dir(H1);
+    let mut k = vrrp_testns::ChildGuard::new(
+        lab.host(H1)
+            .command(interop_support::keepalived())
+            .args(["--dont-fork", "--log-console", "--log-detail", "--check"])
+            .arg("--use-file")
+            .arg(&path)
+            .arg("--pid")
+            .arg(dir.join("k.pid"))
+            .arg("--checkers_pid")
+            .arg(dir.join("k-check.pid"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(dir.join("keepalived.log")).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn keepalived"),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let theirs = settled_table(&lab, H1);
+    kill(r2.pid(), SIGKILL);
+    let _ = r2.child().wait();
+    std::thread::sleep(Duration::from_secs(2));
+    let theirs_failed = settled_table(&lab, H1);
+    kill(k.pid(), SIGTERM);
+    let _ = k.child().wait();
+    let empty = wait_for(Duration::from_secs(10), || {
+        !has_services(&sorted_table(&lab, H1))
+    });
+    assert!(
+        empty.is_some(),
+        "keepalived left:\n{}",
+        sorted_table(&lab, H1)
+    );
+    // vrrpd on the same file, r2 back first.
+    let mut r2 = serve(&lab, 4, "r2");
+    let mut d = lab.start_keepalived_conf(H1, &path);
+    std::thread::sleep(Duration::from_secs(3));
+    let ours = settled_table(&lab, H1);
+    kill(r2.pid(), SIGKILL);
+    let _ = r2.child().wait();
+    std::thread::sleep(Duration::from_secs(2));
+    let ours_failed = settled_table(&lab, H1);
+    kill(d.pid(), SIGTERM);
+    let _ = d.child().wait();
+    let log = std::fs::read_to_string(dir.join("keepalived.log")).unwrap_or_default();
+    check!(
+        lab,
+        ours == theirs,
+        "with every server up:\n== keepalived\n{theirs}\n== vrrpd\n{ours}\n== keepalived log\n{log}"
+    );
+    check!(
+        lab,
+        ours_failed == theirs_failed,
+        "after r2 failed:\n== keepalived\n{theirs_failed}\n== vrrpd\n{ours_failed}"
+    );
+    // The file exercises what it should.
+    for needle in [
+        "persistent 300 mask 255.255.255.0",
+        "Masq",
+        "Route",
+        "Tunnel",
+        "sh-fallback,sh-port",
+        "ops",
+        "198.18.0.23:9999",
+    ] {
+        assert!(theirs.contains(needle), "no {needle:?} in\n{theirs}");
+    }
+    assert_ne!(theirs, theirs_failed, "r2's failure changed nothing");
+    assert!(
+        !has_services(&sorted_table(&lab, H1)),
+        "vrrpd left:\n{}",
+        sorted_table(&lab, H1)
+    );
 }
