@@ -159,6 +159,17 @@ fn fetch(lab: &Lab) -> String {
     }
 }
 
+/// Fetches through the VIP until both r1 and r2 answered (30 s at most):
+/// how long it took, and every answer seen.
+fn reaches_both(lab: &Lab) -> (Option<Duration>, std::collections::BTreeSet<String>) {
+    let mut seen = std::collections::BTreeSet::new();
+    let reached = wait_for(Duration::from_secs(30), || {
+        seen.insert(fetch(lab));
+        seen.contains("r1") && seen.contains("r2")
+    });
+    (reached, seen)
+}
+
 #[test]
 #[ignore = "runs inside the IPVS guest"]
 fn real_servers_leave_and_rejoin_the_table_as_their_checks_fail_and_pass() {
@@ -182,11 +193,7 @@ fn real_servers_leave_and_rejoin_the_table_as_their_checks_fail_and_pass() {
     assert!(t.contains(&format!("TCP  {VIP}:80 rr")), "{t}");
     assert!(t.contains("Masq"), "{t}");
     // The VIP is up (VRRP) and round robin spreads the client's requests.
-    let mut seen = std::collections::BTreeSet::new();
-    let reached = wait_for(Duration::from_secs(20), || {
-        seen.insert(fetch(&lab));
-        seen.contains("r1") && seen.contains("r2")
-    });
+    let (reached, seen) = reaches_both(&lab);
     check!(
         lab,
         reached.is_some(),
@@ -279,11 +286,7 @@ fn a_failover_moves_the_vip_to_the_second_director_whose_table_serves() {
     let c2 = write_conf_for(&lab, H2, 100, "    ha_suspend");
     let mut d1 = lab.start_keepalived_conf(H1, &c1);
     let _d2 = lab.start_keepalived_conf(H2, &c2);
-    let mut seen = std::collections::BTreeSet::new();
-    let reached = wait_for(Duration::from_secs(30), || {
-        seen.insert(fetch(&lab));
-        seen.contains("r1") && seen.contains("r2")
-    });
+    let (reached, seen) = reaches_both(&lab);
     check!(
         lab,
         reached.is_some(),
@@ -311,11 +314,7 @@ fn a_failover_moves_the_vip_to_the_second_director_whose_table_serves() {
     let _ = d1.child().wait();
     let moved = wait_for(Duration::from_secs(10), || lab.has_vip(H2));
     check!(lab, moved.is_some(), "h2 did not take the VIP over");
-    let mut seen = std::collections::BTreeSet::new();
-    let reached = wait_for(Duration::from_secs(20), || {
-        seen.insert(fetch(&lab));
-        seen.contains("r1") && seen.contains("r2")
-    });
+    let (reached, seen) = reaches_both(&lab);
     check!(
         lab,
         reached.is_some(),

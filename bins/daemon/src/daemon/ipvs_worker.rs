@@ -14,7 +14,7 @@ use vrrp_ipvs::{AddOutcome, Handle, IpvsLedger, Release};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::lvs_shell::LvsInput;
+use super::lvs_input::LvsInput;
 use crate::lvs::LvsAction;
 
 /// The loop's side of the worker.

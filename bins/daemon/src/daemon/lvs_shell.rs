@@ -12,22 +12,14 @@ use tracing::{info, warn};
 
 use super::checks;
 use super::ipvs_worker::IpvsWorker;
+pub(crate) use super::lvs_input::LvsInput;
 use crate::config::lvs::VirtualServer;
 use crate::config::{Config, Global};
-use crate::lvs::{CheckOutcome, CheckerId, HookReason, LvsAction, LvsEngine, VirtualServerStatus};
+use crate::lvs::{CheckerId, HookReason, LvsAction, LvsEngine, VirtualServerStatus};
 use crate::process::Job;
 
 /// How long an LVS notify or quorum hook may run.
 const HOOK_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// What the LVS half's tasks and worker report to the loop.
-#[derive(Debug)]
-pub(crate) enum LvsInput {
-    /// A check's result.
-    Checked(CheckerId, CheckOutcome),
-    /// The host's addresses at start (for `ha_suspend`), from the worker.
-    Addresses(Vec<IpAddr>),
-}
 
 /// The LVS engine and its I/O.
 #[derive(Debug)]

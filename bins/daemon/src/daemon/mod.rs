@@ -40,6 +40,7 @@ mod io;
 mod ipvs_worker;
 mod lifecycle;
 mod lookup;
+mod lvs_input;
 mod lvs_shell;
 mod memory;
 mod reload;
