@@ -185,6 +185,26 @@ pub struct MiscCheck {
 }
 
 impl UrlCheck {
+    /// A `status_code` entry, `N` or `N-M`, within 100..=599; `None`
+    /// otherwise (both configuration formats read it so).
+    pub fn parse_status(text: &str) -> Option<(u16, u16)> {
+        let (lo, hi) = match text.split_once('-') {
+            Some((a, b)) => (a.parse::<u16>().ok()?, b.parse::<u16>().ok()?),
+            None => {
+                let n = text.parse::<u16>().ok()?;
+                (n, n)
+            }
+        };
+        ((100..=599).contains(&lo) && (lo..=599).contains(&hi)).then_some((lo, hi))
+    }
+
+    /// A `digest`: 32 hex digits (an MD5, as genhash prints it), kept in
+    /// lowercase; `None` otherwise.
+    pub fn parse_digest(text: &str) -> Option<String> {
+        (text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| text.to_ascii_lowercase())
+    }
+
     /// Whether `status` is one this url accepts.
     pub fn accepts(&self, status: u16) -> bool {
         self.status

@@ -4,20 +4,32 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::config::Global;
-use crate::config::lvs::{CheckKind, Connect, HttpCheck, MiscCheck};
-use crate::lvs::CheckOutcome;
+use crate::config::lvs::{CheckKind, Connect, HttpCheck, MiscCheck, VirtualServer};
 use crate::lvs::http::{MAX_RESPONSE, judge, request};
+use crate::lvs::{CheckOutcome, CheckerId};
 use crate::process::Job;
 
-/// Runs one check of `kind` to its outcome; `what` names it in logs.
-pub(crate) async fn run(kind: CheckKind, global: Global, what: String) -> CheckOutcome {
-    let result = match &kind {
+/// Runs checker `id` of `servers` to its outcome.
+pub(crate) async fn run(
+    servers: Arc<[VirtualServer]>,
+    id: CheckerId,
+    global: Arc<Global>,
+) -> CheckOutcome {
+    let Some((vs, rs, checker)) = servers.get(id.virtual_server).and_then(|vs| {
+        let rs = vs.real_servers.get(id.real_server)?;
+        Some((vs, rs, rs.checkers.get(id.checker)?))
+    }) else {
+        // The engine only asks for checkers of this same list.
+        return CheckOutcome::Down;
+    };
+    let result = match &checker.kind {
         CheckKind::Tcp(c) => connect(c).await.map(|_| CheckOutcome::Up),
         CheckKind::Http(h) => http(h).await.map(|()| CheckOutcome::Up),
         CheckKind::Misc(m) => Ok(misc(m, &global).await),
@@ -25,7 +37,7 @@ pub(crate) async fn run(kind: CheckKind, global: Global, what: String) -> CheckO
     match result {
         Ok(outcome) => outcome,
         Err(e) => {
-            tracing::debug!(check = %what, error = %e, "check failed");
+            tracing::debug!(service = %vs.key, real_server = %rs.addr, error = %e, "check failed");
             CheckOutcome::Down
         }
     }

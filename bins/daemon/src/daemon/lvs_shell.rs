@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc;
@@ -25,8 +26,9 @@ const HOOK_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug)]
 pub(crate) struct LvsShell {
     engine: LvsEngine,
-    servers: Vec<VirtualServer>,
-    global: Global,
+    /// The configuration, shared with each check task.
+    servers: Arc<[VirtualServer]>,
+    global: Arc<Global>,
     worker: IpvsWorker,
     results_tx: mpsc::UnboundedSender<LvsInput>,
     /// Where check results and the worker's address dump arrive.
@@ -62,11 +64,11 @@ impl LvsShell {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
             ^ u64::from(std::process::id());
-        let servers = config.virtual_servers.clone();
+        let servers: Arc<[VirtualServer]> = config.virtual_servers.clone().into();
         let mut shell = LvsShell {
-            engine: LvsEngine::new(servers.clone(), seed),
+            engine: LvsEngine::new(servers.to_vec(), seed),
             servers,
-            global: config.global.clone(),
+            global: Arc::new(config.global.clone()),
             worker,
             results_tx,
             results,
@@ -98,7 +100,7 @@ impl LvsShell {
                 for a in addrs {
                     *self.present.entry(a).or_default() += 1;
                 }
-                for v in &self.servers {
+                for v in self.servers.iter() {
                     if let Some(a) = v.address().filter(|_| v.ha_suspend) {
                         let here = self.present.get(&a).is_some_and(|&n| n > 0);
                         self.engine.set_address_present(a, here);
@@ -135,7 +137,7 @@ impl LvsShell {
     /// A reload keeps the LVS half as it started: says so when `new`
     /// changes it.
     pub(crate) fn warn_on_reload(lvs: Option<&LvsShell>, new: &Config) {
-        let running: &[VirtualServer] = lvs.map_or(&[], |l| &l.servers);
+        let running: &[VirtualServer] = lvs.map_or(&[], |l| &l.servers[..]);
         if running != new.virtual_servers.as_slice() {
             warn!(
                 "the reload changes virtual_server blocks: vrrpd applies LVS changes only at a restart"
@@ -181,24 +183,11 @@ impl LvsShell {
     }
 
     fn spawn_check(&self, id: CheckerId) {
-        let Some(kind) = self
-            .servers
-            .get(id.virtual_server)
-            .and_then(|v| v.real_servers.get(id.real_server))
-            .and_then(|r| r.checkers.get(id.checker))
-            .map(|c| c.kind.clone())
-        else {
-            return;
-        };
-        let what = format!(
-            "{} -> {}",
-            self.servers[id.virtual_server].key,
-            self.servers[id.virtual_server].real_servers[id.real_server].addr
-        );
         let tx = self.results_tx.clone();
-        let global = self.global.clone();
+        let servers = Arc::clone(&self.servers);
+        let global = Arc::clone(&self.global);
         tokio::spawn(async move {
-            let outcome = checks::run(kind, global, what).await;
+            let outcome = checks::run(servers, id, global).await;
             let _ = tx.send(LvsInput::Checked(id, outcome));
         });
     }

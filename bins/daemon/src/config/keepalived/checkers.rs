@@ -303,8 +303,8 @@ fn read_url_item(ctx: &mut Ctx<'_>, s: &Stmt, url: &mut UrlCheck) {
             if let Some(w) = ctx.single(s) {
                 if url.digest.is_some() {
                     ctx.error(w.pos, "`digest` is a duplicate", None);
-                } else if w.text.len() == 32 && w.text.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    url.digest = Some(w.text.to_ascii_lowercase());
+                } else if let Some(d) = UrlCheck::parse_digest(&w.text) {
+                    url.digest = Some(d);
                 } else {
                     ctx.error(w.pos, format!("`digest` `{}` is not 32 hex digits (an MD5, as genhash prints)", w.text), None);
                 }
@@ -314,14 +314,8 @@ fn read_url_item(ctx: &mut Ctx<'_>, s: &Stmt, url: &mut UrlCheck) {
             ctx.no_block(s);
             ctx.arity(s, 1, usize::MAX);
             for w in &s.args {
-                let range = match w.text.split_once('-') {
-                    Some((a, b)) => a.parse::<u16>().ok().zip(b.parse::<u16>().ok()),
-                    None => w.text.parse::<u16>().ok().map(|n| (n, n)),
-                };
-                match range {
-                    Some((lo, hi)) if (100..=599).contains(&lo) && (lo..=599).contains(&hi) => {
-                        url.status.push((lo, hi));
-                    }
+                match UrlCheck::parse_status(&w.text) {
+                    Some(range) => url.status.push(range),
                     _ => ctx.error(
                         w.pos,
                         format!("`status_code` `{}` is not a code or range within 100-599", w.text),

@@ -496,14 +496,8 @@ fn read_url(
             let Some(s) = ctx.string("status", item) else {
                 continue;
             };
-            let range = match s.split_once('-') {
-                Some((a, b)) => a.parse::<u16>().ok().zip(b.parse::<u16>().ok()),
-                None => s.parse::<u16>().ok().map(|n| (n, n)),
-            };
-            match range {
-                Some((lo, hi)) if (100..=599).contains(&lo) && (lo..=599).contains(&hi) => {
-                    status.push((lo, hi))
-                }
+            match UrlCheck::parse_status(s) {
+                Some(range) => status.push(range),
                 _ => ctx.error(
                     item.span(),
                     format!("status \"{s}\" is not a code or range within 100-599"),
@@ -518,16 +512,14 @@ fn read_url(
     let digest = get(t, "digest")
         .and_then(|v| ctx.string("digest", v))
         .and_then(|d| {
-            if d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()) {
-                Some(d.to_ascii_lowercase())
-            } else {
+            UrlCheck::parse_digest(d).or_else(|| {
                 ctx.error(
                     span.clone(),
                     format!("`digest` = \"{d}\" is not 32 hex digits (an MD5)"),
                     None,
                 );
                 None
-            }
+            })
         });
     Some(UrlCheck {
         path,
