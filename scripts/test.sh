@@ -19,6 +19,8 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v pkill >/dev/null || need+=(procps)
 command -v python3 >/dev/null || need+=(python3)
+# A certificate for the SSL_GET real server of the LVS tests.
+command -v openssl >/dev/null || need+=(openssl)
 # The IPVS guest (LVS tests): Debian's kernel has IPVS as modules, booted
 # under qemu by virtme-ng (which needs busybox for its initramfs).
 command -v ipvsadm >/dev/null || [ -x /usr/sbin/ipvsadm ] || need+=(ipvsadm)

@@ -1,7 +1,7 @@
 //! The counters and rates IPVS keeps per service and per destination
 //! (`ipvsadm -Ln --stats` and `--rate`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::attr::{attrs, get_counter};
 use crate::constants::*;
@@ -9,7 +9,7 @@ use crate::error::Result;
 
 /// Totals since the service or destination was added, and the current
 /// rates (the kernel's estimator, per second).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// Connections scheduled.
     pub connections: u64,

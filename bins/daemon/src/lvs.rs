@@ -23,4 +23,4 @@ pub mod http;
 mod tests;
 
 pub use action::{CheckOutcome, CheckerId, HookReason, LvsAction};
-pub use engine::{LvsEngine, RealServerStatus, VirtualServerStatus};
+pub use engine::{LvsEngine, RealServerCounters, RealServerStatus, VirtualServerStatus};

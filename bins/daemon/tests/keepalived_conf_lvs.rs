@@ -200,22 +200,56 @@ virtual_server 198.18.0.10 80 {
   protocol TCP
   ha_suspend
   real_server 198.18.0.21 80 {
-    SSL_GET {
-      url {
-        path /
-      }
-    }
     DNS_CHECK {
     }
   }
 }
+SSL {
+  certificate /etc/ssl/client.pem
+}
 ");
     has(&w, Severity::Warning, 1, "virtual_server group");
-    has(&w, Severity::Warning, 9, "SSL_GET");
-    has(&w, Severity::Warning, 14, "DNS_CHECK");
+    has(&w, Severity::Warning, 9, "DNS_CHECK");
+    has(&w, Severity::Warning, 13, "SSL");
     assert_eq!(c.virtual_servers.len(), 1);
     assert!(c.virtual_servers[0].ha_suspend);
     assert!(c.virtual_servers[0].real_servers[0].checkers.is_empty());
+}
+
+#[test]
+fn ssl_get_is_an_http_check_over_tls_with_sni_on_request() {
+    let (c, w) = ok("virtual_server 198.18.0.10 443 {
+  protocol TCP
+  virtualhost www.example
+  real_server 198.18.0.21 443 {
+    SSL_GET {
+      url {
+        path /health
+        digest 5d41402abc4b2a76b9719d911017c592
+      }
+      enable_sni
+      connect_timeout 2
+    }
+    HTTP_GET {
+      url {
+        path /
+      }
+    }
+  }
+}
+");
+    assert!(w.is_empty(), "{w:?}");
+    let checkers = &c.virtual_servers[0].real_servers[0].checkers;
+    let [tls, plain] = [&checkers[0].kind, &checkers[1].kind].map(|k| match k {
+        CheckKind::Http(h) => h.clone(),
+        other => panic!("not HTTP: {other:?}"),
+    });
+    assert!(tls.tls && tls.sni);
+    assert_eq!(tls.virtualhost.as_deref(), Some("www.example"));
+    assert_eq!(tls.connect.addr, "198.18.0.21:443".parse().unwrap());
+    assert_eq!(tls.connect.timeout, Duration::from_secs(2));
+    assert_eq!(tls.urls[0].path, "/health");
+    assert!(!plain.tls && !plain.sni);
 }
 
 #[test]
@@ -261,6 +295,13 @@ fn the_native_form_loads_what_convert_writes() {
     }
   }
   real_server 198.18.0.22 8443 {
+    SSL_GET {
+      url {
+        path /
+      }
+      enable_sni
+      virtualhost tls.example
+    }
   }
 }
 ");
@@ -269,6 +310,10 @@ fn the_native_form_loads_what_convert_writes() {
         .unwrap_or_else(|d| panic!("{toml}\n{}", config::render(&d)));
     assert_eq!(again, c, "{toml}");
     assert!(toml.contains("flags = [\"mh-fallback\"]"), "{toml}");
+    assert!(
+        toml.contains("type = \"https\"") && toml.contains("sni = true"),
+        "{toml}"
+    );
     assert!(
         toml.contains("digest = \"5d41402abc4b2a76b9719d911017c592\""),
         "{toml}"

@@ -41,13 +41,17 @@ enum Command {
     /// Ask the daemon to re-read its configuration (as SIGHUP does).
     Reload,
     /// The MD5 digest of a page's body, as keepalived's genhash prints it,
-    /// for an HTTP_GET `url { digest ... }` (`http://IP[:PORT]/PATH`).
+    /// for an HTTP_GET or SSL_GET `url { digest ... }` (`http://IP[:PORT]/PATH`
+    /// or `https://IP[:PORT]/PATH`).
     Genhash {
         /// The page.
         url: String,
         /// The Host header (keepalived's `virtualhost`; default IP:PORT).
         #[arg(long)]
         virtualhost: Option<String>,
+        /// With https://, send the virtualhost as SNI (`enable_sni`).
+        #[arg(long)]
+        sni: bool,
         /// Seconds each step may take.
         #[arg(long, default_value_t = 5)]
         timeout: u64,
@@ -167,6 +171,12 @@ fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
                         ""
                     }
                 );
+                if let Some(c) = v.counters {
+                    println!(
+                        "  conns {} inpkts {} outpkts {} inbytes {} outbytes {}",
+                        c.connections, c.packets_in, c.packets_out, c.bytes_in, c.bytes_out
+                    );
+                }
                 for r in v.real_servers {
                     let last = match (r.last_check_passed, r.last_check_ms_ago) {
                         (Some(ok), Some(ms)) => {
@@ -185,6 +195,18 @@ fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
                             "out of table"
                         },
                     );
+                    if let Some(c) = r.counters {
+                        println!(
+                            "     active {} inactive {} conns {} inpkts {} outpkts {} inbytes {} outbytes {}",
+                            c.active_connections,
+                            c.inactive_connections,
+                            c.stats.connections,
+                            c.stats.packets_in,
+                            c.stats.packets_out,
+                            c.stats.bytes_in,
+                            c.stats.bytes_out
+                        );
+                    }
                 }
             }
             ExitCode::SUCCESS
@@ -206,10 +228,12 @@ fn main() -> ExitCode {
         Command::Genhash {
             url,
             virtualhost,
+            sni,
             timeout,
         } => match vrrpd_cli::genhash::genhash(
             &url,
             virtualhost.as_deref(),
+            sni,
             Duration::from_secs(timeout.max(1)),
         ) {
             Ok(digest) => {

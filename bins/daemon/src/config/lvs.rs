@@ -153,10 +153,13 @@ pub struct HttpCheck {
     pub tls: bool,
     /// `http_protocol`: 1.0 (default) or 1.1 (adds `Connection: close`).
     pub http_1_1: bool,
+    /// `enable_sni` (`SSL_GET`): send the virtualhost as the TLS server
+    /// name.
+    pub sni: bool,
     /// The Host header when a url has none (checker, real server or
     /// virtual server `virtualhost`); else `ip:port`.
     pub virtualhost: Option<String>,
-    /// `url` blocks, checked one per `delay_loop`; all must pass.
+    /// `url` blocks, each fetched on every check; all must pass.
     pub urls: Vec<UrlCheck>,
 }
 

@@ -1,18 +1,14 @@
-//! The checkers' I/O: a TCP connect, an HTTP GET, a script. Each runs as
+//! The checkers' I/O: a TCP connect, an HTTP GET (over TLS for
+//! `SSL_GET`, see [`http_get`]), a script. Each runs as
 //! a task on the loop's runtime, bounded in time (and, for HTTP, in the
 //! bytes it reads), and ends in a [`CheckOutcome`]; none blocks the loop.
 
-use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
-
+use super::http_get::{self, Tls};
 use crate::config::Global;
-use crate::config::lvs::{CheckKind, Connect, HttpCheck, MiscCheck, VirtualServer};
-use crate::lvs::http::{MAX_RESPONSE, judge, request};
+use crate::config::lvs::{CheckKind, HttpCheck, MiscCheck, VirtualServer};
+use crate::lvs::http::{judge, request};
 use crate::lvs::{CheckOutcome, CheckerId};
 use crate::process::Job;
 
@@ -30,7 +26,10 @@ pub(crate) async fn run(
         return CheckOutcome::Down;
     };
     let result = match &checker.kind {
-        CheckKind::Tcp(c) => connect(c).await.map(|_| CheckOutcome::Up),
+        CheckKind::Tcp(c) => http_get::connect_only(c)
+            .await
+            .map(|()| CheckOutcome::Up)
+            .map_err(|e| e.to_string()),
         CheckKind::Http(h) => http(h).await.map(|()| CheckOutcome::Up),
         CheckKind::Misc(m) => Ok(misc(m, &global).await),
     };
@@ -43,64 +42,28 @@ pub(crate) async fn run(
     }
 }
 
-/// Connects within the timeout (from `bind`, with `fwmark`).
-async fn connect(c: &Connect) -> io::Result<TcpStream> {
-    let socket = match c.addr {
-        SocketAddr::V4(_) => TcpSocket::new_v4()?,
-        SocketAddr::V6(_) => TcpSocket::new_v6()?,
-    };
-    if let Some(mark) = c.fwmark {
-        socket2::SockRef::from(&socket).set_mark(mark)?;
-    }
-    if let Some(bind) = c.bind {
-        socket.bind(bind)?;
-    }
-    tokio::time::timeout(c.timeout, socket.connect(c.addr))
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?
-}
-
-/// Each url in turn; all must pass.
-async fn http(h: &HttpCheck) -> io::Result<()> {
-    if h.tls {
-        return Err(io::Error::other("SSL_GET is not supported yet"));
-    }
+/// Each url in turn, on a connection of its own; all must pass.
+async fn http(h: &HttpCheck) -> Result<(), String> {
     for url in &h.urls {
         let host = url
             .virtualhost
-            .clone()
-            .or_else(|| h.virtualhost.clone())
-            .unwrap_or_else(|| h.connect.addr.to_string());
+            .as_deref()
+            .or(h.virtualhost.as_deref())
+            .map_or_else(|| h.connect.addr.to_string(), str::to_string);
+        let tls = h.tls.then(|| Tls {
+            sni: url
+                .virtualhost
+                .clone()
+                .or_else(|| h.virtualhost.clone())
+                .filter(|_| h.sni),
+        });
         let request = request(url, &host, h.http_1_1);
-        let mut stream = connect(&h.connect).await?;
-        bounded(h.connect.timeout, stream.write_all(request.as_bytes())).await?;
-        let response = read_to_end(&mut stream, h.connect.timeout).await?;
-        judge(url, &response).map_err(io::Error::other)?;
+        let response = http_get::get(&h.connect, tls.as_ref(), request.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        judge(url, &response).map_err(|e| format!("{}: {e}", url.path))?;
     }
     Ok(())
-}
-
-async fn bounded<T>(limit: Duration, f: impl Future<Output = io::Result<T>>) -> io::Result<T> {
-    tokio::time::timeout(limit, f)
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "timed out"))?
-}
-
-/// Reads until the server closes, each read within `timeout`, at most
-/// [`MAX_RESPONSE`] bytes.
-async fn read_to_end(stream: &mut TcpStream, timeout: Duration) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        let n = bounded(timeout, stream.read(&mut buf)).await?;
-        if n == 0 {
-            return Ok(out);
-        }
-        if out.len() + n > MAX_RESPONSE {
-            return Err(io::Error::other("response larger than 1 MiB"));
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
 }
 
 /// Runs the script: exit 0 passes; with `misc_dynamic` 2..=255 passes

@@ -248,11 +248,18 @@ pub(crate) async fn run(
                         global: shell.engine.global_discards().clone(),
                         instances: shell.engine.stats(),
                     },
-                    Request::Lvs => Response::Lvs {
-                        virtual_servers: lvs
-                            .as_ref()
-                            .map(|l| l.status(Instant::now()))
-                            .unwrap_or_default(),
+                    Request::Lvs => match &lvs {
+                        None => Response::Lvs { virtual_servers: Vec::new() },
+                        Some(l) => {
+                            // The counters come from the IPVS worker:
+                            // answered by a task once they are read.
+                            let status = l.status(Instant::now());
+                            tokio::spawn(async move {
+                                let virtual_servers = status.await;
+                                let _ = req.reply.send(Response::Lvs { virtual_servers });
+                            });
+                            continue;
+                        }
                     },
                     Request::Reload => match &loader {
                         None => Response::Reloaded {

@@ -4,23 +4,38 @@
 //! left (the ledger); at stop, after the engine's removals, it removes
 //! whatever the ledger still holds.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use tracing::{error, info, warn};
-use vrrp_ipvs::{AddOutcome, Handle, IpvsLedger, Release};
+use vrrp_ipvs::{AddOutcome, DestinationInfo, Handle, IpvsLedger, Release, ServiceKey, Stats};
 
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
 
 use super::lvs_input::LvsInput;
 use crate::lvs::LvsAction;
 
+/// What IPVS counts for each service asked about that it has: the
+/// service's totals and its destinations.
+pub(crate) type Counters = HashMap<ServiceKey, (Stats, Vec<DestinationInfo>)>;
+
+/// What the worker is asked to do, in order.
+#[derive(Debug)]
+enum Job {
+    /// An IPVS change of the engine's.
+    Apply(LvsAction),
+    /// Read the counters of these services (for `vrrpctl lvs`).
+    Count(Vec<ServiceKey>, oneshot::Sender<Counters>),
+}
+
 /// The loop's side of the worker.
 #[derive(Debug)]
 pub(crate) struct IpvsWorker {
-    jobs: Option<mpsc::Sender<LvsAction>>,
+    jobs: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -53,8 +68,19 @@ impl IpvsWorker {
     /// Queues an IPVS change (other actions are not the worker's).
     pub(crate) fn send(&self, action: LvsAction) {
         if let Some(tx) = &self.jobs {
-            let _ = tx.send(action);
+            let _ = tx.send(Job::Apply(action));
         }
+    }
+
+    /// Asks for the counters of `services`, read after the changes
+    /// queued before; the answer is dropped (the receiver errs) when IPVS
+    /// is not available.
+    pub(crate) fn count(&self, services: Vec<ServiceKey>) -> oneshot::Receiver<Counters> {
+        let (tx, rx) = oneshot::channel();
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(Job::Count(services, tx));
+        }
+        rx
     }
 
     /// Runs what is queued, removes what the ledger still holds, and
@@ -142,7 +168,27 @@ fn report_addresses(watched: &[IpAddr], report: &UnboundedSender<LvsInput>) {
     let _ = report.send(LvsInput::Addresses(held));
 }
 
-fn run(dir: &Path, jobs: &mpsc::Receiver<LvsAction>) {
+/// The counters of `services` that exist; a failed read leaves its
+/// service out.
+fn count(h: &mut Handle, services: &[ServiceKey]) -> Counters {
+    let mut out = Counters::new();
+    for key in services {
+        let read = match h.service(key) {
+            Ok(Some(info)) => h.destinations(key).map(|d| Some((info.stats, d))),
+            other => other.map(|_| None),
+        };
+        match read {
+            Ok(Some(counted)) => {
+                out.insert(*key, counted);
+            }
+            Ok(None) => {}
+            Err(e) => warn!(service = %key, error = %e, "cannot read the IPVS counters"),
+        }
+    }
+    out
+}
+
+fn run(dir: &Path, jobs: &mpsc::Receiver<Job>) {
     let Some((mut handle, mut ledger)) = open(dir) else {
         // Drain, so the loop's sends never pile up.
         while jobs.recv().is_ok() {}
@@ -150,6 +196,13 @@ fn run(dir: &Path, jobs: &mpsc::Receiver<LvsAction>) {
     };
     let h = &mut handle;
     while let Ok(job) = jobs.recv() {
+        let job = match job {
+            Job::Apply(action) => action,
+            Job::Count(services, reply) => {
+                let _ = reply.send(count(h, &services));
+                continue;
+            }
+        };
         match job {
             LvsAction::AddService(s) => match ledger.add_service(h, &s) {
                 Ok(AddOutcome::Added) => {

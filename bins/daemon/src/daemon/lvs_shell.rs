@@ -12,12 +12,17 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use super::checks;
-use super::ipvs_worker::IpvsWorker;
+use super::ipvs_worker::{Counters, IpvsWorker};
 pub(crate) use super::lvs_input::LvsInput;
 use crate::config::lvs::VirtualServer;
 use crate::config::{Config, Global};
-use crate::lvs::{CheckerId, HookReason, LvsAction, LvsEngine, VirtualServerStatus};
+use crate::lvs::{
+    CheckerId, HookReason, LvsAction, LvsEngine, RealServerCounters, VirtualServerStatus,
+};
 use crate::process::Job;
+
+/// How long `vrrpctl lvs` waits for IPVS's counters.
+const COUNTERS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long an LVS notify or quorum hook may run.
 const HOOK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -129,9 +134,26 @@ impl LvsShell {
         self.drain();
     }
 
-    /// What `vrrpctl lvs` shows.
-    pub(crate) fn status(&self, now: Instant) -> Vec<VirtualServerStatus> {
-        self.engine.status(now)
+    /// What `vrrpctl lvs` shows: the engine's status at `now`, with
+    /// IPVS's counters once the worker has read them (after the changes
+    /// queued before), or without them after [`COUNTERS_TIMEOUT`]. The
+    /// future borrows nothing, so the loop can hand it to a task.
+    pub(crate) fn status(
+        &self,
+        now: Instant,
+    ) -> impl Future<Output = Vec<VirtualServerStatus>> + Send + 'static {
+        let mut status = self.engine.status(now);
+        let counters = self
+            .worker
+            .count(status.iter().map(|v| v.service).collect());
+        async move {
+            match tokio::time::timeout(COUNTERS_TIMEOUT, counters).await {
+                Ok(Ok(counters)) => add_counters(&mut status, &counters),
+                Ok(Err(_)) => {} // IPVS is not available: logged at start.
+                Err(_) => warn!("the IPVS worker did not read the counters in time"),
+            }
+            status
+        }
     }
 
     /// A reload keeps the LVS half as it started: says so when `new`
@@ -190,5 +212,25 @@ impl LvsShell {
             let outcome = checks::run(servers, id, global).await;
             let _ = tx.send(LvsInput::Checked(id, outcome));
         });
+    }
+}
+
+/// Fills in each service's and real server's counters from `counters`.
+fn add_counters(status: &mut [VirtualServerStatus], counters: &Counters) {
+    for v in status {
+        let Some((stats, dests)) = counters.get(&v.service) else {
+            continue;
+        };
+        v.counters = Some(*stats);
+        for r in &mut v.real_servers {
+            r.counters = dests
+                .iter()
+                .find(|d| d.destination.addr == r.addr)
+                .map(|d| RealServerCounters {
+                    active_connections: d.active_connections,
+                    inactive_connections: d.inactive_connections,
+                    stats: d.stats,
+                });
+        }
     }
 }

@@ -36,6 +36,7 @@ mod event_loop;
 mod events;
 mod fifo;
 mod host;
+pub mod http_get;
 mod io;
 mod ipvs_worker;
 mod lifecycle;

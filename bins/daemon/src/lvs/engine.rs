@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use vrrp_ipvs::{Destination, Service, ServiceKey};
+use vrrp_ipvs::{Destination, Service, ServiceKey, Stats};
 
 use super::action::{CheckOutcome, CheckerId, HookReason, LvsAction};
 use super::checker::{CheckerState, Verdict};
@@ -54,6 +54,21 @@ pub struct RealServerStatus {
     pub last_check_ms_ago: Option<u64>,
     /// Whether the last check passed.
     pub last_check_passed: Option<bool>,
+    /// What IPVS counts for it, when it is in the table and the kernel
+    /// answered (`ipvsadm -Ln --stats`); the engine leaves it `None`.
+    #[serde(default)]
+    pub counters: Option<RealServerCounters>,
+}
+
+/// IPVS's counters of a real server (`ipvsadm -Ln` and `--stats`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealServerCounters {
+    /// Established connections (`ActiveConn`).
+    pub active_connections: u32,
+    /// Other connections (`InActConn`).
+    pub inactive_connections: u32,
+    /// Totals and rates.
+    pub stats: Stats,
 }
 
 /// What `vrrpctl lvs` shows of a virtual server.
@@ -69,6 +84,10 @@ pub struct VirtualServerStatus {
     pub suspended: bool,
     /// Its real servers.
     pub real_servers: Vec<RealServerStatus>,
+    /// What IPVS counts for the service, when the kernel answered; the
+    /// engine leaves it `None`.
+    #[serde(default)]
+    pub counters: Option<Stats>,
 }
 
 /// The LVS half of a configuration; see the [module docs](super).
@@ -333,8 +352,10 @@ impl LvsEngine {
                             .last
                             .map(|(t, _)| now.saturating_duration_since(t).as_millis() as u64),
                         last_check_passed: r.last.map(|(_, ok)| ok),
+                        counters: None,
                     })
                     .collect(),
+                counters: None,
             })
             .collect()
     }

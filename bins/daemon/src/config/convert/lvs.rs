@@ -179,7 +179,11 @@ fn check(out: &mut String, c: &Checker) {
             Some(conn)
         }
         CheckKind::Http(h) => {
-            out.push_str("type = \"http\"\n");
+            out.push_str(if h.tls {
+                "type = \"https\"\n"
+            } else {
+                "type = \"http\"\n"
+            });
             let urls: Vec<String> = h
                 .urls
                 .iter()
@@ -213,6 +217,9 @@ fn check(out: &mut String, c: &Checker) {
             let _ = writeln!(out, "url = [{}]", urls.join(", "));
             if h.http_1_1 {
                 out.push_str("http_version = \"1.1\"\n");
+            }
+            if h.sni {
+                out.push_str("sni = true\n");
             }
             if let Some(vh) = &h.virtualhost {
                 let _ = writeln!(out, "virtualhost = {}", q(vh));

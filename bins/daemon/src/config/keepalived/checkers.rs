@@ -108,7 +108,7 @@ pub(super) struct RawChecker {
 }
 
 /// The checkers vrrpd runs.
-pub(super) const SUPPORTED: &[&str] = &["TCP_CHECK", "HTTP_GET", "MISC_CHECK"];
+pub(super) const SUPPORTED: &[&str] = &["TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK"];
 
 /// Reads a checker block `s` (its keyword is one of [`SUPPORTED`]).
 pub(super) fn read_checker(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawChecker> {
@@ -137,6 +137,7 @@ pub(super) fn read_checker(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawChecker> {
                 },
                 tls: key == "SSL_GET",
                 http_1_1: false,
+                sni: false,
                 virtualhost: None,
                 urls: Vec::new(),
             })),
@@ -278,7 +279,8 @@ fn read_http_item(ctx: &mut Ctx<'_>, s: &Stmt, h: &mut HttpCheck) {
             }
             h.urls.push(url);
         }
-        "enable_sni" | "fast_recovery" => {
+        "enable_sni" => h.sni = ctx.flag(s),
+        "fast_recovery" => {
             ctx.flag(s);
             ctx.warn(
                 s.key.pos,

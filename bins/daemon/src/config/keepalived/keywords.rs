@@ -46,6 +46,8 @@ impl Ignored {
 /// Top-level blocks and statements.
 pub(crate) const TOP: &[(&str, Ignored)] = &[
     ("virtual_server_group", Ignored::Lvs),
+    // Client certificate for SSL_GET: vrrpd's presents none.
+    ("SSL", Ignored::Lvs),
     ("bfd_instance", Ignored::Unsupported),
     ("static_ipaddress", Ignored::Unsupported),
     ("static_routes", Ignored::Unsupported),

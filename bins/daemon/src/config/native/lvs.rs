@@ -68,6 +68,7 @@ const CHECK_KEYS: &[&str] = &[
     "fwmark",
     "url",
     "http_version",
+    "sni",
     "virtualhost",
     "command",
     "shell",
@@ -384,7 +385,11 @@ fn read_check(
     let kind_name = match get(t, "type") {
         Some(v) => ctx.string("type", v)?,
         None => {
-            ctx.error(span, "a check needs a `type`: tcp, http or misc", None);
+            ctx.error(
+                span,
+                "a check needs a `type`: tcp, http, https or misc",
+                None,
+            );
             return None;
         }
     };
@@ -403,7 +408,7 @@ fn read_check(
     };
     let (kind, retry, retry_delay) = match kind_name {
         "tcp" => (CheckKind::Tcp(connect), 1, Duration::from_secs(1)),
-        "http" => {
+        "http" | "https" => {
             let mut urls = Vec::new();
             if let Some(v) = get(t, "url") {
                 for item in ctx.array("url", v) {
@@ -413,7 +418,11 @@ fn read_check(
                 }
             }
             if urls.is_empty() {
-                ctx.error(span, "an http check needs at least one `url`", None);
+                ctx.error(
+                    span,
+                    "an http or https check needs at least one `url`",
+                    None,
+                );
                 return None;
             }
             let http_1_1 = match get(t, "http_version").and_then(|v| ctx.string("http_version", v))
@@ -431,8 +440,11 @@ fn read_check(
             };
             let check = HttpCheck {
                 connect,
-                tls: false,
+                tls: kind_name == "https",
                 http_1_1,
+                sni: get(t, "sni")
+                    .and_then(|v| ctx.boolean("sni", v))
+                    .unwrap_or(false),
                 virtualhost: get(t, "virtualhost").and_then(|v| ctx.nonempty("virtualhost", v)),
                 urls,
             };
@@ -460,7 +472,7 @@ fn read_check(
         other => {
             ctx.error(
                 span,
-                format!("check `type` = \"{other}\" is not tcp, http or misc"),
+                format!("check `type` = \"{other}\" is not tcp, http, https or misc"),
                 None,
             );
             return None;
