@@ -1,8 +1,9 @@
 //! End-to-end: keepalived's LVS half run by the real `vrrpd` against a
 //! real IPVS. The host kernel has none, so `in_the_ipvs_guest` boots
 //! Debian's kernel under qemu once and runs the `#[ignore]`d tests below
-//! in it: a director (h1, holding the VIP by VRRP), two real servers
-//! with small HTTP servers, and a client, on one bridge.
+//! in it: a director (h1, holding the VIP by VRRP), three real servers
+//! with small HTTP servers (one also over TLS), and a client, on one
+//! bridge.
 
 mod e2e_support;
 mod interop_support;
@@ -14,7 +15,7 @@ use e2e_support::{CLIENT, H1, H2, Lab, Variant, kill, wait_for};
 use vrrp_testns::ChildGuard;
 use vrrp_testns::guest::{self, assert_in_ipvs_guest};
 
-const GUEST_TESTS: usize = 5;
+const GUEST_TESTS: usize = 6;
 
 #[test]
 fn in_the_ipvs_guest() {
@@ -25,6 +26,8 @@ fn in_the_ipvs_guest() {
 }
 
 const VIP: &str = "198.18.0.100";
+/// The MD5 of r3's page ("r3"), as `genhash` prints it.
+const R3_DIGEST: &str = "9d3e622df914d8de7f747b7b8b143c52";
 const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;
 
@@ -51,30 +54,90 @@ fn lvs_lab(tag: &str) -> Lab {
 
 /// An HTTP server on port 8080 of real server `idx` whose page names it.
 fn serve(lab: &Lab, idx: usize, name: &str) -> ChildGuard {
+    serve_on(lab, idx, name, 8080)
+}
+
+/// The directory of real server `idx`'s page, which names it.
+fn www(lab: &Lab, idx: usize, name: &str) -> PathBuf {
     let root = lab.host_dir(idx).join("www");
     std::fs::create_dir_all(&root).unwrap();
     std::fs::write(root.join("index.html"), name).unwrap();
+    root
+}
+
+/// Waits until something listens on `port` of host `idx`.
+fn wait_listening(lab: &Lab, idx: usize, port: u16, what: &str) {
+    let probe = format!("import socket; socket.create_connection(('127.0.0.1', {port}), 1)");
+    let up = wait_for(Duration::from_secs(20), || {
+        lab.host(idx)
+            .exec_try(&["python3", "-c", &probe])
+            .status
+            .success()
+    });
+    assert!(up.is_some(), "{what} did not start");
+}
+
+/// An HTTP server on `port` of real server `idx` whose page names it.
+fn serve_on(lab: &Lab, idx: usize, name: &str, port: u16) -> ChildGuard {
+    let root = www(lab, idx, name);
     let server = lab.host(idx).spawn(&[
         "python3",
         "-m",
         "http.server",
-        "8080",
+        &port.to_string(),
         "--bind",
         "0.0.0.0",
         "--directory",
         root.to_str().unwrap(),
     ]);
-    let up = wait_for(Duration::from_secs(20), || {
-        lab.host(idx)
-            .exec_try(&[
-                "python3",
-                "-c",
-                "import socket; socket.create_connection(('127.0.0.1', 8080), 1)",
-            ])
-            .status
-            .success()
-    });
-    assert!(up.is_some(), "the HTTP server of {name} did not start");
+    wait_listening(lab, idx, port, &format!("the HTTP server of {name}"));
+    server
+}
+
+/// An HTTPS server on port 8443 of real server `idx` (a fresh self-signed
+/// certificate) serving the same page; it writes each TLS server name a
+/// client sends (SNI) to `sni.log` in the host's directory.
+fn serve_tls(lab: &Lab, idx: usize, name: &str) -> ChildGuard {
+    let root = www(lab, idx, name);
+    let dir = lab.host_dir(idx);
+    let (cert, key, sni) = (
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("sni.log"),
+    );
+    if !cert.exists() {
+        lab.host(idx).exec(&[
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ]);
+    }
+    let script = format!(
+        "import functools, http.server, ssl\n\
+         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
+         ctx.load_cert_chain({cert:?}, {key:?})\n\
+         def named(sock, name, _ctx):\n    open({sni:?}, 'a').write(f'{{name}}\\n')\n\
+         ctx.sni_callback = named\n\
+         handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory={root:?})\n\
+         srv = http.server.ThreadingHTTPServer(('0.0.0.0', 8443), handler)\n\
+         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)\n\
+         srv.serve_forever()\n"
+    );
+    let server = lab.host(idx).spawn(&["python3", "-c", &script]);
+    wait_listening(lab, idx, 8443, &format!("the HTTPS server of {name}"));
     server
 }
 
@@ -115,7 +178,20 @@ virtual_server {VIP} 80 {{
                 status_code 200
             }}
             connect_timeout 1
+            retry 0
+        }}
+    }}
+    real_server 198.18.0.23 8080 {{
+        SSL_GET {{
+            url {{
+                path /
+                digest {R3_DIGEST}
+            }}
+            connect_port 8443
+            connect_timeout 1
             delay_before_retry 1
+            enable_sni
+            virtualhost r3.example
         }}
     }}
 }}
@@ -162,10 +238,18 @@ fn fetch(lab: &Lab) -> String {
 /// Fetches through the VIP until both r1 and r2 answered (30 s at most):
 /// how long it took, and every answer seen.
 fn reaches_both(lab: &Lab) -> (Option<Duration>, std::collections::BTreeSet<String>) {
+    reaches_all(lab, &["r1", "r2"])
+}
+
+/// Fetches through the VIP until each of `names` answered (30 s at most).
+fn reaches_all(
+    lab: &Lab,
+    names: &[&str],
+) -> (Option<Duration>, std::collections::BTreeSet<String>) {
     let mut seen = std::collections::BTreeSet::new();
     let reached = wait_for(Duration::from_secs(30), || {
         seen.insert(fetch(lab));
-        seen.contains("r1") && seen.contains("r2")
+        names.iter().all(|n| seen.contains(*n))
     });
     (reached, seen)
 }
@@ -177,11 +261,15 @@ fn real_servers_leave_and_rejoin_the_table_as_their_checks_fail_and_pass() {
     let lab = lvs_lab("lvs");
     let _r1 = serve(&lab, 3, "r1");
     let mut r2 = serve(&lab, 4, "r2");
+    let _r3 = serve(&lab, 5, "r3");
+    let mut r3_tls = serve_tls(&lab, 5, "r3");
     let conf = write_conf(&lab);
     let _d = lab.start_keepalived_conf(H1, &conf);
     let both = wait_for(Duration::from_secs(20), || {
         let t = table(&lab);
-        t.contains("198.18.0.21:8080") && t.contains("198.18.0.22:8080")
+        t.contains("198.18.0.21:8080")
+            && t.contains("198.18.0.22:8080")
+            && t.contains("198.18.0.23:8080")
     });
     check!(
         lab,
@@ -192,15 +280,51 @@ fn real_servers_leave_and_rejoin_the_table_as_their_checks_fail_and_pass() {
     let t = table(&lab);
     assert!(t.contains(&format!("TCP  {VIP}:80 rr")), "{t}");
     assert!(t.contains("Masq"), "{t}");
-    // The VIP is up (VRRP) and round robin spreads the client's requests.
-    let (reached, seen) = reaches_both(&lab);
+    // The VIP is up (VRRP) and round robin spreads the client's requests
+    // over all three.
+    let (reached, seen) = reaches_all(&lab, &["r1", "r2", "r3"]);
     check!(
         lab,
         reached.is_some(),
         "the client reached {seen:?} through the VIP\n{}",
         table(&lab)
     );
-    // r2's HTTP dies: out of the table within two checks (retry 1).
+    // `vrrpctl lvs` shows IPVS's counters of what the client did (the
+    // kernel folds its per-CPU counters in every 2 s: read until they
+    // have all three connections).
+    let mut vs = serde_json::Value::Null;
+    let counted = wait_for(Duration::from_secs(10), || {
+        vs = serde_json::from_str::<serde_json::Value>(&lvs_json(&lab, H1)).unwrap()
+            ["virtual_servers"][0]
+            .take();
+        let per_real = |i: usize| {
+            vs["real_servers"][i]["counters"]["stats"]["connections"]
+                .as_u64()
+                .unwrap_or(0)
+        };
+        let conns = vs["counters"]["connections"].as_u64().unwrap_or(0);
+        conns >= 3 && (0..3).all(|i| per_real(i) >= 1) && (0..3).map(per_real).sum::<u64>() == conns
+    });
+    assert!(counted.is_some(), "IPVS counters: {vs}");
+    // SSL_GET checked r3 over TLS, sending its virtualhost as SNI.
+    let sni = std::fs::read_to_string(lab.host_dir(5).join("sni.log")).unwrap_or_default();
+    assert!(sni.lines().any(|l| l == "r3.example"), "SNI seen: {sni:?}");
+    // r3's TLS side dies: SSL_GET fails and r3 leaves, though its HTTP
+    // still answers.
+    kill(r3_tls.pid(), SIGKILL);
+    let _ = r3_tls.child().wait();
+    let gone = wait_for(Duration::from_secs(10), || {
+        !table(&lab).contains("198.18.0.23:8080")
+    });
+    check!(
+        lab,
+        gone.is_some(),
+        "r3 stayed in the table:\n{}",
+        table(&lab)
+    );
+    // r2's HTTP dies: with `retry 0`, out of the table at its next check,
+    // within delay_loop + connect_timeout (2 s; 1 s more for the guest's
+    // emulated CPU).
     kill(r2.pid(), SIGKILL);
     let _ = r2.child().wait();
     let gone = wait_for(Duration::from_secs(10), || {
@@ -212,7 +336,7 @@ fn real_servers_leave_and_rejoin_the_table_as_their_checks_fail_and_pass() {
         "r2 stayed in the table:\n{}",
         table(&lab)
     );
-    assert!(gone.unwrap() <= Duration::from_secs(6), "took {gone:?}");
+    assert!(gone.unwrap() <= Duration::from_secs(3), "took {gone:?}");
     assert_eq!(fetch(&lab), "r1");
     let status = lab.host(H1).exec(&[
         env!("CARGO_BIN_EXE_vrrpctl"),
@@ -336,13 +460,17 @@ fn a_failover_moves_the_vip_to_the_second_director_whose_table_serves() {
 #[ignore = "runs inside the IPVS guest"]
 fn with_every_real_server_down_the_sorry_server_serves_and_quorum_down_runs() {
     assert_in_ipvs_guest();
-    let lab = lvs_lab("lvssorry");
+    let mut lab = lvs_lab("lvssorry");
+    // r3 serves nothing: its check fails from the start.
+    let r4 = lab.lan.add_host("r4", &["198.18.0.24/24"]);
+    lab.host(r4)
+        .ip(&["route", "add", "198.18.0.10/32", "via", VIP]);
     let mut r1 = serve(&lab, 3, "r1");
     let mut r2 = serve(&lab, 4, "r2");
-    let _r3 = serve(&lab, 5, "sorry");
+    let _r4 = serve(&lab, r4, "sorry");
     let marker = lab.host_dir(H1).join("quorum-down");
     let extra = format!(
-        "    sorry_server 198.18.0.23 8080\n    quorum_down \"/usr/bin/touch {}\"",
+        "    sorry_server 198.18.0.24 8080\n    quorum_down \"/usr/bin/touch {}\"",
         marker.display()
     );
     let conf = write_conf_for(&lab, H1, 200, &extra);
@@ -358,16 +486,17 @@ fn with_every_real_server_down_the_sorry_server_serves_and_quorum_down_runs() {
         "no service through the VIP (last answer {last:?}):\n{}",
         table(&lab)
     );
-    assert!(!table(&lab).contains("198.18.0.23:8080"), "{}", table(&lab));
+    assert!(!table(&lab).contains("198.18.0.24:8080"), "{}", table(&lab));
     for r in [&mut r1, &mut r2] {
         kill(r.pid(), SIGKILL);
         let _ = r.child().wait();
     }
     let sorry = wait_for(Duration::from_secs(15), || {
         let t = table(&lab);
-        t.contains("198.18.0.23:8080")
+        t.contains("198.18.0.24:8080")
             && !t.contains("198.18.0.21:8080")
             && !t.contains("198.18.0.22:8080")
+            && !t.contains("198.18.0.23:8080")
     });
     check!(lab, sorry.is_some(), "no sorry server:\n{}", table(&lab));
     assert_eq!(fetch(&lab), "sorry");
@@ -375,11 +504,115 @@ fn with_every_real_server_down_the_sorry_server_serves_and_quorum_down_runs() {
     check!(lab, hook.is_some(), "quorum_down did not run");
 }
 
+#[test]
+#[ignore = "runs inside the IPVS guest"]
+fn with_direct_routing_three_real_servers_answer_the_client_themselves() {
+    assert_in_ipvs_guest();
+    let lab = lvs_lab("lvsdr");
+    let reals = [(3, "r1"), (4, "r2"), (5, "r3")];
+    for (idx, _) in reals {
+        // DR: each real server holds the VIP on lo, never answers ARP
+        // for it, and replies to the client directly.
+        let h = lab.host(idx);
+        h.ip(&["route", "del", "198.18.0.10/32"]);
+        h.ip(&["addr", "add", &format!("{VIP}/32"), "dev", "lo"]);
+        h.exec(&[
+            "sysctl",
+            "-qw",
+            "net.ipv4.conf.all.arp_ignore=1",
+            "net.ipv4.conf.all.arp_announce=2",
+        ]);
+    }
+    let mut servers: Vec<ChildGuard> = reals
+        .iter()
+        .map(|&(idx, name)| serve_on(&lab, idx, name, 80))
+        .collect();
+    let path = lab.host_dir(H1).join("keepalived.conf");
+    let reals_conf: String = ["21", "22", "23"]
+        .iter()
+        .map(|n| {
+            format!(
+                "    real_server 198.18.0.{n} 80 {{\n        TCP_CHECK {{\n            connect_timeout 1\n        }}\n    }}\n"
+            )
+        })
+        .collect();
+    std::fs::write(
+        &path,
+        format!(
+            "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 200
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP}/24
+    }}
+}}
+virtual_server {VIP} 80 {{
+    delay_loop 1
+    lvs_sched rr
+    lvs_method DR
+    protocol TCP
+{reals_conf}}}
+"
+        ),
+    )
+    .unwrap();
+    let _d = lab.start_keepalived_conf(H1, &path);
+    let routed = wait_for(Duration::from_secs(20), || {
+        table(&lab).matches("Route").count() == 3
+    });
+    check!(
+        lab,
+        routed.is_some(),
+        "not three DR real servers:\n{}",
+        table(&lab)
+    );
+    let (reached, seen) = reaches_all(&lab, &["r1", "r2", "r3"]);
+    check!(
+        lab,
+        reached.is_some(),
+        "the client reached {seen:?} through the VIP\n{}",
+        table(&lab)
+    );
+    // The replies bypassed the director: IPVS saw packets in, none out.
+    let json: serde_json::Value = serde_json::from_str(&lvs_json(&lab, H1)).unwrap();
+    let counters = &json["virtual_servers"][0]["counters"];
+    assert!(
+        counters["packets_in"].as_u64().unwrap_or(0) > 0
+            && counters["packets_out"].as_u64() == Some(0),
+        "{counters}"
+    );
+    // r2 dies: the other two serve alone.
+    let r2 = &mut servers[1];
+    kill(r2.pid(), SIGKILL);
+    let _ = r2.child().wait();
+    let gone = wait_for(Duration::from_secs(10), || {
+        !table(&lab).contains("198.18.0.22:80")
+    });
+    check!(
+        lab,
+        gone.is_some(),
+        "r2 stayed in the table:\n{}",
+        table(&lab)
+    );
+    for _ in 0..6 {
+        let got = fetch(&lab);
+        assert!(got == "r1" || got == "r3", "{got}\n{}", table(&lab));
+    }
+}
+
 /// A keepalived.conf of LVS keywords whose effect shows in the table:
-/// schedulers and their flags, every forwarding method, persistence and
-/// its granularity, one-packet UDP (the protocol left to its default),
-/// weights and thresholds, inhibit_on_failure and a sorry server for real
-/// servers that do not answer (nothing listens on 198.18.0.23:9999).
+/// schedulers and their flags (and the `lvs_sched`/`lvs_method` names),
+/// every forwarding method, persistence and its granularity, one-packet
+/// UDP (the protocol left to its default), weights and thresholds,
+/// inhibit_on_failure, a sorry server for real servers that do not answer
+/// (nothing listens on 198.18.0.23:9999) and one kept at weight 0
+/// (`sorry_server_inhibit`), every checker (HTTP_GET with digest and
+/// status_code, SSL_GET with SNI on r3's 8443, MISC_CHECK whose exit
+/// status sets the weight, TCP_CHECK on a `connect_ip`/`connect_port`),
+/// and `alpha`.
 const PARITY_CONF: &str = "
 virtual_server 198.18.0.100 80 {
     delay_loop 1
@@ -454,6 +687,70 @@ virtual_server 198.18.0.103 80 {
         }
     }
 }
+virtual_server 198.18.0.104 8080 {
+    delay_loop 1
+    lvs_sched wrr
+    lvs_method NAT
+    protocol TCP
+    alpha
+    real_server 198.18.0.22 8080 {
+        weight 6
+        HTTP_GET {
+            url {
+                path /
+                digest d279186428a75016b17e4df5ea43d080
+                status_code 200
+            }
+            url {
+                path /
+                status_code 200-299
+            }
+            nb_get_retry 1
+            connect_timeout 1
+            warmup 0
+        }
+    }
+    real_server 198.18.0.23 8080 {
+        weight 7
+        SSL_GET {
+            url {
+                path /
+                digest 9d3e622df914d8de7f747b7b8b143c52
+            }
+            connect_port 8443
+            connect_timeout 1
+            enable_sni
+            virtualhost r3.example
+            warmup 0
+        }
+    }
+    real_server 198.18.0.21 9000 {
+        MISC_CHECK {
+            misc_path \"/bin/sh -c 'exit 7'\"
+            misc_timeout 2
+            misc_dynamic
+            warmup 0
+        }
+    }
+    real_server 198.18.0.23 9999 {
+        weight 8
+        TCP_CHECK {
+            connect_ip 198.18.0.21
+            connect_port 8080
+            connect_timeout 1
+            warmup 0
+        }
+    }
+}
+virtual_server 198.18.0.105 80 {
+    delay_loop 1
+    protocol TCP
+    lb_kind DR
+    sorry_server 198.18.0.23 80
+    sorry_server_inhibit
+    real_server 198.18.0.21 80 {
+    }
+}
 ";
 
 /// `ipvsadm -Ln --sort` of director `idx`, with the tunnel columns.
@@ -500,6 +797,7 @@ fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
     let lab = lvs_lab("lvspar");
     let _r1 = serve(&lab, 3, "r1");
     let mut r2 = serve(&lab, 4, "r2");
+    let _r3 = serve_tls(&lab, 5, "r3");
     let path = lab.host_dir(H1).join("parity.conf");
     std::fs::write(&path, PARITY_CONF).unwrap();
     println!("{}", interop_support::keepalived_version());
@@ -568,8 +866,28 @@ fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
         "sh-fallback,sh-port",
         "ops",
         "198.18.0.23:9999",
+        "198.18.0.23:8080",
     ] {
         assert!(theirs.contains(needle), "no {needle:?} in\n{theirs}");
+    }
+    // misc_dynamic: exit 7 is weight 5; r2's digest and r3's over TLS
+    // matched; the TCP_CHECK on connect_ip passed; the inhibited sorry
+    // server waits at weight 0.
+    let has = |t: &str, dest: &str, how: &str| {
+        t.lines().any(|l| {
+            let l = l.split_whitespace().collect::<Vec<_>>().join(" ");
+            l.contains(&format!("{dest} {how}"))
+        })
+    };
+    for (dest, how) in [
+        ("198.18.0.21:9000", "Masq 5"),
+        ("198.18.0.22:8080", "Masq 6"),
+        ("198.18.0.23:8080", "Masq 7"),
+        ("198.18.0.23:9999", "Masq 8"),
+        // sorry_server_inhibit: in the table at weight 0 while unneeded.
+        ("198.18.0.23:80", "Route 0"),
+    ] {
+        assert!(has(&theirs, dest, how), "no {dest} {how} in\n{theirs}");
     }
     assert_ne!(theirs, theirs_failed, "r2's failure changed nothing");
     assert!(
