@@ -71,7 +71,7 @@ impl LvsShell {
             ^ u64::from(std::process::id());
         let servers: Arc<[VirtualServer]> = config.virtual_servers.clone().into();
         let mut shell = LvsShell {
-            engine: LvsEngine::new(servers.to_vec(), seed),
+            engine: LvsEngine::new(Arc::clone(&servers), seed),
             servers,
             global: Arc::new(config.global.clone()),
             worker,

@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -30,7 +31,6 @@ struct Real {
 /// A virtual server's state.
 #[derive(Debug)]
 struct Virtual {
-    config: VirtualServer,
     reals: Vec<Real>,
     quorum_up: bool,
     /// The sorry server is serving.
@@ -93,6 +93,9 @@ pub struct VirtualServerStatus {
 /// The LVS half of a configuration; see the [module docs](super).
 #[derive(Debug)]
 pub struct LvsEngine {
+    /// The configuration, shared with the shell (its check tasks read it).
+    config: Arc<[VirtualServer]>,
+    /// The state of each of `config`'s virtual servers, by index.
     servers: Vec<Virtual>,
     actions: VecDeque<LvsAction>,
     rng: u64,
@@ -102,18 +105,19 @@ impl LvsEngine {
     /// An engine for `servers`; `seed` drives the random part of each
     /// checker's first delay (`warmup`). Nothing happens before
     /// [`start`](Self::start).
-    pub fn new(servers: Vec<VirtualServer>, seed: u64) -> LvsEngine {
+    pub fn new(servers: impl Into<Arc<[VirtualServer]>>, seed: u64) -> LvsEngine {
+        let config: Arc<[VirtualServer]> = servers.into();
         LvsEngine {
-            servers: servers
-                .into_iter()
-                .map(|config| Virtual {
+            servers: config
+                .iter()
+                .map(|c| Virtual {
                     reals: Vec::new(),
                     quorum_up: false,
                     sorry_alive: false,
-                    suspended: config.ha_suspend,
-                    config,
+                    suspended: c.ha_suspend,
                 })
                 .collect(),
+            config,
             actions: VecDeque::new(),
             rng: seed | 1,
         }
@@ -134,10 +138,10 @@ impl LvsEngine {
     /// keepalived) and schedules the first checks at `now` + 1 s + a
     /// random part of `warmup`.
     pub fn start(&mut self, now: Instant) {
-        for v in 0..self.servers.len() {
-            let config = self.servers[v].config.clone();
+        let all = Arc::clone(&self.config);
+        for (v, config) in all.iter().enumerate() {
             self.actions
-                .push_back(LvsAction::AddService(service(&config)));
+                .push_back(LvsAction::AddService(service(config)));
             let mut reals = Vec::with_capacity(config.real_servers.len());
             for rs in &config.real_servers {
                 let checkers = rs
@@ -183,23 +187,22 @@ impl LvsEngine {
     /// real server in the table (inhibited ones too) and the service. With
     /// `omega`, live real servers' `notify_down` and `quorum_down` run.
     pub fn stop(&mut self) {
-        for v in 0..self.servers.len() {
-            let vs = &mut self.servers[v];
-            let key = vs.config.key;
-            if let Some(sorry) = &vs.config.sorry_server {
+        for (vs, cfg) in self.servers.iter_mut().zip(self.config.iter()) {
+            let key = cfg.key;
+            if let Some(sorry) = &cfg.sorry_server {
                 if vs.sorry_alive || sorry.inhibit {
                     self.actions
                         .push_back(LvsAction::RemoveDestination(key, sorry.addr));
                 }
             }
             vs.sorry_alive = false;
-            for (r, rs) in vs.reals.iter_mut().zip(&vs.config.real_servers) {
+            for (r, rs) in vs.reals.iter_mut().zip(&cfg.real_servers) {
                 if r.set {
                     self.actions
                         .push_back(LvsAction::RemoveDestination(key, rs.addr));
                     r.set = false;
                 }
-                if r.alive && vs.config.omega {
+                if r.alive && cfg.omega {
                     if let Some(h) = &rs.notify_down {
                         self.actions.push_back(LvsAction::RunHook(
                             h.clone(),
@@ -214,8 +217,8 @@ impl LvsEngine {
                     c.next = None;
                 }
             }
-            if vs.config.omega {
-                if let Some(h) = &vs.config.quorum_down {
+            if cfg.omega {
+                if let Some(h) = &cfg.quorum_down {
                     self.actions
                         .push_back(LvsAction::RunHook(h.clone(), HookReason::QuorumDown(key)));
                 }
@@ -237,7 +240,7 @@ impl LvsEngine {
                         continue;
                     }
                     if vs.suspended {
-                        let delay = vs.config.real_servers[r].checkers[c].delay_loop;
+                        let delay = self.config[v].real_servers[r].checkers[c].delay_loop;
                         state.next = Some(now + delay);
                         continue;
                     }
@@ -269,7 +272,8 @@ impl LvsEngine {
         if state.next.is_some() {
             return;
         }
-        let config = &vs.config.real_servers[id.real_server];
+        let key = self.config[id.virtual_server].key;
+        let config = &self.config[id.virtual_server].real_servers[id.real_server];
         let passed = outcome != CheckOutcome::Down;
         let verdict = state.record(&config.checkers[id.checker], now, passed);
         real.last = Some((now, passed));
@@ -278,8 +282,7 @@ impl LvsEngine {
                 real.weight = w;
                 if real.alive && real.set && (vs.quorum_up || !vs.sorry_alive) {
                     let d = destination(config, w);
-                    self.actions
-                        .push_back(LvsAction::UpdateDestination(vs.config.key, d));
+                    self.actions.push_back(LvsAction::UpdateDestination(key, d));
                 }
             }
         }
@@ -291,7 +294,7 @@ impl LvsEngine {
             Verdict::StayedDownFirst => {
                 if let Some(h) = &config.notify_down {
                     let reason = HookReason::RealServerDown {
-                        service: vs.config.key,
+                        service: key,
                         addr: config.addr,
                     };
                     self.actions
@@ -308,8 +311,8 @@ impl LvsEngine {
     /// Tells the engine whether `addr` is on this host now (for
     /// `ha_suspend`: checks run only while the service address is).
     pub fn set_address_present(&mut self, addr: IpAddr, present: bool) {
-        for vs in &mut self.servers {
-            if vs.config.ha_suspend && vs.config.address() == Some(addr) {
+        for (vs, cfg) in self.servers.iter_mut().zip(self.config.iter()) {
+            if cfg.ha_suspend && cfg.address() == Some(addr) {
                 vs.suspended = !present;
             }
         }
@@ -334,15 +337,16 @@ impl LvsEngine {
     pub fn status(&self, now: Instant) -> Vec<VirtualServerStatus> {
         self.servers
             .iter()
-            .map(|vs| VirtualServerStatus {
-                service: vs.config.key,
+            .zip(self.config.iter())
+            .map(|(vs, cfg)| VirtualServerStatus {
+                service: cfg.key,
                 quorum_up: vs.quorum_up,
                 sorry_server_active: vs.sorry_alive,
                 suspended: vs.suspended,
                 real_servers: vs
                     .reals
                     .iter()
-                    .zip(&vs.config.real_servers)
+                    .zip(&cfg.real_servers)
                     .map(|(r, rs)| RealServerStatus {
                         addr: rs.addr,
                         alive: r.alive,
@@ -365,8 +369,8 @@ impl LvsEngine {
     /// quorum.
     fn set_real(&mut self, v: usize, r: usize, alive: bool) {
         let vs = &mut self.servers[v];
-        let key = vs.config.key;
-        let config = &vs.config.real_servers[r];
+        let key = self.config[v].key;
+        let config = &self.config[v].real_servers[r];
         let real = &mut vs.reals[r];
         real.alive = alive;
         if vs.quorum_up || !vs.sorry_alive {
@@ -413,27 +417,28 @@ impl LvsEngine {
     /// the sorry server's swap and the quorum hooks.
     fn update_quorum(&mut self, v: usize, init: bool) {
         let vs = &mut self.servers[v];
-        let key = vs.config.key;
+        let cfg = &self.config[v];
+        let key = cfg.key;
         let sum: u64 = vs
             .reals
             .iter()
             .filter(|r| r.alive)
             .map(|r| u64::from(r.weight))
             .sum();
-        let quorum = u64::from(vs.config.quorum);
-        let hysteresis = u64::from(vs.config.hysteresis);
-        let has_sorry = vs.config.sorry_server.is_some();
+        let quorum = u64::from(cfg.quorum);
+        let hysteresis = u64::from(cfg.hysteresis);
+        let has_sorry = cfg.sorry_server.is_some();
         if !vs.quorum_up && sum >= quorum + hysteresis {
             vs.quorum_up = true;
             if vs.sorry_alive {
-                let sorry = vs.config.sorry_server.expect("alive implies configured");
+                let sorry = cfg.sorry_server.expect("alive implies configured");
                 vs.sorry_alive = false;
                 self.actions.push_back(if sorry.inhibit {
                     LvsAction::UpdateDestination(key, sorry_destination(&sorry, 0))
                 } else {
                     LvsAction::RemoveDestination(key, sorry.addr)
                 });
-                for (real, rs) in vs.reals.iter_mut().zip(&vs.config.real_servers) {
+                for (real, rs) in vs.reals.iter_mut().zip(&cfg.real_servers) {
                     if real.alive {
                         real.set = true;
                         self.actions.push_back(LvsAction::AddDestination(
@@ -445,7 +450,7 @@ impl LvsEngine {
             }
             self.actions
                 .push_back(LvsAction::Changed(HookReason::QuorumUp(key)));
-            if let Some(h) = &vs.config.quorum_up {
+            if let Some(h) = &cfg.quorum_up {
                 self.actions
                     .push_back(LvsAction::RunHook(h.clone(), HookReason::QuorumUp(key)));
             }
@@ -453,8 +458,8 @@ impl LvsEngine {
             || (init && !vs.quorum_up && has_sorry && !vs.sorry_alive)
         {
             vs.quorum_up = false;
-            if let Some(sorry) = vs.config.sorry_server {
-                for (real, rs) in vs.reals.iter_mut().zip(&vs.config.real_servers) {
+            if let Some(sorry) = cfg.sorry_server {
+                for (real, rs) in vs.reals.iter_mut().zip(&cfg.real_servers) {
                     if real.alive && real.set {
                         self.actions.push_back(if rs.inhibit_on_failure {
                             LvsAction::UpdateDestination(key, destination(rs, 0))
@@ -473,7 +478,7 @@ impl LvsEngine {
             }
             self.actions
                 .push_back(LvsAction::Changed(HookReason::QuorumDown(key)));
-            if let Some(h) = &vs.config.quorum_down {
+            if let Some(h) = &cfg.quorum_down {
                 self.actions
                     .push_back(LvsAction::RunHook(h.clone(), HookReason::QuorumDown(key)));
             }
