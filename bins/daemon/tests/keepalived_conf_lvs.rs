@@ -319,3 +319,20 @@ fn the_native_form_loads_what_convert_writes() {
         "{toml}"
     );
 }
+
+#[test]
+fn a_misc_check_with_a_user_keeps_the_capabilities_to_switch_to_it() {
+    let conf = "virtual_server 198.18.0.10 80 {
+  real_server 198.18.0.21 80 {
+    MISC_CHECK {
+      misc_path /bin/true
+      user nobody
+    }
+  }
+}
+";
+    let (c, _) = ok(conf);
+    assert!(c.switches_user());
+    let (c, _) = ok(&conf.replace("      user nobody\n", ""));
+    assert!(!c.switches_user());
+}

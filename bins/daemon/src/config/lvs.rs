@@ -224,4 +224,26 @@ impl VirtualServer {
             ServiceKey::Fwmark { .. } => None,
         }
     }
+
+    /// Whether a hook or MISC_CHECK script of it runs as a user of its
+    /// own (`user`), which needs CAP_SETUID and CAP_SETGID.
+    pub fn runs_as_someone(&self) -> bool {
+        let hooks = [&self.quorum_up, &self.quorum_down]
+            .into_iter()
+            .chain(
+                self.real_servers
+                    .iter()
+                    .flat_map(|r| [&r.notify_up, &r.notify_down]),
+            )
+            .flatten();
+        let scripts = self
+            .real_servers
+            .iter()
+            .flat_map(|r| &r.checkers)
+            .filter_map(|c| match &c.kind {
+                CheckKind::Misc(m) => Some(&m.script),
+                _ => None,
+            });
+        hooks.chain(scripts).any(|h| h.run_as.is_some())
+    }
 }

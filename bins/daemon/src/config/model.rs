@@ -51,13 +51,14 @@ impl Config {
     }
 
     /// Whether some script or hook runs as a user of its own (a global
-    /// `script_user` or a per-script one), which needs CAP_SETUID and
-    /// CAP_SETGID.
+    /// `script_user` or a per-script one, VRRP's or LVS's), which needs
+    /// CAP_SETUID and CAP_SETGID.
     pub fn switches_user(&self) -> bool {
         self.global.script_user.is_some()
             || self.track_script.values().any(|s| s.run_as.is_some())
             || self.instances.iter().any(|i| i.notify.run_as_someone())
             || self.sync_groups.iter().any(|g| g.notify.run_as_someone())
+            || self.virtual_servers.iter().any(|v| v.runs_as_someone())
     }
 
     /// The sync group `instance` belongs to, if any (at most one).
