@@ -15,7 +15,7 @@ use e2e_support::{CLIENT, H1, H2, Lab, Variant, kill, wait_for};
 use vrrp_testns::ChildGuard;
 use vrrp_testns::guest::{self, assert_in_ipvs_guest};
 
-const GUEST_TESTS: usize = 6;
+const GUEST_TESTS: usize = 7;
 
 #[test]
 fn in_the_ipvs_guest() {
@@ -362,6 +362,99 @@ fn real_servers_leave_and_rejoin_the_table_as_their_checks_fail_and_pass() {
     assert!(lab.log(H1).contains("real server down"), "{}", lab.log(H1));
 }
 
+/// IPVS's count of connections to the first service of director `idx`,
+/// once it is at least `min` (the kernel folds its counters in every 2 s).
+fn connections_at_least(lab: &Lab, idx: usize, min: u64) -> Option<u64> {
+    let mut seen = 0;
+    wait_for(Duration::from_secs(10), || {
+        let json: serde_json::Value = serde_json::from_str(&lvs_json(lab, idx)).unwrap();
+        seen = json["virtual_servers"][0]["counters"]["connections"]
+            .as_u64()
+            .unwrap_or(0);
+        seen >= min
+    })
+    .map(|_| seen)
+}
+
+#[test]
+#[ignore = "runs inside the IPVS guest"]
+fn a_reload_changes_the_real_servers_in_place_and_keeps_the_service() {
+    assert_in_ipvs_guest();
+    let lab = lvs_lab("lvsreload");
+    let _r1 = serve(&lab, 3, "r1");
+    let _r2 = serve(&lab, 4, "r2");
+    let _r3 = serve(&lab, 5, "r3");
+    let _r3_tls = serve_tls(&lab, 5, "r3");
+    let conf = write_conf(&lab);
+    let _d = lab.start_keepalived_conf(H1, &conf);
+    let (reached, seen) = reaches_all(&lab, &["r1", "r2", "r3"]);
+    check!(
+        lab,
+        reached.is_some(),
+        "the client reached {seen:?}\n{}",
+        table(&lab)
+    );
+    let before = connections_at_least(&lab, H1, 3);
+    check!(lab, before.is_some(), "no connections counted");
+    // The new file: r2 goes, r1 weighs 4, the scheduler is wrr.
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let (head, rest) = text
+        .split_once("    real_server 198.18.0.22 8080 {")
+        .unwrap();
+    let (_, tail) = rest
+        .split_once("    real_server 198.18.0.23 8080 {")
+        .unwrap();
+    let edited = format!("{head}    real_server 198.18.0.23 8080 {{{tail}")
+        .replace("lb_algo rr", "lb_algo wrr")
+        .replace(
+            "    real_server 198.18.0.21 8080 {\n",
+            "    real_server 198.18.0.21 8080 {\n        weight 4\n",
+        );
+    std::fs::write(&conf, edited).unwrap();
+    let out = lab.host(H1).exec(&[
+        env!("CARGO_BIN_EXE_vrrpctl"),
+        "--socket",
+        lab.control_socket(H1).to_str().unwrap(),
+        "reload",
+    ]);
+    println!("{out}");
+    let squeezed = |t: &str| {
+        t.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let changed = wait_for(Duration::from_secs(10), || {
+        let t = squeezed(&table(&lab));
+        t.contains(&format!("TCP {VIP}:80 wrr"))
+            && t.contains("-> 198.18.0.21:8080 Masq 4")
+            && t.contains("-> 198.18.0.23:8080 Masq 1")
+            && !t.contains("198.18.0.22:8080")
+    });
+    check!(
+        lab,
+        changed.is_some(),
+        "the reload did not reach the table:\n{}",
+        table(&lab)
+    );
+    // The same service, edited in place: its counters were not reset, and
+    // the VIP stayed.
+    let after = connections_at_least(&lab, H1, before.unwrap());
+    check!(
+        lab,
+        after.is_some(),
+        "the service was recreated: {}",
+        lvs_json(&lab, H1)
+    );
+    assert!(lab.has_vip(H1));
+    let (reached, seen) = reaches_all(&lab, &["r1", "r3"]);
+    check!(
+        lab,
+        reached.is_some() && !seen.contains("r2"),
+        "after the reload the client reached {seen:?}"
+    );
+}
+
 #[test]
 #[ignore = "runs inside the IPVS guest"]
 fn a_stop_removes_only_its_services_and_a_restart_cleans_up_after_a_crash() {
@@ -609,7 +702,9 @@ virtual_server {VIP} 80 {{
 /// UDP (the protocol left to its default), weights and thresholds,
 /// inhibit_on_failure, a sorry server for real servers that do not answer
 /// (nothing listens on 198.18.0.23:9999) and one kept at weight 0
-/// (`sorry_server_inhibit`), every checker (HTTP_GET with digest and
+/// (`sorry_server_inhibit`, with its own `sorry_server_lvs_method`),
+/// quorum with hysteresis and its hooks, notify hooks and `omega` (the
+/// hooks touch files in `@HOOKS@`), every checker (HTTP_GET with digest and
 /// status_code, SSL_GET with SNI on r3's 8443, MISC_CHECK whose exit
 /// status sets the weight, TCP_CHECK on a `connect_ip`/`connect_port`),
 /// and `alpha`.
@@ -621,17 +716,27 @@ virtual_server 198.18.0.100 80 {
     protocol TCP
     persistence_timeout 300
     persistence_granularity 255.255.255.0
+    retry 1
+    delay_before_retry 1
+    quorum 2
+    hysteresis 1
+    quorum_up \"/usr/bin/touch @HOOKS@/q100-up\"
+    quorum_down \"/usr/bin/touch @HOOKS@/q100-down\"
+    omega
     real_server 198.18.0.21 8080 {
         weight 2
         uthreshold 100
         lthreshold 10
         TCP_CHECK {
+            bindto 198.18.0.1
             connect_timeout 1
             warmup 0
         }
     }
     real_server 198.18.0.22 8080 {
         weight 3
+        notify_up \"/usr/bin/touch @HOOKS@/r2-up\"
+        notify_down \"/usr/bin/touch @HOOKS@/r2-down\"
         HTTP_GET {
             url {
                 path /
@@ -680,6 +785,7 @@ virtual_server 198.18.0.103 80 {
     protocol TCP
     lb_algo lc
     sorry_server 198.18.0.22 8080
+    quorum_down \"/usr/bin/touch @HOOKS@/q103-down\"
     real_server 198.18.0.23 9999 {
         TCP_CHECK {
             connect_timeout 1
@@ -727,6 +833,7 @@ virtual_server 198.18.0.104 8080 {
     real_server 198.18.0.21 9000 {
         MISC_CHECK {
             misc_path \"/bin/sh -c 'exit 7'\"
+            user nobody
             misc_timeout 2
             misc_dynamic
             warmup 0
@@ -748,6 +855,7 @@ virtual_server 198.18.0.105 80 {
     lb_kind DR
     sorry_server 198.18.0.23 80
     sorry_server_inhibit
+    sorry_server_lvs_method NAT
     real_server 198.18.0.21 80 {
     }
 }
@@ -799,7 +907,27 @@ fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
     let mut r2 = serve(&lab, 4, "r2");
     let _r3 = serve_tls(&lab, 5, "r3");
     let path = lab.host_dir(H1).join("parity.conf");
-    std::fs::write(&path, PARITY_CONF).unwrap();
+    // Each daemon's hooks touch files here; compared after each run.
+    let hooks = lab.host_dir(H1).join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::write(
+        &path,
+        PARITY_CONF.replace("@HOOKS@", hooks.to_str().unwrap()),
+    )
+    .unwrap();
+    let touched = || {
+        // The hooks are processes of their own: let the last ones end.
+        std::thread::sleep(Duration::from_secs(1));
+        let mut names: Vec<String> = std::fs::read_dir(&hooks)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for n in &names {
+            std::fs::remove_file(hooks.join(n)).unwrap();
+        }
+        names
+    };
     println!("{}", interop_support::keepalived_version());
     // keepalived's checker process alone, on the file.
     let dir = lab.host_dir(H1);
@@ -835,6 +963,7 @@ fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
         "keepalived left:\n{}",
         sorted_table(&lab, H1)
     );
+    let their_hooks = touched();
     // vrrpd on the same file, r2 back first.
     let mut r2 = serve(&lab, 4, "r2");
     let mut d = lab.start_keepalived_conf(H1, &path);
@@ -846,6 +975,7 @@ fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
     let ours_failed = settled_table(&lab, H1);
     kill(d.pid(), SIGTERM);
     let _ = d.child().wait();
+    let our_hooks = touched();
     let log = std::fs::read_to_string(dir.join("keepalived.log")).unwrap_or_default();
     check!(
         lab,
@@ -885,11 +1015,22 @@ fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
         ("198.18.0.23:8080", "Masq 7"),
         ("198.18.0.23:9999", "Masq 8"),
         // sorry_server_inhibit: in the table at weight 0 while unneeded.
-        ("198.18.0.23:80", "Route 0"),
+        ("198.18.0.23:80", "Masq 0"),
     ] {
         assert!(has(&theirs, dest, how), "no {dest} {how} in\n{theirs}");
     }
     assert_ne!(theirs, theirs_failed, "r2's failure changed nothing");
+    // The same hooks ran: notify_down, quorum_down at a start with the
+    // sorry server, and whatever omega adds at the stop.
+    assert!(
+        their_hooks.iter().any(|h| h == "r2-down"),
+        "{their_hooks:?}"
+    );
+    check!(
+        lab,
+        our_hooks == their_hooks,
+        "hooks run: keepalived {their_hooks:?}, vrrpd {our_hooks:?}"
+    );
     assert!(
         !has_services(&sorted_table(&lab, H1)),
         "vrrpd left:\n{}",

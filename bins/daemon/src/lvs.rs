@@ -19,6 +19,7 @@ mod action;
 mod checker;
 mod engine;
 pub mod http;
+mod reload;
 #[cfg(test)]
 mod tests;
 

@@ -283,7 +283,7 @@ pub(crate) async fn run(
                         Response::Reloaded { ok: false, message }
                     }
                     Ok(new) => {
-                        LvsShell::warn_on_reload(lvs.as_ref(), &new);
+                        reload_lvs(&mut lvs, &new);
                         // Answered once applied.
                         shell.reload(new, Some(reply));
                         continue;
@@ -292,7 +292,7 @@ pub(crate) async fn run(
                 let _ = reply.send(response);
             }
             Some(new) = next_reload(&mut reloads) => {
-                LvsShell::warn_on_reload(lvs.as_ref(), &new);
+                reload_lvs(&mut lvs, &new);
                 shell.reload(new, None);
             }
             evs = read_events(&mut events) => {
@@ -331,7 +331,7 @@ pub(crate) async fn run(
     // The LVS half goes first, as keepalived's checker stops before its
     // VRRP half releases the VIPs.
     if let Some(lvs) = &mut lvs {
-        lvs.stop();
+        lvs.stop(HOOK_DRAIN).await;
     }
     shell.stop(Instant::now());
     for notifier in shell.notifiers.values() {
@@ -347,6 +347,15 @@ pub(crate) async fn run(
 }
 
 /// The next input of the LVS half; never without one.
+/// Applies a reload's LVS half: in place when it runs, or starts it when
+/// the new configuration is the first with virtual servers.
+fn reload_lvs(lvs: &mut Option<LvsShell>, new: &Config) {
+    match lvs {
+        Some(l) => l.reload(Instant::now(), new),
+        None => *lvs = LvsShell::start(new, Instant::now()),
+    }
+}
+
 async fn lvs_input(lvs: Option<&mut LvsShell>) -> Option<LvsInput> {
     match lvs {
         Some(l) => l.results.recv().await,

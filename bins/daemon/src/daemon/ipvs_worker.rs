@@ -30,6 +30,8 @@ enum Job {
     Apply(LvsAction),
     /// Read the counters of these services (for `vrrpctl lvs`).
     Count(Vec<ServiceKey>, oneshot::Sender<Counters>),
+    /// Report which of these addresses the host holds (`ha_suspend`).
+    ReportAddresses(Vec<IpAddr>),
 }
 
 /// The loop's side of the worker.
@@ -57,7 +59,7 @@ impl IpvsWorker {
                 if !watched.is_empty() {
                     report_addresses(&watched, &report);
                 }
-                run(&dir, &rx)
+                run(&dir, &rx, &report)
             })?;
         Ok(IpvsWorker {
             jobs: Some(tx),
@@ -69,6 +71,14 @@ impl IpvsWorker {
     pub(crate) fn send(&self, action: LvsAction) {
         if let Some(tx) = &self.jobs {
             let _ = tx.send(Job::Apply(action));
+        }
+    }
+
+    /// Asks for a report of which of `watched` the host holds (after a
+    /// reload added `ha_suspend` services).
+    pub(crate) fn report_addresses(&self, watched: Vec<IpAddr>) {
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(Job::ReportAddresses(watched));
         }
     }
 
@@ -188,7 +198,7 @@ fn count(h: &mut Handle, services: &[ServiceKey]) -> Counters {
     out
 }
 
-fn run(dir: &Path, jobs: &mpsc::Receiver<Job>) {
+fn run(dir: &Path, jobs: &mpsc::Receiver<Job>, report: &UnboundedSender<LvsInput>) {
     let Some((mut handle, mut ledger)) = open(dir) else {
         // Drain, so the loop's sends never pile up.
         while jobs.recv().is_ok() {}
@@ -202,6 +212,10 @@ fn run(dir: &Path, jobs: &mpsc::Receiver<Job>) {
                 let _ = reply.send(count(h, &services));
                 continue;
             }
+            Job::ReportAddresses(watched) => {
+                report_addresses(&watched, report);
+                continue;
+            }
         };
         match job {
             LvsAction::AddService(s) => match ledger.add_service(h, &s) {
@@ -213,6 +227,15 @@ fn run(dir: &Path, jobs: &mpsc::Receiver<Job>) {
                     "the IPVS service exists already (someone else's): its settings are left alone and it is never removed"
                 ),
                 Err(e) => error!(service = %s.key, error = %e, "cannot add the IPVS service"),
+            },
+            LvsAction::UpdateService(s) => match ledger.update_service(h, &s) {
+                Ok(true) => {
+                    info!(service = %s.key, scheduler = %s.scheduler, "IPVS service changed")
+                }
+                Ok(false) => {
+                    warn!(service = %s.key, "not our IPVS service: its settings are left alone")
+                }
+                Err(e) => error!(service = %s.key, error = %e, "cannot change the IPVS service"),
             },
             LvsAction::RemoveService(key) => match ledger.remove_service(h, &key) {
                 Ok(Release::NotOwned) => {}

@@ -41,6 +41,8 @@ pub(crate) struct LvsShell {
     /// How many interfaces hold each address a `ha_suspend` service
     /// answers on (keepalived counts them too).
     present: HashMap<IpAddr, u32>,
+    /// Hook tasks not known to have ended (a stop waits for them).
+    hooks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl LvsShell {
@@ -51,12 +53,7 @@ impl LvsShell {
             return None;
         }
         let (results_tx, results) = mpsc::unbounded_channel();
-        let watched: Vec<IpAddr> = config
-            .virtual_servers
-            .iter()
-            .filter(|v| v.ha_suspend)
-            .filter_map(VirtualServer::address)
-            .collect();
+        let watched = watched(&config.virtual_servers);
         let worker = match IpvsWorker::start(&config.global.state_dir, watched, results_tx.clone())
         {
             Ok(w) => w,
@@ -78,6 +75,7 @@ impl LvsShell {
             results_tx,
             results,
             present: HashMap::new(),
+            hooks: Vec::new(),
         };
         shell.engine.start(now);
         shell.drain();
@@ -156,24 +154,41 @@ impl LvsShell {
         }
     }
 
-    /// A reload keeps the LVS half as it started: says so when `new`
-    /// changes it.
-    pub(crate) fn warn_on_reload(lvs: Option<&LvsShell>, new: &Config) {
-        let running: &[VirtualServer] = lvs.map_or(&[], |l| &l.servers[..]);
-        if running != new.virtual_servers.as_slice() {
-            warn!(
-                "the reload changes virtual_server blocks: vrrpd applies LVS changes only at a restart"
-            );
+    /// Takes the LVS half of a reloaded configuration at `now`: the
+    /// engine changes only what differs (see [`LvsEngine::reload`]).
+    pub(crate) fn reload(&mut self, now: Instant, new: &Config) {
+        self.global = Arc::new(new.global.clone());
+        if new.virtual_servers.as_slice() == &self.servers[..] {
+            return;
         }
+        let servers: Arc<[VirtualServer]> = new.virtual_servers.clone().into();
+        self.engine.reload(now, Arc::clone(&servers));
+        self.servers = servers;
+        let watched = watched(&self.servers);
+        if !watched.is_empty() {
+            // The counts are rebuilt from the worker's answer.
+            self.worker.report_addresses(watched);
+        }
+        info!(virtual_servers = self.servers.len(), "LVS reloaded");
+        self.drain();
     }
 
     /// Removes every service and real server this run added (the worker
-    /// finishes its queue first), runs the `omega` hooks. Blocks on the
-    /// worker: only for the end of the loop.
-    pub(crate) fn stop(&mut self) {
+    /// finishes its queue first), and runs the `omega` hooks, waiting up
+    /// to `hooks_bound` for every hook still running (the runtime would
+    /// kill them as it ends). Blocks on the worker: only for the end of
+    /// the loop.
+    pub(crate) async fn stop(&mut self, hooks_bound: Duration) {
         self.engine.stop();
         self.drain();
         self.worker.finish();
+        let deadline = tokio::time::Instant::now() + hooks_bound;
+        for hook in std::mem::take(&mut self.hooks) {
+            if tokio::time::timeout_at(deadline, hook).await.is_err() {
+                warn!("an LVS hook was still running at the stop");
+                break;
+            }
+        }
     }
 
     fn drain(&mut self) {
@@ -193,11 +208,12 @@ impl LvsShell {
                 LvsAction::RunHook(hook, _) => {
                     let job = Job::new(&hook.exec, HOOK_TIMEOUT)
                         .configured(hook.run_as.as_ref(), &self.global);
-                    tokio::spawn(async move {
+                    self.hooks.retain(|h| !h.is_finished());
+                    self.hooks.push(tokio::spawn(async move {
                         if let Err(e) = job.run().await {
                             warn!(error = %e, "LVS hook failed");
                         }
-                    });
+                    }));
                 }
                 ipvs => self.worker.send(ipvs),
             }
@@ -233,4 +249,14 @@ fn add_counters(status: &mut [VirtualServerStatus], counters: &Counters) {
                 });
         }
     }
+}
+
+/// The addresses of `ha_suspend` services, whose presence on the host
+/// decides whether their checks run.
+fn watched(servers: &[VirtualServer]) -> Vec<IpAddr> {
+    servers
+        .iter()
+        .filter(|v| v.ha_suspend)
+        .filter_map(VirtualServer::address)
+        .collect()
 }

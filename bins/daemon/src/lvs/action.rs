@@ -7,9 +7,13 @@ use vrrp_ipvs::{Destination, Service, ServiceKey};
 use crate::config::Hook;
 
 /// A checker: its virtual server, real server and position, as indexes
-/// into the configuration's `virtual_servers` the engine was built from.
+/// into the configuration's `virtual_servers` the engine runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CheckerId {
+    /// Which configuration the indexes are of (one more at each
+    /// [`reload`](super::LvsEngine::reload)); a result of an older one
+    /// is ignored.
+    pub generation: u32,
     /// The virtual server.
     pub virtual_server: usize,
     /// Its real server.
@@ -61,6 +65,9 @@ pub enum HookReason {
 pub enum LvsAction {
     /// Add (or, when present and ours, edit) an IPVS service.
     AddService(Service),
+    /// Change the settings of a service we added (a reload changed its
+    /// scheduler, flags or persistence).
+    UpdateService(Service),
     /// Remove a service we added.
     RemoveService(ServiceKey),
     /// Add a real server to a service.

@@ -12,31 +12,31 @@ use vrrp_ipvs::{Destination, Service, ServiceKey, Stats};
 
 use super::action::{CheckOutcome, CheckerId, HookReason, LvsAction};
 use super::checker::{CheckerState, Verdict};
-use crate::config::lvs::{BOOTSTRAP_DELAY, RealServer, VirtualServer};
+use crate::config::lvs::{BOOTSTRAP_DELAY, Checker, RealServer, VirtualServer};
 
 /// A real server's state.
 #[derive(Debug)]
-struct Real {
-    checkers: Vec<CheckerState>,
+pub(super) struct Real {
+    pub(super) checkers: Vec<CheckerState>,
     /// All checkers up.
-    alive: bool,
+    pub(super) alive: bool,
     /// In the IPVS table (with its weight, or 0 when inhibited).
-    set: bool,
+    pub(super) set: bool,
     /// The weight in effect (`misc_dynamic` changes it).
-    weight: u32,
+    pub(super) weight: u32,
     /// The last result and when, for `vrrpctl lvs`.
-    last: Option<(Instant, bool)>,
+    pub(super) last: Option<(Instant, bool)>,
 }
 
 /// A virtual server's state.
 #[derive(Debug)]
-struct Virtual {
-    reals: Vec<Real>,
-    quorum_up: bool,
+pub(super) struct Virtual {
+    pub(super) reals: Vec<Real>,
+    pub(super) quorum_up: bool,
     /// The sorry server is serving.
-    sorry_alive: bool,
+    pub(super) sorry_alive: bool,
     /// `ha_suspend`: its address is not on this host, checks are skipped.
-    suspended: bool,
+    pub(super) suspended: bool,
 }
 
 /// What `vrrpctl lvs` shows of a real server.
@@ -94,10 +94,13 @@ pub struct VirtualServerStatus {
 #[derive(Debug)]
 pub struct LvsEngine {
     /// The configuration, shared with the shell (its check tasks read it).
-    config: Arc<[VirtualServer]>,
+    pub(super) config: Arc<[VirtualServer]>,
+    /// Which configuration: 0 at start, one more at each reload (checks
+    /// started under an older one are ignored when they come back).
+    pub(super) generation: u32,
     /// The state of each of `config`'s virtual servers, by index.
-    servers: Vec<Virtual>,
-    actions: VecDeque<LvsAction>,
+    pub(super) servers: Vec<Virtual>,
+    pub(super) actions: VecDeque<LvsAction>,
     rng: u64,
 }
 
@@ -118,13 +121,14 @@ impl LvsEngine {
                 })
                 .collect(),
             config,
+            generation: 0,
             actions: VecDeque::new(),
             rng: seed | 1,
         }
     }
 
     /// A number in `0..=max_micros`, from xorshift64.
-    fn random_micros(&mut self, max: Duration) -> Duration {
+    pub(super) fn random_micros(&mut self, max: Duration) -> Duration {
         self.rng ^= self.rng << 13;
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
@@ -139,48 +143,71 @@ impl LvsEngine {
     /// random part of `warmup`.
     pub fn start(&mut self, now: Instant) {
         let all = Arc::clone(&self.config);
+        self.servers.clear();
         for (v, config) in all.iter().enumerate() {
-            self.actions
-                .push_back(LvsAction::AddService(service(config)));
-            let mut reals = Vec::with_capacity(config.real_servers.len());
-            for rs in &config.real_servers {
-                let checkers = rs
-                    .checkers
-                    .iter()
-                    .map(|c| {
-                        let first = now + BOOTSTRAP_DELAY + self.random_micros(c.warmup);
-                        CheckerState::new(c, first)
-                    })
-                    .collect::<Vec<_>>();
-                let alive = checkers.iter().all(|c| c.up);
-                let set = alive || rs.inhibit_on_failure;
-                if set {
-                    let weight = if alive { rs.weight } else { 0 };
-                    self.actions.push_back(LvsAction::AddDestination(
-                        config.key,
-                        destination(rs, weight),
-                    ));
-                }
-                reals.push(Real {
-                    checkers,
-                    alive,
-                    set,
-                    weight: rs.weight,
-                    last: None,
-                });
-            }
-            let vs = &mut self.servers[v];
-            vs.reals = reals;
-            if let Some(sorry) = &config.sorry_server {
-                if sorry.inhibit {
-                    self.actions.push_back(LvsAction::AddDestination(
-                        config.key,
-                        sorry_destination(sorry, 0),
-                    ));
-                }
-            }
+            let state = self.start_virtual(now, config);
+            self.servers.push(state);
             self.update_quorum(v, true);
         }
+    }
+
+    /// Starts one virtual server: its service, the real servers that
+    /// start in the table, its inhibited sorry server, and its checkers'
+    /// first runs. The caller judges its quorum once it is in place.
+    pub(super) fn start_virtual(&mut self, now: Instant, config: &VirtualServer) -> Virtual {
+        self.actions
+            .push_back(LvsAction::AddService(service(config)));
+        let mut reals = Vec::with_capacity(config.real_servers.len());
+        for rs in &config.real_servers {
+            let real = self.new_real(now, rs);
+            if real.set {
+                let weight = if real.alive { rs.weight } else { 0 };
+                self.actions.push_back(LvsAction::AddDestination(
+                    config.key,
+                    destination(rs, weight),
+                ));
+            }
+            reals.push(real);
+        }
+        if let Some(sorry) = &config.sorry_server {
+            if sorry.inhibit {
+                self.actions.push_back(LvsAction::AddDestination(
+                    config.key,
+                    sorry_destination(sorry, 0),
+                ));
+            }
+        }
+        Virtual {
+            reals,
+            quorum_up: false,
+            sorry_alive: false,
+            suspended: config.ha_suspend,
+        }
+    }
+
+    /// A real server before its first check: up unless `alpha`, in the
+    /// table when up or inhibiting; its checkers first run after 1 s and
+    /// a random part of their `warmup`.
+    pub(super) fn new_real(&mut self, now: Instant, rs: &RealServer) -> Real {
+        let checkers = rs
+            .checkers
+            .iter()
+            .map(|c| self.new_checker(now, c))
+            .collect::<Vec<_>>();
+        let alive = checkers.iter().all(|c| c.up);
+        Real {
+            checkers,
+            alive,
+            set: alive || rs.inhibit_on_failure,
+            weight: rs.weight,
+            last: None,
+        }
+    }
+
+    /// A checker's state before its first run.
+    pub(super) fn new_checker(&mut self, now: Instant, c: &Checker) -> CheckerState {
+        let first = now + BOOTSTRAP_DELAY + self.random_micros(c.warmup);
+        CheckerState::new(c, first)
     }
 
     /// Removes what [`start`](Self::start) added: the sorry server, every
@@ -246,6 +273,7 @@ impl LvsEngine {
                     }
                     state.next = None;
                     self.actions.push_back(LvsAction::RunCheck(CheckerId {
+                        generation: self.generation,
                         virtual_server: v,
                         real_server: r,
                         checker: c,
@@ -260,6 +288,9 @@ impl LvsEngine {
     /// goes down, each with its IPVS change, hook and quorum update. A
     /// result for a checker not out (after a stop) is ignored.
     pub fn handle_check_result(&mut self, now: Instant, id: CheckerId, outcome: CheckOutcome) {
+        if id.generation != self.generation {
+            return;
+        }
         let Some(vs) = self.servers.get_mut(id.virtual_server) else {
             return;
         };
@@ -415,7 +446,7 @@ impl LvsEngine {
 
     /// keepalived's `update_quorum_state`: gains or loses the quorum, with
     /// the sorry server's swap and the quorum hooks.
-    fn update_quorum(&mut self, v: usize, init: bool) {
+    pub(super) fn update_quorum(&mut self, v: usize, init: bool) {
         let vs = &mut self.servers[v];
         let cfg = &self.config[v];
         let key = cfg.key;
@@ -487,7 +518,7 @@ impl LvsEngine {
 }
 
 /// The IPVS service of `config`.
-fn service(config: &VirtualServer) -> Service {
+pub(super) fn service(config: &VirtualServer) -> Service {
     let mut s = Service::new(config.key, config.scheduler.clone()).with_flags(config.flags);
     if let Some(p) = config.persistence {
         s = s.with_persistence(p);
@@ -497,12 +528,15 @@ fn service(config: &VirtualServer) -> Service {
 }
 
 /// The IPVS destination of real server `rs` with `weight`.
-fn destination(rs: &RealServer, weight: u32) -> Destination {
+pub(super) fn destination(rs: &RealServer, weight: u32) -> Destination {
     Destination::new(rs.addr, rs.forwarding)
         .with_weight(weight)
         .with_thresholds(rs.upper_threshold, rs.lower_threshold)
 }
 
-fn sorry_destination(sorry: &crate::config::lvs::SorryServer, weight: u32) -> Destination {
+pub(super) fn sorry_destination(
+    sorry: &crate::config::lvs::SorryServer,
+    weight: u32,
+) -> Destination {
     Destination::new(sorry.addr, sorry.forwarding).with_weight(weight)
 }

@@ -1,6 +1,6 @@
 //! The LVS engine in virtual time: start, failures with retries, alpha,
 //! inhibit_on_failure, quorum with hysteresis and the sorry server,
-//! misc_dynamic weights, ha_suspend and stop.
+//! misc_dynamic weights, ha_suspend, stop and reload.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -83,7 +83,7 @@ fn vs(reals: Vec<RealServer>) -> VirtualServer {
 struct Harness {
     engine: LvsEngine,
     now: Instant,
-    /// Whether real server n (index) answers.
+    /// Whether real server `real(n + 1)` (198.18.1.<n+1>) answers.
     health: Vec<bool>,
     log: Vec<String>,
     /// Every change reported, hooks or not.
@@ -92,14 +92,13 @@ struct Harness {
 
 impl Harness {
     fn new(config: VirtualServer) -> Harness {
-        let n = config.real_servers.len();
         let now = Instant::now();
         let mut engine = LvsEngine::new(vec![config], 7);
         engine.start(now);
         let mut h = Harness {
             engine,
             now,
-            health: vec![true; n],
+            health: vec![true; 8],
             log: Vec::new(),
             changes: Vec::new(),
         };
@@ -111,6 +110,7 @@ impl Harness {
         while let Some(a) = self.engine.poll_action() {
             let line = match a {
                 LvsAction::AddService(s) => format!("add-service {}", s.key),
+                LvsAction::UpdateService(s) => format!("edit-service {} {}", s.key, s.scheduler),
                 LvsAction::RemoveService(k) => format!("del-service {k}"),
                 LvsAction::AddDestination(_, d) => format!("add {} w{}", d.addr, d.weight),
                 LvsAction::UpdateDestination(_, d) => format!("edit {} w{}", d.addr, d.weight),
@@ -121,7 +121,13 @@ impl Harness {
                     continue;
                 }
                 LvsAction::RunCheck(id) => {
-                    let outcome = if self.health[id.real_server] {
+                    let addr =
+                        self.engine.config[id.virtual_server].real_servers[id.real_server].addr;
+                    let n = match addr.ip() {
+                        std::net::IpAddr::V4(a) => usize::from(a.octets()[3]) - 1,
+                        std::net::IpAddr::V6(_) => unreachable!("IPv4 test servers"),
+                    };
+                    let outcome = if self.health[n] {
                         CheckOutcome::Up
                     } else {
                         CheckOutcome::Down
@@ -319,6 +325,7 @@ fn misc_dynamic_weights_edit_the_destination() {
     let mut h = Harness::new(vs(vec![real(1)]));
     h.take();
     let id = CheckerId {
+        generation: 0,
         virtual_server: 0,
         real_server: 0,
         checker: 0,
@@ -407,4 +414,120 @@ fn warmup_spreads_first_checks_within_one_second_plus_warmup() {
         .count();
     assert_eq!(checks, 50);
     assert!(first > now + SECOND, "spread, not all at 1 s");
+}
+
+impl Harness {
+    fn reload(&mut self, config: Vec<VirtualServer>) {
+        self.engine.reload(self.now, config);
+        self.drain();
+    }
+}
+
+#[test]
+fn a_reload_with_the_same_configuration_changes_nothing() {
+    let mut h = Harness::new(vs(vec![real(1), real(2)]));
+    h.advance(30 * SECOND);
+    h.take();
+    h.reload(vec![vs(vec![real(1), real(2)])]);
+    h.advance(30 * SECOND);
+    assert!(h.take().is_empty());
+}
+
+#[test]
+fn a_reload_adds_and_removes_real_servers_and_the_others_keep_their_state() {
+    let mut h = Harness::new(vs(vec![real(1), real(2)]));
+    h.advance(30 * SECOND);
+    h.take();
+    h.reload(vec![vs(vec![real(2), real(3)])]);
+    assert_eq!(h.take(), ["del 198.18.1.1:80", "add 198.18.1.3:80 w1"]);
+    // real(2) kept its checker: it has run, so one failure is retried
+    // (a fresh checker's first failure would be decisive) ...
+    h.health[1] = false;
+    let failed_once =
+        |h: &Harness| h.engine.status(h.now)[0].real_servers[0].last_check_passed == Some(false);
+    while !failed_once(&h) {
+        h.advance(SECOND / 10);
+    }
+    let log = h.take();
+    assert!(log.is_empty(), "a kept checker keeps its retries: {log:?}");
+    assert!(h.engine.status(h.now)[0].real_servers[0].in_table);
+    h.advance(2 * SECOND);
+    assert_eq!(h.take(), ["del 198.18.1.2:80", "hook down2"]);
+    // ... and the new real(3) is checked as well: it goes down when it
+    // fails, and with it the quorum.
+    h.health[2] = false;
+    h.advance(10 * SECOND);
+    assert_eq!(h.take(), ["del 198.18.1.3:80", "hook down3", "hook qdown"]);
+}
+
+#[test]
+fn a_reload_edits_what_changed_in_place() {
+    let mut h = Harness::new(vs(vec![real(1), real(2)]));
+    h.advance(30 * SECOND);
+    h.take();
+    let mut config = vs(vec![real(1), real(2)]);
+    config.scheduler = Scheduler::Rr;
+    config.real_servers[1].weight = 5;
+    h.reload(vec![config]);
+    assert_eq!(
+        h.take(),
+        [
+            "edit-service TCP 198.18.0.10:80 rr",
+            "edit 198.18.1.2:80 w5"
+        ]
+    );
+}
+
+#[test]
+fn a_reload_removes_a_service_that_went_and_starts_a_new_one() {
+    let mut h = Harness::new(vs(vec![real(1)]));
+    h.take();
+    let mut other = vs(vec![real(2)]);
+    other.key = ServiceKey::Inet {
+        protocol: Protocol::Tcp,
+        addr: "198.18.0.11:443".parse().unwrap(),
+    };
+    h.reload(vec![other]);
+    assert_eq!(
+        h.take(),
+        [
+            "del 198.18.1.1:80",
+            "del-service TCP 198.18.0.10:80",
+            "add-service TCP 198.18.0.11:443",
+            "add 198.18.1.2:80 w1",
+            "hook qup",
+        ]
+    );
+}
+
+#[test]
+fn a_check_out_during_a_reload_is_ignored_and_its_checker_runs_again() {
+    let now = Instant::now();
+    let mut engine = LvsEngine::new(vec![vs(vec![real(1)])], 7);
+    engine.start(now);
+    while engine.poll_action().is_some() {}
+    engine.handle_timeout(now + SECOND);
+    let Some(LvsAction::RunCheck(old)) = engine.poll_action() else {
+        panic!("no check started");
+    };
+    // Reloaded while the check is out (the server now comes second).
+    engine.reload(now + SECOND, vec![vs(vec![real(2), real(1)])]);
+    let added: Vec<_> = std::iter::from_fn(|| engine.poll_action()).collect();
+    assert!(
+        matches!(added.as_slice(), [LvsAction::AddDestination(_, d)] if d.addr.port() == 80 && d.addr.ip().to_string() == "198.18.1.2"),
+        "{added:?}"
+    );
+    // The old check's failure is not real(2)'s (nor anyone's).
+    engine.handle_check_result(now + 2 * SECOND, old, CheckOutcome::Down);
+    assert_eq!(engine.poll_action(), None);
+    // real(1)'s checker runs again at once.
+    assert_eq!(engine.poll_timeout(), Some(now + SECOND));
+    engine.handle_timeout(now + 2 * SECOND);
+    let ids: Vec<_> = std::iter::from_fn(|| engine.poll_action())
+        .filter_map(|a| match a {
+            LvsAction::RunCheck(id) => Some((id.real_server, id.generation)),
+            _ => None,
+        })
+        .collect();
+    assert!(ids.contains(&(1, 1)), "{ids:?}");
 }
