@@ -21,7 +21,7 @@ use vrrp_testns::guest::assert_in_ipvs_guest;
 /// hooks touch files in `@HOOKS@`), every checker (HTTP_GET with digest and
 /// status_code, SSL_GET with SNI on r3's 8443, MISC_CHECK whose exit
 /// status sets the weight, TCP_CHECK on a `connect_ip`/`connect_port`),
-/// and `alpha`.
+/// `alpha`, and `ha_suspend` on an address the host does not hold.
 const PARITY_CONF: &str = "
 virtual_server 198.18.0.100 80 {
     delay_loop 1
@@ -171,6 +171,17 @@ virtual_server 198.18.0.105 80 {
     sorry_server_inhibit
     sorry_server_lvs_method NAT
     real_server 198.18.0.21 80 {
+    }
+}
+virtual_server 198.18.0.106 80 {
+    delay_loop 1
+    protocol TCP
+    ha_suspend
+    real_server 198.18.0.23 9999 {
+        TCP_CHECK {
+            connect_timeout 1
+            warmup 0
+        }
     }
 }
 ";
@@ -330,6 +341,9 @@ fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
         ("198.18.0.23:9999", "Masq 8"),
         // sorry_server_inhibit: in the table at weight 0 while unneeded.
         ("198.18.0.23:80", "Masq 0"),
+        // ha_suspend: 198.18.0.106 is not on the host, so its dead real
+        // server is never checked and stays in.
+        ("198.18.0.23:9999", "Masq 1"),
     ] {
         assert!(has(&theirs, dest, how), "no {dest} {how} in\n{theirs}");
     }
