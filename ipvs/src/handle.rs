@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::attr::{attrs, get_u32};
 use crate::constants::*;
@@ -26,7 +26,7 @@ pub struct Info {
 
 /// Connection timeouts (keepalived's `lvs_timeouts`, `ipvsadm
 /// --set`). Zero leaves a timeout unchanged when set.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timeouts {
     /// Established TCP connections.
     pub tcp: Duration,

@@ -224,16 +224,36 @@ fn a_stop_removes_only_its_services_and_a_restart_cleans_up_after_a_crash() {
     // Someone else's service, which vrrpd must never touch.
     lab.host(H1)
         .exec(&["ipvsadm", "-A", "-t", "198.18.0.200:80", "-s", "wlc"]);
+    // lvs_timeouts: set while vrrpd runs, the kernel's own after a stop,
+    // even when a crash came between.
+    let timeouts = || {
+        let out = lab.host(H1).exec(&["ipvsadm", "-L", "--timeout"]);
+        out.trim()
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    let kernels = timeouts();
     let conf = write_conf(&lab);
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(
+        &conf,
+        format!("global_defs {{\n    lvs_timeouts tcp 7200 tcpfin 60 udp 200\n}}\n{text}"),
+    )
+    .unwrap();
     let mut d = lab.start_keepalived_conf(H1, &conf);
     let up = wait_for(Duration::from_secs(20), || {
         table(&lab).contains(&format!("{VIP}:80"))
     });
     check!(lab, up.is_some(), "no service:\n{}", table(&lab));
+    assert_eq!(timeouts(), "7200 60 200", "the kernel's were {kernels}");
     // kill -9: everything stays behind.
     kill(d.pid(), SIGKILL);
     let _ = d.child().wait();
     assert!(table(&lab).contains(&format!("{VIP}:80")));
+    assert_eq!(timeouts(), "7200 60 200");
     // The next start cleans up and sets it up again, once.
     let mut d = lab.start_keepalived_conf(H1, &conf);
     let again = wait_for(Duration::from_secs(20), || {
@@ -250,6 +270,7 @@ fn a_stop_removes_only_its_services_and_a_restart_cleans_up_after_a_crash() {
     let t = table(&lab);
     assert!(!t.contains(&format!("{VIP}:80")), "{t}");
     assert!(t.contains("TCP  198.18.0.200:80 wlc"), "{t}");
+    assert_eq!(timeouts(), kernels, "the kernel's timeouts are not back");
 }
 
 #[test]

@@ -336,3 +336,42 @@ fn a_misc_check_with_a_user_keeps_the_capabilities_to_switch_to_it() {
     let (c, _) = ok(&conf.replace("      user nobody\n", ""));
     assert!(!c.switches_user());
 }
+
+#[test]
+fn lvs_timeouts_sets_what_it_names_and_refuses_what_keepalived_refuses() {
+    let vs =
+        "virtual_server 198.18.0.10 80 {\n  protocol TCP\n  real_server 198.18.0.21 80 {\n  }\n}\n";
+    let (c, w) = ok(&format!(
+        "global_defs {{\n  lvs_timeouts tcp 7200 udp 60\n}}\n{vs}"
+    ));
+    assert!(w.is_empty(), "{w:?}");
+    let t = c.global.lvs_timeouts.expect("set");
+    assert_eq!(
+        (t.tcp, t.tcp_fin, t.udp),
+        (
+            Duration::from_secs(7200),
+            Duration::ZERO,
+            Duration::from_secs(60)
+        )
+    );
+    // Round trip through the native form.
+    let toml = config::to_native_toml(&c);
+    assert!(
+        toml.contains("lvs_timeouts = { tcp = \"2h\", udp = \"1m\" }")
+            || toml.contains("lvs_timeouts = { tcp = \"7200s\", udp = \"60s\" }"),
+        "{toml}"
+    );
+    let (again, _) = config::check_native_str(&toml, Path::new("c.toml"))
+        .unwrap_or_else(|d| panic!("{toml}\n{}", config::render(&d)));
+    assert_eq!(again.global.lvs_timeouts, c.global.lvs_timeouts);
+    for (bad, needle) in [
+        ("lvs_timeouts", "at least one"),
+        ("lvs_timeouts tcp", "no value"),
+        ("lvs_timeouts tcpfin x", "lvs_timeouts"),
+        ("lvs_timeouts udp 2678401", "lvs_timeouts"),
+        ("lvs_timeouts sctp 5", "not tcp, tcpfin or udp"),
+    ] {
+        let d = check(&format!("global_defs {{\n  {bad}\n}}\n{vs}")).unwrap_err();
+        has(&d, Severity::Error, 2, needle);
+    }
+}

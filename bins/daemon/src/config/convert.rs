@@ -210,6 +210,14 @@ fn global(out: &mut String, g: &Global) {
     if !g.startup_delay.is_zero() {
         let _ = writeln!(out, "startup_delay = {}", d(g.startup_delay));
     }
+    if let Some(t) = &g.lvs_timeouts {
+        let set: Vec<String> = [("tcp", t.tcp), ("tcp_fin", t.tcp_fin), ("udp", t.udp)]
+            .into_iter()
+            .filter(|(_, v)| !v.is_zero())
+            .map(|(k, v)| format!("{k} = {}", d(v)))
+            .collect();
+        let _ = writeln!(out, "lvs_timeouts = {{ {} }}", set.join(", "));
+    }
     for (key, script, timeout) in [
         (
             "startup_script",

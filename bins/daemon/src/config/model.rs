@@ -113,6 +113,10 @@ pub struct Global {
     /// keepalived's format (keepalived's `notify_fifo`,
     /// `vrrp_notify_fifo`). Default: none.
     pub notify_fifos: Vec<NotifyFifo>,
+    /// IPVS's connection timeouts, set while the LVS half runs and put
+    /// back at a clean stop (keepalived's `lvs_timeouts`; a zero field
+    /// leaves that timeout as it is). Default: none.
+    pub lvs_timeouts: Option<vrrp_ipvs::Timeouts>,
 }
 
 /// A FIFO that state changes are written to, one line each, as keepalived
@@ -137,6 +141,8 @@ impl Global {
     pub const DEFAULT_CONTROL_SOCKET: &'static str = "/run/vrrpd/vrrpd.sock";
     /// The default timeout of the startup and shutdown scripts (keepalived's).
     pub const DEFAULT_SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The longest IPVS connection timeout keepalived takes (31 days).
+    pub const MAX_LVS_TIMEOUT: Duration = Duration::from_secs(86_400 * 31);
 }
 
 impl Default for Global {
@@ -155,6 +161,7 @@ impl Default for Global {
             shutdown_script: None,
             shutdown_script_timeout: Self::DEFAULT_SCRIPT_TIMEOUT,
             notify_fifos: Vec::new(),
+            lvs_timeouts: None,
         }
     }
 }

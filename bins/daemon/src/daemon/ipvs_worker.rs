@@ -6,12 +6,14 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use tracing::{error, info, warn};
-use vrrp_ipvs::{AddOutcome, DestinationInfo, Handle, IpvsLedger, Release, ServiceKey, Stats};
+use vrrp_ipvs::{
+    AddOutcome, DestinationInfo, Handle, IpvsLedger, Release, ServiceKey, Stats, Timeouts,
+};
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
@@ -32,6 +34,9 @@ enum Job {
     Count(Vec<ServiceKey>, oneshot::Sender<Counters>),
     /// Report which of these addresses the host holds (`ha_suspend`).
     ReportAddresses(Vec<IpAddr>),
+    /// Set the connection timeouts (`lvs_timeouts`; `None`: put back what
+    /// the kernel had before we set them).
+    SetTimeouts(Option<Timeouts>),
 }
 
 /// The loop's side of the worker.
@@ -71,6 +76,13 @@ impl IpvsWorker {
     pub(crate) fn send(&self, action: LvsAction) {
         if let Some(tx) = &self.jobs {
             let _ = tx.send(Job::Apply(action));
+        }
+    }
+
+    /// Sets IPVS's connection timeouts (`None`: the kernel's own again).
+    pub(crate) fn set_timeouts(&self, timeouts: Option<Timeouts>) {
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(Job::SetTimeouts(timeouts));
         }
     }
 
@@ -205,6 +217,7 @@ fn run(dir: &Path, jobs: &mpsc::Receiver<Job>, report: &UnboundedSender<LvsInput
         return;
     };
     let h = &mut handle;
+    let mut kernel_timeouts = KernelTimeouts::open(dir);
     while let Ok(job) = jobs.recv() {
         let job = match job {
             Job::Apply(action) => action,
@@ -214,6 +227,10 @@ fn run(dir: &Path, jobs: &mpsc::Receiver<Job>, report: &UnboundedSender<LvsInput
             }
             Job::ReportAddresses(watched) => {
                 report_addresses(&watched, report);
+                continue;
+            }
+            Job::SetTimeouts(t) => {
+                kernel_timeouts.set(h, t);
                 continue;
             }
         };
@@ -281,7 +298,9 @@ fn run(dir: &Path, jobs: &mpsc::Receiver<Job>, report: &UnboundedSender<LvsInput
             LvsAction::RunCheck(_) | LvsAction::RunHook(..) | LvsAction::Changed(_) => {}
         }
     }
-    // A clean stop: whatever is still recorded goes.
+    // A clean stop: whatever is still recorded goes, and the timeouts are
+    // the kernel's again.
+    kernel_timeouts.set(h, None);
     match ledger.clear(h) {
         Ok(report) => {
             for (what, e) in &report.failed {
@@ -289,5 +308,74 @@ fn run(dir: &Path, jobs: &mpsc::Receiver<Job>, report: &UnboundedSender<LvsInput
             }
         }
         Err(e) => warn!(error = %e, "cannot clear the IPVS ledger at stop"),
+    }
+}
+
+/// What the kernel's connection timeouts were before `lvs_timeouts` set
+/// them, to put back at a clean stop. Kept in `ipvs-timeouts.json` in the
+/// state directory until then, so the start after a crash puts them back
+/// too (keepalived never does).
+#[derive(Debug)]
+struct KernelTimeouts {
+    path: PathBuf,
+    before: Option<Timeouts>,
+}
+
+impl KernelTimeouts {
+    /// The record in `dir`, if a run set the timeouts and did not put
+    /// them back.
+    fn open(dir: &Path) -> KernelTimeouts {
+        let path = dir.join("ipvs-timeouts.json");
+        let before = match std::fs::read(&path) {
+            Ok(bytes) if bytes.len() <= 4096 => serde_json::from_slice(&bytes)
+                .map_err(|e| warn!(path = %path.display(), error = %e, "unreadable IPVS timeouts record: ignored"))
+                .ok(),
+            Ok(_) => {
+                warn!(path = %path.display(), "IPVS timeouts record over 4 KiB: ignored");
+                None
+            }
+            Err(_) => None,
+        };
+        KernelTimeouts { path, before }
+    }
+
+    /// Sets `wanted` (zero fields unchanged), or puts the kernel's back.
+    fn set(&mut self, h: &mut Handle, wanted: Option<Timeouts>) {
+        let target = match (wanted, self.before) {
+            (Some(t), Some(_)) => t,
+            (Some(t), None) => {
+                let before = match h.timeouts() {
+                    Ok(b) => b,
+                    Err(e) => {
+                        warn!(error = %e, "cannot read IPVS's timeouts: lvs_timeouts not set");
+                        return;
+                    }
+                };
+                // Recorded before they change (as the ledger does).
+                let tmp = self.path.with_extension("json.tmp");
+                let saved = serde_json::to_vec(&before)
+                    .map_err(std::io::Error::other)
+                    .and_then(|b| std::fs::write(&tmp, b))
+                    .and_then(|()| std::fs::rename(&tmp, &self.path));
+                if let Err(e) = saved {
+                    warn!(path = %self.path.display(), error = %e, "cannot record IPVS's timeouts: lvs_timeouts not set");
+                    return;
+                }
+                self.before = Some(before);
+                t
+            }
+            (None, Some(before)) => before,
+            (None, None) => return,
+        };
+        match h.set_timeouts(&target) {
+            Ok(()) => {
+                info!(tcp = ?target.tcp, tcp_fin = ?target.tcp_fin, udp = ?target.udp, "IPVS timeouts set");
+                if wanted.is_none() {
+                    self.before = None;
+                    let _ = std::fs::remove_file(&self.path);
+                }
+            }
+            Err(e) => warn!(error = %e, "cannot set IPVS's timeouts"),
+        }
     }
 }

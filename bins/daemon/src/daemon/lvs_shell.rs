@@ -62,6 +62,7 @@ impl LvsShell {
                 return None;
             }
         };
+        worker.set_timeouts(config.global.lvs_timeouts);
         let seed = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
@@ -157,6 +158,9 @@ impl LvsShell {
     /// Takes the LVS half of a reloaded configuration at `now`: the
     /// engine changes only what differs (see [`LvsEngine::reload`]).
     pub(crate) fn reload(&mut self, now: Instant, new: &Config) {
+        if new.global.lvs_timeouts != self.global.lvs_timeouts {
+            self.worker.set_timeouts(new.global.lvs_timeouts);
+        }
         self.global = Arc::new(new.global.clone());
         if new.virtual_servers.as_slice() == &self.servers[..] {
             return;

@@ -71,6 +71,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "startup_script_timeout",
     "shutdown_script",
     "shutdown_script_timeout",
+    "lvs_timeouts",
     "notify_fifo",
     "notify_fifo_script",
     "vrrp_notify_fifo",
@@ -224,6 +225,7 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
                 }
             }
         }
+        "lvs_timeouts" => read_lvs_timeouts(ctx, s, &mut config.global),
         "notify_fifo" | "vrrp_notify_fifo" => {
             let slot = &mut d.fifos[usize::from(key == "vrrp_notify_fifo")];
             if slot.path.is_some() {
@@ -314,4 +316,48 @@ pub(super) fn finish_fifos(ctx: &mut Ctx<'_>, defaults: &mut Defaults, config: &
             }
         }
     }
+}
+
+/// `lvs_timeouts [tcp N] [tcpfin N] [udp N]`, seconds up to 31 days; what
+/// keepalived refuses (a missing, bad or unknown value) is an error.
+fn read_lvs_timeouts(ctx: &mut Ctx<'_>, s: &Stmt, global: &mut crate::config::Global) {
+    ctx.no_block(s);
+    if s.args.is_empty() {
+        ctx.error(
+            s.key.pos,
+            "`lvs_timeouts` needs at least one of tcp, tcpfin, udp with seconds",
+            None,
+        );
+        return;
+    }
+    let mut t = global.lvs_timeouts.unwrap_or_default();
+    let max = crate::config::Global::MAX_LVS_TIMEOUT.as_secs() as i64;
+    let mut words = s.args.iter();
+    while let Some(w) = words.next() {
+        let slot = match w.text.as_str() {
+            "tcp" => &mut t.tcp,
+            "tcpfin" => &mut t.tcp_fin,
+            "udp" => &mut t.udp,
+            other => {
+                ctx.error(
+                    w.pos,
+                    format!("`lvs_timeouts` option `{other}` is not tcp, tcpfin or udp"),
+                    None,
+                );
+                return;
+            }
+        };
+        let Some(v) = words.next() else {
+            ctx.error(
+                w.pos,
+                format!("`lvs_timeouts {}` has no value", w.text),
+                None,
+            );
+            return;
+        };
+        if let Some(n) = ctx.int("lvs_timeouts", v, 0..=max) {
+            *slot = Duration::from_secs(n as u64);
+        }
+    }
+    global.lvs_timeouts = Some(t);
 }

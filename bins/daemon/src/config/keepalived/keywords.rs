@@ -90,7 +90,6 @@ pub(crate) const GLOBAL: &[(&str, Ignored)] = &[
     ("bfd_process_name", Ignored::NoEffect),
     ("default_interface", Ignored::Unsupported),
     ("lvs_sync_daemon", Ignored::Lvs),
-    ("lvs_timeouts", Ignored::Lvs),
     ("lvs_flush", Ignored::Lvs),
     ("lvs_flush_on_stop", Ignored::Lvs),
     ("lvs_netlink_cmd_rcv_bufs", Ignored::Lvs),

@@ -51,6 +51,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "shutdown_script",
     "shutdown_script_timeout",
     "notify_fifo",
+    "lvs_timeouts",
 ];
 
 /// Parses and checks native TOML `text`, reporting positions in `path`.
@@ -276,6 +277,9 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
             _ => g.notify_fifos.extend(read_fifo(ctx, v)),
         }
     }
+    if let Some(v) = get(t, "lvs_timeouts") {
+        g.lvs_timeouts = read_lvs_timeouts(ctx, v);
+    }
     g.startup_script =
         get(t, "startup_script").and_then(|v| trackers::read_hook(ctx, "startup_script", v));
     g.shutdown_script =
@@ -333,4 +337,29 @@ fn read_fifo(ctx: &mut Ctx<'_, '_>, v: &value::Val<'_>) -> Option<NotifyFifo> {
 /// A user name written as `script_user`/`user` with its optional group key.
 pub(super) fn run_as(user: Option<String>, group: Option<String>) -> Option<RunAs> {
     user.map(|user| RunAs { user, group })
+}
+
+/// `lvs_timeouts = { tcp = "2h", tcp_fin = "2m", udp = "5m" }`: each up
+/// to 31 days; one left out is left as the kernel has it.
+fn read_lvs_timeouts(ctx: &mut Ctx<'_, '_>, v: &value::Val<'_>) -> Option<vrrp_ipvs::Timeouts> {
+    let t = ctx.table("lvs_timeouts", v)?;
+    ctx.deny_unknown(t, "lvs_timeouts", &["tcp", "tcp_fin", "udp"]);
+    let mut out = vrrp_ipvs::Timeouts::default();
+    for (key, slot) in [
+        ("tcp", &mut out.tcp),
+        ("tcp_fin", &mut out.tcp_fin),
+        ("udp", &mut out.udp),
+    ] {
+        let Some(v) = get(t, key) else { continue };
+        match ctx.duration(key, v) {
+            Some(d) if d <= Global::MAX_LVS_TIMEOUT && d.subsec_nanos() == 0 => *slot = d,
+            Some(_) => ctx.error(
+                v.span(),
+                format!("lvs_timeouts.{key} must be whole seconds, at most 31 days"),
+                None,
+            ),
+            None => {}
+        }
+    }
+    Some(out)
 }
