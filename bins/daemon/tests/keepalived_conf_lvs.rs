@@ -375,3 +375,64 @@ fn lvs_timeouts_sets_what_it_names_and_refuses_what_keepalived_refuses() {
         has(&d, Severity::Error, 2, needle);
     }
 }
+
+#[test]
+fn udp_check_reads_keepalived_hex_and_judges_replies_as_it_does() {
+    let (c, w) = ok("virtual_server 198.18.0.10 53 {
+  protocol UDP
+  real_server 198.18.0.21 53 {
+    UDP_CHECK {
+      payload 01 02 0a
+      require_reply 01 x2 0A
+      min_reply_length 2
+      max_reply_length 8
+      connect_port 5353
+    }
+  }
+}
+");
+    assert!(w.is_empty(), "{w:?}");
+    let CheckKind::Udp(u) = &c.virtual_servers[0].real_servers[0].checkers[0].kind else {
+        panic!("not UDP");
+    };
+    assert_eq!(u.payload, [1, 2, 10]);
+    assert_eq!(u.connect.addr, "198.18.0.21:5353".parse().unwrap());
+    assert!(u.require_reply);
+    // The pattern is compared over the shorter of the two; x is a
+    // wildcard nibble; the length must be within 2..=8.
+    assert!(u.accepts(&[1, 0xf2, 10]));
+    assert!(u.accepts(&[1, 0x02]));
+    assert!(u.accepts(&[1, 0x32, 10, 99, 99]));
+    assert!(
+        !u.accepts(&[1, 0x23, 10]),
+        "the low nibble is not a wildcard"
+    );
+    assert!(!u.accepts(&[1]), "shorter than min_reply_length");
+    assert!(!u.accepts(&[1, 2, 10, 0, 0, 0, 0, 0, 0]), "longer than max");
+    // The native form carries it over.
+    let toml = config::to_native_toml(&c);
+    let (again, _) = config::check_native_str(&toml, Path::new("c.toml"))
+        .unwrap_or_else(|d| panic!("{toml}\n{}", config::render(&d)));
+    assert_eq!(again, c, "{toml}");
+    assert!(toml.contains("reply = \"01 x2 0a\""), "{toml}");
+    // What keepalived refuses.
+    for (bad, needle) in [
+        ("payload zz", "hex"),
+        ("require_reply 0g", "hex"),
+        (
+            "min_reply_length 9\n      max_reply_length 3",
+            "always fail",
+        ),
+        ("payload 0x", "hex"),
+    ] {
+        let text = format!(
+            "virtual_server 198.18.0.10 53 {{\n  protocol UDP\n  real_server 198.18.0.21 53 {{\n    UDP_CHECK {{\n      {bad}\n    }}\n  }}\n}}\n"
+        );
+        let d = check(&text).unwrap_err();
+        assert!(
+            d.iter()
+                .any(|x| x.severity == Severity::Error && x.message.contains(needle)),
+            "{bad}: {d:?}"
+        );
+    }
+}

@@ -250,3 +250,28 @@ pub(crate) fn connections_at_least(lab: &Lab, idx: usize, min: u64) -> Option<u6
     })
     .map(|_| seen)
 }
+
+/// A UDP echo server on `port` of host `idx`.
+pub(crate) fn serve_udp_echo(lab: &Lab, idx: usize, port: u16) -> ChildGuard {
+    let server = lab.host(idx).spawn(&[
+        "python3",
+        "-c",
+        &format!(
+            "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', {port}))\nwhile True:\n    d, a = s.recvfrom(2048)\n    s.sendto(d, a)\n"
+        ),
+    ]);
+    let probe = format!(
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(1)\ns.sendto(b'x', ('127.0.0.1', {port}))\ns.recv(16)\n"
+    );
+    let up = wait_for(Duration::from_secs(20), || {
+        lab.host(idx)
+            .exec_try(&["python3", "-c", &probe])
+            .status
+            .success()
+    });
+    assert!(
+        up.is_some(),
+        "the UDP echo server on port {port} did not start"
+    );
+    server
+}

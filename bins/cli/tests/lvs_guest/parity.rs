@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::check;
 use crate::e2e_support::{H1, Lab, kill, wait_for};
 use crate::interop_support;
-use crate::lab::{SIGKILL, SIGTERM, lvs_lab, serve, serve_tls};
+use crate::lab::{SIGKILL, SIGTERM, lvs_lab, serve, serve_tls, serve_udp_echo};
 use vrrp_testns::guest::assert_in_ipvs_guest;
 
 /// A keepalived.conf of LVS keywords whose effect shows in the table:
@@ -21,7 +21,9 @@ use vrrp_testns::guest::assert_in_ipvs_guest;
 /// hooks touch files in `@HOOKS@`), every checker (HTTP_GET with digest and
 /// status_code, SSL_GET with SNI on r3's 8443, MISC_CHECK whose exit
 /// status sets the weight, TCP_CHECK on a `connect_ip`/`connect_port`),
-/// `alpha`, and `ha_suspend` on an address the host does not hold.
+/// `alpha`, `ha_suspend` on an address the host does not hold, and
+/// UDP_CHECK against an echo server (a reply pattern with a wildcard) and
+/// against a closed port (ICMP port unreachable).
 const PARITY_CONF: &str = "
 virtual_server 198.18.0.100 80 {
     delay_loop 1
@@ -73,6 +75,21 @@ virtual_server 198.18.0.101 53 {
     lb_algo wlc
     ops
     real_server 198.18.0.21 53 {
+        UDP_CHECK {
+            payload 01 02 03
+            require_reply 01 x2 03
+            min_reply_length 3
+            max_reply_length 16
+            connect_timeout 1
+            warmup 0
+        }
+    }
+    real_server 198.18.0.22 53 {
+        UDP_CHECK {
+            payload 0a
+            connect_timeout 1
+            warmup 0
+        }
     }
 }
 virtual_server fwmark 5 {
@@ -231,6 +248,9 @@ fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
     let _r1 = serve(&lab, 3, "r1");
     let mut r2 = serve(&lab, 4, "r2");
     let _r3 = serve_tls(&lab, 5, "r3");
+    // r1 echoes on UDP 53; nothing listens on r2's, which answers with
+    // ICMP port unreachable.
+    let _r1_udp = serve_udp_echo(&lab, 3, 53);
     let path = lab.host_dir(H1).join("parity.conf");
     // Each daemon's hooks touch files here; compared after each run.
     let hooks = lab.host_dir(H1).join("hooks");
@@ -344,10 +364,14 @@ fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
         // ha_suspend: 198.18.0.106 is not on the host, so its dead real
         // server is never checked and stays in.
         ("198.18.0.23:9999", "Masq 1"),
+        // UDP_CHECK: r1's echo matches the pattern.
+        ("198.18.0.21:53", "Masq 1"),
     ] {
         assert!(has(&theirs, dest, how), "no {dest} {how} in\n{theirs}");
     }
     assert_ne!(theirs, theirs_failed, "r2's failure changed nothing");
+    // UDP_CHECK on r2's closed port: the ICMP error took it out.
+    assert!(!theirs.contains("198.18.0.22:53"), "{theirs}");
     // The same hooks ran: notify_down, quorum_down at a start with the
     // sorry server, and whatever omega adds at the stop.
     assert!(

@@ -125,6 +125,89 @@ pub enum CheckKind {
     Http(HttpCheck),
     /// `MISC_CHECK`: a script's exit status.
     Misc(MiscCheck),
+    /// `UDP_CHECK`: a datagram, and no ICMP error (or the reply asked for)
+    /// within the timeout.
+    Udp(UdpCheck),
+}
+
+/// A `UDP_CHECK`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UdpCheck {
+    /// Where it sends.
+    pub connect: Connect,
+    /// `payload`: the datagram (empty by default).
+    pub payload: Vec<u8>,
+    /// `require_reply`: a reply must come within the timeout (else only
+    /// an ICMP error fails the check).
+    pub require_reply: bool,
+    /// `require_reply HEX`: what the reply starts with (`x` nibbles match
+    /// anything), compared over the shorter of the two; its length must
+    /// be within `reply_length`.
+    pub reply: Option<HexPattern>,
+    /// `min_reply_length` and `max_reply_length` (default 0..=255),
+    /// checked when `reply` is set, as keepalived does.
+    pub reply_length: (u16, u16),
+}
+
+/// Bytes with a mask of don't-care bits (keepalived's hex strings with
+/// `x` nibbles).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HexPattern {
+    /// The bytes (0 where a nibble is a wildcard).
+    pub bytes: Vec<u8>,
+    /// The bits that are wildcards.
+    pub mask: Vec<u8>,
+}
+
+impl HexPattern {
+    /// Parses keepalived's hex strings: pairs of hex digits, spaces
+    /// between octets allowed (a lone digit before a space is one octet),
+    /// `x`/`X` for a wildcard nibble when `wildcards`. `None` if empty or
+    /// not hex.
+    pub fn parse(text: &str, wildcards: bool) -> Option<HexPattern> {
+        let nibble = |c: char| -> Option<(u8, u8)> {
+            match c {
+                'x' | 'X' if wildcards => Some((0, 0x0f)),
+                c => c.to_digit(16).map(|d| (d as u8, 0)),
+            }
+        };
+        let mut out = HexPattern {
+            bytes: Vec::new(),
+            mask: Vec::new(),
+        };
+        let mut chars = text.chars().peekable();
+        loop {
+            while chars.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
+            let Some(c) = chars.next() else { break };
+            let (mut value, mut mask) = nibble(c)?;
+            if let Some(&c2) = chars.peek().filter(|c| **c != ' ' && **c != '\t') {
+                chars.next();
+                let (v2, m2) = nibble(c2)?;
+                value = value << 4 | v2;
+                mask = mask << 4 | m2;
+            }
+            out.bytes.push(value);
+            out.mask.push(mask);
+        }
+        (!out.bytes.is_empty()).then_some(out)
+    }
+}
+
+impl UdpCheck {
+    /// Whether `reply` passes (keepalived's `check_udp_reply`).
+    pub fn accepts(&self, reply: &[u8]) -> bool {
+        let Some(want) = &self.reply else {
+            return true;
+        };
+        let (min, max) = self.reply_length;
+        if reply.len() < usize::from(min) || reply.len() > usize::from(max) {
+            return false;
+        }
+        reply
+            .iter()
+            .zip(want.bytes.iter().zip(&want.mask))
+            .all(|(got, (w, m))| (got ^ w) & !m == 0)
+    }
 }
 
 /// Where and how a connecting checker connects (`connect_ip`,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::http_get::{self, Tls};
 use crate::config::Global;
-use crate::config::lvs::{CheckKind, HttpCheck, MiscCheck, VirtualServer};
+use crate::config::lvs::{CheckKind, HttpCheck, MiscCheck, UdpCheck, VirtualServer};
 use crate::lvs::http::{judge, request};
 use crate::lvs::{CheckOutcome, CheckerId};
 use crate::process::Job;
@@ -32,6 +32,7 @@ pub(crate) async fn run(
             .map_err(|e| e.to_string()),
         CheckKind::Http(h) => http(h).await.map(|()| CheckOutcome::Up),
         CheckKind::Misc(m) => Ok(misc(m, &global).await),
+        CheckKind::Udp(u) => udp(u).await.map(|()| CheckOutcome::Up),
     };
     match result {
         Ok(outcome) => outcome,
@@ -64,6 +65,37 @@ async fn http(h: &HttpCheck) -> Result<(), String> {
         judge(url, &response).map_err(|e| format!("{}: {e}", url.path))?;
     }
     Ok(())
+}
+
+/// Sends the payload from a connected socket and waits `connect_timeout`:
+/// an ICMP error (the kernel's `ECONNREFUSED` and kin on the connected
+/// socket) fails; silence passes unless a reply is required; a reply must
+/// match the pattern.
+async fn udp(u: &UdpCheck) -> Result<(), String> {
+    let c = &u.connect;
+    let bind = c.bind.unwrap_or_else(|| match c.addr {
+        std::net::SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+        std::net::SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+    });
+    let socket = tokio::net::UdpSocket::bind(bind)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(mark) = c.fwmark {
+        socket2::SockRef::from(&socket)
+            .set_mark(mark)
+            .map_err(|e| e.to_string())?;
+    }
+    socket.connect(c.addr).await.map_err(|e| e.to_string())?;
+    socket.send(&u.payload).await.map_err(|e| e.to_string())?;
+    // One more byte than the longest reply passes, to see a longer one.
+    let mut buf = vec![0u8; usize::from(u.reply_length.1) + 1];
+    match tokio::time::timeout(c.timeout, socket.recv(&mut buf)).await {
+        Err(_) if u.require_reply => Err("no reply".into()),
+        Err(_) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(n)) if u.accepts(&buf[..n]) => Ok(()),
+        Ok(Ok(n)) => Err(format!("the reply ({n} bytes) does not match")),
+    }
 }
 
 /// Runs the script: exit 0 passes; with `misc_dynamic` 2..=255 passes

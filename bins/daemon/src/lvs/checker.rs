@@ -25,7 +25,9 @@ pub(super) struct CheckerState {
     retry_it: u32,
     /// When it runs next; `None` while a check is out.
     pub(super) next: Option<Instant>,
-    misc: bool,
+    /// TCP and HTTP checkers keep cycling their retries while down; MISC
+    /// and UDP ones wait a `delay_loop` (keepalived's epilogs).
+    retries_while_down: bool,
 }
 
 impl CheckerState {
@@ -37,7 +39,7 @@ impl CheckerState {
             has_run: false,
             retry_it: config.retry,
             next: Some(first),
-            misc: matches!(config.kind, CheckKind::Misc(_)),
+            retries_while_down: !matches!(config.kind, CheckKind::Misc(_) | CheckKind::Udp(_)),
         }
     }
 
@@ -50,9 +52,10 @@ impl CheckerState {
     pub(super) fn record(&mut self, config: &Checker, now: Instant, passed: bool) -> Verdict {
         let first = !self.has_run;
         self.has_run = true;
-        // MISC_CHECK counts failures only while up (or before its first
-        // run); TCP and HTTP keep cycling their retries while down.
-        let counts = !self.misc || self.up || first;
+        // MISC_CHECK and UDP_CHECK count failures only while up (or
+        // before their first run); TCP and HTTP keep cycling their retries
+        // while down.
+        let counts = self.retries_while_down || self.up || first;
         if passed || self.retry_it >= config.retry || !counts {
             self.next = Some(now + config.delay_loop);
             self.retry_it = 0;

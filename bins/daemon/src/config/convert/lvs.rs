@@ -226,6 +226,49 @@ fn check(out: &mut String, c: &Checker) {
             }
             Some(&h.connect)
         }
+        CheckKind::Udp(u) => {
+            out.push_str("type = \"udp\"\n");
+            let hex = |bytes: &[u8], mask: Option<&[u8]>| {
+                bytes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        let m = mask.map_or(0, |m| m[i]);
+                        let nib = |v: u8, wild: bool| {
+                            if wild {
+                                'x'
+                            } else {
+                                char::from_digit(u32::from(v), 16).unwrap_or('0')
+                            }
+                        };
+                        format!(
+                            "{}{}",
+                            nib(b >> 4, m & 0xf0 != 0),
+                            nib(b & 0x0f, m & 0x0f != 0)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            if !u.payload.is_empty() {
+                let _ = writeln!(out, "payload = {}", q(&hex(&u.payload, None)));
+            }
+            match &u.reply {
+                Some(p) => {
+                    let _ = writeln!(out, "reply = {}", q(&hex(&p.bytes, Some(&p.mask))));
+                }
+                None if u.require_reply => out.push_str("require_reply = true\n"),
+                None => {}
+            }
+            if u.reply_length != (0, u16::from(u8::MAX)) {
+                let _ = writeln!(
+                    out,
+                    "min_reply_length = {}\nmax_reply_length = {}",
+                    u.reply_length.0, u.reply_length.1
+                );
+            }
+            Some(&u.connect)
+        }
         CheckKind::Misc(m) => {
             out.push_str("type = \"misc\"\n");
             match &m.script.exec {

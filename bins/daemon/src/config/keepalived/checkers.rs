@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::args::Ctx;
 use super::parser::Stmt;
 use crate::config::address::parse_ip;
-use crate::config::lvs::{HttpCheck, MiscCheck, UrlCheck};
+use crate::config::lvs::{HexPattern, HttpCheck, MiscCheck, UdpCheck, UrlCheck};
 use crate::config::model::Hook;
 
 /// The longest `connect_timeout` keepalived takes (`UINT_MAX` µs).
@@ -97,6 +97,7 @@ pub(super) enum RawKind {
     Tcp,
     Http(Box<HttpCheck>),
     Misc(Box<MiscCheck>, Option<Duration>),
+    Udp(Box<UdpCheck>),
 }
 
 /// A checker block as written.
@@ -108,7 +109,13 @@ pub(super) struct RawChecker {
 }
 
 /// The checkers vrrpd runs.
-pub(super) const SUPPORTED: &[&str] = &["TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK"];
+pub(super) const SUPPORTED: &[&str] = &[
+    "TCP_CHECK",
+    "HTTP_GET",
+    "SSL_GET",
+    "MISC_CHECK",
+    "UDP_CHECK",
+];
 
 /// Reads a checker block `s` (its keyword is one of [`SUPPORTED`]).
 pub(super) fn read_checker(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawChecker> {
@@ -117,6 +124,18 @@ pub(super) fn read_checker(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawChecker> {
     let mut c = RawChecker {
         kind: match key {
             "TCP_CHECK" => RawKind::Tcp,
+            "UDP_CHECK" => RawKind::Udp(Box::new(UdpCheck {
+                connect: crate::config::lvs::Connect {
+                    addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+                    bind: None,
+                    timeout: Duration::ZERO,
+                    fwmark: None,
+                },
+                payload: Vec::new(),
+                require_reply: false,
+                reply: None,
+                reply_length: (0, u16::from(u8::MAX)),
+            })),
             "MISC_CHECK" => RawKind::Misc(
                 Box::new(MiscCheck {
                     script: Hook {
@@ -163,6 +182,17 @@ pub(super) fn read_checker(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawChecker> {
                 s.key.pos,
                 "`MISC_CHECK` has no `misc_path`: keepalived drops this checker",
                 Some("add `misc_path \"/path/to/script args\"`".into()),
+            );
+            None
+        }
+        RawKind::Udp(u) if u.reply_length.0 > u.reply_length.1 => {
+            ctx.error(
+                s.key.pos,
+                format!(
+                    "`UDP_CHECK` min_reply_length {} > max_reply_length {}: it would always fail",
+                    u.reply_length.0, u.reply_length.1
+                ),
+                None,
             );
             None
         }
@@ -213,7 +243,61 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, c: &mut RawChecker) {
             RawKind::Http(h) => read_http_item(ctx, s, h),
             RawKind::Misc(m, timeout) => read_misc_item(ctx, s, m, timeout),
             RawKind::Tcp => unknown(ctx, s, "TCP_CHECK"),
+            RawKind::Udp(u) => read_udp_item(ctx, s, u),
         },
+    }
+}
+
+/// `payload HEX`, `require_reply [HEX]`, `min_reply_length N`,
+/// `max_reply_length N` (keepalived's check_udp.c).
+fn read_udp_item(ctx: &mut Ctx<'_>, s: &Stmt, u: &mut UdpCheck) {
+    let key = s.key.text.as_str();
+    let hex = |s: &Stmt| {
+        s.args
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match key {
+        "payload" => {
+            ctx.no_block(s);
+            match HexPattern::parse(&hex(s), false) {
+                Some(p) if ctx.arity(s, 1, usize::MAX) => u.payload = p.bytes,
+                Some(_) => {}
+                None => ctx.error(
+                    s.key.pos,
+                    "`payload` needs hex octets (such as `01 02 0a`)",
+                    None,
+                ),
+            }
+        }
+        "require_reply" => {
+            ctx.no_block(s);
+            u.require_reply = true;
+            if !s.args.is_empty() {
+                match HexPattern::parse(&hex(s), true) {
+                    Some(p) => u.reply = Some(p),
+                    None => ctx.error(
+                        s.key.pos,
+                        "`require_reply` takes hex octets (`x` for a nibble that may be anything)",
+                        None,
+                    ),
+                }
+            }
+        }
+        "min_reply_length" | "max_reply_length" => {
+            if let Some(w) = ctx.single(s) {
+                if let Some(n) = ctx.int(key, w, 0..=i64::from(u16::MAX)) {
+                    if key == "min_reply_length" {
+                        u.reply_length.0 = n as u16;
+                    } else {
+                        u.reply_length.1 = n as u16;
+                    }
+                }
+            }
+        }
+        _ => unknown(ctx, s, "UDP_CHECK"),
     }
 }
 

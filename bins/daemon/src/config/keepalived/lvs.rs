@@ -434,12 +434,11 @@ fn read_real_server(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawReal> {
                 }
             }
             k if SUPPORTED.contains(&k) => r.checkers.extend(read_checker(ctx, item)),
-            "DNS_CHECK" | "SMTP_CHECK" | "UDP_CHECK" | "PING_CHECK" | "FILE_CHECK"
-            | "BFD_CHECK" => {
+            "DNS_CHECK" | "SMTP_CHECK" | "PING_CHECK" | "FILE_CHECK" | "BFD_CHECK" => {
                 ctx.warn(
                     item.key.pos,
                     format!("`{key}` is not supported by vrrpd yet and is ignored: the real server runs without this check"),
-                    Some("TCP_CHECK, HTTP_GET, SSL_GET and MISC_CHECK are supported".into()),
+                    Some("TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK and UDP_CHECK are supported".into()),
                 );
             }
             "smtp_alert" | "snmp_name" => ctx.warn(

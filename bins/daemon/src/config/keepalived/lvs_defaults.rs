@@ -277,6 +277,10 @@ fn resolve_checker(
     };
     let (kind, retry, before_retry) = match c.kind {
         RawKind::Tcp => (CheckKind::Tcp(connect), 1, Duration::from_secs(1)),
+        RawKind::Udp(mut u) => {
+            u.connect = connect;
+            (CheckKind::Udp(*u), 1, Duration::from_secs(1))
+        }
         RawKind::Http(mut h) => {
             h.connect = connect;
             h.virtualhost = h.virtualhost.or(virtualhost);

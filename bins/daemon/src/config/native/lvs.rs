@@ -12,8 +12,8 @@ use super::trackers::read_hook;
 use super::value::{Ctx, Val, get};
 use crate::config::lvs::{
     CheckKind, Checker, Connect, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP, Forwarding,
-    HttpCheck, MiscCheck, Persistence, Protocol, RealServer, Scheduler, ServiceFlags, ServiceKey,
-    SorryServer, UrlCheck, VirtualServer,
+    HexPattern, HttpCheck, MiscCheck, Persistence, Protocol, RealServer, Scheduler, ServiceFlags,
+    ServiceKey, SorryServer, UdpCheck, UrlCheck, VirtualServer,
 };
 use crate::config::model::Hook;
 use vrrp_ipvs::{Family, TunnelChecksum, TunnelKind};
@@ -75,6 +75,11 @@ const CHECK_KEYS: &[&str] = &[
     "user",
     "group",
     "dynamic",
+    "payload",
+    "require_reply",
+    "reply",
+    "min_reply_length",
+    "max_reply_length",
 ];
 const URL_KEYS: &[&str] = &["path", "status", "digest", "virtualhost"];
 /// The names of `flags` entries.
@@ -387,7 +392,7 @@ fn read_check(
         None => {
             ctx.error(
                 span,
-                "a check needs a `type`: tcp, http, https or misc",
+                "a check needs a `type`: tcp, udp, http, https or misc",
                 None,
             );
             return None;
@@ -450,6 +455,47 @@ fn read_check(
             };
             (CheckKind::Http(check), 1, Duration::from_secs(3))
         }
+        "udp" => {
+            let hex = |ctx: &mut Ctx<'_, '_>, key: &str, wildcards: bool| {
+                let v = get(t, key)?;
+                let text = ctx.string(key, v)?;
+                let parsed = HexPattern::parse(text, wildcards);
+                if parsed.is_none() {
+                    ctx.error(v.span(), format!("`{key}` is not hex octets"), None);
+                }
+                parsed
+            };
+            let len = |ctx: &mut Ctx<'_, '_>, key: &str, default: u16| {
+                get(t, key)
+                    .and_then(|v| ctx.integer(key, v, 0..=i64::from(u16::MAX)))
+                    .map_or(default, |n| n as u16)
+            };
+            let reply = hex(ctx, "reply", true);
+            let check = UdpCheck {
+                connect,
+                payload: hex(ctx, "payload", false)
+                    .map(|p| p.bytes)
+                    .unwrap_or_default(),
+                require_reply: reply.is_some()
+                    || get(t, "require_reply")
+                        .and_then(|v| ctx.boolean("require_reply", v))
+                        .unwrap_or(false),
+                reply,
+                reply_length: (
+                    len(ctx, "min_reply_length", 0),
+                    len(ctx, "max_reply_length", u16::from(u8::MAX)),
+                ),
+            };
+            if check.reply_length.0 > check.reply_length.1 {
+                ctx.error(
+                    span,
+                    "min_reply_length > max_reply_length: the check would always fail",
+                    None,
+                );
+                return None;
+            }
+            (CheckKind::Udp(check), 1, Duration::from_secs(1))
+        }
         "misc" => {
             let Some(c) = get(t, "command") else {
                 ctx.error(span, "a misc check needs a `command`", None);
@@ -472,7 +518,7 @@ fn read_check(
         other => {
             ctx.error(
                 span,
-                format!("check `type` = \"{other}\" is not tcp, http, https or misc"),
+                format!("check `type` = \"{other}\" is not tcp, udp, http, https or misc"),
                 None,
             );
             return None;
