@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use vrrpd::config::lvs::{Connect, UrlCheck};
-use vrrpd::daemon::http_get::{self, HttpGetError, Tls};
+use vrrpd::daemon::http_get::{self, HttpGetError};
 use vrrpd::lvs::http::{request, response_digest};
 
 /// Why no digest came out.
@@ -86,7 +86,7 @@ pub fn genhash(
         timeout,
         fwmark: None,
     };
-    let (host, tls) = header_and_tls(&target, host, sni);
+    let (host, tls) = http_get::host_and_tls(host, target.addr, target.tls, sni);
     let request = page_request(&target, &host);
     let response = runtime.block_on(http_get::get(&connect, tls.as_ref(), request.as_bytes()))?;
     response_digest(&response).ok_or(GenhashError::NoData)
@@ -103,7 +103,7 @@ pub async fn genhash_over<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (host, tls) = header_and_tls(target, host, sni);
+    let (host, tls) = http_get::host_and_tls(host, target.addr, target.tls, sni);
     let request = page_request(target, &host);
     let response = http_get::exchange(
         stream,
@@ -114,15 +114,6 @@ where
     )
     .await?;
     response_digest(&response).ok_or(GenhashError::NoData)
-}
-
-/// The Host header, and TLS (with SNI) for `https://`.
-fn header_and_tls(target: &Target, host: Option<&str>, sni: bool) -> (String, Option<Tls>) {
-    let header = host.map_or_else(|| target.addr.to_string(), str::to_string);
-    let tls = target.tls.then(|| Tls {
-        sni: host.filter(|_| sni).map(str::to_string),
-    });
-    (header, tls)
 }
 
 fn page_request(target: &Target, host: &str) -> String {

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::http_get::{self, Tls};
+use super::http_get;
 use crate::config::Global;
 use crate::config::lvs::{CheckKind, HttpCheck, MiscCheck, UdpCheck, VirtualServer};
 use crate::lvs::http::{judge, request};
@@ -46,18 +46,8 @@ pub(crate) async fn run(
 /// Each url in turn, on a connection of its own; all must pass.
 async fn http(h: &HttpCheck) -> Result<(), String> {
     for url in &h.urls {
-        let host = url
-            .virtualhost
-            .as_deref()
-            .or(h.virtualhost.as_deref())
-            .map_or_else(|| h.connect.addr.to_string(), str::to_string);
-        let tls = h.tls.then(|| Tls {
-            sni: url
-                .virtualhost
-                .clone()
-                .or_else(|| h.virtualhost.clone())
-                .filter(|_| h.sni),
-        });
+        let virtualhost = url.virtualhost.as_deref().or(h.virtualhost.as_deref());
+        let (host, tls) = http_get::host_and_tls(virtualhost, h.connect.addr, h.tls, h.sni);
         let request = request(url, &host, h.http_1_1);
         let response = http_get::get(&h.connect, tls.as_ref(), request.as_bytes())
             .await

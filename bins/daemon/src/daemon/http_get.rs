@@ -58,6 +58,23 @@ pub struct Tls {
     pub sni: Option<String>,
 }
 
+/// The Host header and the TLS settings of a request to `addr`: the
+/// `virtualhost` (else `IP:PORT`) as the Host; with `tls`, the same name
+/// as SNI when `sni` (keepalived's `enable_sni`). HTTP_GET, SSL_GET and
+/// `vrrpctl genhash` ask this one place.
+pub fn host_and_tls(
+    virtualhost: Option<&str>,
+    addr: SocketAddr,
+    tls: bool,
+    sni: bool,
+) -> (String, Option<Tls>) {
+    let host = virtualhost.map_or_else(|| addr.to_string(), str::to_string);
+    let tls = tls.then(|| Tls {
+        sni: virtualhost.filter(|_| sni).map(str::to_string),
+    });
+    (host, tls)
+}
+
 /// Sends `request` to `connect` (over TLS when `tls` is set) and returns
 /// the whole response; the connect, the handshake, the write and each
 /// read each have `connect.timeout`.

@@ -30,9 +30,9 @@ const HOOK_TIMEOUT: Duration = Duration::from_secs(60);
 /// The LVS engine and its I/O.
 #[derive(Debug)]
 pub(crate) struct LvsShell {
+    /// The engine, and with it the configuration the check tasks share
+    /// ([`LvsEngine::config`]).
     engine: LvsEngine,
-    /// The configuration, shared with each check task.
-    servers: Arc<[VirtualServer]>,
     global: Arc<Global>,
     worker: IpvsWorker,
     results_tx: mpsc::UnboundedSender<LvsInput>,
@@ -67,10 +67,8 @@ impl LvsShell {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
             ^ u64::from(std::process::id());
-        let servers: Arc<[VirtualServer]> = config.virtual_servers.clone().into();
         let mut shell = LvsShell {
-            engine: LvsEngine::new(Arc::clone(&servers), seed),
-            servers,
+            engine: LvsEngine::new(config.virtual_servers.clone(), seed),
             global: Arc::new(config.global.clone()),
             worker,
             results_tx,
@@ -80,7 +78,10 @@ impl LvsShell {
         };
         shell.engine.start(now);
         shell.drain();
-        info!(virtual_servers = shell.servers.len(), "LVS started");
+        info!(
+            virtual_servers = config.virtual_servers.len(),
+            "LVS started"
+        );
         Some(shell)
     }
 
@@ -104,11 +105,9 @@ impl LvsShell {
                 for a in addrs {
                     *self.present.entry(a).or_default() += 1;
                 }
-                for v in self.servers.iter() {
-                    if let Some(a) = v.address().filter(|_| v.ha_suspend) {
-                        let here = self.present.get(&a).is_some_and(|&n| n > 0);
-                        self.engine.set_address_present(a, here);
-                    }
+                for a in watched(self.engine.config()) {
+                    let here = self.present.get(&a).is_some_and(|&n| n > 0);
+                    self.engine.set_address_present(a, here);
                 }
             }
         }
@@ -119,7 +118,8 @@ impl LvsShell {
     /// while a service's address is here).
     pub(crate) fn on_address(&mut self, addr: IpAddr, added: bool) {
         if !self
-            .servers
+            .engine
+            .config()
             .iter()
             .any(|v| v.ha_suspend && v.address() == Some(addr))
         {
@@ -162,18 +162,16 @@ impl LvsShell {
             self.worker.set_timeouts(new.global.lvs_timeouts);
         }
         self.global = Arc::new(new.global.clone());
-        if new.virtual_servers.as_slice() == &self.servers[..] {
+        if new.virtual_servers.as_slice() == &self.engine.config()[..] {
             return;
         }
-        let servers: Arc<[VirtualServer]> = new.virtual_servers.clone().into();
-        self.engine.reload(now, Arc::clone(&servers));
-        self.servers = servers;
-        let watched = watched(&self.servers);
+        self.engine.reload(now, new.virtual_servers.clone());
+        let watched = watched(self.engine.config());
         if !watched.is_empty() {
             // The counts are rebuilt from the worker's answer.
             self.worker.report_addresses(watched);
         }
-        info!(virtual_servers = self.servers.len(), "LVS reloaded");
+        info!(virtual_servers = new.virtual_servers.len(), "LVS reloaded");
         self.drain();
     }
 
@@ -226,7 +224,7 @@ impl LvsShell {
 
     fn spawn_check(&self, id: CheckerId) {
         let tx = self.results_tx.clone();
-        let servers = Arc::clone(&self.servers);
+        let servers = Arc::clone(self.engine.config());
         let global = Arc::clone(&self.global);
         tokio::spawn(async move {
             let outcome = checks::run(servers, id, global).await;

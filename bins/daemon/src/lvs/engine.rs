@@ -127,6 +127,12 @@ impl LvsEngine {
         }
     }
 
+    /// The virtual servers it runs (the shell hands the same list to the
+    /// check tasks; [`CheckerId`]s index into it).
+    pub fn config(&self) -> &Arc<[VirtualServer]> {
+        &self.config
+    }
+
     /// A number in `0..=max_micros`, from xorshift64.
     pub(super) fn random_micros(&mut self, max: Duration) -> Duration {
         self.rng ^= self.rng << 13;
