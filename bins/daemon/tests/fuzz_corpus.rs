@@ -1,11 +1,14 @@
 //! Replays every checked-in input of the configuration fuzz targets
-//! (fuzz/corpus/{config_toml,keepalived_conf}) through the same checks the
-//! targets run (`tests/support/config_oracle.rs`), so a normal
+//! (fuzz/corpus/{config_toml,keepalived_conf,http_response}) through the
+//! same checks the targets run (`tests/support/config_oracle.rs`,
+//! `tests/support/http_oracle.rs`), so a normal
 //! `cargo test` catches a regression on any input the fuzzer once found
 //! interesting, without nightly.
 
 #[path = "support/config_oracle.rs"]
 mod config_oracle;
+#[path = "support/http_oracle.rs"]
+mod http_oracle;
 
 use std::path::PathBuf;
 
@@ -29,25 +32,9 @@ fn replay(target: &str, check: fn(&[u8])) {
     assert!(failures.is_empty(), "corpus inputs fail: {failures:#?}");
 }
 
-/// The HTTP_GET checker's judgement (fuzz/corpus/http_response): no
-/// panic, and a response judged good has a digest.
-fn http_response(bytes: &[u8]) {
-    use vrrpd::config::lvs::UrlCheck;
-    use vrrpd::lvs::http::{judge, response_digest};
-    let url = UrlCheck {
-        path: "/".into(),
-        digest: Some("5d41402abc4b2a76b9719d911017c592".into()),
-        status: vec![(200, 299)],
-        virtualhost: None,
-    };
-    if judge(&url, bytes).is_ok() {
-        assert!(response_digest(bytes).is_some());
-    }
-}
-
 #[test]
 fn http_response_corpus_replays_cleanly() {
-    replay("http_response", http_response);
+    replay("http_response", http_oracle::judge_response);
     // The seed whose body is "hello" passes; the others do not.
     let ok =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/http_response/ok_digest");
