@@ -83,6 +83,15 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A route or rule the kernel would refuse or misread, such as a
+    /// destination with host bits set or a gateway of the other family.
+    #[error("invalid {what}: {reason}")]
+    InvalidRouteSpec {
+        /// The route or rule concerned.
+        what: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// A link of that name exists but is not the one asked for.
     #[error("interface {name} already exists and differs: {detail}")]
     LinkExists {

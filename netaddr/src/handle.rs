@@ -50,7 +50,7 @@ pub enum DeleteOutcome {
 /// It works in the network namespace of the thread that creates it: open it
 /// from a thread that has `setns`'d into a namespace to manage that one.
 pub struct Handle {
-    sock: RtSocket,
+    pub(crate) sock: RtSocket,
 }
 
 impl std::fmt::Debug for Handle {

@@ -13,6 +13,8 @@
 //!   with an fd for an event loop.
 //! - [`AddressLedger`]: which addresses this process added, on disk, so
 //!   cleanup removes exactly those.
+//! - [`RouteSpec`], [`RuleSpec`] and [`RoutingLedger`]: routes and policy
+//!   rules, added and deleted idempotently, and which of them we added.
 //! - [`sysctl`]: the per-interface settings a virtual-MAC interface needs.
 //!
 //! Nothing here is async and nothing of `netlink-packet-route` shows in the
@@ -56,6 +58,9 @@ mod link;
 mod macvlan;
 mod macvlan_mode;
 mod prefix;
+mod route;
+mod routing;
+mod rule;
 mod socket;
 pub mod sysctl;
 mod tlv;
@@ -70,10 +75,15 @@ pub use handle::{AddOutcome, DeleteOutcome, Handle};
 pub use label::{Label, LabelError};
 pub use ledger::{
     AddressLedger, Claim, CleanupReport, JOURNAL_FILE, LEDGER_FILE, LedgerEntry, PROGRESS_EVERY,
-    Release,
+    ROUTING_LEDGER_FILE, Release, Routing, RoutingEntry, RoutingLedger,
 };
 pub use link::{IfIndex, Link, LinkFlags, MAX_IFNAME_LEN, OperState, validate_ifname};
 pub use macvlan::MacvlanSpec;
 pub use macvlan_mode::{MacvlanMode, MacvlanModeParseError};
 pub use prefix::{Family, IpPrefix, PrefixError};
+pub use route::{
+    PROTOCOL_KEEPALIVED, RouteKind, RouteKindParseError, RouteMetricKind, RouteMetricValue,
+    RouteSpec, TABLE_MAIN,
+};
+pub use rule::{Range, RuleAction, RuleSpec};
 pub use vrrp_core::{MacAddr, ParseMacError};

@@ -26,6 +26,7 @@
 //! the file.
 
 mod batch;
+mod routing;
 mod store;
 
 use std::collections::HashMap;
@@ -42,6 +43,7 @@ use crate::label::Label;
 use crate::link::IfIndex;
 use crate::prefix::IpPrefix;
 pub use batch::PROGRESS_EVERY;
+pub use routing::{ROUTING_LEDGER_FILE, Routing, RoutingEntry, RoutingLedger};
 pub use store::{JOURNAL_FILE, LEDGER_FILE};
 use store::{JournalOp, Store};
 
