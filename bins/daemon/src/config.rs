@@ -25,6 +25,7 @@ mod locations;
 pub mod lvs;
 mod model;
 mod native;
+mod routing;
 mod scripts;
 mod tracking;
 mod unique;
@@ -38,10 +39,11 @@ pub use keepalived::KeepalivedOptions;
 pub use model::{
     AddressFamily, AddressScope, Announce, ChecksumMode, Config, Exec, FileInit, FileTracker,
     Global, Hook, HostPort, HttpTracker, InitialState, Instance, LogLevel, MAX_ADVERTISED_VIPS,
-    Notify, NotifyFifo, ParamMatch, Priority, Probe, ProcessTracker, RunAs, ScriptTracker,
+    Notify, NotifyFifo, ParamMatch, Priority, Probe, ProcessTracker, RunAs, ScriptTracker, Statics,
     SyncGroup, TcpTracker, TrackInterface, TrackRef, TrackerKind, Tracking, Version,
     VirtualAddress, Vmac, Vrid, Weight, checksum_mode_name,
 };
+pub use routing::{Parsed, Route, Rule, RulePriorities, WordProblem, parse_route, parse_rule};
 pub use scripts::script_warnings;
 
 /// What a loader returns: the configuration and its warnings, or every

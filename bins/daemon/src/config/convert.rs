@@ -13,7 +13,7 @@ use super::duration::format_native;
 use super::exec::{Exec, RunAs};
 use super::model::{
     Announce, ChecksumMode, Config, Global, Hook, InitialState, Instance, LogLevel, Notify, Probe,
-    SyncGroup, TrackRef, Tracking, Version, VirtualAddress, Weight,
+    Statics, SyncGroup, TrackRef, Tracking, Version, VirtualAddress, Weight,
 };
 
 /// A TOML string literal.
@@ -45,6 +45,7 @@ fn key(name: &str) -> String {
 pub fn to_native_toml(config: &Config) -> String {
     let mut out = String::new();
     global(&mut out, &config.global);
+    statics(&mut out, &config.statics);
     for (name, s) in &config.track_script {
         let _ = writeln!(out, "[track_script.{}]", key(name));
         match &s.exec {
@@ -314,6 +315,37 @@ fn vip_list(out: &mut String, k: &str, vips: &[VirtualAddress]) {
     out.push_str("]\n");
 }
 
+/// `KEY = ["line", ...]`: routes or rules in keepalived's words.
+fn lines<T: std::fmt::Display>(out: &mut String, k: &str, items: &[T]) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{k} = [");
+    for item in items {
+        let _ = writeln!(out, "  {},", q(&item.to_string()));
+    }
+    out.push_str("]\n");
+}
+
+/// The `[static]` table.
+fn statics(out: &mut String, s: &Statics) {
+    if s.is_empty() {
+        return;
+    }
+    out.push_str("[static]\n");
+    if !s.addresses.is_empty() {
+        let _ = writeln!(out, "addresses = [");
+        for v in &s.addresses {
+            // Each has its device, so each is a table.
+            let _ = writeln!(out, "  {},", vip(v));
+        }
+        out.push_str("]\n");
+    }
+    lines(out, "routes", &s.routes);
+    lines(out, "rules", &s.rules);
+    out.push('\n');
+}
+
 fn refs(out: &mut String, k: &str, list: &[TrackRef]) {
     if list.is_empty() {
         return;
@@ -459,6 +491,8 @@ fn instance(out: &mut String, i: &Instance) {
     if !i.excluded_vips.is_empty() {
         vip_list(out, "excluded_vips", &i.excluded_vips);
     }
+    lines(out, "routes", &i.virtual_routes);
+    lines(out, "rules", &i.virtual_rules);
     if let Some(src) = &i.source_address {
         let _ = writeln!(out, "source_address = {}", q(&src.to_string()));
     }

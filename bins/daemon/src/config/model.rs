@@ -42,6 +42,28 @@ pub struct Config {
     /// keepalived's LVS half: IPVS services and their health-checked real
     /// servers (`virtual_server`), in file order.
     pub virtual_servers: Vec<super::lvs::VirtualServer>,
+    /// Addresses, routes and rules the host holds while vrrpd runs,
+    /// whatever the state of its instances.
+    pub statics: Statics,
+}
+
+/// keepalived's `static_ipaddress`, `static_routes` and `static_rules`:
+/// installed at start, removed at a stop.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Statics {
+    /// Addresses (`static_ipaddress`); each has its device.
+    pub addresses: Vec<VirtualAddress>,
+    /// Routes (`static_routes`).
+    pub routes: Vec<super::routing::Route>,
+    /// Policy rules (`static_rules`).
+    pub rules: Vec<super::routing::Rule>,
+}
+
+impl Statics {
+    /// Whether there is nothing.
+    pub fn is_empty(&self) -> bool {
+        self.addresses.is_empty() && self.routes.is_empty() && self.rules.is_empty()
+    }
 }
 
 impl Config {
@@ -454,6 +476,12 @@ pub struct Instance {
     pub vips: Vec<VirtualAddress>,
     /// Addresses installed with the VIPs but not advertised (any family).
     pub excluded_vips: Vec<VirtualAddress>,
+    /// Routes installed with the VIPs and removed with them
+    /// (keepalived's `virtual_routes`).
+    pub virtual_routes: Vec<super::routing::Route>,
+    /// Policy rules installed with the VIPs and removed with them
+    /// (keepalived's `virtual_rules`).
+    pub virtual_rules: Vec<super::routing::Rule>,
     /// Source address for adverts (keepalived `unicast_src_ip` /
     /// `mcast_src_ip`); the interface's primary address when `None`.
     pub source_address: Option<IpAddr>,
@@ -523,6 +551,36 @@ impl Instance {
             .iter()
             .take(MAX_ADVERTISED_VIPS)
             .map(|v| v.address)
+    }
+
+    /// The interfaces its tracked `virtual_routes` (`dev`) and
+    /// `virtual_rules` (`iif`, `oif`) use, that its tracking does not
+    /// name already: keepalived tracks each with weight 0, so the instance
+    /// is in Fault while one is down.
+    pub fn routing_links(&self) -> Vec<String> {
+        let routes = self
+            .virtual_routes
+            .iter()
+            .filter(|r| r.track)
+            .filter_map(|r| r.device.as_ref());
+        let rules = self
+            .virtual_rules
+            .iter()
+            .filter(|r| r.track)
+            .flat_map(|r| [r.spec.iif.as_ref(), r.spec.oif.as_ref()])
+            .flatten();
+        let mut out: Vec<String> = Vec::new();
+        for name in routes.chain(rules) {
+            let named = self
+                .tracking
+                .interfaces
+                .iter()
+                .any(|t| &t.interface == name);
+            if !named && !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        out
     }
 }
 

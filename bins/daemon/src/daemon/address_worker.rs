@@ -21,6 +21,7 @@ use vrrp_netaddr::{AddressSpec, IfIndex, IpPrefix};
 
 use super::host::VmacLink;
 use super::lookup::{self, HostLookup, LookupRequest, ReloadLookups};
+use super::routing::{self, RoutingSet};
 use super::vips::AddressManager;
 use crate::config::{self, Config};
 use crate::engine::{InstanceId, LinkState, SetupError};
@@ -79,6 +80,8 @@ enum Job {
         name: String,
         specs: Arc<[AddressSpec]>,
         one: Option<usize>,
+        /// Its routes and rules, added after the addresses (not with `one`).
+        routing: Option<Arc<RoutingSet>>,
     },
     /// A reload's change of an instance's addresses: remove `gone`, add
     /// `came`; `unresolved` failed before the worker saw them.
@@ -89,10 +92,17 @@ enum Job {
         came: Vec<AddressSpec>,
         unresolved: Vec<String>,
     },
-    /// Remove the addresses of `specs` that we added.
+    /// Remove the routes and rules, then the addresses of `specs`, that
+    /// we added.
     Remove {
         name: String,
         specs: Arc<[AddressSpec]>,
+    },
+    /// Install the static addresses, routes and rules: at start (no old
+    /// ones), or after a reload changed them.
+    Statics {
+        old: Option<Box<config::Statics>>,
+        new: Box<config::Statics>,
     },
     /// Confirm the pending ledger entries.
     Settle,
@@ -182,13 +192,35 @@ impl AddressWorker {
         name: &str,
         specs: Arc<[AddressSpec]>,
         one: Option<usize>,
+        routing: Option<Arc<RoutingSet>>,
     ) {
         self.send(Job::Install {
             instance,
             name: name.to_string(),
             specs,
             one,
+            routing: if one.is_none() { routing } else { None },
         });
+    }
+
+    /// Installs the static addresses, routes and rules.
+    pub(crate) fn install_statics(&self, statics: config::Statics) {
+        if !statics.is_empty() {
+            self.send(Job::Statics {
+                old: None,
+                new: Box::new(statics),
+            });
+        }
+    }
+
+    /// A reload changed the static entries from `old` to `new`.
+    pub(crate) fn replace_statics(&self, old: config::Statics, new: config::Statics) {
+        if old != new {
+            self.send(Job::Statics {
+                old: Some(Box::new(old)),
+                new: Box::new(new),
+            });
+        }
     }
 
     /// Removes `gone` and installs `came` for `instance`, in one batch
@@ -328,6 +360,7 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
         freed |= matches!(
             job,
             Job::Install { .. }
+                | Job::Statics { .. }
                 | Job::Update { .. }
                 | Job::Remove { .. }
                 | Job::Settle
@@ -339,6 +372,7 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
                 name,
                 specs,
                 one,
+                routing,
             } => {
                 let specs = match one {
                     Some(k) => specs.get(k..=k).unwrap_or_default(),
@@ -357,6 +391,10 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
                     Err(missing)
                 };
                 let _ = done.send(Done::Installed { instance, result });
+                // After the outcome, so the announcements need not wait.
+                if let Some(r) = routing {
+                    manager.install_routing(&routing::owner_of(&name), &r.routes, &r.rules);
+                }
             }
             Job::Update {
                 instance,
@@ -375,7 +413,14 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
                 };
                 let _ = done.send(Done::Installed { instance, result });
             }
-            Job::Remove { name, specs } => manager.remove(&name, &specs),
+            Job::Remove { name, specs } => {
+                manager.remove_routing(&routing::owner_of(&name));
+                manager.remove(&name, &specs);
+            }
+            Job::Statics { old, new } => match old {
+                Some(old) => manager.replace_statics(&old, &new),
+                None => manager.install_statics(&new),
+            },
             Job::Settle => manager.settle(),
             Job::Warm(specs) => manager.warm(&specs),
             Job::CheckRemoved(candidates) => {

@@ -92,6 +92,9 @@ pub(crate) async fn run(
     // 3. Sockets and interfaces; the routers start once capabilities are
     // dropped, so that the hooks they run inherit the reduced sets. The
     // loop does not run yet: the look-ups run here, and their handle goes.
+    // keepalived's static_ipaddress, static_routes, static_rules: before
+    // the instances, whatever their state.
+    shell.addresses.install_statics(config.statics.clone());
     let (plan, resolutions) = shell.resolve_now(config, &mut netlink);
     drop(netlink);
     let mut timer = PreciseTimer::new().map_err(|e| DaemonError::Io {

@@ -79,6 +79,8 @@ pub(crate) struct Host {
     /// Every address installed while Active: VIPs then excluded VIPs.
     /// (Shared with the address worker's jobs, not copied for each.)
     pub(crate) addresses: std::sync::Arc<[AddressSpec]>,
+    /// Its `virtual_routes` and `virtual_rules`, if any.
+    pub(crate) routing: Option<std::sync::Arc<super::routing::RoutingSet>>,
     /// Its virtual-MAC interface, when `use_vmac` is on (boxed: most
     /// instances have none, and 1,000 of them would carry 150 bytes each).
     pub(crate) vmac: Option<Box<VmacLink>>,

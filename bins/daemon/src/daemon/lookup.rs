@@ -34,7 +34,7 @@ impl LookupRequest {
         if let Some(g) = config.group_of(&instance.name) {
             sets.push(&g.tracking);
         }
-        let mut tracked_links = Vec::new();
+        let mut tracked_links = instance.routing_links();
         let mut tracked_files = Vec::new();
         for set in sets {
             tracked_links.extend(set.interfaces.iter().map(|t| t.interface.clone()));

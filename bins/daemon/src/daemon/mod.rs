@@ -47,6 +47,7 @@ mod memory;
 mod reload;
 mod reload_queue;
 mod resolve;
+mod routing;
 mod sdnotify;
 mod shell;
 mod sockets;

@@ -58,6 +58,7 @@ impl Shell {
     /// start the next one.
     pub(super) fn on_reload_looked_up(&mut self, config: Config, lookups: ReloadLookups) {
         let reply = self.reloads.in_flight.take().flatten();
+        let old_statics = self.engine.config().statics.clone();
         let plan = self.engine.plan_reload(config);
         let ReloadLookups {
             resolve,
@@ -88,6 +89,8 @@ impl Shell {
         self.reloads.specs = HashMap::new();
         let message = match outcome {
             Ok(summary) => {
+                let new_statics = self.engine.config().statics.clone();
+                self.addresses.replace_statics(old_statics, new_statics);
                 self.spawn_trackers();
                 let ReloadSummary {
                     kept,

@@ -119,6 +119,7 @@ impl Shell {
             socket,
             primary,
             addresses: addresses.into(),
+            routing: super::routing::RoutingSet::of(config),
             vmac,
             unicast_ttl: config.unicast_ttl.unwrap_or(vrrp_core::wire::TTL),
         };

@@ -274,8 +274,13 @@ impl Shell {
             Addresses::All => None,
             Addresses::One(k) => Some(k),
         };
-        self.addresses
-            .install(instance, &host.name, host.addresses.clone(), one);
+        self.addresses.install(
+            instance,
+            &host.name,
+            host.addresses.clone(),
+            one,
+            host.routing.clone(),
+        );
     }
 
     /// The worker finished a job the engine waits for.

@@ -8,6 +8,7 @@ use tracing::{debug, info, warn};
 
 use vrrp_netaddr::{
     AddOutcome, AddressInfo, AddressLedger, AddressSpec, Handle, IfIndex, IpPrefix, Release,
+    RoutingLedger,
 };
 
 use super::DaemonError;
@@ -17,6 +18,8 @@ use super::DaemonError;
 pub(crate) struct AddressManager {
     pub(crate) handle: Handle,
     ledger: AddressLedger,
+    /// The routes and rules we added (see [`super::routing`]).
+    pub(crate) routing: RoutingLedger,
 }
 
 impl AddressManager {
@@ -46,7 +49,21 @@ impl AddressManager {
             warn!(interface = %entry.ifname, address = %entry.address, error = %err,
                 "could not remove an address left by a previous run");
         }
-        Ok(AddressManager { handle, ledger })
+        let routing = RoutingLedger::open(state_dir).map_err(|source| DaemonError::Ledger {
+            path: state_dir.to_path_buf(),
+            source: Box::new(source),
+        })?;
+        let mut manager = AddressManager {
+            handle,
+            ledger,
+            routing,
+        };
+        // Routes and rules first: a route's `src` may be a VIP.
+        for entry in manager.routing.entries() {
+            info!(owner = %entry.owner, item = %entry.item, "cleaning up what a previous run left");
+        }
+        manager.clear_routing();
+        Ok(manager)
     }
 
     /// Installs `specs` for `instance` in one batch (one dump per
@@ -162,8 +179,10 @@ impl AddressManager {
         self.ledger.owns(ifindex, prefix)
     }
 
-    /// Removes every address still in the ledger (clean stop).
+    /// Removes every route, rule and address still in the ledgers (clean
+    /// stop).
     pub(crate) fn clear(&mut self) {
+        self.clear_routing();
         match self.ledger.cleanup(&mut self.handle) {
             Ok(report) => {
                 for (entry, err) in &report.failed {

@@ -334,6 +334,8 @@ fn without_instances(config: &Config) -> Config {
         track_process: config.track_process.clone(),
         // The LVS half has an engine of its own.
         virtual_servers: Vec::new(),
+        // The shell installs them at start and removes them at a stop.
+        statics: config.statics.clone(),
     }
 }
 

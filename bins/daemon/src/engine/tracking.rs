@@ -45,7 +45,19 @@ impl InstanceTracking {
             interfaces: Vec::new(),
             named: Vec::new(),
         };
-        let mut sets = vec![&ic.tracking];
+        // Interfaces of tracked routes and rules: weight 0, as keepalived.
+        let routing = config::Tracking {
+            interfaces: ic
+                .routing_links()
+                .into_iter()
+                .map(|interface| config::TrackInterface {
+                    interface,
+                    weight: config::Weight::new(0),
+                })
+                .collect(),
+            ..config::Tracking::default()
+        };
+        let mut sets = vec![&ic.tracking, &routing];
         if let Some(g) = config.group_of(&ic.name) {
             sets.push(&g.tracking);
         }

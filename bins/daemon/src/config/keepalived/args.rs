@@ -11,6 +11,9 @@ use crate::config::exec::{Exec, RunAs, split_words};
 /// The mapping context: where diagnostics go.
 pub(super) struct Ctx<'a> {
     pub(super) sink: &'a mut Sink,
+    /// The preference the next rule without one gets (`virtual_rules`,
+    /// `static_rules`), counting down over the file as keepalived does.
+    pub(super) rule_priorities: crate::config::RulePriorities,
 }
 
 impl Ctx<'_> {

@@ -34,6 +34,9 @@ pub(super) struct Defaults {
     pub(super) fifos: [FifoSlot; 2],
     pub(super) mcast_group4: Option<IpAddr>,
     pub(super) mcast_group6: Option<IpAddr>,
+    /// `default_interface`: the device of a `static_ipaddress` without
+    /// `dev` (keepalived: eth0 unless set).
+    pub(super) default_interface: Option<String>,
 }
 
 /// A notify FIFO as global_defs writes it: the path (with its owner)
@@ -67,6 +70,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "vrrp_higher_prio_send_advert",
     "vrrp_down_timer_adverts",
     "vrrp_startup_delay",
+    "default_interface",
     "startup_script",
     "startup_script_timeout",
     "shutdown_script",
@@ -184,6 +188,11 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
         }
         "vrrp_lower_prio_no_advert" => d.lower_prio_no_advert = ctx.flag(s),
         "vrrp_higher_prio_send_advert" => d.higher_prio_send_advert = ctx.flag(s),
+        "default_interface" => {
+            if let Some(w) = ctx.single(s) {
+                d.default_interface = Some(w.text.clone());
+            }
+        }
         "vrrp_startup_delay" => {
             if let Some(w) = ctx.single(s) {
                 if let Some(delay) = ctx.seconds(

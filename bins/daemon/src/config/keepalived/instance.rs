@@ -45,6 +45,8 @@ pub(super) struct RawInstance {
     pub(super) accept: bool,
     pub(super) vips: Vec<VirtualAddress>,
     pub(super) excluded_vips: Vec<VirtualAddress>,
+    pub(super) virtual_routes: Vec<crate::config::Route>,
+    pub(super) virtual_rules: Vec<crate::config::Rule>,
     pub(super) source_address: Option<IpAddr>,
     pub(super) peers: Vec<IpAddr>,
     pub(super) check_unicast_src: bool,
@@ -91,6 +93,8 @@ pub(super) fn read_instance(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawInstance> 
         accept: true,
         vips: Vec::new(),
         excluded_vips: Vec::new(),
+        virtual_routes: Vec::new(),
+        virtual_rules: Vec::new(),
         source_address: None,
         peers: Vec::new(),
         check_unicast_src: false,
@@ -273,6 +277,14 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
                 }
             }
         }
+        "virtual_routes" => {
+            let routes = super::routing::read_routes(ctx, s);
+            r.virtual_routes.extend(routes);
+        }
+        "virtual_rules" => {
+            let rules = super::routing::read_rules(ctx, s);
+            r.virtual_rules.extend(rules);
+        }
         "unicast_src_ip" | "mcast_src_ip" => {
             if let Some(w) = ctx.single(s) {
                 r.locs.set_field(Field::SourceAddress, w.pos);
@@ -390,6 +402,8 @@ const SUPPORTED: &[&str] = &[
     "authentication",
     "virtual_ipaddress",
     "virtual_ipaddress_excluded",
+    "virtual_routes",
+    "virtual_rules",
     "unicast_src_ip",
     "mcast_src_ip",
     "unicast_peer",
@@ -480,7 +494,7 @@ fn read_auth(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
 
 /// One `virtual_ipaddress` line:
 /// `<IPADDR>[/<MASK>] [brd <IPADDR>] [dev <STRING>] [scope <SCOPE>] [label <LABEL>] ...`.
-fn read_vip(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<VirtualAddress> {
+pub(super) fn read_vip(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<VirtualAddress> {
     ctx.no_block(s);
     let (address, prefix_len) = match parse_prefixed(&s.key.text) {
         Ok(v) => v,

@@ -27,6 +27,9 @@ const TOP_KEYS: &[&str] = &[
     "vrrp_track_process",
     "vrrp_track_file",
     "virtual_server",
+    "static_ipaddress",
+    "static_routes",
+    "static_rules",
 ];
 /// Builds the configuration and its locations from the top-level statements.
 pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Locations) {
@@ -62,6 +65,19 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
                 }
             }
             "vrrp_instance" => raw.extend(read_instance(ctx, s)),
+            "static_ipaddress" => {
+                for item in ctx.block(s) {
+                    config.statics.addresses.extend(super::instance::read_vip(ctx, item));
+                }
+            }
+            "static_routes" => {
+                let routes = super::routing::read_routes(ctx, s);
+                config.statics.routes.extend(routes);
+            }
+            "static_rules" => {
+                let rules = super::routing::read_rules(ctx, s);
+                config.statics.rules.extend(rules);
+            }
             "virtual_server" => config
                 .virtual_servers
                 .extend(super::lvs::read_virtual_server(ctx, s)),
@@ -83,6 +99,12 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
         }
     }
     finish_fifos(ctx, &mut defaults, &mut config);
+    let default_interface = defaults.default_interface.as_deref().unwrap_or("eth0");
+    for address in &mut config.statics.addresses {
+        address
+            .device
+            .get_or_insert_with(|| default_interface.to_string());
+    }
     let mut broken = HashSet::new();
     for r in raw {
         let own_changes = r.notify_priority_changes;
@@ -341,6 +363,8 @@ fn finish_instance(
         initial_state: r.state,
         vips: r.vips,
         excluded_vips: r.excluded_vips,
+        virtual_routes: r.virtual_routes,
+        virtual_rules: r.virtual_rules,
         source_address: r.source_address,
         unicast_peers: r.peers,
         check_unicast_source: r.check_unicast_src || d.check_unicast_src,

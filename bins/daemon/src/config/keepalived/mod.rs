@@ -17,6 +17,7 @@ mod lvs;
 mod lvs_defaults;
 mod mapping;
 mod parser;
+mod routing;
 mod tracking;
 
 use std::path::Path;
@@ -68,7 +69,10 @@ pub(super) fn check(text: &str, path: &Path, options: &KeepalivedOptions) -> Loa
         column: 1,
     };
     let (config, locs) = {
-        let mut ctx = args::Ctx { sink: &mut sink };
+        let mut ctx = args::Ctx {
+            sink: &mut sink,
+            rule_priorities: Default::default(),
+        };
         mapping::map(&stmts, &mut ctx, origin)
     };
     validate::validate(&config, &locs, &mut sink);

@@ -27,6 +27,8 @@ const INSTANCE_KEYS: &[&str] = &[
     "initial_state",
     "vips",
     "excluded_vips",
+    "routes",
+    "rules",
     "source_address",
     "unicast_peers",
     "check_unicast_source",
@@ -200,6 +202,12 @@ pub(super) fn read_instance(
         Some(v) => read_vips(ctx, "excluded_vips", v, &mut locs, Item::ExcludedVip),
         None => Vec::new(),
     };
+    let virtual_routes = get(t, "routes")
+        .map(|v| super::routing::read_routes(ctx, "routes", v))
+        .unwrap_or_default();
+    let virtual_rules = get(t, "rules")
+        .map(|v| super::routing::read_rules(ctx, "rules", v))
+        .unwrap_or_default();
     let source_address = field(ctx, t, "source_address", Field::SourceAddress, &mut locs)
         .and_then(|v| ctx.ip("source_address", v));
     let mut unicast_peers = Vec::new();
@@ -268,6 +276,8 @@ pub(super) fn read_instance(
         initial_state,
         vips,
         excluded_vips,
+        virtual_routes,
+        virtual_rules,
         source_address,
         unicast_peers,
         check_unicast_source,
@@ -325,7 +335,7 @@ fn address(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>) -> Option<VirtualAddre
     }
 }
 
-fn read_vip(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>) -> Option<VirtualAddress> {
+pub(super) fn read_vip(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>) -> Option<VirtualAddress> {
     let DeValue::Table(t) = v.get_ref() else {
         return address(ctx, key, v);
     };

@@ -7,6 +7,7 @@
 mod instance;
 mod lvs;
 mod process;
+mod routing;
 mod trackers;
 mod value;
 
@@ -33,6 +34,7 @@ const TOP_KEYS: &[&str] = &[
     "track_process",
     "track_file",
     "virtual_server",
+    "static",
 ];
 
 /// `[global]` keys.
@@ -82,6 +84,7 @@ pub(crate) fn check_str(
             sink: &mut sink,
             lines,
             file,
+            rule_priorities: Default::default(),
         };
         read_document(&mut ctx, doc.get_ref(), &mut locs)
     };
@@ -156,6 +159,9 @@ fn read_document(ctx: &mut Ctx<'_, '_>, doc: &DeTable<'_>, locs: &mut Locations)
                 locs.instances.push(l);
             }
         }
+    }
+    if let Some(v) = get(doc, "static") {
+        config.statics = routing::read_statics(ctx, v);
     }
     if let Some(v) = get(doc, "virtual_server") {
         for item in ctx.array("virtual_server", v) {

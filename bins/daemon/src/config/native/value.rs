@@ -22,6 +22,8 @@ pub(super) struct Ctx<'s, 't> {
     pub(super) sink: &'s mut Sink,
     pub(super) lines: LineIndex<'t>,
     pub(super) file: u32,
+    /// The preference the next rule without one gets.
+    pub(super) rule_priorities: crate::config::RulePriorities,
 }
 
 /// A value's TOML type name, for messages.
@@ -53,7 +55,18 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest of `candidates` to `word`, if close enough to be a typo.
+/// A keyword cut short (`virtual_router` for `virtual_router_id`) is
+/// taken over a closer one that is not (`virtual_routes`).
 pub(crate) fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let cut_short = candidates
+        .iter()
+        .filter(|c| {
+            word.len() >= 6 && c.starts_with(word) && c.as_bytes().get(word.len()) == Some(&b'_')
+        })
+        .min_by_key(|c| c.len());
+    if let Some(c) = cut_short {
+        return Some(c);
+    }
     candidates
         .iter()
         .map(|c| (distance(word, c), *c))
@@ -258,5 +271,9 @@ mod tests {
         );
         assert_eq!(suggest("vird", &["vrid", "vips"]), Some("vrid"));
         assert_eq!(suggest("zzzzzz", &["vrid", "vips"]), None);
+        assert_eq!(
+            suggest("virtual_router", &["virtual_routes", "virtual_router_id"]),
+            Some("virtual_router_id")
+        );
     }
 }
