@@ -361,6 +361,8 @@ fn summarize(e: &Event) -> String {
             ifname.as_deref().unwrap_or("?"),
             address.prefix
         ),
+        Event::RouteRemoved(r) => format!("route_removed {r}"),
+        Event::RuleRemoved(r) => format!("rule_removed {r}"),
         Event::Resync => "resync".to_string(),
     }
 }

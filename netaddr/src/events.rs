@@ -19,12 +19,16 @@ use std::time::{Duration, Instant};
 use netlink_packet_core::Parseable;
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
+use netlink_packet_route::route::RouteMessage;
+use netlink_packet_route::rule::RuleMessage;
 use serde::Serialize;
 
 use crate::address::AddressInfo;
 use crate::error::{Error, Result};
 use crate::handle::{Handle, RTM_DELADDR, RTM_DELLINK, RTM_NEWADDR, RTM_NEWLINK};
 use crate::link::{IfIndex, Link};
+use crate::route::{PROTOCOL_KEEPALIVED, RouteSpec};
+use crate::rule::RuleSpec;
 use crate::socket::{Datagram, NLMSG_OVERRUN, RtSocket, frames};
 
 /// `RTNLGRP_LINK` from `<linux/rtnetlink.h>`.
@@ -33,6 +37,11 @@ const RTNLGRP_LINK: u32 = 1;
 const RTNLGRP_IPV4_IFADDR: u32 = 5;
 /// `RTNLGRP_IPV6_IFADDR`.
 const RTNLGRP_IPV6_IFADDR: u32 = 9;
+/// `RTNLGRP_IPV4_ROUTE`, `RTNLGRP_IPV4_RULE`, `RTNLGRP_IPV6_ROUTE`,
+/// `RTNLGRP_IPV6_RULE`: joined by [`EventStream::watch_routing`].
+const ROUTING_GROUPS: [u32; 4] = [7, 8, 11, 19];
+const RTM_DELROUTE: u16 = 25;
+const RTM_DELRULE: u16 = 33;
 
 /// The socket's receive buffer: room for bursts (a link with many
 /// addresses going away) before the kernel drops notifications.
@@ -69,6 +78,12 @@ pub enum Event {
         #[serde(flatten)]
         address: AddressInfo,
     },
+    /// A route marked `proto keepalived` (18) was deleted (only after
+    /// [`EventStream::watch_routing`]).
+    RouteRemoved(RouteSpec),
+    /// A rule marked `proto keepalived` was deleted (only after
+    /// [`EventStream::watch_routing`]).
+    RuleRemoved(RuleSpec),
     /// Notifications were lost (the socket overran, `ENOBUFS`). Re-read the
     /// state you care about with a dump ([`Handle::links`],
     /// [`Handle::addresses`]); the link table of this stream has been
@@ -120,6 +135,17 @@ impl EventStream {
         };
         stream.reload_links()?;
         Ok(stream)
+    }
+
+    /// Also reports routes and rules marked `proto keepalived` that are
+    /// deleted ([`Event::RouteRemoved`], [`Event::RuleRemoved`]). Off by
+    /// default: a router with a full BGP table changes routes all the
+    /// time, and every change wakes the stream up.
+    pub fn watch_routing(&mut self) -> Result<()> {
+        for group in ROUTING_GROUPS {
+            self.sock.join(group)?;
+        }
+        Ok(())
     }
 
     fn reload_links(&mut self) -> Result<()> {
@@ -248,6 +274,8 @@ impl EventDecoder {
                 None => continue,
                 Some(Decoded::Overrun) => return Ok(true),
                 Some(Decoded::Link(msg_type, link)) => self.track_link(msg_type, link),
+                Some(Decoded::Route(route)) => Event::RouteRemoved(route),
+                Some(Decoded::Rule(rule)) => Event::RuleRemoved(rule),
                 Some(Decoded::Address(msg_type, address)) => {
                     let ifname = self.ifname(address.ifindex).map(str::to_string);
                     if msg_type == RTM_DELADDR {
@@ -299,6 +327,20 @@ fn decode_frame(msg_type: u16, payload: &[u8]) -> Result<Option<Decoded>> {
                 .map_err(|e| Error::malformed("address notification", e))?;
             Ok(AddressInfo::from_message(&msg)?.map(|info| Decoded::Address(msg_type, info)))
         }
+        RTM_DELROUTE => {
+            let msg = RouteMessage::parse(payload)
+                .map_err(|e| Error::malformed("route notification", e))?;
+            Ok(RouteSpec::from_message(&msg)
+                .filter(|r| r.protocol == PROTOCOL_KEEPALIVED)
+                .map(Decoded::Route))
+        }
+        RTM_DELRULE => {
+            let msg = RuleMessage::parse(payload)
+                .map_err(|e| Error::malformed("rule notification", e))?;
+            Ok(RuleSpec::from_message(&msg)
+                .filter(|r| r.protocol == PROTOCOL_KEEPALIVED)
+                .map(Decoded::Rule))
+        }
         NLMSG_OVERRUN => Ok(Some(Decoded::Overrun)),
         _ => Ok(None),
     }
@@ -307,6 +349,8 @@ fn decode_frame(msg_type: u16, payload: &[u8]) -> Result<Option<Decoded>> {
 enum Decoded {
     Link(u16, Link),
     Address(u16, AddressInfo),
+    Route(RouteSpec),
+    Rule(RuleSpec),
     Overrun,
 }
 

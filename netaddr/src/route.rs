@@ -405,6 +405,74 @@ impl RouteSpec {
     }
 }
 
+impl RouteSpec {
+    /// The route a kernel message describes (a notification or a dump),
+    /// without its metrics; `None` for a family or type this crate does
+    /// not model.
+    pub(crate) fn from_message(msg: &RouteMessage) -> Option<RouteSpec> {
+        let family = match msg.header.address_family {
+            AddressFamily::Inet => Family::Ipv4,
+            AddressFamily::Inet6 => Family::Ipv6,
+            _ => return None,
+        };
+        let kind = RouteKind::NAMES
+            .iter()
+            .map(|(k, _)| *k)
+            .find(|k| k.to_route_type() == msg.header.kind)?;
+        let any = match family {
+            Family::Ipv4 => IpAddr::from([0u8; 4]),
+            Family::Ipv6 => IpAddr::from([0u8; 16]),
+        };
+        let addr = |a: &RouteAddress| match a {
+            RouteAddress::Inet(v4) => Some(IpAddr::V4(*v4)),
+            RouteAddress::Inet6(v6) => Some(IpAddr::V6(*v6)),
+            _ => None,
+        };
+        let mut spec = RouteSpec::new(IpPrefix::host(any));
+        spec.kind = kind;
+        spec.table = u32::from(msg.header.table);
+        spec.protocol = u8::from(msg.header.protocol);
+        spec.scope = Some(Scope::from_raw(u8::from(msg.header.scope)));
+        spec.onlink = msg.header.flags.contains(RouteFlags::Onlink);
+        let mut dst = any;
+        for a in &msg.attributes {
+            match a {
+                RouteAttribute::Table(t) => spec.table = *t,
+                RouteAttribute::Destination(d) => dst = addr(d)?,
+                RouteAttribute::Source(s) => {
+                    spec.from =
+                        Some(IpPrefix::new(addr(s)?, msg.header.source_prefix_length).ok()?);
+                }
+                RouteAttribute::PrefSource(s) => spec.source = addr(s),
+                RouteAttribute::Gateway(g) => spec.gateway = addr(g),
+                RouteAttribute::Oif(i) => spec.device = IfIndex::new(*i),
+                RouteAttribute::Priority(p) => spec.metric = Some(*p),
+                _ => {}
+            }
+        }
+        spec.destination = IpPrefix::new(dst, msg.header.destination_prefix_length).ok()?;
+        Some(spec)
+    }
+
+    /// Whether the kernel's route `seen` is this one: the same table,
+    /// destination, type and next hop, and the same metric, device and
+    /// preferred source where this one sets them (the kernel fills in a
+    /// metric and a device of its own otherwise).
+    pub fn same_route(&self, seen: &RouteSpec) -> bool {
+        fn set_and_differs<T: PartialEq>(ours: Option<T>, theirs: Option<T>) -> bool {
+            ours.is_some() && ours != theirs
+        }
+        self.table == seen.table
+            && self.destination == seen.destination
+            && self.kind == seen.kind
+            && self.gateway == seen.gateway
+            && self.from == seen.from
+            && !set_and_differs(self.metric, seen.metric)
+            && !set_and_differs(self.device, seen.device)
+            && !set_and_differs(self.source, seen.source)
+    }
+}
+
 impl fmt::Display for RouteSpec {
     /// As `ip route` prints it: `198.18.5.0/24 via 198.18.0.1 dev 3 table 100`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -563,6 +631,31 @@ mod tests {
         }
         assert_eq!("brd".parse::<RouteKind>().unwrap(), RouteKind::Broadcast);
         assert!("nat".parse::<RouteKind>().is_err());
+    }
+
+    #[test]
+    fn a_route_reads_back_from_its_message() {
+        let mut s = spec("198.18.9.0/24");
+        s.gateway = Some("198.18.0.254".parse().unwrap());
+        s.source = Some("198.18.0.1".parse().unwrap());
+        s.device = Some(idx(4));
+        s.table = 1000;
+        let back = RouteSpec::from_message(&s.to_message()).unwrap();
+        assert!(s.same_route(&back));
+        assert_eq!(back.protocol, PROTOCOL_KEEPALIVED);
+        // The kernel's metric and device fill in what ours leaves open.
+        let mut open = s.clone();
+        open.device = None;
+        let mut kernel = back.clone();
+        kernel.metric = Some(1024);
+        assert!(open.same_route(&kernel));
+        // Another gateway is another route.
+        kernel.gateway = Some("198.18.0.253".parse().unwrap());
+        assert!(!open.same_route(&kernel));
+        let mut v6 = spec("::/0");
+        v6.kind = RouteKind::Unreachable;
+        let back = RouteSpec::from_message(&v6.to_message()).unwrap();
+        assert!(v6.same_route(&back));
     }
 
     #[test]

@@ -245,6 +245,69 @@ impl RuleSpec {
     }
 }
 
+impl RuleSpec {
+    /// The rule a kernel message describes; `None` for a family or action
+    /// this crate does not model.
+    pub(crate) fn from_message(msg: &RuleMessage) -> Option<RuleSpec> {
+        let family = match msg.header.family {
+            AddressFamily::Inet => Family::Ipv4,
+            AddressFamily::Inet6 => Family::Ipv6,
+            _ => return None,
+        };
+        let mut table = u32::from(msg.header.table);
+        let mut goto = None;
+        let mut spec = RuleSpec::new(family, RuleAction::Nop);
+        spec.tos = msg.header.tos;
+        spec.invert = msg.header.flags.contains(RuleFlags::Invert);
+        for a in &msg.attributes {
+            match a {
+                RuleAttribute::Table(t) => table = *t,
+                RuleAttribute::Goto(t) => goto = Some(*t),
+                RuleAttribute::Source(ip) => {
+                    spec.from = IpPrefix::new(*ip, msg.header.src_len).ok();
+                }
+                RuleAttribute::Destination(ip) => {
+                    spec.to = IpPrefix::new(*ip, msg.header.dst_len).ok();
+                }
+                RuleAttribute::Priority(p) => spec.priority = Some(*p),
+                RuleAttribute::FwMark(m) => spec.fwmark = Some(*m),
+                RuleAttribute::FwMask(m) => spec.fwmask = Some(*m),
+                RuleAttribute::Iifname(n) => spec.iif = Some(n.clone()),
+                RuleAttribute::Oifname(n) => spec.oif = Some(n.clone()),
+                RuleAttribute::Protocol(p) => spec.protocol = u8::from(*p),
+                _ => {}
+            }
+        }
+        spec.action = match msg.header.action {
+            RawAction::ToTable => RuleAction::Table(table),
+            RawAction::Goto => RuleAction::Goto(goto?),
+            RawAction::Nop => RuleAction::Nop,
+            RawAction::Blackhole => RuleAction::Blackhole,
+            RawAction::Unreachable => RuleAction::Unreachable,
+            RawAction::Prohibit => RuleAction::Prohibit,
+            _ => return None,
+        };
+        Some(spec)
+    }
+
+    /// Whether the kernel's rule `seen` is this one: the same preference,
+    /// selectors and action (a mark without a mask is the full mask).
+    pub fn same_rule(&self, seen: &RuleSpec) -> bool {
+        let mask = |r: &RuleSpec| r.fwmark.map(|_| r.fwmask.unwrap_or(u32::MAX));
+        self.family == seen.family
+            && self.priority == seen.priority
+            && self.from == seen.from
+            && self.to == seen.to
+            && self.invert == seen.invert
+            && self.action == seen.action
+            && self.fwmark == seen.fwmark
+            && mask(self) == mask(seen)
+            && self.iif == seen.iif
+            && self.oif == seen.oif
+            && self.tos == seen.tos
+    }
+}
+
 impl fmt::Display for RuleSpec {
     /// As `ip rule` prints it: `100: from 198.18.0.0/24 lookup 100`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -313,6 +376,19 @@ mod tests {
             r.to_string(),
             "100: from 198.18.0.0/24 fwmark 0x7 iif veth0 lookup 100"
         );
+    }
+
+    #[test]
+    fn a_rule_reads_back_from_its_message() {
+        let mut r = RuleSpec::new(Family::Ipv6, RuleAction::Table(300));
+        r.to = Some("fd00:198:18:9::/64".parse().unwrap());
+        r.priority = Some(7);
+        r.fwmark = Some(1);
+        let back = RuleSpec::from_message(&r.to_message()).unwrap();
+        assert!(r.same_rule(&back));
+        let mut other = back.clone();
+        other.priority = Some(8);
+        assert!(!r.same_rule(&other));
     }
 
     #[test]

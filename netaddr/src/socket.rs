@@ -185,6 +185,14 @@ impl RtSocket {
         })
     }
 
+    /// Joins one more multicast group (`RTNLGRP_*`); joining twice is
+    /// harmless.
+    pub(crate) fn join(&mut self, group: u32) -> Result<()> {
+        self.sock
+            .add_membership(group)
+            .map_err(|e| Error::io("NETLINK_ADD_MEMBERSHIP", e))
+    }
+
     /// Sets the kernel receive buffer (`SO_RCVBUF`), in bytes.
     pub(crate) fn set_receive_buffer(&self, bytes: usize) -> Result<()> {
         self.sock

@@ -257,3 +257,85 @@ fn overrun_reports_resync() {
         assert_eq!(mtu, 1300);
     });
 }
+
+#[test]
+fn deleted_keepalived_routes_and_rules_are_reported_once_watched() {
+    if !vrrp_testns::netns_available(
+        "deleted_keepalived_routes_and_rules_are_reported_once_watched",
+    ) {
+        return;
+    }
+    let p = pair("evr");
+    p.ns.ip(&["addr", "add", "198.18.0.1/24", "dev", "veth0"]);
+    p.ns.run_in(move || {
+        let ip = |args: &[&str]| {
+            vrrp_testns::run_ip(args).unwrap();
+        };
+        let mut stream = EventStream::subscribe().unwrap();
+        // Not watched yet: nothing is reported.
+        ip(&[
+            "route",
+            "add",
+            "198.18.9.0/24",
+            "via",
+            "198.18.0.254",
+            "proto",
+            "18",
+        ]);
+        ip(&[
+            "route",
+            "del",
+            "198.18.9.0/24",
+            "via",
+            "198.18.0.254",
+            "proto",
+            "18",
+        ]);
+        while let Some(e) = stream.try_recv().unwrap() {
+            assert!(!matches!(e, Event::RouteRemoved(_)), "{e:?}");
+        }
+        stream.watch_routing().unwrap();
+        // Someone else's route (another protocol) is not reported.
+        ip(&["route", "add", "198.18.8.0/24", "via", "198.18.0.254"]);
+        ip(&["route", "del", "198.18.8.0/24"]);
+        ip(&[
+            "route",
+            "add",
+            "198.18.9.0/24",
+            "via",
+            "198.18.0.254",
+            "proto",
+            "18",
+            "table",
+            "100",
+        ]);
+        ip(&["route", "del", "198.18.9.0/24", "table", "100"]);
+        let (route, _) = wait_for(&mut stream, |e| match e {
+            Event::RouteRemoved(r) => Some(r.clone()),
+            _ => None,
+        });
+        assert_eq!(route.destination.to_string(), "198.18.9.0/24");
+        assert_eq!(route.table, 100);
+        assert_eq!(route.gateway, Some("198.18.0.254".parse().unwrap()));
+        ip(&[
+            "rule",
+            "add",
+            "from",
+            "198.18.0.1",
+            "lookup",
+            "100",
+            "pref",
+            "50",
+            "proto",
+            "18",
+        ]);
+        ip(&["rule", "del", "pref", "50"]);
+        let (rule, _) = wait_for(&mut stream, |e| match e {
+            Event::RuleRemoved(r) => Some(r.clone()),
+            Event::RouteRemoved(r) => panic!("someone else's route reported: {r}"),
+            _ => None,
+        });
+        assert_eq!(rule.priority, Some(50));
+        assert_eq!(rule.to_string(), "50: from 198.18.0.1/32 lookup 100");
+    });
+}

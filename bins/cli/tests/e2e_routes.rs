@@ -344,3 +344,63 @@ fn keepalived_installs_the_same_routes_and_rules() {
         "vrrpd and keepalived differ:\nvrrpd:      {ours:#?}\nkeepalived: {keepalived:#?}"
     );
 }
+
+#[test]
+fn a_deleted_tracked_route_or_rule_is_added_back_and_the_vip_stays() {
+    if !vrrp_testns::netns_available(
+        "a_deleted_tracked_route_or_rule_is_added_back_and_the_vip_stays",
+    ) {
+        return;
+    }
+    let lab = Lab::new("ra", Variant::V3_IPV4);
+    let c1 = write_conf(&lab, H1, 200, STATICS, VIRTUAL_ROUTES);
+    let c2 = write_conf(&lab, H2, 100, STATICS, VIRTUAL_ROUTES);
+    let _h1 = lab.start_keepalived_conf(H1, &c1);
+    let _h2 = lab.start_keepalived_conf(H2, &c2);
+    let t = Duration::from_secs(5);
+    check!(
+        lab,
+        wait_for(t, || lab.has_vip(H1)
+            && holds_virtual(&lab, H1)
+            && holds_statics(&lab, H1))
+        .is_some(),
+        "h1 never held the VIP and its routes"
+    );
+    let h1 = lab.host(H1);
+    h1.ip(&["route", "del", "198.18.60.0/24", "via", "198.18.0.254"]);
+    h1.ip(&["rule", "del", "pref", "100"]);
+    h1.ip(&["route", "del", "198.18.50.0/24"]);
+    // The blackhole route has no `dev`: it is not tracked.
+    h1.ip(&["route", "del", "blackhole", "198.18.61.0/24"]);
+    check!(
+        lab,
+        wait_for(t, || {
+            has_route(&lab, H1, "198.18.60.0/24 via 198.18.0.254")
+                && has_route(&lab, H1, "198.18.50.0/24 via 198.18.0.254")
+                && keepalived_rules(&lab, H1)
+                    .iter()
+                    .any(|r| r.starts_with("100:"))
+        })
+        .is_some(),
+        "the deleted routes and rule did not come back: {:?} {:?}",
+        keepalived_routes(&lab, H1),
+        keepalived_rules(&lab, H1)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    check!(
+        lab,
+        !has_route(&lab, H1, "blackhole 198.18.61.0/24"),
+        "an untracked route was added back"
+    );
+    check!(
+        lab,
+        lab.has_vip(H1) && !lab.has_vip(H2),
+        "the VIP moved when a route was deleted"
+    );
+    check!(
+        lab,
+        lab.log(H1)
+            .contains("removed by someone else: adding it back"),
+        "no log line says so"
+    );
+}

@@ -136,6 +136,26 @@ impl RoutingLedger {
         self.entries.iter().any(|e| &e.item == item)
     }
 
+    /// Our entry for what the kernel reports as `seen` (a deleted route or
+    /// rule, say): the same route ([`RouteSpec::same_route`]) or rule
+    /// ([`RuleSpec::same_rule`]).
+    pub fn matching(&self, seen: &Routing) -> Option<&RoutingEntry> {
+        self.entries.iter().find(|e| match (&e.item, seen) {
+            (Routing::Route(ours), Routing::Route(theirs)) => ours.same_route(theirs),
+            (Routing::Rule(ours), Routing::Rule(theirs)) => ours.same_rule(theirs),
+            _ => false,
+        })
+    }
+
+    /// Adds `item`, which is ours and which someone deleted, again; its
+    /// entry stays either way (a later removal finds it gone).
+    pub fn restore(&mut self, handle: &mut Handle, item: &Routing) -> Result<AddOutcome> {
+        match item {
+            Routing::Route(r) => handle.add_route(r),
+            Routing::Rule(r) => handle.add_rule(r),
+        }
+    }
+
     /// Adds each of `items` for `owner`, in order (routes before the rules
     /// that look them up, say), with two writes of the ledger in all. An
     /// item already ours is [`AddOutcome::AlreadyPresent`] and stays ours;

@@ -67,6 +67,17 @@ impl Statics {
 }
 
 impl Config {
+    /// Whether any instance or the static entries have routes or rules
+    /// (so their deletion by someone else is watched).
+    pub fn has_routing(&self) -> bool {
+        !self.statics.routes.is_empty()
+            || !self.statics.rules.is_empty()
+            || self
+                .instances
+                .iter()
+                .any(|i| !i.virtual_routes.is_empty() || !i.virtual_rules.is_empty())
+    }
+
     /// The instance called `name`.
     pub fn instance(&self, name: &str) -> Option<&Instance> {
         self.instances.iter().find(|i| i.name == name)

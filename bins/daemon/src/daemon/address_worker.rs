@@ -108,6 +108,8 @@ enum Job {
     Settle,
     /// Ready the install of `specs` ahead of a takeover.
     Warm(Arc<[AddressSpec]>),
+    /// The kernel deleted a route or rule marked as keepalived's.
+    RoutingRemoved(vrrp_netaddr::Routing),
     /// Ask whether the ledger still holds each candidate.
     CheckRemoved(Vec<RemovedCandidate>),
     /// Remove every address still in the ledger.
@@ -265,6 +267,11 @@ impl AddressWorker {
     /// comes back as [`Done::Removed`].
     pub(crate) fn check_removed(&self, candidates: Vec<RemovedCandidate>) {
         self.send(Job::CheckRemoved(candidates));
+    }
+
+    /// The kernel deleted `seen`: add it back if it is a tracked one of ours.
+    pub(crate) fn routing_removed(&self, seen: vrrp_netaddr::Routing) {
+        self.send(Job::RoutingRemoved(seen));
     }
 
     /// Removes every address still in the ledger (a clean stop).
@@ -431,6 +438,7 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
                 let _ = done.send(Done::Removed(answers));
             }
             Job::Clear => manager.clear(),
+            Job::RoutingRemoved(seen) => manager.on_routing_removed(&seen),
             Job::DeleteVmac(vmac) => vmac.teardown(&mut manager.handle),
             Job::VmacIpv6 { ifname, active } => super::host::set_vmac_ipv6(&ifname, active),
             Job::LookUp {

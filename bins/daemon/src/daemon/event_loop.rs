@@ -95,6 +95,10 @@ pub(crate) async fn run(
     // keepalived's static_ipaddress, static_routes, static_rules: before
     // the instances, whatever their state.
     shell.addresses.install_statics(config.statics.clone());
+    let mut events = events;
+    if config.has_routing() {
+        watch_routing(&mut events);
+    }
     let (plan, resolutions) = shell.resolve_now(config, &mut netlink);
     drop(netlink);
     let mut timer = PreciseTimer::new().map_err(|e| DaemonError::Io {
@@ -154,7 +158,6 @@ pub(crate) async fn run(
 
     let loader = loader.map(|l| Arc::new(Mutex::new(l)));
     let (loaded_tx, mut loaded_rx) = mpsc::unbounded_channel();
-    let mut events = events;
     // The socket set's registration with tokio: dropped while the sockets
     // are held, so that arriving datagrams do not wake the thread.
     let mut watch: Option<AsyncFd<Watch>> = None;
@@ -286,6 +289,9 @@ pub(crate) async fn run(
                         Response::Reloaded { ok: false, message }
                     }
                     Ok(new) => {
+                        if new.has_routing() {
+                            watch_routing(&mut events);
+                        }
                         reload_lvs(&mut lvs, &new);
                         // Answered once applied.
                         shell.reload(new, Some(reply));
@@ -295,6 +301,9 @@ pub(crate) async fn run(
                 let _ = reply.send(response);
             }
             Some(new) = next_reload(&mut reloads) => {
+                if new.has_routing() {
+                    watch_routing(&mut events);
+                }
                 reload_lvs(&mut lvs, &new);
                 shell.reload(new, None);
             }
@@ -415,3 +424,12 @@ const LOOKUP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long a clean stop waits for queued notify hooks.
 const HOOK_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Has the event stream report deleted routes and rules too (idempotent).
+fn watch_routing(events: &mut Option<AsyncFd<EventStream>>) {
+    if let Some(stream) = events.as_mut() {
+        if let Err(e) = stream.get_mut().watch_routing() {
+            warn!(error = %e, "routes and rules deleted by someone else will not be noticed");
+        }
+    }
+}

@@ -53,6 +53,14 @@ impl Shell {
                     self.addresses.check_removed(candidates);
                 }
             }
+            Event::RouteRemoved(route) => {
+                self.addresses
+                    .routing_removed(vrrp_netaddr::Routing::Route(route));
+            }
+            Event::RuleRemoved(rule) => {
+                self.addresses
+                    .routing_removed(vrrp_netaddr::Routing::Rule(rule));
+            }
             Event::Resync => self.resync(),
             _ => {}
         }

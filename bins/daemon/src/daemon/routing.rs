@@ -65,7 +65,13 @@ impl AddressManager {
                     }
                 }
             }
+            if !r.track {
+                self.untracked.insert(Routing::Route(spec.clone()));
+            }
             items.push(Routing::Route(spec));
+        }
+        for r in rules.iter().filter(|r| !r.track) {
+            self.untracked.insert(Routing::Rule(r.spec.clone()));
         }
         items.extend(rules.iter().map(|r| Routing::Rule(r.spec.clone())));
         if items.is_empty() {
@@ -153,6 +159,25 @@ impl AddressManager {
             self.remove(STATIC_OWNER, &specs);
         }
         self.install_statics(new);
+    }
+
+    /// The kernel deleted `seen`: if it is a route or rule of ours that
+    /// is tracked, add it back (keepalived re-adds a static one; for a
+    /// virtual one it steps down to Backup and, as the highest priority,
+    /// comes back after Skew_Time re-adding it: the VIPs flap. vrrpd keeps
+    /// them and adds the route back).
+    pub(crate) fn on_routing_removed(&mut self, seen: &Routing) {
+        let Some(entry) = self.routing.matching(seen) else {
+            return;
+        };
+        if self.untracked.contains(&entry.item) {
+            return;
+        }
+        let (owner, item) = (entry.owner.clone(), entry.item.clone());
+        warn!(%owner, %item, "removed by someone else: adding it back");
+        if let Err(e) = self.routing.restore(&mut self.handle, &item) {
+            warn!(%owner, %item, error = %e, "cannot add it back");
+        }
     }
 
     /// Removes every route and rule in the ledger (a clean stop, and the

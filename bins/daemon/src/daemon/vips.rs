@@ -20,6 +20,9 @@ pub(crate) struct AddressManager {
     ledger: AddressLedger,
     /// The routes and rules we added (see [`super::routing`]).
     pub(crate) routing: RoutingLedger,
+    /// Those of them with `no_track`: not added back when someone
+    /// deletes them.
+    pub(crate) untracked: std::collections::HashSet<vrrp_netaddr::Routing>,
 }
 
 impl AddressManager {
@@ -57,6 +60,7 @@ impl AddressManager {
             handle,
             ledger,
             routing,
+            untracked: Default::default(),
         };
         // Routes and rules first: a route's `src` may be a VIP.
         for entry in manager.routing.entries() {
