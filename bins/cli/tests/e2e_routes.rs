@@ -404,3 +404,77 @@ fn a_deleted_tracked_route_or_rule_is_added_back_and_the_vip_stays() {
         "no log line says so"
     );
 }
+
+#[test]
+fn a_reload_changes_the_routes_and_rules_without_a_transition() {
+    if !vrrp_testns::netns_available("a_reload_changes_the_routes_and_rules_without_a_transition") {
+        return;
+    }
+    let lab = Lab::new("rr", Variant::V3_IPV4);
+    let c1 = write_conf(&lab, H1, 200, STATICS, VIRTUAL_ROUTES);
+    let h1 = lab.start_keepalived_conf(H1, &c1);
+    let t = Duration::from_secs(5);
+    check!(
+        lab,
+        wait_for(t, || lab.has_vip(H1)
+            && holds_virtual(&lab, H1)
+            && holds_statics(&lab, H1))
+        .is_some(),
+        "h1 never held the VIP and its routes"
+    );
+    let before = e2e_support::transitions(&lab, H1);
+    // One route kept, one changed, two gone, one new; a rule gone, one
+    // new; the static route changed.
+    let routes = "    virtual_routes {
+        src 198.18.0.100 to 198.18.60.0/24 via 198.18.0.254 dev eth0
+        198.18.63.0/24 via 198.18.0.254 dev eth0
+        default via 198.18.0.253 dev eth0 table 100
+    }
+    virtual_rules {
+        from 198.18.0.100 table 100 preference 102
+    }
+";
+    let statics = STATICS.replace("198.18.50.0/24", "198.18.51.0/24");
+    std::fs::write(&c1, conf(200, &statics, routes)).unwrap();
+    kill(h1.pid(), libc::SIGHUP);
+    check!(
+        lab,
+        wait_for(t, || {
+            let r = keepalived_routes(&lab, H1);
+            let rules = keepalived_rules(&lab, H1);
+            r.iter().any(|l| l.starts_with("198.18.63.0/24"))
+                && r.iter().any(|l| l.starts_with("198.18.51.0/24"))
+                && r.iter()
+                    .any(|l| l == "default via 198.18.0.253 dev eth0 table 100")
+                && !r
+                    .iter()
+                    .any(|l| l.contains("198.18.61.0") || l.contains("198.18.50.0"))
+                && !r.iter().any(|l| l.contains("fd00:198:18:60::"))
+                && !r
+                    .iter()
+                    .any(|l| l.contains("via 198.18.0.254 dev eth0 table 100"))
+                && rules.iter().any(|l| l.starts_with("102:"))
+                && !rules
+                    .iter()
+                    .any(|l| l.starts_with("100:") || l.starts_with("101:"))
+        })
+        .is_some(),
+        "the reload did not change them: {:?} {:?}",
+        keepalived_routes(&lab, H1),
+        keepalived_rules(&lab, H1)
+    );
+    check!(
+        lab,
+        has_route(
+            &lab,
+            H1,
+            "198.18.60.0/24 via 198.18.0.254 dev eth0 src 198.18.0.100"
+        ) && lab.has_vip(H1),
+        "the kept route or the VIP went"
+    );
+    check!(
+        lab,
+        e2e_support::transitions(&lab, H1) == before,
+        "the reload made a transition"
+    );
+}

@@ -91,6 +91,8 @@ enum Job {
         gone: Vec<AddressSpec>,
         came: Vec<AddressSpec>,
         unresolved: Vec<String>,
+        /// When it holds its addresses: its routes and rules now.
+        routing: Option<Option<Arc<RoutingSet>>>,
     },
     /// Remove the routes and rules, then the addresses of `specs`, that
     /// we added.
@@ -226,7 +228,8 @@ impl AddressWorker {
     }
 
     /// Removes `gone` and installs `came` for `instance`, in one batch
-    /// each; the outcome (with `unresolved`) comes back as
+    /// each, and (`routing`, when it holds its addresses) makes its routes
+    /// and rules those; the outcome (with `unresolved`) comes back as
     /// [`Done::Installed`].
     pub(crate) fn update(
         &self,
@@ -235,6 +238,7 @@ impl AddressWorker {
         gone: Vec<AddressSpec>,
         came: Vec<AddressSpec>,
         unresolved: Vec<String>,
+        routing: Option<Option<Arc<RoutingSet>>>,
     ) {
         self.send(Job::Update {
             instance,
@@ -242,6 +246,7 @@ impl AddressWorker {
             gone,
             came,
             unresolved,
+            routing,
         });
     }
 
@@ -409,9 +414,18 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
                 gone,
                 came,
                 mut unresolved,
+                routing: new_routing,
             } => {
+                let owner = routing::owner_of(&name);
+                if new_routing.is_some() {
+                    // Rules and routes that went, before the addresses.
+                    manager.keep_routing(&owner, new_routing.as_ref().and_then(Option::as_deref));
+                }
                 manager.remove(&name, &gone);
                 manager.install(&name, &came);
+                if let Some(Some(r)) = &new_routing {
+                    manager.install_routing(&owner, &r.routes, &r.rules);
+                }
                 unresolved.extend(manager.missing(&came));
                 let result = if unresolved.is_empty() {
                     Ok(())

@@ -98,6 +98,34 @@ impl AddressManager {
         }
     }
 
+    /// Removes what the ledger holds for `owner` that `now` (its routes and
+    /// rules after a reload) no longer has; what stays is not touched.
+    pub(crate) fn keep_routing(&mut self, owner: &str, now: Option<&RoutingSet>) {
+        let keep = |item: &Routing| match (item, now) {
+            (Routing::Route(r), Some(set)) => set.routes.iter().any(|n| {
+                let mut spec = n.spec.clone();
+                spec.device = r.device;
+                spec == *r && n.device.is_some() == r.device.is_some()
+            }),
+            (Routing::Rule(r), Some(set)) => set.rules.iter().any(|n| n.spec == *r),
+            (_, None) => false,
+        };
+        let mut gone: Vec<Routing> = self
+            .routing
+            .owned_by(owner)
+            .filter(|i| !keep(i))
+            .cloned()
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        gone.reverse();
+        gone.sort_by_key(|i| matches!(i, Routing::Route(_)));
+        if let Err(e) = self.routing.remove_all(&mut self.handle, &gone) {
+            warn!(owner, error = %e, "cannot record the removal of routes and rules");
+        }
+    }
+
     /// Removes what the ledger holds for `owner`: rules first, then
     /// routes, each in the reverse order of their adds.
     pub(crate) fn remove_routing(&mut self, owner: &str) {

@@ -41,6 +41,8 @@ impl Shell {
             return;
         };
         let old = std::mem::replace(&mut host.addresses, specs.clone().into());
+        host.routing = super::routing::RoutingSet::of(config);
+        let routing = holds.then(|| host.routing.clone());
         let (gone, came) = if holds {
             let key = |s: &AddressSpec| -> (IfIndex, IpPrefix) { (s.ifindex, s.prefix) };
             let new_keys: HashSet<_> = specs.iter().map(key).collect();
@@ -58,6 +60,7 @@ impl Shell {
         } else {
             (Vec::new(), Vec::new())
         };
-        self.addresses.update(id, &name, gone, came, failed);
+        self.addresses
+            .update(id, &name, gone, came, failed, routing);
     }
 }

@@ -1,5 +1,6 @@
 //! A reload that changes only an instance's addresses (`vips`,
-//! `excluded_vips`) keeps the instance running, as keepalived's does: no
+//! `excluded_vips`) or its routes and rules (`virtual_routes`,
+//! `virtual_rules`) keeps the instance running, as keepalived's does: no
 //! transition and no flap of the addresses that stay. The router takes
 //! the new list for its adverts, and the shell removes what went and
 //! installs what came.
@@ -17,7 +18,16 @@ use crate::config;
 /// and their addresses use the same devices (so the instance depends on
 /// the same interfaces).
 pub(super) fn only_addresses_differ(old: &config::Instance, new: &config::Instance) -> bool {
-    if old.vips == new.vips && old.excluded_vips == new.excluded_vips {
+    if old.vips == new.vips
+        && old.excluded_vips == new.excluded_vips
+        && old.virtual_routes == new.virtual_routes
+        && old.virtual_rules == new.virtual_rules
+    {
+        return false;
+    }
+    // The interfaces tracked routes and rules use are tracked: a change
+    // of those is a change of tracking.
+    if old.routing_links() != new.routing_links() {
         return false;
     }
     let devices = |i: &config::Instance| {
@@ -38,6 +48,8 @@ pub(super) fn only_addresses_differ(old: &config::Instance, new: &config::Instan
         let mut i = i.clone();
         i.vips.clear();
         i.excluded_vips.clear();
+        i.virtual_routes.clear();
+        i.virtual_rules.clear();
         i
     };
     bare(old) == bare(new)

@@ -106,3 +106,45 @@ fn a_reload_that_changes_only_the_vips_keeps_the_instance_running() {
         (0, 1, 1)
     );
 }
+
+#[test]
+fn a_reload_that_changes_only_routes_and_rules_keeps_the_instance_running() {
+    let mut h = Harness::start(ONE);
+    h.advance(400 * MS);
+    assert_eq!(h.state("A"), "active");
+    let transitions = h.engine.stats()[0].transitions.clone();
+    let with = |routes: &str| {
+        ONE.replace(
+            "vips = [\"198.18.0.100/24\"]",
+            &format!("vips = [\"198.18.0.100/24\"]\n{routes}"),
+        )
+    };
+    let mark = h.seen.len();
+    let summary = h
+        .apply(load(&with(
+            "routes = [\"198.18.9.0/24 via 198.18.0.254 no_track\"]\nrules = [\"from 198.18.0.100 preference 5 table 100\"]",
+        )))
+        .unwrap();
+    assert_eq!(
+        (summary.updated, summary.stopped, summary.started),
+        (1, 0, 0)
+    );
+    let got = h.since(mark);
+    assert_eq!(got[0], Seen::Update("A".into(), 1, true), "{got:?}");
+    assert!(
+        !got.iter()
+            .any(|s| matches!(s, Seen::Send(_, 0) | Seen::Remove(_) | Seen::Release(_))),
+        "{got:?}"
+    );
+    assert_eq!(h.engine.stats()[0].transitions, transitions);
+    // A tracked route on another device is a change of tracking: restart.
+    let summary = h
+        .apply(load(&with(
+            "routes = [\"198.18.9.0/24 via 198.18.0.254 dev eth1\"]",
+        )))
+        .unwrap();
+    assert_eq!(
+        (summary.updated, summary.stopped, summary.started),
+        (0, 1, 1)
+    );
+}
