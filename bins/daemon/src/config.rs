@@ -38,10 +38,10 @@ pub use diagnostics::{Diagnostic, Severity, has_errors, render};
 pub use keepalived::KeepalivedOptions;
 pub use model::{
     AddressFamily, AddressScope, Announce, ChecksumMode, Config, Exec, FileInit, FileTracker,
-    Global, Hook, HostPort, HttpTracker, InitialState, Instance, LogLevel, MAX_ADVERTISED_VIPS,
-    Notify, NotifyFifo, ParamMatch, Priority, Probe, ProcessTracker, RunAs, ScriptTracker, Statics,
-    SyncGroup, TcpTracker, TrackInterface, TrackRef, TrackerKind, Tracking, Version,
-    VirtualAddress, Vmac, Vrid, Weight, checksum_mode_name,
+    Firewall, Global, Hook, HostPort, HttpTracker, InitialState, Instance, LogLevel,
+    MAX_ADVERTISED_VIPS, Notify, NotifyFifo, ParamMatch, Priority, Probe, ProcessTracker, RunAs,
+    ScriptTracker, Statics, SyncGroup, TcpTracker, TrackInterface, TrackRef, TrackerKind, Tracking,
+    Version, VirtualAddress, Vmac, Vrid, Weight, checksum_mode_name,
 };
 pub use routing::{Parsed, Route, Rule, RulePriorities, WordProblem, parse_route, parse_rule};
 pub use scripts::script_warnings;

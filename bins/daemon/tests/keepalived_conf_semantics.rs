@@ -224,7 +224,7 @@ fn vip_families_must_match() {
 
 #[test]
 fn unknown_keywords_are_errors_and_known_ones_warnings() {
-    let d = errors(&inst("  virtual_router 5\n  strict_mode\n"));
+    let d = errors(&inst("  virtual_router 5\n  track_src_ip\n"));
     has(
         &d,
         Severity::Error,
@@ -241,7 +241,7 @@ fn unknown_keywords_are_errors_and_known_ones_warnings() {
         Severity::Warning,
         8,
         3,
-        "`strict_mode` in vrrp_instance is not supported",
+        "`track_src_ip` in vrrp_instance is not supported",
     );
 }
 
@@ -919,4 +919,84 @@ fn notify_priority_changes_from_the_instance_its_group_or_global_defs() {
     let toml = config::to_native_toml(&c);
     let (back, _) = config::check_native_str(&toml, Path::new("c.toml")).unwrap();
     assert_eq!(back.instances, c.instances, "{toml}");
+}
+
+#[test]
+fn vrrp_strict_is_applied_as_keepalived_applies_it() {
+    let strict = |body: &str| format!("global_defs {{\n  vrrp_strict\n}}\n{}", inst(body));
+    // Non-owners default to no_accept; an owner keeps accept.
+    let (c, _) = ok(&strict(""));
+    assert!(!c.instances[0].accept);
+    assert!(c.instances[0].lower_prio_no_advert);
+    let (c, _) = ok(&strict("  priority 255\n"));
+    assert!(c.instances[0].accept);
+    // What RFC 3768 does not allow is reset, with a warning each.
+    let (c, w) = ok(&strict(
+        "  state MASTER\n  accept\n  higher_prio_send_advert\n  authentication {\n    auth_type PASS\n    auth_pass secret\n  }\n",
+    ));
+    let i = &c.instances[0];
+    assert_eq!(i.initial_state, InitialState::Backup);
+    assert!(!i.accept, "accept on VRRPv2 is reset");
+    assert!(!i.higher_prio_send_advert);
+    assert!(i.auth_password.is_none());
+    for needle in [
+        "must be the address owner",
+        "does not comply with RFC 3768",
+        "higher_prio_send_advert is not allowed",
+        "authentication is not allowed",
+    ] {
+        assert!(
+            w.iter().any(|d| d.message.contains(needle)),
+            "no warning {needle:?} in:\n{}",
+            config::render(&w)
+        );
+    }
+    let (c, w) = ok(&strict("  preempt_delay 5\n  garp_lower_prio_repeat 2\n"));
+    assert!(c.instances[0].preempt_delay.is_zero());
+    assert_eq!(c.instances[0].announce.lower_prio_repeat, 0);
+    assert!(
+        w.iter()
+            .any(|d| d.message.contains("preempt_delay is not allowed"))
+    );
+    assert!(w.iter().any(|d| d.message.contains("no repeated GARPs")));
+    // VRRPv3 keeps an explicit accept; strict_mode off overrides vrrp_strict.
+    let (c, _) = ok(&strict("  version 3\n  accept\n"));
+    assert!(c.instances[0].accept);
+    let (c, _) = ok(&strict("  strict_mode off\n"));
+    assert!(c.instances[0].accept);
+    let (c, _) = ok(&inst("  strict_mode\n"));
+    assert!(!c.instances[0].accept);
+    // Refused: unicast peers, no VIP.
+    let d = errors(&strict("  unicast_peer {\n    198.18.0.2\n  }\n"));
+    assert!(
+        d.iter()
+            .any(|x| x.message.contains("does not allow unicast peers"))
+    );
+    let no_vip = "global_defs {\n  vrrp_strict\n}\nvrrp_instance VI {\n  interface eth0\n  virtual_router_id 7\n}\n";
+    let d = errors(no_vip);
+    assert!(d.iter().any(|x| x.message.contains("at least one VIP")));
+}
+
+#[test]
+fn nftables_settings_are_read() {
+    let (c, w) = ok(&format!(
+        "global_defs {{\n  nftables vrrp_filter\n  nftables_priority -10\n  nftables_counters\n  nftables_ifindex\n}}\n{}",
+        inst("")
+    ));
+    let f = &c.global.firewall;
+    assert_eq!(
+        (f.table.as_str(), f.priority, f.counters),
+        ("vrrp_filter", -10, true)
+    );
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let (_, w) = ok(&format!(
+        "global_defs {{\n  vrrp_iptables\n}}\n{}",
+        inst("")
+    ));
+    assert!(w[0].message.contains("filters with nftables"));
+    let d = errors(&format!(
+        "global_defs {{\n  nftables a_name_that_is_much_too_long_for_nft\n}}\n{}",
+        inst("")
+    ));
+    assert!(d[0].message.contains("longer than 31"));
 }

@@ -211,6 +211,16 @@ fn global(out: &mut String, g: &Global) {
     if !g.startup_delay.is_zero() {
         let _ = writeln!(out, "startup_delay = {}", d(g.startup_delay));
     }
+    if g.firewall != crate::config::Firewall::default() {
+        let f = &g.firewall;
+        let _ = writeln!(
+            out,
+            "firewall = {{ table = {}, priority = {}, counters = {} }}",
+            q(&f.table),
+            f.priority,
+            f.counters
+        );
+    }
     if let Some(t) = &g.lvs_timeouts {
         let set: Vec<String> = [("tcp", t.tcp), ("tcp_fin", t.tcp_fin), ("udp", t.udp)]
             .into_iter()

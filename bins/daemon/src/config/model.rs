@@ -150,6 +150,39 @@ pub struct Global {
     /// back at a clean stop (keepalived's `lvs_timeouts`; a zero field
     /// leaves that timeout as it is). Default: none.
     pub lvs_timeouts: Option<vrrp_ipvs::Timeouts>,
+    /// The nftables filter that keeps a non-owner Active in non-accept
+    /// mode from accepting packets to its VIPs (keepalived's `nftables`,
+    /// `nftables_priority`, `nftables_counters`).
+    pub firewall: Firewall,
+}
+
+/// keepalived's VRRP packet filter: tables `ip NAME` and `ip6 NAME` with a
+/// set `vips` that input and output drop, holding the VIPs of each
+/// non-owner instance in non-accept mode (`no_accept`, or `vrrp_strict`'s
+/// default) while it is Active.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Firewall {
+    /// The tables' name (keepalived `nftables NAME`). Default `keepalived`.
+    pub table: String,
+    /// The base chains' priority (`nftables_priority`). Default -1.
+    pub priority: i32,
+    /// A counter on each drop rule (`nftables_counters`). Default off.
+    pub counters: bool,
+}
+
+impl Firewall {
+    /// The longest table name nftables takes (`NFT_TABLE_MAXNAMELEN` - 1).
+    pub const MAX_TABLE_LEN: usize = 31;
+}
+
+impl Default for Firewall {
+    fn default() -> Self {
+        Firewall {
+            table: "keepalived".into(),
+            priority: -1,
+            counters: false,
+        }
+    }
 }
 
 /// A FIFO that state changes are written to, one line each, as keepalived
@@ -195,6 +228,7 @@ impl Default for Global {
             shutdown_script_timeout: Self::DEFAULT_SCRIPT_TIMEOUT,
             notify_fifos: Vec::new(),
             lvs_timeouts: None,
+            firewall: Firewall::default(),
         }
     }
 }

@@ -71,6 +71,21 @@ pub(crate) enum Done {
     LinkStates(Vec<(u32, String, LinkState)>),
 }
 
+/// A reload's change of an instance's addresses, routes and rules.
+#[derive(Debug)]
+pub(crate) struct AddressChange {
+    /// Addresses to remove.
+    pub(crate) gone: Vec<AddressSpec>,
+    /// Addresses to add.
+    pub(crate) came: Vec<AddressSpec>,
+    /// Addresses that failed before the worker saw them.
+    pub(crate) unresolved: Vec<String>,
+    /// When it holds its addresses: its routes and rules now.
+    pub(crate) routing: Option<Option<Arc<RoutingSet>>>,
+    /// Whether its addresses are in the no_accept filter.
+    pub(crate) filter: bool,
+}
+
 /// One job, in the order the loop queued it.
 #[derive(Debug)]
 enum Job {
@@ -82,17 +97,15 @@ enum Job {
         one: Option<usize>,
         /// Its routes and rules, added after the addresses (not with `one`).
         routing: Option<Arc<RoutingSet>>,
+        /// Whether its addresses go in the no_accept filter first.
+        filter: bool,
     },
     /// A reload's change of an instance's addresses: remove `gone`, add
     /// `came`; `unresolved` failed before the worker saw them.
     Update {
         instance: InstanceId,
         name: String,
-        gone: Vec<AddressSpec>,
-        came: Vec<AddressSpec>,
-        unresolved: Vec<String>,
-        /// When it holds its addresses: its routes and rules now.
-        routing: Option<Option<Arc<RoutingSet>>>,
+        change: AddressChange,
     },
     /// Remove the routes and rules, then the addresses of `specs`, that
     /// we added.
@@ -197,6 +210,7 @@ impl AddressWorker {
         specs: Arc<[AddressSpec]>,
         one: Option<usize>,
         routing: Option<Arc<RoutingSet>>,
+        filter: bool,
     ) {
         self.send(Job::Install {
             instance,
@@ -204,6 +218,7 @@ impl AddressWorker {
             specs,
             one,
             routing: if one.is_none() { routing } else { None },
+            filter,
         });
     }
 
@@ -231,22 +246,11 @@ impl AddressWorker {
     /// each, and (`routing`, when it holds its addresses) makes its routes
     /// and rules those; the outcome (with `unresolved`) comes back as
     /// [`Done::Installed`].
-    pub(crate) fn update(
-        &self,
-        instance: InstanceId,
-        name: &str,
-        gone: Vec<AddressSpec>,
-        came: Vec<AddressSpec>,
-        unresolved: Vec<String>,
-        routing: Option<Option<Arc<RoutingSet>>>,
-    ) {
+    pub(crate) fn update(&self, instance: InstanceId, name: &str, change: AddressChange) {
         self.send(Job::Update {
             instance,
             name: name.to_string(),
-            gone,
-            came,
-            unresolved,
-            routing,
+            change,
         });
     }
 
@@ -385,11 +389,16 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
                 specs,
                 one,
                 routing,
+                filter,
             } => {
                 let specs = match one {
                     Some(k) => specs.get(k..=k).unwrap_or_default(),
                     None => &specs[..],
                 };
+                if filter {
+                    // In the filter before they are on the host, as keepalived.
+                    manager.filter.add(&AddressManager::filter_elements(specs));
+                }
                 manager.install_reporting(&name, specs, &mut |installed| {
                     let _ = done.send(Done::Progress {
                         instance,
@@ -411,17 +420,27 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
             Job::Update {
                 instance,
                 name,
-                gone,
-                came,
-                mut unresolved,
-                routing: new_routing,
+                change:
+                    AddressChange {
+                        gone,
+                        came,
+                        mut unresolved,
+                        routing: new_routing,
+                        filter,
+                    },
             } => {
+                if filter {
+                    manager.filter.add(&AddressManager::filter_elements(&came));
+                }
                 let owner = routing::owner_of(&name);
                 if new_routing.is_some() {
                     // Rules and routes that went, before the addresses.
                     manager.keep_routing(&owner, new_routing.as_ref().and_then(Option::as_deref));
                 }
                 manager.remove(&name, &gone);
+                manager
+                    .filter
+                    .remove(&AddressManager::filter_elements(&gone));
                 manager.install(&name, &came);
                 if let Some(Some(r)) = &new_routing {
                     manager.install_routing(&owner, &r.routes, &r.rules);
@@ -437,6 +456,10 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
             Job::Remove { name, specs } => {
                 manager.remove_routing(&routing::owner_of(&name));
                 manager.remove(&name, &specs);
+                // Out of the filter once they left the host, as keepalived.
+                manager
+                    .filter
+                    .remove(&AddressManager::filter_elements(&specs));
             }
             Job::Statics { old, new } => match old {
                 Some(old) => manager.replace_statics(&old, &new),

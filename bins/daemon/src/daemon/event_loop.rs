@@ -53,7 +53,7 @@ pub(crate) async fn run(
         lifecycle::run_script("startup", hook, global.startup_script_timeout, &global).await;
     }
     // 1. Clean up after a previous run.
-    let addrs = AddressManager::open_and_clean(&config.global.state_dir)?;
+    let addrs = AddressManager::open_and_clean(&config.global.state_dir, &config.global.firewall)?;
     // 2. Watch links and addresses before reading their state.
     let events = match EventStream::subscribe() {
         // SAFETY: the stream owns its netlink descriptor for its whole

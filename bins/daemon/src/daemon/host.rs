@@ -79,6 +79,9 @@ pub(crate) struct Host {
     /// Every address installed while Active: VIPs then excluded VIPs.
     /// (Shared with the address worker's jobs, not copied for each.)
     pub(crate) addresses: std::sync::Arc<[AddressSpec]>,
+    /// A non-owner in non-accept mode: its VIPs go in the nftables filter
+    /// while it is Active (see [`super::firewall`]).
+    pub(crate) filtered: bool,
     /// Its `virtual_routes` and `virtual_rules`, if any.
     pub(crate) routing: Option<std::sync::Arc<super::routing::RoutingSet>>,
     /// Its virtual-MAC interface, when `use_vmac` is on (boxed: most

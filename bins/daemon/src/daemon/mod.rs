@@ -35,6 +35,7 @@ mod datagrams;
 mod event_loop;
 mod events;
 mod fifo;
+mod firewall;
 mod host;
 pub mod http_get;
 mod io;

@@ -120,6 +120,7 @@ impl Shell {
             primary,
             addresses: addresses.into(),
             routing: super::routing::RoutingSet::of(config),
+            filtered: !config.accept && config.priority.get() != 255,
             vmac,
             unicast_ttl: config.unicast_ttl.unwrap_or(vrrp_core::wire::TTL),
         };

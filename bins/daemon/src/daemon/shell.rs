@@ -280,6 +280,7 @@ impl Shell {
             host.addresses.clone(),
             one,
             host.routing.clone(),
+            host.filtered,
         );
     }
 

@@ -43,6 +43,7 @@ impl Shell {
         let old = std::mem::replace(&mut host.addresses, specs.clone().into());
         host.routing = super::routing::RoutingSet::of(config);
         let routing = holds.then(|| host.routing.clone());
+        let filter = holds && host.filtered;
         let (gone, came) = if holds {
             let key = |s: &AddressSpec| -> (IfIndex, IpPrefix) { (s.ifindex, s.prefix) };
             let new_keys: HashSet<_> = specs.iter().map(key).collect();
@@ -60,7 +61,13 @@ impl Shell {
         } else {
             (Vec::new(), Vec::new())
         };
-        self.addresses
-            .update(id, &name, gone, came, failed, routing);
+        let change = super::address_worker::AddressChange {
+            gone,
+            came,
+            unresolved: failed,
+            routing,
+            filter,
+        };
+        self.addresses.update(id, &name, change);
     }
 }

@@ -23,12 +23,17 @@ pub(crate) struct AddressManager {
     /// Those of them with `no_track`: not added back when someone
     /// deletes them.
     pub(crate) untracked: std::collections::HashSet<vrrp_netaddr::Routing>,
+    /// The no_accept filter (see [`super::firewall`]).
+    pub(crate) filter: super::firewall::NftFilter,
 }
 
 impl AddressManager {
     /// Opens the ledger in `state_dir` and removes whatever a previous run
     /// left in it (a crash, a `kill -9`), before anything else happens.
-    pub(crate) fn open_and_clean(state_dir: &Path) -> Result<Self, DaemonError> {
+    pub(crate) fn open_and_clean(
+        state_dir: &Path,
+        firewall: &crate::config::Firewall,
+    ) -> Result<Self, DaemonError> {
         let mut handle = Handle::new().map_err(|e| DaemonError::Netlink(Box::new(e)))?;
         let mut ledger = AddressLedger::open(state_dir).map_err(|source| DaemonError::Ledger {
             path: state_dir.to_path_buf(),
@@ -61,6 +66,7 @@ impl AddressManager {
             ledger,
             routing,
             untracked: Default::default(),
+            filter: super::firewall::NftFilter::open(firewall, state_dir),
         };
         // Routes and rules first: a route's `src` may be a VIP.
         for entry in manager.routing.entries() {
@@ -196,5 +202,14 @@ impl AddressManager {
             }
             Err(e) => warn!(error = %e, "cannot clean the address ledger at stop"),
         }
+        self.filter.clear();
+    }
+
+    /// The filter elements of `specs`.
+    pub(crate) fn filter_elements(specs: &[AddressSpec]) -> Vec<super::firewall::Element> {
+        specs
+            .iter()
+            .map(|s| super::firewall::Element::new(s.prefix.addr(), s.ifindex))
+            .collect()
     }
 }

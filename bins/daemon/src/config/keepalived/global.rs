@@ -37,6 +37,8 @@ pub(super) struct Defaults {
     /// `default_interface`: the device of a `static_ipaddress` without
     /// `dev` (keepalived: eth0 unless set).
     pub(super) default_interface: Option<String>,
+    /// `vrrp_strict`: every instance's `strict_mode` unless it sets one.
+    pub(super) strict: bool,
 }
 
 /// A notify FIFO as global_defs writes it: the path (with its owner)
@@ -71,6 +73,13 @@ const GLOBAL_KEYS: &[&str] = &[
     "vrrp_down_timer_adverts",
     "vrrp_startup_delay",
     "default_interface",
+    "vrrp_strict",
+    "nftables",
+    "nftables_priority",
+    "nftables_counters",
+    "nftables_ifindex",
+    "vrrp_iptables",
+    "vrrp_ipsets",
     "startup_script",
     "startup_script_timeout",
     "shutdown_script",
@@ -188,6 +197,60 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
         }
         "vrrp_lower_prio_no_advert" => d.lower_prio_no_advert = ctx.flag(s),
         "vrrp_higher_prio_send_advert" => d.higher_prio_send_advert = ctx.flag(s),
+        "vrrp_strict" => {
+            ctx.bare(s);
+            d.strict = true;
+        }
+        "nftables" => {
+            ctx.no_block(s);
+            ctx.arity(s, 0, 1);
+            if let Some(w) = s.args.first() {
+                if w.text.len() > crate::config::Firewall::MAX_TABLE_LEN {
+                    ctx.error(
+                        w.pos,
+                        format!(
+                            "nftables table name `{}` is longer than {} bytes",
+                            w.text,
+                            crate::config::Firewall::MAX_TABLE_LEN
+                        ),
+                        None,
+                    );
+                } else {
+                    config.global.firewall.table = w.text.clone();
+                }
+            }
+        }
+        "nftables_priority" => {
+            if let Some(w) = ctx.single(s) {
+                match w.text.parse::<i32>() {
+                    Ok(p) => config.global.firewall.priority = p,
+                    Err(_) => ctx.error(
+                        w.pos,
+                        format!("`nftables_priority {}`: not a number", w.text),
+                        None,
+                    ),
+                }
+            }
+        }
+        "nftables_counters" => {
+            ctx.bare(s);
+            config.global.firewall.counters = true;
+        }
+        "nftables_ifindex" => {
+            // vrrpd always matches link-local VIPs with the interface index.
+            ctx.bare(s);
+        }
+        "vrrp_iptables" | "vrrp_ipsets" => {
+            ctx.no_block(s);
+            ctx.warn(
+                s.key.pos,
+                format!(
+                    "`{key}`: vrrpd filters with nftables (table `ip {}`), as keepalived does when iptables is nftables-based",
+                    config.global.firewall.table
+                ),
+                None,
+            );
+        }
         "default_interface" => {
             if let Some(w) = ctx.single(s) {
                 d.default_interface = Some(w.text.clone());

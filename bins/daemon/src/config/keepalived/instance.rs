@@ -42,7 +42,9 @@ pub(super) struct RawInstance {
     pub(super) version: Option<Version>,
     pub(super) nopreempt: bool,
     pub(super) preempt_delay: Duration,
-    pub(super) accept: bool,
+    pub(super) accept: Option<bool>,
+    /// `strict_mode`; `None`: the global `vrrp_strict`.
+    pub(super) strict: Option<bool>,
     pub(super) vips: Vec<VirtualAddress>,
     pub(super) excluded_vips: Vec<VirtualAddress>,
     pub(super) virtual_routes: Vec<crate::config::Route>,
@@ -90,7 +92,8 @@ pub(super) fn read_instance(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawInstance> 
         version: None,
         nopreempt: false,
         preempt_delay: Duration::ZERO,
-        accept: true,
+        accept: None,
+        strict: None,
         vips: Vec::new(),
         excluded_vips: Vec::new(),
         virtual_routes: Vec::new(),
@@ -207,8 +210,9 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         }
         "accept" | "no_accept" => {
             ctx.bare(s);
-            r.accept = key == "accept";
+            r.accept = Some(key == "accept");
         }
+        "strict_mode" => r.strict = Some(ctx.flag(s)),
         "dont_track_primary" => {
             ctx.bare(s);
             r.dont_track_primary = true;
@@ -389,6 +393,7 @@ const SUPPORTED: &[&str] = &[
     "preempt_delay",
     "accept",
     "no_accept",
+    "strict_mode",
     "dont_track_primary",
     "check_unicast_src",
     "unicast_ttl",

@@ -350,7 +350,18 @@ fn finish_instance(
             .or(d.garp_delay)
             .unwrap_or(keep_default.lower_prio_delay),
     };
-    let inst = Instance {
+    let strict = r.strict.unwrap_or(d.strict);
+    let explicit = super::strict::Explicit {
+        accept: r.accept,
+        lower_prio_no_advert: r.lower_prio_no_advert,
+        higher_prio_send_advert: r.higher_prio_send_advert,
+        lower_prio_garps: r.garp.lower_prio_repeat.is_some()
+            || d.garp_lower_prio_repeat.is_some()
+            || r.garp.lower_prio_delay.is_some()
+            || d.garp_lower_prio_delay.is_some(),
+        at: r.locs.header,
+    };
+    let mut inst = Instance {
         name: r.name,
         interface,
         vrid,
@@ -359,7 +370,7 @@ fn finish_instance(
         advert_interval,
         preempt,
         preempt_delay,
-        accept: r.accept,
+        accept: super::strict::accept_default(r.accept, strict, r.priority.get() == 255),
         initial_state: r.state,
         vips: r.vips,
         excluded_vips: r.excluded_vips,
@@ -384,6 +395,9 @@ fn finish_instance(
         dont_track_primary: r.dont_track_primary,
         notify: r.notify,
     };
+    if strict && super::strict::apply(ctx, &mut inst, &explicit).is_err() {
+        return Err(inst.name);
+    }
     Ok((inst, r.locs))
 }
 

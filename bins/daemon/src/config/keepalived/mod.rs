@@ -18,6 +18,7 @@ mod lvs_defaults;
 mod mapping;
 mod parser;
 mod routing;
+mod strict;
 mod tracking;
 
 use std::path::Path;

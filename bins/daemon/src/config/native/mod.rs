@@ -54,6 +54,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "shutdown_script_timeout",
     "notify_fifo",
     "lvs_timeouts",
+    "firewall",
 ];
 
 /// Parses and checks native TOML `text`, reporting positions in `path`.
@@ -285,6 +286,33 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
     }
     if let Some(v) = get(t, "lvs_timeouts") {
         g.lvs_timeouts = read_lvs_timeouts(ctx, v);
+    }
+    if let Some(v) = get(t, "firewall") {
+        if let Some(f) = ctx.table("firewall", v) {
+            ctx.deny_unknown(f, "firewall", &["table", "priority", "counters"]);
+            if let Some(name) = get(f, "table").and_then(|n| ctx.nonempty("table", n)) {
+                if name.len() > crate::config::Firewall::MAX_TABLE_LEN {
+                    ctx.error(
+                        v.span(),
+                        format!(
+                            "firewall.table is longer than {} bytes",
+                            crate::config::Firewall::MAX_TABLE_LEN
+                        ),
+                        None,
+                    );
+                } else {
+                    g.firewall.table = name;
+                }
+            }
+            if let Some(p) = get(f, "priority")
+                .and_then(|p| ctx.integer("priority", p, i64::from(i32::MIN)..=i64::from(i32::MAX)))
+            {
+                g.firewall.priority = i32::try_from(p).unwrap_or(-1);
+            }
+            if let Some(c) = get(f, "counters").and_then(|c| ctx.boolean("counters", c)) {
+                g.firewall.counters = c;
+            }
+        }
     }
     g.startup_script =
         get(t, "startup_script").and_then(|v| trackers::read_hook(ctx, "startup_script", v));
