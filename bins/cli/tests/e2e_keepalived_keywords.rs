@@ -428,3 +428,107 @@ fn track_process_moves_the_vip_when_the_process_dies() {
     let _ = again.kill();
     let _ = again.wait();
 }
+
+fn sysctl(lab: &Lab, idx: usize, key: &str) -> String {
+    lab.host(idx)
+        .exec(&["sysctl", "-n", key])
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn promote_secondaries_is_set_while_running_and_put_back() {
+    if !vrrp_testns::netns_available("promote_secondaries_is_set_while_running_and_put_back") {
+        return;
+    }
+    let lab = Lab::new("ps", Variant::V3_IPV4);
+    let key = "net.ipv4.conf.eth0.promote_secondaries";
+    lab.host(H1).exec(&["sysctl", "-qw", &format!("{key}=0")]);
+    let vips = "    virtual_ipaddress {\n        198.18.0.100/24\n    }";
+    let c1 = write_conf(
+        &lab,
+        H1,
+        200,
+        "",
+        &format!("{V3_100MS}{vips}\n    promote_secondaries"),
+    );
+    let mut h1 = lab.start_keepalived_conf(H1, &c1);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || lab.has_vip(H1)
+            && sysctl(&lab, H1, key) == "1")
+        .is_some(),
+        "promote_secondaries was not set"
+    );
+    kill(h1.pid(), libc::SIGTERM);
+    let _ = h1.child().wait();
+    check!(
+        lab,
+        sysctl(&lab, H1, key) == "0",
+        "promote_secondaries was not put back"
+    );
+}
+
+#[test]
+fn unicast_fault_no_peer_holds_the_instance_in_fault() {
+    if !vrrp_testns::netns_available("unicast_fault_no_peer_holds_the_instance_in_fault") {
+        return;
+    }
+    let lab = Lab::new("uf", Variant::V3_IPV4);
+    let vips = "    virtual_ipaddress {\n        198.18.0.100/24\n    }";
+    let c1 = write_conf(
+        &lab,
+        H1,
+        200,
+        "",
+        &format!("{V3_100MS}{vips}\n    unicast_src_ip 198.18.0.1\n    unicast_fault_no_peer"),
+    );
+    let _h1 = lab.start_keepalived_conf(H1, &c1);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || lab.log(H1).contains("-> fault")).is_some(),
+        "the instance did not go to Fault"
+    );
+    std::thread::sleep(Duration::from_millis(600));
+    check!(
+        lab,
+        !lab.has_vip(H1),
+        "an instance without peers took the VIP"
+    );
+}
+
+#[test]
+fn log_unknown_vrids_logs_adverts_of_other_vrids() {
+    if !vrrp_testns::netns_available("log_unknown_vrids_logs_adverts_of_other_vrids") {
+        return;
+    }
+    let lab = Lab::new("lu", Variant::V3_IPV4);
+    let vips = "    virtual_ipaddress {\n        198.18.0.100/24\n    }";
+    let c1 = write_conf(&lab, H1, 200, "", &format!("{V3_100MS}{vips}"));
+    // h2 runs VRID 52 (its own VIP): h1's adverts are for an unknown VRID.
+    let c2 = lab.host_dir(H2).join("keepalived.conf");
+    std::fs::write(
+        &c2,
+        format!(
+            "global_defs {{\n    log_unknown_vrids\n}}\nvrrp_instance VI_2 {{\n    state BACKUP\n    \
+             interface eth0\n    virtual_router_id 52\n    priority 100\n{V3_100MS}    \
+             virtual_ipaddress {{\n        198.18.0.101/24\n    }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let _h1 = lab.start_keepalived_conf(H1, &c1);
+    let _h2 = lab.start_keepalived_conf(H2, &c2);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || lab
+            .log(H2)
+            .contains("advert for an unknown VRID"))
+        .is_some(),
+        "no log line for VRID 51 on h2"
+    );
+    check!(
+        lab,
+        !lab.log(H1).contains("advert for an unknown VRID"),
+        "h1 logged without log_unknown_vrids"
+    );
+}

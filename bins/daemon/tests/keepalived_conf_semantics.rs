@@ -1000,3 +1000,29 @@ fn nftables_settings_are_read() {
     ));
     assert!(d[0].message.contains("longer than 31"));
 }
+
+#[test]
+fn small_instance_keywords_are_read() {
+    let (c, w) = ok(&format!(
+        "global_defs {{\n  vmac_prefix vm\n  log_unknown_vrids\n}}\n{}",
+        inst("  use_vmac\n  promote_secondaries\n  unicast_fault_no_peer\n")
+    ));
+    let i = &c.instances[0];
+    assert_eq!(i.vmac.as_ref().unwrap().name.as_deref(), Some("vm.7"));
+    assert!(!i.promote_secondaries, "set on the vmac anyway");
+    assert!(
+        w.iter()
+            .any(|d| d.message.contains("promote_secondaries is set on the vmac"))
+    );
+    assert!(i.unicast_fault_no_peer);
+    assert!(c.global.log_unknown_vrids);
+    let (c, _) = ok(&inst("  promote_secondaries\n"));
+    assert!(c.instances[0].promote_secondaries);
+    // A long prefix is cut so that the name fits IFNAMSIZ.
+    let (c, _) = ok(&format!(
+        "global_defs {{\n  vmac_prefix averyveryverylongprefix\n}}\n{}",
+        inst("  use_vmac\n")
+    ));
+    let name = c.instances[0].vmac.as_ref().unwrap().name.clone().unwrap();
+    assert_eq!(name, "averyveryvery.7");
+}

@@ -211,6 +211,9 @@ fn global(out: &mut String, g: &Global) {
     if !g.startup_delay.is_zero() {
         let _ = writeln!(out, "startup_delay = {}", d(g.startup_delay));
     }
+    if g.log_unknown_vrids {
+        out.push_str("log_unknown_vrids = true\n");
+    }
     if g.firewall != crate::config::Firewall::default() {
         let f = &g.firewall;
         let _ = writeln!(
@@ -559,6 +562,12 @@ fn instance(out: &mut String, i: &Instance) {
     announce(out, &i.announce);
     if i.dont_track_primary {
         out.push_str("dont_track_primary = true\n");
+    }
+    if i.promote_secondaries {
+        out.push_str("promote_secondaries = true\n");
+    }
+    if i.unicast_fault_no_peer {
+        out.push_str("unicast_fault_no_peer = true\n");
     }
     tracking(out, &i.tracking);
     notify(out, "instance", &i.notify);

@@ -154,6 +154,10 @@ pub struct Global {
     /// mode from accepting packets to its VIPs (keepalived's `nftables`,
     /// `nftables_priority`, `nftables_counters`).
     pub firewall: Firewall,
+    /// Log adverts for a VRID no instance here has (keepalived
+    /// `log_unknown_vrids`), at a bounded rate. Default off: they are
+    /// only counted.
+    pub log_unknown_vrids: bool,
 }
 
 /// keepalived's VRRP packet filter: tables `ip NAME` and `ip6 NAME` with a
@@ -229,6 +233,7 @@ impl Default for Global {
             notify_fifos: Vec::new(),
             lvs_timeouts: None,
             firewall: Firewall::default(),
+            log_unknown_vrids: false,
         }
     }
 }
@@ -571,6 +576,13 @@ pub struct Instance {
     /// Ignore the instance interface's own link state
     /// (keepalived `dont_track_primary`).
     pub dont_track_primary: bool,
+    /// Set `promote_secondaries` on the interface while vrrpd runs, so
+    /// that removing the first address of a subnet keeps the others
+    /// (keepalived `promote_secondaries`).
+    pub promote_secondaries: bool,
+    /// Stay in Fault when no unicast peer is configured, instead of
+    /// advertising by multicast (keepalived `unicast_fault_no_peer`).
+    pub unicast_fault_no_peer: bool,
     /// State-change hooks.
     pub notify: Notify,
 }

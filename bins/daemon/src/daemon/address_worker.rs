@@ -125,6 +125,8 @@ enum Job {
     Warm(Arc<[AddressSpec]>),
     /// The kernel deleted a route or rule marked as keepalived's.
     RoutingRemoved(vrrp_netaddr::Routing),
+    /// Set `promote_secondaries` on an interface until the stop.
+    PromoteSecondaries(String),
     /// Ask whether the ledger still holds each candidate.
     CheckRemoved(Vec<RemovedCandidate>),
     /// Remove every address still in the ledger.
@@ -276,6 +278,12 @@ impl AddressWorker {
     /// comes back as [`Done::Removed`].
     pub(crate) fn check_removed(&self, candidates: Vec<RemovedCandidate>) {
         self.send(Job::CheckRemoved(candidates));
+    }
+
+    /// Sets `promote_secondaries` on `ifname` (keepalived's keyword); put
+    /// back at a clean stop.
+    pub(crate) fn promote_secondaries(&self, ifname: &str) {
+        self.send(Job::PromoteSecondaries(ifname.to_string()));
     }
 
     /// The kernel deleted `seen`: add it back if it is a tracked one of ours.
@@ -476,6 +484,7 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
             }
             Job::Clear => manager.clear(),
             Job::RoutingRemoved(seen) => manager.on_routing_removed(&seen),
+            Job::PromoteSecondaries(ifname) => manager.promote_secondaries(&ifname),
             Job::DeleteVmac(vmac) => vmac.teardown(&mut manager.handle),
             Job::VmacIpv6 { ifname, active } => super::host::set_vmac_ipv6(&ifname, active),
             Job::LookUp {

@@ -124,6 +124,9 @@ impl Shell {
             vmac,
             unicast_ttl: config.unicast_ttl.unwrap_or(vrrp_core::wire::TTL),
         };
+        if config.promote_secondaries && host.vmac.is_none() {
+            self.addresses.promote_secondaries(&host.link.name);
+        }
         self.announcer.prepare(&host);
         self.hosts.insert(id, host);
         Ok(resolved)

@@ -25,6 +25,8 @@ pub(crate) struct AddressManager {
     pub(crate) untracked: std::collections::HashSet<vrrp_netaddr::Routing>,
     /// The no_accept filter (see [`super::firewall`]).
     pub(crate) filter: super::firewall::NftFilter,
+    /// `promote_secondaries` values to put back at a clean stop.
+    promoted: Vec<vrrp_netaddr::sysctl::SysctlRestore>,
 }
 
 impl AddressManager {
@@ -67,6 +69,7 @@ impl AddressManager {
             routing,
             untracked: Default::default(),
             filter: super::firewall::NftFilter::open(firewall, state_dir),
+            promoted: Vec::new(),
         };
         // Routes and rules first: a route's `src` may be a VIP.
         for entry in manager.routing.entries() {
@@ -203,6 +206,26 @@ impl AddressManager {
             Err(e) => warn!(error = %e, "cannot clean the address ledger at stop"),
         }
         self.filter.clear();
+        for restore in self.promoted.drain(..).rev() {
+            if let Err(e) = restore.restore() {
+                warn!(error = %e, "cannot put promote_secondaries back");
+            }
+        }
+    }
+
+    /// Sets `promote_secondaries` on `ifname` unless it is on already
+    /// (keepalived's `promote_secondaries`); a clean stop puts back what
+    /// this changed.
+    pub(crate) fn promote_secondaries(&mut self, ifname: &str) {
+        match vrrp_netaddr::sysctl::enable_promote_secondaries(ifname) {
+            Ok(restore) => {
+                if !restore.changes().is_empty() {
+                    info!(interface = ifname, "promote_secondaries set");
+                    self.promoted.push(restore);
+                }
+            }
+            Err(e) => warn!(interface = ifname, error = %e, "cannot set promote_secondaries"),
+        }
     }
 
     /// The filter elements of `specs`.

@@ -55,8 +55,14 @@ impl Engine {
                 Ok(_) => "vrid_mismatch",
             };
             if let Some(suppressed) = allowed(self.log_limit.check(code, at)) {
-                debug!(src = %received.src(), vrid, suppressed, reason = code,
-                    "datagram for no instance here");
+                if code == "vrid_mismatch" && self.config.global.log_unknown_vrids {
+                    // keepalived's `log_unknown_vrids`.
+                    info!(src = %received.src(), vrid, suppressed,
+                        "advert for an unknown VRID: ignored");
+                } else {
+                    debug!(src = %received.src(), vrid, suppressed, reason = code,
+                        "datagram for no instance here");
+                }
             }
             self.count_global(code);
         }
@@ -297,6 +303,9 @@ impl Engine {
         if !inst.link_up && !inst.config.dont_track_primary {
             inst.router.set_link_up(now, false);
         }
+        // The trackers' first results (a file's value, a tracker that is
+        // down from the start) count from the start.
+        inst.tracking.apply(now, &mut inst.router);
         inst.router.startup(now);
         self.drain(i, now);
     }

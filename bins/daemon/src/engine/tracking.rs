@@ -4,6 +4,7 @@
 //! [`crate::track`]). A sync group's trackers act on every member.
 
 use std::time::Instant;
+use tracing::warn;
 
 use vrrp_core::router::VirtualRouter;
 use vrrp_core::{TrackerId, Weight};
@@ -109,6 +110,16 @@ impl InstanceTracking {
                     Binding { id, reverse: false },
                 ));
             }
+        }
+        if ic.unicast_fault_no_peer && ic.unicast_peers.is_empty() {
+            // keepalived: "Cannot use unicast without any peers - going to
+            // fault state", until a reload gives it peers.
+            warn!(
+                instance = %ic.name,
+                "unicast_fault_no_peer and no unicast peer: in Fault until a reload gives it one"
+            );
+            let (w, up) = binary(config::Weight::new(0), false);
+            t.tracking.add(w, up);
         }
         t
     }

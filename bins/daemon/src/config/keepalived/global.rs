@@ -39,6 +39,9 @@ pub(super) struct Defaults {
     pub(super) default_interface: Option<String>,
     /// `vrrp_strict`: every instance's `strict_mode` unless it sets one.
     pub(super) strict: bool,
+    /// `vmac_prefix`: the start of a macvlan's name when `use_vmac` gives
+    /// none.
+    pub(super) vmac_prefix: Option<String>,
 }
 
 /// A notify FIFO as global_defs writes it: the path (with its owner)
@@ -74,6 +77,8 @@ const GLOBAL_KEYS: &[&str] = &[
     "vrrp_startup_delay",
     "default_interface",
     "vrrp_strict",
+    "log_unknown_vrids",
+    "vmac_prefix",
     "nftables",
     "nftables_priority",
     "nftables_counters",
@@ -197,6 +202,23 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
         }
         "vrrp_lower_prio_no_advert" => d.lower_prio_no_advert = ctx.flag(s),
         "vrrp_higher_prio_send_advert" => d.higher_prio_send_advert = ctx.flag(s),
+        "log_unknown_vrids" => {
+            ctx.bare(s);
+            config.global.log_unknown_vrids = true;
+        }
+        "vmac_prefix" => {
+            if let Some(w) = ctx.single(s) {
+                if d.vmac_prefix.is_some() {
+                    ctx.warn(
+                        w.pos,
+                        "vmac_prefix is given already: ignored, as keepalived ignores it",
+                        None,
+                    );
+                } else {
+                    d.vmac_prefix = Some(w.text.clone());
+                }
+            }
+        }
         "vrrp_strict" => {
             ctx.bare(s);
             d.strict = true;

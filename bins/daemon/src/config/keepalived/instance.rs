@@ -65,6 +65,8 @@ pub(super) struct RawInstance {
     pub(super) garp: GarpSettings,
     pub(super) tracking: Tracking,
     pub(super) dont_track_primary: bool,
+    pub(super) promote_secondaries: bool,
+    pub(super) unicast_fault_no_peer: bool,
     pub(super) notify: Notify,
 }
 
@@ -114,6 +116,8 @@ pub(super) fn read_instance(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawInstance> 
         garp: GarpSettings::default(),
         tracking: Tracking::default(),
         dont_track_primary: false,
+        promote_secondaries: false,
+        unicast_fault_no_peer: false,
         notify: Notify::default(),
     };
     for item in ctx.block(s) {
@@ -213,6 +217,14 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
             r.accept = Some(key == "accept");
         }
         "strict_mode" => r.strict = Some(ctx.flag(s)),
+        "promote_secondaries" => {
+            ctx.bare(s);
+            r.promote_secondaries = true;
+        }
+        "unicast_fault_no_peer" => {
+            ctx.bare(s);
+            r.unicast_fault_no_peer = true;
+        }
         "dont_track_primary" => {
             ctx.bare(s);
             r.dont_track_primary = true;
@@ -394,6 +406,8 @@ const SUPPORTED: &[&str] = &[
     "accept",
     "no_accept",
     "strict_mode",
+    "promote_secondaries",
+    "unicast_fault_no_peer",
     "dont_track_primary",
     "check_unicast_src",
     "unicast_ttl",

@@ -265,6 +265,21 @@ fn finish_instance(
         auth_password = None;
     }
     let mut vmac = r.vmac.clone();
+    if let (Some(v), Some(prefix)) = (&mut vmac, &d.vmac_prefix) {
+        // keepalived's `vmac_prefix`: <prefix>.<vrid>, <prefix>6.<vrid>
+        // for IPv6 (vrrpd's own names are vrrp.<vrid>, vrrp6.<vrid>).
+        if v.name.is_none() {
+            let six = if family == AddressFamily::Ipv6 {
+                "6"
+            } else {
+                ""
+            };
+            let tail = format!("{six}.{}", vrid.get());
+            let keep = 15usize.saturating_sub(tail.len());
+            let prefix: String = prefix.chars().take(keep).collect();
+            v.name = Some(format!("{prefix}{tail}"));
+        }
+    }
     if let Some(v) = &mut vmac {
         v.xmit_base = r.vmac_xmit_base;
         if !r.peers.is_empty() && !v.xmit_base {
@@ -279,6 +294,13 @@ fn finish_instance(
         ctx.warn(
             r.locs.header,
             "`vmac_xmit_base` without `use_vmac` has no effect",
+            None,
+        );
+    }
+    if r.promote_secondaries && vmac.is_some() {
+        ctx.warn(
+            r.locs.header,
+            "promote_secondaries is set on the vmac anyway: ignored (as keepalived)",
             None,
         );
     }
@@ -393,6 +415,8 @@ fn finish_instance(
         announce,
         tracking: r.tracking,
         dont_track_primary: r.dont_track_primary,
+        promote_secondaries: r.promote_secondaries && r.vmac.is_none(),
+        unicast_fault_no_peer: r.unicast_fault_no_peer,
         notify: r.notify,
     };
     if strict && super::strict::apply(ctx, &mut inst, &explicit).is_err() {

@@ -43,6 +43,8 @@ const INSTANCE_KEYS: &[&str] = &[
     "vmac",
     "announce",
     "dont_track_primary",
+    "promote_secondaries",
+    "unicast_fault_no_peer",
     "notify",
     "track_interface",
     "track_script",
@@ -260,6 +262,13 @@ pub(super) fn read_instance(
     let dont_track_primary = get(t, "dont_track_primary")
         .and_then(|v| ctx.boolean("dont_track_primary", v))
         .unwrap_or(false);
+    let flag = |ctx: &mut Ctx<'_, '_>, key: &str| {
+        get(t, key)
+            .and_then(|v| ctx.boolean(key, v))
+            .unwrap_or(false)
+    };
+    let promote_secondaries = flag(ctx, "promote_secondaries");
+    let unicast_fault_no_peer = flag(ctx, "unicast_fault_no_peer");
     let notify = get(t, "notify").map_or_else(Notify::default, |v| read_notify(ctx, v));
     let tracking = read_tracking(ctx, t, &mut locs);
 
@@ -293,6 +302,8 @@ pub(super) fn read_instance(
         announce,
         tracking,
         dont_track_primary,
+        promote_secondaries,
+        unicast_fault_no_peer,
         notify,
     };
     Some((inst, locs))

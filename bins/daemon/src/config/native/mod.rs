@@ -55,6 +55,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "notify_fifo",
     "lvs_timeouts",
     "firewall",
+    "log_unknown_vrids",
 ];
 
 /// Parses and checks native TOML `text`, reporting positions in `path`.
@@ -286,6 +287,9 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
     }
     if let Some(v) = get(t, "lvs_timeouts") {
         g.lvs_timeouts = read_lvs_timeouts(ctx, v);
+    }
+    if let Some(v) = get(t, "log_unknown_vrids") {
+        g.log_unknown_vrids = ctx.boolean("log_unknown_vrids", v).unwrap_or(false);
     }
     if let Some(v) = get(t, "firewall") {
         if let Some(f) = ctx.table("firewall", v) {
