@@ -532,3 +532,68 @@ fn log_unknown_vrids_logs_adverts_of_other_vrids() {
         "h1 logged without log_unknown_vrids"
     );
 }
+
+#[test]
+fn a_reload_that_removes_instances_reports_deleted_or_fault() {
+    if !vrrp_testns::netns_available("a_reload_that_removes_instances_reports_deleted_or_fault") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let lab = Lab::new("nd", Variant::V3_IPV4);
+    let dir = lab.host_dir(H1);
+    let log = dir.join("notify.log");
+    let hook = dir.join("notify.sh");
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\necho \"$*\" >> {}\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let instance = |name: &str, vrid: u8, extra: &str| {
+        format!(
+            "vrrp_instance {name} {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {vrid}\n    \
+             priority 200\n{V3_100MS}    virtual_ipaddress {{\n        198.18.0.{vrid}/24\n    }}\n    \
+             notify {}\n{extra}}}\n",
+            hook.display()
+        )
+    };
+    let path = dir.join("keepalived.conf");
+    let deleted = format!("    notify_deleted \"{} deleted-hook\"\n", hook.display());
+    let all = format!(
+        "{}{}{}",
+        instance("VI_1", 51, ""),
+        instance("VI_2", 52, &deleted),
+        instance("VI_3", 53, "")
+    );
+    std::fs::write(&path, &all).unwrap();
+    let h1 = lab.start_keepalived_conf(H1, &path);
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || read().matches("MASTER").count()
+            == 3)
+        .is_some(),
+        "not all three became Active: {}",
+        read()
+    );
+    std::fs::write(&path, instance("VI_1", 51, "")).unwrap();
+    kill(h1.pid(), libc::SIGHUP);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || {
+            let l = read();
+            l.contains("INSTANCE VI_2 DELETED 200")
+                && l.contains("deleted-hook")
+                && l.contains("INSTANCE VI_3 FAULT 200")
+        })
+        .is_some(),
+        "the removed instances were not reported as keepalived reports them: {}",
+        read()
+    );
+    check!(
+        lab,
+        !read().contains("STOP"),
+        "a removed instance reported STOP: {}",
+        read()
+    );
+}

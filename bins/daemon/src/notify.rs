@@ -58,6 +58,9 @@ pub enum HookState {
     Fault,
     /// Stopped.
     Stop,
+    /// A reload removed the instance (keepalived's `DELETED`, with
+    /// `notify_deleted`; its hook is the `notify_deleted` script).
+    Deleted,
     /// Not a state: the Active router heard a lower priority (keepalived's
     /// `MASTER_RX_LOWER_PRI` event; its hook is
     /// `notify_master_rx_lower_pri`).
@@ -78,6 +81,7 @@ impl HookState {
             HookState::Backup => "BACKUP",
             HookState::Fault => "FAULT",
             HookState::Stop => "STOP",
+            HookState::Deleted => "DELETED",
             HookState::MasterRxLowerPri => "MASTER_RX_LOWER_PRI",
             HookState::MasterPriority => "MASTER_PRIORITY",
             HookState::BackupPriority => "BACKUP_PRIORITY",
@@ -119,6 +123,7 @@ pub fn jobs(config: &Config, notify: &Notify, t: &Transition) -> Vec<Job> {
         HookState::Backup => notify.backup.as_deref(),
         HookState::Fault => notify.fault.as_deref(),
         HookState::Stop => notify.stop.as_deref(),
+        HookState::Deleted => notify.deleted.as_deref(),
         HookState::MasterRxLowerPri => notify.master_rx_lower_pri.as_deref(),
         // Written to notify FIFOs only, as keepalived does.
         HookState::MasterPriority | HookState::BackupPriority => return Vec::new(),

@@ -423,7 +423,7 @@ fn hook(h: &Hook) -> String {
 }
 
 fn notify(out: &mut String, table: &str, n: &Notify) {
-    if n.is_empty() {
+    if n.is_empty() && !n.report_deleted {
         return;
     }
     let _ = writeln!(out, "\n[{table}.notify]");
@@ -434,10 +434,14 @@ fn notify(out: &mut String, table: &str, n: &Notify) {
         ("stop", &n.stop),
         ("any", &n.any),
         ("master_rx_lower_pri", &n.master_rx_lower_pri),
+        ("deleted", &n.deleted),
     ] {
         if let Some(h) = h {
             let _ = writeln!(out, "{k} = {}", hook(h));
         }
+    }
+    if n.report_deleted && n.deleted.is_none() {
+        out.push_str("report_deleted = true\n");
     }
 }
 

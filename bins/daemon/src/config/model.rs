@@ -464,12 +464,20 @@ pub struct Notify {
     /// `notify_master_rx_lower_pri`): at most once per tenth of the
     /// advert interval; `any` does not run for it.
     pub master_rx_lower_pri: Option<Box<Hook>>,
+    /// When a reload removes the instance (keepalived `notify_deleted
+    /// SCRIPT`); `any` runs after it with `DELETED`.
+    pub deleted: Option<Box<Hook>>,
+    /// A reload that removes the instance reports `DELETED` (keepalived
+    /// `notify_deleted`); without it, `FAULT` (keepalived's default), and
+    /// nothing if it was in Fault. Always on when `deleted` is set.
+    pub report_deleted: bool,
 }
 
 impl Notify {
     /// Whether no hook is set.
     pub fn is_empty(&self) -> bool {
-        self.active.is_none()
+        self.deleted.is_none()
+            && self.active.is_none()
             && self.backup.is_none()
             && self.fault.is_none()
             && self.stop.is_none()
@@ -486,6 +494,7 @@ impl Notify {
             &self.stop,
             &self.any,
             &self.master_rx_lower_pri,
+            &self.deleted,
         ]
         .into_iter()
         .flatten()

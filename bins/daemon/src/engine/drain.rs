@@ -214,7 +214,12 @@ fn transition(
     let state = match (HookState::from_router(to), from) {
         (Some(s), _) => s,
         (None, State::Initialize) => return None,
-        (None, _) => HookState::Stop,
+        (None, _) if !inst.removed_by_reload => HookState::Stop,
+        // keepalived: DELETED with notify_deleted; otherwise FAULT, and
+        // nothing for an instance that was in Fault.
+        (None, _) if inst.config.notify.report_deleted => HookState::Deleted,
+        (None, State::Fault) => return None,
+        (None, _) => HookState::Fault,
     };
     if inst.config.notify.is_empty() && !report_all {
         return None;

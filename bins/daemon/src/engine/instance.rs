@@ -63,6 +63,9 @@ pub(crate) struct Instance {
     /// While a retried install is in flight, the router's latest advert,
     /// sent only if the install succeeds.
     pub(crate) held_advert: Option<router::Transmit>,
+    /// Set when a reload removes the instance: its stop is reported as
+    /// keepalived reports a deleted instance.
+    pub(crate) removed_by_reload: bool,
 }
 
 impl Instance {
@@ -100,6 +103,7 @@ impl Instance {
             announce_after_install: Vec::new(),
             announce_started: 0,
             held_advert: None,
+            removed_by_reload: false,
         })
     }
 

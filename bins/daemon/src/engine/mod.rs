@@ -97,6 +97,9 @@ pub struct Engine {
     hold: ReadHold,
     /// What the shell is to do, in order.
     actions: VecDeque<Action>,
+    /// The hooks of instances a reload stopped, until the shell has taken
+    /// the actions that report their stop ([`Engine::hooks`]).
+    departed: Vec<(String, Notify)>,
     /// The instances due at `due_at` not run yet, last first (see
     /// [`Engine::handle_timeout`]).
     due: Vec<usize>,
@@ -124,6 +127,7 @@ impl Engine {
             route_targets: Vec::new(),
             deadlines: Deadlines::default(),
             waiting: Vec::new(),
+            departed: Vec::new(),
             next_waiting_retry: None,
             hold: ReadHold::default(),
             actions: VecDeque::new(),
@@ -144,6 +148,9 @@ impl Engine {
         let mut next = self.actions.pop_front();
         while next.is_none() && self.step_due() {
             next = self.actions.pop_front();
+        }
+        if next.is_none() {
+            self.departed.clear();
         }
         if next.is_none() && self.actions.capacity() > SPARE_ACTIONS {
             // A takeover of 1,000 instances queues thousands of actions at
@@ -259,7 +266,13 @@ impl Engine {
                 .map(|i| &i.config)
                 .chain(self.waiting.iter().map(|w| &w.config))
                 .find(|c| c.name == *name)
-                .map(|c| &c.notify),
+                .map(|c| &c.notify)
+                .or_else(|| {
+                    self.departed
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, notify)| notify)
+                }),
             Target::Group(name) => self
                 .config
                 .sync_groups

@@ -238,6 +238,13 @@ impl Engine {
             .iter()
             .map(|old| self.updates(old, &config))
             .collect();
+        // Removed, not changed: reported as keepalived reports a deleted
+        // instance (`notify_deleted`).
+        let gone: Vec<bool> = self
+            .instances
+            .iter()
+            .map(|old| config.instance(old.name()).is_none())
+            .collect();
         let global = without_instances(&config);
         let order = file_order(&config);
         let groups = super::groups::build(&config);
@@ -295,7 +302,7 @@ impl Engine {
         let mut stopped = 0;
         let mut updated = 0;
         let mut i = 0;
-        for (kept, update) in keep.into_iter().zip(update) {
+        for ((kept, update), gone) in keep.into_iter().zip(update).zip(gone) {
             if kept {
                 i += 1;
                 continue;
@@ -313,9 +320,15 @@ impl Engine {
                     continue;
                 }
             }
+            if gone {
+                self.instances[i].removed_by_reload = true;
+            }
             self.instances[i].router.shutdown(now);
             self.drain(i, now);
-            let old = self.instances.remove(i);
+            let mut old = self.instances.remove(i);
+            // Its stop is reported after this: keep its hooks for that.
+            let notify = std::mem::take(&mut old.config.notify);
+            self.departed.push((old.config.name.clone(), notify));
             self.instances_changed();
             self.actions.push_back(Action::Release {
                 instance: old.id,

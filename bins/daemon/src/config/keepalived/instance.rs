@@ -388,6 +388,21 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         | "notify_master_rx_lower_pri" => {
             read_notify_keyword(ctx, s, &mut r.notify);
         }
+        "notify_deleted" => {
+            // keepalived: `notify_deleted [SCRIPT [USER [GROUP]]]`.
+            if r.notify.report_deleted {
+                ctx.warn(
+                    s.key.pos,
+                    "`notify_deleted` is already set; this one is ignored (as keepalived)",
+                    None,
+                );
+            } else {
+                r.notify.report_deleted = true;
+                if !s.args.is_empty() {
+                    read_notify_keyword(ctx, s, &mut r.notify);
+                }
+            }
+        }
         _ => keywords::ignore(ctx, s, keywords::INSTANCE, "vrrp_instance", SUPPORTED),
     }
 }
@@ -435,6 +450,7 @@ const SUPPORTED: &[&str] = &[
     "garp_lower_prio_repeat",
     "garp_lower_prio_delay",
     "notify_master_rx_lower_pri",
+    "notify_deleted",
     "track_interface",
     "track_script",
     "track_file",

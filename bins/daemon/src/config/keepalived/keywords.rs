@@ -166,7 +166,6 @@ pub(crate) const INSTANCE: &[(&str, Ignored)] = &[
     ("old_unicast_checksum", Ignored::Unsupported),
     ("garp_extra_if", Ignored::Unsupported),
     ("garp_extra_if_vmac", Ignored::Unsupported),
-    ("notify_deleted", Ignored::Unsupported),
     ("kernel_rx_buf_size", Ignored::NoEffect),
     ("linkbeat_use_polling", Ignored::Unsupported),
     ("debug", Ignored::NoEffect),
@@ -176,7 +175,9 @@ pub(crate) const INSTANCE: &[(&str, Ignored)] = &[
 /// `vrrp_sync_group` keywords.
 pub(crate) const GROUP: &[(&str, Ignored)] = &[
     ("track_bfd", Ignored::Unsupported),
-    ("notify_deleted", Ignored::Unsupported),
+    // keepalived 2.2.7 knows it in vrrp_instance only ("Unknown keyword"
+    // here, whatever its man page says).
+    ("notify_deleted", Ignored::NoEffect),
     ("smtp_alert", Ignored::NoEffect),
 ];
 

@@ -413,6 +413,7 @@ pub(super) fn read_notify_keyword(ctx: &mut Ctx<'_>, s: &Stmt, notify: &mut Noti
         "notify_fault" => &mut notify.fault,
         "notify_stop" => &mut notify.stop,
         "notify_master_rx_lower_pri" => &mut notify.master_rx_lower_pri,
+        "notify_deleted" => &mut notify.deleted,
         _ => &mut notify.any,
     };
     if slot.is_some() {

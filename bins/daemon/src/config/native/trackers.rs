@@ -52,6 +52,8 @@ const NOTIFY_KEYS: &[&str] = &[
     "stop",
     "any",
     "master_rx_lower_pri",
+    "deleted",
+    "report_deleted",
 ];
 const REF_KEYS: &[&str] = &["name", "weight", "reverse"];
 const TRACK_IF_KEYS: &[&str] = &["interface", "weight", "reverse"];
@@ -437,11 +439,14 @@ pub(super) fn read_notify(ctx: &mut Ctx<'_, '_>, v: &Val<'_>) -> Notify {
         ("stop", &mut n.stop),
         ("any", &mut n.any),
         ("master_rx_lower_pri", &mut n.master_rx_lower_pri),
+        ("deleted", &mut n.deleted),
     ] {
         if let Some(v) = get(t, key) {
             *slot = read_hook(ctx, key, v);
         }
     }
+    let report = get(t, "report_deleted").and_then(|v| ctx.boolean("report_deleted", v));
+    n.report_deleted = report.unwrap_or(false) || n.deleted.is_some();
     n
 }
 

@@ -148,3 +148,31 @@ fn a_reload_that_changes_only_routes_and_rules_keeps_the_instance_running() {
         (0, 1, 1)
     );
 }
+
+#[test]
+fn a_reload_that_removes_an_instance_reports_it_as_keepalived_does() {
+    // With notify_deleted: DELETED; without: FAULT.
+    for (extra, want) in [
+        (
+            "\n[instance.notify]\nany = [\"/bin/true\"]\nreport_deleted = true\n",
+            HookState::Deleted,
+        ),
+        (
+            "\n[instance.notify]\nany = [\"/bin/true\"]\n",
+            HookState::Fault,
+        ),
+    ] {
+        let mut h = Harness::start(&format!("{ONE}{extra}"));
+        h.advance(400 * MS);
+        assert_eq!(h.state("A"), "active");
+        let mark = h.seen.len();
+        let other = ONE
+            .replace("name = \"A\"", "name = \"B\"")
+            .replace("vrid = 51", "vrid = 52");
+        h.apply(load(&other)).unwrap();
+        let got = h.since(mark);
+        let a = Target::Instance("A".into());
+        assert!(got.contains(&Seen::Notify(a.clone(), want)), "{got:?}");
+        assert!(!got.contains(&Seen::Notify(a, HookState::Stop)), "{got:?}");
+    }
+}
