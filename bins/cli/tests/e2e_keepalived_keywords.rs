@@ -597,3 +597,72 @@ fn a_reload_that_removes_instances_reports_deleted_or_fault() {
         read()
     );
 }
+
+#[test]
+fn fifo_write_vrrp_states_on_reload_writes_the_kept_states() {
+    if !vrrp_testns::netns_available("fifo_write_vrrp_states_on_reload_writes_the_kept_states") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let lab = Lab::new("fw", Variant::V3_IPV4);
+    let dir = lab.host_dir(H1);
+    let log = dir.join("fifo.log");
+    let reader = dir.join("reader.sh");
+    std::fs::write(
+        &reader,
+        format!("#!/bin/sh\nexec cat \"$1\" >> {}\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&reader, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let instance = |name: &str, vrid: u8, priority: u8| {
+        format!(
+            "vrrp_instance {name} {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {vrid}\n    \
+             priority {priority}\n{V3_100MS}    virtual_ipaddress {{\n        198.18.0.{vrid}/24\n    }}\n}}\n"
+        )
+    };
+    let global = format!(
+        "global_defs {{\n    notify_fifo {}\n    notify_fifo_script {}\n    fifo_write_vrrp_states_on_reload\n}}\n",
+        dir.join("notify.fifo").display(),
+        reader.display()
+    );
+    let path = dir.join("keepalived.conf");
+    // VI_1 is Active here; VI_2 is Backup to h2's higher priority.
+    std::fs::write(
+        &path,
+        format!(
+            "{global}{}{}",
+            instance("VI_1", 51, 200),
+            instance("VI_2", 52, 100)
+        ),
+    )
+    .unwrap();
+    let c2 = lab.host_dir(H2).join("keepalived.conf");
+    std::fs::write(&c2, instance("VI_2", 52, 200)).unwrap();
+    let _h2 = lab.start_keepalived_conf(H2, &c2);
+    let h1 = lab.start_keepalived_conf(H1, &path);
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || {
+            let l = read();
+            l.contains("INSTANCE \"VI_1\" MASTER 200") && l.contains("INSTANCE \"VI_2\" BACKUP 100")
+        })
+        .is_some(),
+        "the first states are not in the FIFO: {}",
+        read()
+    );
+    let before = read();
+    kill(h1.pid(), libc::SIGHUP);
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || read().len() > before.len()).is_some(),
+        "nothing written after the reload"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let after = read()[before.len()..].to_string();
+    check!(
+        lab,
+        after == "INSTANCE \"VI_2\" BACKUP 100\n",
+        "after the reload the FIFO got {after:?}, not the kept Backup's state alone"
+    );
+}

@@ -211,6 +211,9 @@ fn global(out: &mut String, g: &Global) {
     if !g.startup_delay.is_zero() {
         let _ = writeln!(out, "startup_delay = {}", d(g.startup_delay));
     }
+    if g.fifo_states_on_reload {
+        out.push_str("fifo_states_on_reload = true\n");
+    }
     if g.log_unknown_vrids {
         out.push_str("log_unknown_vrids = true\n");
     }

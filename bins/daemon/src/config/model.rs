@@ -158,6 +158,10 @@ pub struct Global {
     /// `log_unknown_vrids`), at a bounded rate. Default off: they are
     /// only counted.
     pub log_unknown_vrids: bool,
+    /// After a reload, write each kept instance's state (Backup or Fault)
+    /// and each sync group's to the notify FIFOs, as keepalived's
+    /// `fifo_write_vrrp_states_on_reload` does. Default off.
+    pub fifo_states_on_reload: bool,
 }
 
 /// keepalived's VRRP packet filter: tables `ip NAME` and `ip6 NAME` with a
@@ -234,6 +238,7 @@ impl Default for Global {
             lvs_timeouts: None,
             firewall: Firewall::default(),
             log_unknown_vrids: false,
+            fifo_states_on_reload: false,
         }
     }
 }

@@ -237,6 +237,7 @@ impl Shell {
                     self.announcer.announce(host, address);
                 }
             }
+            Action::ReportState(t) => self.fifos.write(&t),
             Action::Notify(t) => {
                 self.fifos.write(&t);
                 let Some(hooks) = self.engine.hooks(&t.target) else {

@@ -97,6 +97,9 @@ pub enum Action {
     /// Run the notify hooks of a transition (keepalived's `notify_*`), without
     /// waiting for them; [`Engine::hooks`](super::Engine::hooks) gives them.
     Notify(Transition),
+    /// Write a state to the notify FIFOs only, no hook (after a reload,
+    /// keepalived's `fifo_write_vrrp_states_on_reload`).
+    ReportState(Transition),
     /// The instance stopped or waits again: release what the shell holds
     /// for it (its macvlan, a socket no other instance uses).
     Release {

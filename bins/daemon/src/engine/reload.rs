@@ -350,6 +350,7 @@ impl Engine {
         // Start the new ones, in file order after the kept ones.
         let kept = self.instances.len() - updated;
         let started = fresh.len();
+        let fresh_ids: Vec<InstanceId> = fresh.iter().map(|i| i.id).collect();
         self.instances.reserve_exact(started);
         for inst in fresh {
             self.instances.push(inst);
@@ -358,6 +359,9 @@ impl Engine {
             self.start(i, now);
         }
         self.sort_instances();
+        if self.config.global.fifo_states_on_reload && !self.config.global.notify_fifos.is_empty() {
+            self.report_states_after_reload(&fresh_ids);
+        }
         Ok(ReloadSummary {
             kept,
             updated,
@@ -365,6 +369,52 @@ impl Engine {
             started,
             waiting: self.waiting.len(),
         })
+    }
+}
+
+impl Engine {
+    /// keepalived's `fifo_write_vrrp_states_on_reload`: the FIFOs hear
+    /// again the state of every instance the reload kept that is Backup or
+    /// in Fault (keepalived writes no line for an Active one), and of every
+    /// sync group whose members agree (priority 0, as keepalived writes).
+    fn report_states_after_reload(&mut self, fresh: &[InstanceId]) {
+        use crate::notify::{HookState, Target, Transition};
+        use vrrp_core::router::State;
+        for inst in self.instances.iter().filter(|i| !fresh.contains(&i.id)) {
+            let state = match inst.router.state() {
+                State::Backup => HookState::Backup,
+                State::Fault => HookState::Fault,
+                _ => continue,
+            };
+            self.actions.push_back(Action::ReportState(Transition {
+                target: Target::Instance(inst.config.name.clone()),
+                state,
+                previous: Some(state),
+                priority: inst.router.priority().get(),
+            }));
+        }
+        for g in &self.config.sync_groups {
+            let states: Vec<State> = g
+                .instances
+                .iter()
+                .filter_map(|m| self.instances.iter().find(|i| &i.config.name == m))
+                .map(|i| i.router.state())
+                .collect();
+            let Some(&first) = states.first() else {
+                continue;
+            };
+            let Some(state) = HookState::from_router(first) else {
+                continue;
+            };
+            if states.iter().all(|s| *s == first) {
+                self.actions.push_back(Action::ReportState(Transition {
+                    target: Target::Group(g.name.clone()),
+                    state,
+                    previous: Some(state),
+                    priority: 0,
+                }));
+            }
+        }
     }
 }
 

@@ -78,6 +78,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "default_interface",
     "vrrp_strict",
     "log_unknown_vrids",
+    "fifo_write_vrrp_states_on_reload",
     "vmac_prefix",
     "nftables",
     "nftables_priority",
@@ -202,6 +203,10 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
         }
         "vrrp_lower_prio_no_advert" => d.lower_prio_no_advert = ctx.flag(s),
         "vrrp_higher_prio_send_advert" => d.higher_prio_send_advert = ctx.flag(s),
+        "fifo_write_vrrp_states_on_reload" => {
+            ctx.bare(s);
+            config.global.fifo_states_on_reload = true;
+        }
         "log_unknown_vrids" => {
             ctx.bare(s);
             config.global.log_unknown_vrids = true;

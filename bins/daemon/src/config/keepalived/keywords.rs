@@ -126,7 +126,6 @@ pub(crate) const GLOBAL: &[(&str, Ignored)] = &[
     ("enable_traps", Ignored::NoEffect),
     ("enable_dbus", Ignored::NoEffect),
     ("dbus_service_name", Ignored::NoEffect),
-    ("fifo_write_vrrp_states_on_reload", Ignored::Unsupported),
     ("dynamic_interfaces", Ignored::NoEffect),
     ("vrrp_netlink_cmd_rcv_bufs", Ignored::NoEffect),
     ("vrrp_netlink_cmd_rcv_bufs_force", Ignored::NoEffect),

@@ -56,6 +56,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "lvs_timeouts",
     "firewall",
     "log_unknown_vrids",
+    "fifo_states_on_reload",
 ];
 
 /// Parses and checks native TOML `text`, reporting positions in `path`.
@@ -287,6 +288,9 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
     }
     if let Some(v) = get(t, "lvs_timeouts") {
         g.lvs_timeouts = read_lvs_timeouts(ctx, v);
+    }
+    if let Some(v) = get(t, "fifo_states_on_reload") {
+        g.fifo_states_on_reload = ctx.boolean("fifo_states_on_reload", v).unwrap_or(false);
     }
     if let Some(v) = get(t, "log_unknown_vrids") {
         g.log_unknown_vrids = ctx.boolean("log_unknown_vrids", v).unwrap_or(false);

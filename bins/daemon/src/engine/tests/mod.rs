@@ -36,6 +36,8 @@ enum Seen {
     Send(String, u8),
     Announce(String, IpAddr),
     Notify(Target, HookState),
+    /// A state for the notify FIFOs only.
+    Report(Target, HookState),
     Release(String),
 }
 
@@ -194,6 +196,7 @@ impl Harness {
                     assert!(self.engine.hooks(&t.target).is_some());
                     Seen::Notify(t.target, t.state)
                 }
+                Action::ReportState(t) => Seen::Report(t.target, t.state),
                 Action::Release { instance, .. } => Seen::Release(self.name(instance)),
             };
             self.seen.push((self.now, seen));

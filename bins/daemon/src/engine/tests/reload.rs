@@ -176,3 +176,36 @@ fn a_reload_that_removes_an_instance_reports_it_as_keepalived_does() {
         assert!(!got.contains(&Seen::Notify(a, HookState::Stop)), "{got:?}");
     }
 }
+
+#[test]
+fn fifo_states_on_reload_reports_kept_backups_only() {
+    let text = format!(
+        "[global]\nfifo_states_on_reload = true\nnotify_fifo = \"/run/vrrpd-test.fifo\"\n{ONE}"
+    );
+    let two = format!(
+        "{text}\n[[instance]]\nname = \"B\"\ninterface = \"eth0\"\nvrid = 52\npriority = 100\nadvert_interval = \"100ms\"\nvips = [\"198.18.0.101/24\"]\n"
+    );
+    let mut h = Harness::start(&two);
+    // B hears a higher priority and stays Backup; A becomes Active.
+    for _ in 0..5 {
+        h.advert(52, 200);
+        h.advance(80 * MS);
+    }
+    assert_eq!(h.state("A"), "active");
+    assert_eq!(h.state("B"), "backup");
+    let mark = h.seen.len();
+    h.apply(load(&two)).unwrap();
+    let got = h.since(mark);
+    let reports: Vec<&Seen> = got
+        .iter()
+        .filter(|s| matches!(s, Seen::Report(..)))
+        .collect();
+    assert_eq!(
+        reports,
+        [&Seen::Report(
+            Target::Instance("B".into()),
+            HookState::Backup
+        )],
+        "{got:?}"
+    );
+}
