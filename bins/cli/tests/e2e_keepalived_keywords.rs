@@ -533,29 +533,35 @@ fn log_unknown_vrids_logs_adverts_of_other_vrids() {
     );
 }
 
+/// Writes an executable shell script at `path` running `body`.
+fn write_script(path: &std::path::Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A VRRPv3 instance at 100 ms on eth0 with the VIP 198.18.0.VRID/24 and
+/// `extra` lines.
+fn instance_block(name: &str, vrid: u8, priority: u8, extra: &str) -> String {
+    format!(
+        "vrrp_instance {name} {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {vrid}\n    \
+         priority {priority}\n{V3_100MS}    virtual_ipaddress {{\n        198.18.0.{vrid}/24\n    }}\n{extra}}}\n"
+    )
+}
+
 #[test]
 fn a_reload_that_removes_instances_reports_deleted_or_fault() {
     if !vrrp_testns::netns_available("a_reload_that_removes_instances_reports_deleted_or_fault") {
         return;
     }
-    use std::os::unix::fs::PermissionsExt;
     let lab = Lab::new("nd", Variant::V3_IPV4);
     let dir = lab.host_dir(H1);
     let log = dir.join("notify.log");
     let hook = dir.join("notify.sh");
-    std::fs::write(
-        &hook,
-        format!("#!/bin/sh\necho \"$*\" >> {}\n", log.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_script(&hook, &format!("echo \"$*\" >> {}", log.display()));
     let instance = |name: &str, vrid: u8, extra: &str| {
-        format!(
-            "vrrp_instance {name} {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {vrid}\n    \
-             priority 200\n{V3_100MS}    virtual_ipaddress {{\n        198.18.0.{vrid}/24\n    }}\n    \
-             notify {}\n{extra}}}\n",
-            hook.display()
-        )
+        let notify = format!("    notify {}\n{extra}", hook.display());
+        instance_block(name, vrid, 200, &notify)
     };
     let path = dir.join("keepalived.conf");
     let deleted = format!("    notify_deleted \"{} deleted-hook\"\n", hook.display());
@@ -603,23 +609,12 @@ fn fifo_write_vrrp_states_on_reload_writes_the_kept_states() {
     if !vrrp_testns::netns_available("fifo_write_vrrp_states_on_reload_writes_the_kept_states") {
         return;
     }
-    use std::os::unix::fs::PermissionsExt;
     let lab = Lab::new("fw", Variant::V3_IPV4);
     let dir = lab.host_dir(H1);
     let log = dir.join("fifo.log");
     let reader = dir.join("reader.sh");
-    std::fs::write(
-        &reader,
-        format!("#!/bin/sh\nexec cat \"$1\" >> {}\n", log.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&reader, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let instance = |name: &str, vrid: u8, priority: u8| {
-        format!(
-            "vrrp_instance {name} {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {vrid}\n    \
-             priority {priority}\n{V3_100MS}    virtual_ipaddress {{\n        198.18.0.{vrid}/24\n    }}\n}}\n"
-        )
-    };
+    write_script(&reader, &format!("exec cat \"$1\" >> {}", log.display()));
+    let instance = |name: &str, vrid: u8, priority: u8| instance_block(name, vrid, priority, "");
     let global = format!(
         "global_defs {{\n    notify_fifo {}\n    notify_fifo_script {}\n    fifo_write_vrrp_states_on_reload\n}}\n",
         dir.join("notify.fifo").display(),

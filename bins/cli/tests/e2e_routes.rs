@@ -164,6 +164,19 @@ fn holds_statics(lab: &Lab, idx: usize) -> bool {
             .any(|r| r.starts_with("200:") && r.contains("from 198.18.1.7 lookup 200"))
 }
 
+/// Waits until h1 is Active with its VIP, virtual routes and rules and
+/// the static entries.
+fn wait_until_h1_holds_everything(lab: &Lab) {
+    check!(
+        lab,
+        wait_for(Duration::from_secs(5), || lab.has_vip(H1)
+            && holds_virtual(lab, H1)
+            && holds_statics(lab, H1))
+        .is_some(),
+        "h1 never held the VIP and its routes"
+    );
+}
+
 #[test]
 fn virtual_routes_follow_the_vip_and_statics_stay_while_running() {
     if !vrrp_testns::netns_available("virtual_routes_follow_the_vip_and_statics_stay_while_running")
@@ -358,14 +371,7 @@ fn a_deleted_tracked_route_or_rule_is_added_back_and_the_vip_stays() {
     let _h1 = lab.start_keepalived_conf(H1, &c1);
     let _h2 = lab.start_keepalived_conf(H2, &c2);
     let t = Duration::from_secs(5);
-    check!(
-        lab,
-        wait_for(t, || lab.has_vip(H1)
-            && holds_virtual(&lab, H1)
-            && holds_statics(&lab, H1))
-        .is_some(),
-        "h1 never held the VIP and its routes"
-    );
+    wait_until_h1_holds_everything(&lab);
     let h1 = lab.host(H1);
     h1.ip(&["route", "del", "198.18.60.0/24", "via", "198.18.0.254"]);
     h1.ip(&["rule", "del", "pref", "100"]);
@@ -414,14 +420,7 @@ fn a_reload_changes_the_routes_and_rules_without_a_transition() {
     let c1 = write_conf(&lab, H1, 200, STATICS, VIRTUAL_ROUTES);
     let h1 = lab.start_keepalived_conf(H1, &c1);
     let t = Duration::from_secs(5);
-    check!(
-        lab,
-        wait_for(t, || lab.has_vip(H1)
-            && holds_virtual(&lab, H1)
-            && holds_statics(&lab, H1))
-        .is_some(),
-        "h1 never held the VIP and its routes"
-    );
+    wait_until_h1_holds_everything(&lab);
     let before = e2e_support::transitions(&lab, H1);
     // One route kept, one changed, two gone, one new; a rule gone, one
     // new; the static route changed.

@@ -18,14 +18,14 @@
 //! A delete carries every attribute of the add, so it removes our route
 //! and not another one to the same destination. One process per ledger.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::Release;
-use super::store::{ledger_error, same_boot};
+use super::store::{ledger_error, replace_file, same_boot};
 use crate::error::{Error, Result};
 use crate::handle::{AddOutcome, DeleteOutcome, Handle};
 use crate::route::RouteSpec;
@@ -263,12 +263,9 @@ impl RoutingLedger {
             source: None,
         })?;
         bytes.push(b'\n');
-        let tmp = self.path.with_extension("json.tmp");
-        let write = || -> io::Result<()> {
-            File::create(&tmp)?.write_all(&bytes)?;
-            fs::rename(&tmp, &self.path)
-        };
-        write().map_err(|e| ledger_error(&self.path, "cannot write", e))
+        // Not synced: see the module's rules.
+        replace_file(&self.path, &bytes, false)
+            .map_err(|e| ledger_error(&self.path, "cannot write", e))
     }
 }
 

@@ -240,18 +240,8 @@ impl Store {
             source: None,
         })?;
         bytes.push(b'\n');
-        let tmp = self.path.with_extension("json.tmp");
-        let write = || -> io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
-            if let Some(dir) = self.path.parent() {
-                File::open(dir)?.sync_all()?;
-            }
-            Ok(())
-        };
-        write().map_err(|e| ledger_error(&self.path, "cannot write", e))?;
+        replace_file(&self.path, &bytes, true)
+            .map_err(|e| ledger_error(&self.path, "cannot write", e))?;
         self.journal = None;
         match fs::remove_file(&self.journal_path) {
             Ok(()) => {}
@@ -270,6 +260,25 @@ pub(super) fn same_boot(file: Option<&str>, now: Option<&str>) -> bool {
         (Some(file), Some(now)) => file == now,
         _ => true,
     }
+}
+
+/// Replaces `path` with `bytes` atomically: a temporary file beside it,
+/// then `rename`. With `sync`, the file and then its directory are synced
+/// too, so that the new content survives a power cut.
+pub(super) fn replace_file(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    let mut f = File::create(&tmp)?;
+    f.write_all(bytes)?;
+    if sync {
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    if sync {
+        if let Some(dir) = path.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+    }
+    Ok(())
 }
 
 /// A ledger error for `path`.
