@@ -21,7 +21,8 @@ use vrrp_netaddr::{AddressSpec, IfIndex, IpPrefix};
 
 use super::host::VmacLink;
 use super::lookup::{self, HostLookup, LookupRequest, ReloadLookups};
-use super::routing::{self, RoutingSet};
+use super::routing;
+use super::routing_set::RoutingSet;
 use super::vips::AddressManager;
 use crate::config::{self, Config};
 use crate::engine::{InstanceId, LinkState, SetupError};

@@ -83,7 +83,7 @@ pub(crate) struct Host {
     /// while it is Active (see [`super::firewall`]).
     pub(crate) filtered: bool,
     /// Its `virtual_routes` and `virtual_rules`, if any.
-    pub(crate) routing: Option<std::sync::Arc<super::routing::RoutingSet>>,
+    pub(crate) routing: Option<std::sync::Arc<super::routing_set::RoutingSet>>,
     /// Its virtual-MAC interface, when `use_vmac` is on (boxed: most
     /// instances have none, and 1,000 of them would carry 150 bytes each).
     pub(crate) vmac: Option<Box<VmacLink>>,

@@ -49,6 +49,7 @@ mod reload;
 mod reload_queue;
 mod resolve;
 mod routing;
+mod routing_set;
 mod sdnotify;
 mod shell;
 mod sockets;

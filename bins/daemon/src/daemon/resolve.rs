@@ -119,7 +119,7 @@ impl Shell {
             socket,
             primary,
             addresses: addresses.into(),
-            routing: super::routing::RoutingSet::of(config),
+            routing: super::routing_set::RoutingSet::of(config),
             filtered: !config.accept && config.priority.get() != 255,
             vmac,
             unicast_ttl: config.unicast_ttl.unwrap_or(vrrp_core::wire::TTL),

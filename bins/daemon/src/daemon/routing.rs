@@ -4,36 +4,12 @@
 //! VIP); the `static_*` ones go in at start and out at a stop. Only what
 //! the ledger says we added is ever removed.
 
-use std::sync::Arc;
-
 use tracing::{debug, info, warn};
 use vrrp_netaddr::{AddOutcome, Release, Routing};
 
+use super::routing_set::RoutingSet;
 use super::vips::AddressManager;
 use crate::config::{self, Statics};
-
-/// An instance's routes and rules, shared by the shell and the worker's
-/// jobs.
-#[derive(Debug, Default)]
-pub(crate) struct RoutingSet {
-    /// `virtual_routes`.
-    pub(crate) routes: Vec<config::Route>,
-    /// `virtual_rules`.
-    pub(crate) rules: Vec<config::Rule>,
-}
-
-impl RoutingSet {
-    /// The instance's, or `None` when it has none.
-    pub(crate) fn of(instance: &config::Instance) -> Option<Arc<RoutingSet>> {
-        if instance.virtual_routes.is_empty() && instance.virtual_rules.is_empty() {
-            return None;
-        }
-        Some(Arc::new(RoutingSet {
-            routes: instance.virtual_routes.clone(),
-            rules: instance.virtual_rules.clone(),
-        }))
-    }
-}
 
 /// The ledger's owner name of an instance's routes and rules.
 pub(crate) fn owner_of(instance: &str) -> String {

@@ -41,7 +41,7 @@ impl Shell {
             return;
         };
         let old = std::mem::replace(&mut host.addresses, specs.clone().into());
-        host.routing = super::routing::RoutingSet::of(config);
+        host.routing = super::routing_set::RoutingSet::of(config);
         let routing = holds.then(|| host.routing.clone());
         let filter = holds && host.filtered;
         let (gone, came) = if holds {

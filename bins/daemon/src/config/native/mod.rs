@@ -10,6 +10,7 @@ mod process;
 mod routing;
 mod trackers;
 mod value;
+mod vips;
 
 use std::path::{Path, PathBuf};
 

@@ -60,7 +60,7 @@ pub(super) fn read_statics(ctx: &mut Ctx<'_, '_>, v: &Val<'_>) -> Statics {
     ctx.deny_unknown(t, "[static]", STATIC_KEYS);
     if let Some(a) = get(t, "addresses") {
         for item in ctx.array("addresses", a) {
-            let Some(address) = super::instance::read_vip(ctx, "addresses", item) else {
+            let Some(address) = super::vips::read_vip(ctx, "addresses", item) else {
                 continue;
             };
             if address.device.is_none() {
