@@ -59,6 +59,7 @@ mod macvlan;
 mod macvlan_mode;
 mod prefix;
 mod route;
+mod route_kind;
 mod routing;
 mod rule;
 mod socket;
@@ -81,9 +82,7 @@ pub use link::{IfIndex, Link, LinkFlags, MAX_IFNAME_LEN, OperState, validate_ifn
 pub use macvlan::MacvlanSpec;
 pub use macvlan_mode::{MacvlanMode, MacvlanModeParseError};
 pub use prefix::{Family, IpPrefix, PrefixError};
-pub use route::{
-    PROTOCOL_KEEPALIVED, RouteKind, RouteKindParseError, RouteMetricKind, RouteMetricValue,
-    RouteSpec, TABLE_MAIN,
-};
+pub use route::{PROTOCOL_KEEPALIVED, RouteSpec, TABLE_MAIN};
+pub use route_kind::{RouteKind, RouteKindParseError, RouteMetricKind, RouteMetricValue};
 pub use rule::{Range, RuleAction, RuleSpec};
 pub use vrrp_core::{MacAddr, ParseMacError};
