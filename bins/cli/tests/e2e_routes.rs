@@ -477,3 +477,41 @@ fn a_reload_changes_the_routes_and_rules_without_a_transition() {
         "the reload made a transition"
     );
 }
+
+#[test]
+fn a_static_route_comes_back_with_its_interface() {
+    if !vrrp_testns::netns_available("a_static_route_comes_back_with_its_interface") {
+        return;
+    }
+    let lab = Lab::new("rs", Variant::V3_IPV4);
+    let h1 = lab.host(H1);
+    h1.ip(&[
+        "link", "add", "dum0", "type", "veth", "peer", "name", "dum1",
+    ]);
+    h1.ip(&["link", "set", "dum1", "up"]);
+    h1.ip(&["link", "set", "dum0", "up"]);
+    let statics = "static_routes {\n    198.18.70.0/24 dev dum0 scope link\n}\n";
+    let c1 = write_conf(&lab, H1, 200, statics, "");
+    let _h1 = lab.start_keepalived_conf(H1, &c1);
+    let t = Duration::from_secs(5);
+    let present = || has_route(&lab, H1, "198.18.70.0/24 dev dum0");
+    check!(
+        lab,
+        wait_for(t, present).is_some(),
+        "the static route never came"
+    );
+    // The kernel drops it with the link, silently.
+    h1.ip(&["link", "set", "dum0", "down"]);
+    check!(
+        lab,
+        wait_for(t, || !present()).is_some(),
+        "the kernel kept the route"
+    );
+    h1.ip(&["link", "set", "dum0", "up"]);
+    check!(
+        lab,
+        wait_for(t, present).is_some(),
+        "the static route did not come back with its interface: {:?}",
+        keepalived_routes(&lab, H1)
+    );
+}

@@ -128,6 +128,8 @@ enum Job {
     RoutingRemoved(vrrp_netaddr::Routing),
     /// Set `promote_secondaries` on an interface until the stop.
     PromoteSecondaries(String),
+    /// An interface came up: its static routes come back.
+    LinkUp(IfIndex),
     /// Ask whether the ledger still holds each candidate.
     CheckRemoved(Vec<RemovedCandidate>),
     /// Remove every address still in the ledger.
@@ -279,6 +281,12 @@ impl AddressWorker {
     /// comes back as [`Done::Removed`].
     pub(crate) fn check_removed(&self, candidates: Vec<RemovedCandidate>) {
         self.send(Job::CheckRemoved(candidates));
+    }
+
+    /// Interface `ifindex` came up: the static routes through it that the
+    /// kernel dropped while it was down are added back.
+    pub(crate) fn link_up(&self, ifindex: IfIndex) {
+        self.send(Job::LinkUp(ifindex));
     }
 
     /// Sets `promote_secondaries` on `ifname` (keepalived's keyword); put
@@ -486,6 +494,7 @@ fn run(mut manager: AddressManager, jobs: &mpsc::Receiver<Job>, done: &Unbounded
             Job::Clear => manager.clear(),
             Job::RoutingRemoved(seen) => manager.on_routing_removed(&seen),
             Job::PromoteSecondaries(ifname) => manager.promote_secondaries(&ifname),
+            Job::LinkUp(ifindex) => manager.restore_static_routes(ifindex),
             Job::DeleteVmac(vmac) => vmac.teardown(&mut manager.handle),
             Job::VmacIpv6 { ifname, active } => super::host::set_vmac_ipv6(&ifname, active),
             Job::LookUp {

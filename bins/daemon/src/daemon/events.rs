@@ -16,6 +16,9 @@ impl Shell {
         let now = Instant::now();
         match event {
             Event::LinkUp(link) => {
+                // The kernel drops an IPv4 route through a link that goes
+                // down without a word: the static ones come back with it.
+                self.addresses.link_up(link.index);
                 self.engine
                     .handle_link(now, link.index.get(), &link.name, LinkState::Up);
             }

@@ -184,6 +184,27 @@ impl AddressManager {
         }
     }
 
+    /// Interface `ifindex` came up: adds back the tracked static routes
+    /// through it, which the kernel dropped silently while it was down
+    /// (keepalived's `interface_up` does the same). A route still there
+    /// answers "exists" and stays as it is.
+    pub(crate) fn restore_static_routes(&mut self, ifindex: vrrp_netaddr::IfIndex) {
+        let through: Vec<Routing> = self
+            .routing
+            .owned_by(STATIC_OWNER)
+            .filter(|i| matches!(i, Routing::Route(r) if r.device == Some(ifindex)))
+            .filter(|i| !self.untracked.contains(*i))
+            .cloned()
+            .collect();
+        for item in through {
+            match self.routing.restore(&mut self.handle, &item) {
+                Ok(AddOutcome::Added) => info!(%item, "static route back with its interface"),
+                Ok(AddOutcome::AlreadyPresent) => {}
+                Err(e) => warn!(%item, error = %e, "cannot add the static route back"),
+            }
+        }
+    }
+
     /// Removes every route and rule in the ledger (a clean stop, and the
     /// start after a crash).
     pub(crate) fn clear_routing(&mut self) {
