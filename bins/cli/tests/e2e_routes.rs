@@ -515,3 +515,47 @@ fn a_static_route_comes_back_with_its_interface() {
         keepalived_routes(&lab, H1)
     );
 }
+
+#[test]
+fn a_track_group_faults_its_instances_when_a_static_route_device_goes_down() {
+    if !vrrp_testns::netns_available(
+        "a_track_group_faults_its_instances_when_a_static_route_device_goes_down",
+    ) {
+        return;
+    }
+    let lab = Lab::new("tg", Variant::V3_IPV4);
+    for idx in [H1, H2] {
+        let h = lab.host(idx);
+        h.ip(&[
+            "link", "add", "dum0", "type", "veth", "peer", "name", "dum1",
+        ]);
+        h.ip(&["link", "set", "dum1", "up"]);
+        h.ip(&["link", "set", "dum0", "up"]);
+    }
+    let statics = "track_group G {\n    group {\n        VI_1\n    }\n}\n\
+                   static_routes {\n    198.18.71.0/24 dev dum0 scope link track_group G\n}\n";
+    let c1 = write_conf(&lab, H1, 200, statics, "");
+    let c2 = write_conf(&lab, H2, 100, statics, "");
+    let _h1 = lab.start_keepalived_conf(H1, &c1);
+    let _h2 = lab.start_keepalived_conf(H2, &c2);
+    let t = Duration::from_secs(5);
+    check!(
+        lab,
+        wait_for(t, || lab.has_vip(H1)).is_some(),
+        "h1 never became Active"
+    );
+    lab.host(H1).ip(&["link", "set", "dum0", "down"]);
+    check!(
+        lab,
+        wait_for(t, || lab.has_vip(H2) && !lab.has_vip(H1)).is_some(),
+        "the VIP did not move when the static route's device went down"
+    );
+    lab.host(H1).ip(&["link", "set", "dum0", "up"]);
+    check!(
+        lab,
+        wait_for(t, || lab.has_vip(H1)
+            && has_route(&lab, H1, "198.18.71.0/24 dev dum0"))
+        .is_some(),
+        "h1 did not come back, with its static route, when dum0 came up"
+    );
+}

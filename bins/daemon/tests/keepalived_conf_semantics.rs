@@ -1026,3 +1026,35 @@ fn small_instance_keywords_are_read() {
     let name = c.instances[0].vmac.as_ref().unwrap().name.clone().unwrap();
     assert_eq!(name, "averyveryvery.7");
 }
+
+#[test]
+fn track_group_ties_static_routes_to_instances() {
+    let text = format!(
+        "track_group G {{\n  group {{\n    VI\n  }}\n}}\nstatic_routes {{\n  198.18.9.0/24 via 198.18.0.254 dev eth1 track_group G\n}}\n{}",
+        inst("")
+    );
+    let (c, _) = ok(&text);
+    assert_eq!(c.statics.track_groups["G"], vec!["VI".to_string()]);
+    assert_eq!(c.statics.links_tracked_by("VI"), vec!["eth1".to_string()]);
+    assert!(c.statics.links_tracked_by("other").is_empty());
+    // Used before it is defined (keepalived: "not found"), without a dev,
+    // or on a virtual route: refused.
+    let d = errors(&format!(
+        "static_routes {{\n  198.18.9.0/24 dev eth1 track_group G\n}}\ntrack_group G {{\n  group {{\n    VI\n  }}\n}}\n{}",
+        inst("")
+    ));
+    assert!(d.iter().any(|x| x.message.contains("not defined before")));
+    let d = errors(&format!(
+        "track_group G {{\n  group {{\n    VI\n  }}\n}}\nstatic_routes {{\n  198.18.9.0/24 via 198.18.0.254 track_group G\n}}\n{}",
+        inst("")
+    ));
+    assert!(
+        d.iter()
+            .any(|x| x.message.contains("needs a tracked route with `dev`"))
+    );
+    let d = errors(&format!(
+        "track_group G {{\n  group {{\n    VI\n  }}\n}}\n{}",
+        inst("  virtual_routes {\n    198.18.9.0/24 dev eth0 track_group G\n  }\n")
+    ));
+    assert!(d.iter().any(|x| x.message.contains("static_routes only")));
+}

@@ -359,6 +359,20 @@ fn statics(out: &mut String, s: &Statics) {
     }
     lines(out, "routes", &s.routes);
     lines(out, "rules", &s.rules);
+    if !s.track_groups.is_empty() {
+        let groups: Vec<String> = s
+            .track_groups
+            .iter()
+            .map(|(name, members)| {
+                format!(
+                    "{} = {}",
+                    key(name),
+                    q_list(members.iter().map(String::as_str))
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "track_groups = {{ {} }}", groups.join(", "));
+    }
     out.push('\n');
 }
 

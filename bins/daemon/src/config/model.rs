@@ -57,12 +57,47 @@ pub struct Statics {
     pub routes: Vec<super::routing::Route>,
     /// Policy rules (`static_rules`).
     pub rules: Vec<super::routing::Rule>,
+    /// keepalived's `track_group NAME { group { INSTANCE ... } }`: the
+    /// instances that are in Fault while the interface of a static route
+    /// or rule naming the group is down.
+    pub track_groups: BTreeMap<String, Vec<String>>,
 }
 
 impl Statics {
     /// Whether there is nothing.
     pub fn is_empty(&self) -> bool {
-        self.addresses.is_empty() && self.routes.is_empty() && self.rules.is_empty()
+        self.addresses.is_empty()
+            && self.routes.is_empty()
+            && self.rules.is_empty()
+            && self.track_groups.is_empty()
+    }
+
+    /// The interfaces instance `name` tracks (weight 0) through the
+    /// static routes (`dev`) and rules (`iif`) whose `track_group` has it.
+    pub fn links_tracked_by(&self, name: &str) -> Vec<String> {
+        let member = |group: &Option<String>| {
+            group
+                .as_ref()
+                .and_then(|g| self.track_groups.get(g))
+                .is_some_and(|members| members.iter().any(|m| m == name))
+        };
+        let routes = self
+            .routes
+            .iter()
+            .filter(|r| r.track && member(&r.track_group))
+            .filter_map(|r| r.device.clone());
+        let rules = self
+            .rules
+            .iter()
+            .filter(|r| r.track && member(&r.track_group))
+            .filter_map(|r| r.spec.iif.clone());
+        let mut out: Vec<String> = Vec::new();
+        for link in routes.chain(rules) {
+            if !out.contains(&link) {
+                out.push(link);
+            }
+        }
+        out
     }
 }
 

@@ -35,6 +35,7 @@ impl LookupRequest {
             sets.push(&g.tracking);
         }
         let mut tracked_links = instance.routing_links();
+        tracked_links.extend(config.statics.links_tracked_by(&instance.name));
         let mut tracked_files = Vec::new();
         for set in sets {
             tracked_links.extend(set.interfaces.iter().map(|t| t.interface.clone()));

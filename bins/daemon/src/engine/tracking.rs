@@ -51,6 +51,7 @@ impl InstanceTracking {
             interfaces: ic
                 .routing_links()
                 .into_iter()
+                .chain(config.statics.links_tracked_by(&ic.name))
                 .map(|interface| config::TrackInterface {
                     interface,
                     weight: config::Weight::new(0),

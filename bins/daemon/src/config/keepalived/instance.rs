@@ -585,7 +585,7 @@ pub(super) fn read_vip(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<VirtualAddress> {
                     }
                 }
             }
-            "peer" | "preferred_lft" => {
+            "peer" | "preferred_lft" | "track_group" => {
                 let _ = value(ctx);
                 ctx.warn(
                     opt.pos,

@@ -49,7 +49,6 @@ pub(crate) const TOP: &[(&str, Ignored)] = &[
     // Client certificate for SSL_GET: vrrpd's presents none.
     ("SSL", Ignored::Lvs),
     ("bfd_instance", Ignored::Unsupported),
-    ("track_group", Ignored::Unsupported),
     ("linkbeat_interfaces", Ignored::Unsupported),
     ("interface_up_down_delays", Ignored::Unsupported),
     ("garp_group", Ignored::Unsupported),

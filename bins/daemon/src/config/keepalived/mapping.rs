@@ -30,6 +30,7 @@ const TOP_KEYS: &[&str] = &[
     "static_ipaddress",
     "static_routes",
     "static_rules",
+    "track_group",
 ];
 /// Builds the configuration and its locations from the top-level statements.
 pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Locations) {
@@ -72,11 +73,37 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
             }
             "static_routes" => {
                 let routes = super::routing::read_routes(ctx, s);
-                config.statics.routes.extend(routes);
+                let these = crate::config::Statics {
+                    routes,
+                    track_groups: config.statics.track_groups.clone(),
+                    ..Default::default()
+                };
+                super::routing::check_track_groups(ctx, &these, s.key.pos);
+                config.statics.routes.extend(these.routes);
             }
             "static_rules" => {
                 let rules = super::routing::read_rules(ctx, s);
-                config.statics.rules.extend(rules);
+                let these = crate::config::Statics {
+                    rules,
+                    track_groups: config.statics.track_groups.clone(),
+                    ..Default::default()
+                };
+                super::routing::check_track_groups(ctx, &these, s.key.pos);
+                config.statics.rules.extend(these.rules);
+            }
+            "track_group" => {
+                if let Some((name, members)) = super::routing::read_track_group(ctx, s) {
+                    match config.statics.track_groups.entry(name) {
+                        std::collections::btree_map::Entry::Occupied(e) => ctx.error(
+                            s.key.pos,
+                            format!("track_group `{}` is defined twice", e.key()),
+                            None,
+                        ),
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            e.insert(members);
+                        }
+                    }
+                }
             }
             "virtual_server" => config
                 .virtual_servers

@@ -44,7 +44,17 @@ pub(super) fn read_routes(ctx: &mut Ctx<'_>, s: &Stmt) -> Vec<Route> {
         let words = line_words(ctx, line);
         let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
         let parsed = parse_route(&texts);
-        out.extend(report(ctx, &words, &what, parsed));
+        if let Some(route) = report(ctx, &words, &what, parsed) {
+            if route.track_group.is_some() && what == "virtual_routes" {
+                ctx.error(
+                    line.key.pos,
+                    "`track_group` is for static_routes only",
+                    None,
+                );
+                continue;
+            }
+            out.push(route);
+        }
     }
     out
 }
@@ -57,7 +67,69 @@ pub(super) fn read_rules(ctx: &mut Ctx<'_>, s: &Stmt) -> Vec<Rule> {
         let words = line_words(ctx, line);
         let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
         let parsed = parse_rule(&texts, &mut ctx.rule_priorities);
-        out.extend(report(ctx, &words, &what, parsed));
+        if let Some(rule) = report(ctx, &words, &what, parsed) {
+            if rule.track_group.is_some() && what == "virtual_rules" {
+                ctx.error(line.key.pos, "`track_group` is for static_rules only", None);
+                continue;
+            }
+            out.push(rule);
+        }
     }
     out
+}
+
+/// `track_group NAME { group { INSTANCE ... } }`.
+pub(super) fn read_track_group(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<(String, Vec<String>)> {
+    let Some(name) = s.args.first() else {
+        ctx.error(s.key.pos, "`track_group` needs a name", None);
+        return None;
+    };
+    ctx.arity(s, 1, 1);
+    let mut members = Vec::new();
+    for item in ctx.block(s) {
+        if item.key.text != "group" {
+            ctx.error(
+                item.key.pos,
+                format!("unknown keyword `{}` in track_group", item.key.text),
+                Some("write `group { VI_1 VI_2 }`".into()),
+            );
+            continue;
+        }
+        for m in ctx.block(item) {
+            ctx.no_block(m);
+            members.push(m.key.text.clone());
+            members.extend(m.args.iter().map(|w| w.text.clone()));
+        }
+    }
+    Some((name.text.clone(), members))
+}
+
+/// Refuses the static routes and rules of `statics` that name a
+/// `track_group` not defined before them (keepalived: "track_group %s not
+/// found"), at `at`.
+pub(super) fn check_track_groups(
+    ctx: &mut Ctx<'_>,
+    statics: &crate::config::Statics,
+    at: crate::config::diagnostics::Pos,
+) {
+    let known = |g: &Option<String>| {
+        g.as_ref()
+            .is_none_or(|g| statics.track_groups.contains_key(g))
+    };
+    let missing: Vec<String> = statics
+        .routes
+        .iter()
+        .map(|r| &r.track_group)
+        .chain(statics.rules.iter().map(|r| &r.track_group))
+        .filter(|g| !known(g))
+        .flatten()
+        .cloned()
+        .collect();
+    for g in &missing {
+        ctx.error(
+            at,
+            format!("track_group `{g}` is not defined before it is used"),
+            None,
+        );
+    }
 }

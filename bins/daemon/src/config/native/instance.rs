@@ -208,6 +208,15 @@ pub(super) fn read_instance(
     let virtual_rules = get(t, "rules")
         .map(|v| super::routing::read_rules(ctx, "rules", v))
         .unwrap_or_default();
+    let grouped = virtual_routes.iter().any(|r| r.track_group.is_some())
+        || virtual_rules.iter().any(|r| r.track_group.is_some());
+    if grouped {
+        ctx.error(
+            at.clone(),
+            "`track_group` is for [static] routes and rules only",
+            None,
+        );
+    }
     let source_address = field(ctx, t, "source_address", Field::SourceAddress, &mut locs)
         .and_then(|v| ctx.ip("source_address", v));
     let mut unicast_peers = Vec::new();

@@ -10,7 +10,7 @@ use super::value::{Ctx, Val, get};
 use crate::config::model::Statics;
 use crate::config::routing::{Parsed, Route, Rule, parse_route, parse_rule};
 
-const STATIC_KEYS: &[&str] = &["addresses", "routes", "rules"];
+const STATIC_KEYS: &[&str] = &["addresses", "routes", "rules", "track_groups"];
 
 /// Reports a line's problems at its string; the item if it has no error.
 fn report<T>(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>, p: Parsed<T>) -> Option<T> {
@@ -80,11 +80,45 @@ pub(super) fn read_statics(ctx: &mut Ctx<'_, '_>, v: &Val<'_>) -> Statics {
             statics.addresses.push(address);
         }
     }
+    if let Some(g) = get(t, "track_groups") {
+        if let Some(groups) = ctx.table("track_groups", g) {
+            for (name, members) in groups.iter() {
+                let list = ctx
+                    .array("track_groups", members)
+                    .iter()
+                    .filter_map(|m| ctx.nonempty("track_groups", m))
+                    .collect();
+                statics
+                    .track_groups
+                    .insert(name.get_ref().to_string(), list);
+            }
+        }
+    }
     if let Some(r) = get(t, "routes") {
         statics.routes = read_routes(ctx, "routes", r);
     }
     if let Some(r) = get(t, "rules") {
         statics.rules = read_rules(ctx, "rules", r);
+    }
+    let known = |g: &Option<String>| {
+        g.as_ref()
+            .is_none_or(|g| statics.track_groups.contains_key(g))
+    };
+    let unknown: Vec<String> = statics
+        .routes
+        .iter()
+        .map(|r| &r.track_group)
+        .chain(statics.rules.iter().map(|r| &r.track_group))
+        .filter(|g| !known(g))
+        .flatten()
+        .cloned()
+        .collect();
+    for g in unknown {
+        ctx.error(
+            v.span(),
+            format!("track_group `{g}` is not in [static] track_groups"),
+            None,
+        );
     }
     statics
 }

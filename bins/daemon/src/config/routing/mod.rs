@@ -30,6 +30,9 @@ pub struct Route {
     /// Tracked (no `no_track`, and a `dev`): the instance goes to Fault
     /// while that interface is down, as keepalived's does.
     pub track: bool,
+    /// `track_group NAME` (static routes only): the group's instances are
+    /// in Fault while `dev` is down.
+    pub track_group: Option<String>,
 }
 
 /// A policy rule to install, and whether vrrpd watches it.
@@ -40,6 +43,9 @@ pub struct Rule {
     /// Tracked (no `no_track`): the instance goes to Fault while its `iif`
     /// or `oif` is down, as keepalived's does.
     pub track: bool,
+    /// `track_group NAME` (static rules only): the group's instances are
+    /// in Fault while `iif` is down.
+    pub track_group: Option<String>,
 }
 
 /// A problem with one word of a line: its index among the line's words.
@@ -85,11 +91,10 @@ pub(super) const ROUTE_UNSUPPORTED: &[&str] = &[
     "add",
     "append",
     "prepend",
-    "track_group",
 ];
 
 /// Rule words keepalived 2.2.7 knows that vrrpd does not implement.
-pub(super) const RULE_UNSUPPORTED: &[&str] = &["realms", "tunnel-id", "l3mdev", "track_group"];
+pub(super) const RULE_UNSUPPORTED: &[&str] = &["realms", "tunnel-id", "l3mdev"];
 
 /// The well-known routing protocol names (`/etc/iproute2/rt_protos`).
 pub(super) const PROTOCOLS: &[(&str, u8)] = &[

@@ -22,6 +22,7 @@ pub fn parse_route(words: &[&str]) -> Parsed<Route> {
     let mut spec = RouteSpec::new(IpPrefix::host(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
     let mut device = None;
     let mut no_track = false;
+    let mut track_group: Option<String> = None;
     let mut protocol: Option<(usize, u8)> = None;
     while let Some((k, w)) = ws.next() {
         match w {
@@ -96,6 +97,7 @@ pub fn parse_route(words: &[&str]) -> Parsed<Route> {
             "metric" | "priority" | "preference" => spec.metric = ws.number(k, w),
             "onlink" => spec.onlink = true,
             "no_track" => no_track = true,
+            "track_group" => track_group = ws.value(k, w).map(|(_, v)| v.to_string()),
             w if RouteMetricKind::from_keyword(w).is_some() => {
                 let locked = ws.peek() == Some("lock");
                 if locked {
@@ -176,10 +178,17 @@ pub fn parse_route(words: &[&str]) -> Parsed<Route> {
     if let Err(e) = spec.validate() {
         ws.error(dk, e.to_string());
     }
+    if track_group.is_some() && (device.is_none() || no_track) {
+        ws.error(
+            0,
+            "`track_group` needs a tracked route with `dev` (keepalived: \"Static route cannot have track group if no oif specified\")",
+        );
+    }
     ws.done(Some(Route {
         spec,
         device,
         track,
+        track_group,
     }))
 }
 
@@ -230,6 +239,9 @@ impl fmt::Display for Route {
                 .map_or("mtu", |(_, n)| n);
             let lock = if m.locked { " lock" } else { "" };
             words.push(format!("{name}{lock} {}", m.value));
+        }
+        if let Some(g) = &self.track_group {
+            words.push(format!("track_group {g}"));
         }
         if !self.track {
             words.push("no_track".into());

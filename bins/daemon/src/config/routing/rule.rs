@@ -20,6 +20,7 @@ pub fn parse_rule(words: &[&str], priorities: &mut RulePriorities) -> Parsed<Rul
     let mut spec = RuleSpec::new(Family::Ipv4, RuleAction::Nop);
     let mut action: Option<RuleAction> = None;
     let mut no_track = false;
+    let mut track_group: Option<String> = None;
     let mut seen: Vec<IpAddr> = Vec::new();
     let mut set_action = |ws: &mut Words<'_>, k: usize, a: RuleAction| {
         if action.replace(a).is_some() {
@@ -146,6 +147,7 @@ pub fn parse_rule(words: &[&str], priorities: &mut RulePriorities) -> Parsed<Rul
                 }
             }
             "no_track" => no_track = true,
+            "track_group" => track_group = ws.value(k, w).map(|(_, v)| v.to_string()),
             w if RULE_UNSUPPORTED.contains(&w) => {
                 ws.error(k, format!("rule option `{w}` is not supported by vrrpd"));
                 ws.at = ws.words.len();
@@ -183,9 +185,16 @@ pub fn parse_rule(words: &[&str], priorities: &mut RulePriorities) -> Parsed<Rul
     if let Err(e) = spec.validate() {
         ws.error(0, e.to_string());
     }
+    if track_group.is_some() && (spec.iif.is_none() || no_track) {
+        ws.error(
+            0,
+            "`track_group` needs a tracked rule with `iif` (keepalived: \"Static rule cannot have track_group if dev/iif not specified\")",
+        );
+    }
     ws.done(Some(Rule {
         spec,
         track: !no_track,
+        track_group,
     }))
 }
 
@@ -251,6 +260,9 @@ impl fmt::Display for Rule {
             RuleAction::Prohibit => "prohibit".into(),
             _ => "nop".into(),
         });
+        if let Some(g) = &self.track_group {
+            words.push(format!("track_group {g}"));
+        }
         if !self.track {
             words.push("no_track".into());
             if s.protocol != vrrp_netaddr::PROTOCOL_KEEPALIVED {
