@@ -72,6 +72,24 @@ impl Statics {
             && self.track_groups.is_empty()
     }
 
+    /// The `track_group` names that static routes and rules use and
+    /// `track_groups` does not define.
+    pub fn unknown_track_groups(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let used = self
+            .routes
+            .iter()
+            .map(|r| &r.track_group)
+            .chain(self.rules.iter().map(|r| &r.track_group))
+            .flatten();
+        for g in used {
+            if !self.track_groups.contains_key(g) && !out.contains(g) {
+                out.push(g.clone());
+            }
+        }
+        out
+    }
+
     /// The interfaces instance `name` tracks (weight 0) through the
     /// static routes (`dev`) and rules (`iif`) whose `track_group` has it.
     pub fn links_tracked_by(&self, name: &str) -> Vec<String> {

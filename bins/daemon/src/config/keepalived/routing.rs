@@ -112,19 +112,7 @@ pub(super) fn check_track_groups(
     statics: &crate::config::Statics,
     at: crate::config::diagnostics::Pos,
 ) {
-    let known = |g: &Option<String>| {
-        g.as_ref()
-            .is_none_or(|g| statics.track_groups.contains_key(g))
-    };
-    let missing: Vec<String> = statics
-        .routes
-        .iter()
-        .map(|r| &r.track_group)
-        .chain(statics.rules.iter().map(|r| &r.track_group))
-        .filter(|g| !known(g))
-        .flatten()
-        .cloned()
-        .collect();
+    let missing = statics.unknown_track_groups();
     for g in &missing {
         ctx.error(
             at,

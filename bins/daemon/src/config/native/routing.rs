@@ -100,19 +100,7 @@ pub(super) fn read_statics(ctx: &mut Ctx<'_, '_>, v: &Val<'_>) -> Statics {
     if let Some(r) = get(t, "rules") {
         statics.rules = read_rules(ctx, "rules", r);
     }
-    let known = |g: &Option<String>| {
-        g.as_ref()
-            .is_none_or(|g| statics.track_groups.contains_key(g))
-    };
-    let unknown: Vec<String> = statics
-        .routes
-        .iter()
-        .map(|r| &r.track_group)
-        .chain(statics.rules.iter().map(|r| &r.track_group))
-        .filter(|g| !known(g))
-        .flatten()
-        .cloned()
-        .collect();
+    let unknown = statics.unknown_track_groups();
     for g in unknown {
         ctx.error(
             v.span(),

@@ -298,6 +298,25 @@ pub(super) fn one_family(
     family.unwrap_or(Family::Ipv4)
 }
 
+/// The last words of a route or rule line: `track_group NAME`, and
+/// `no_track` with the protocol when it is not keepalived's.
+pub(super) fn tracking_words(
+    words: &mut Vec<String>,
+    group: Option<&str>,
+    track: bool,
+    protocol: u8,
+) {
+    if let Some(g) = group {
+        words.push(format!("track_group {g}"));
+    }
+    if !track {
+        words.push("no_track".into());
+        if protocol != vrrp_netaddr::PROTOCOL_KEEPALIVED {
+            words.push(format!("protocol {protocol}"));
+        }
+    }
+}
+
 mod route;
 mod rule;
 

@@ -10,7 +10,7 @@ use vrrp_netaddr::{
 
 use super::{
     PROTOCOLS, Parsed, ROUTE_UNSUPPORTED, RT_TABLES, Route, Words, one_family, parse_prefix,
-    parse_table, parse_u32, unspecified,
+    parse_table, parse_u32, tracking_words, unspecified,
 };
 
 /// Reads one `virtual_routes`/`static_routes` line.
@@ -240,15 +240,12 @@ impl fmt::Display for Route {
             let lock = if m.locked { " lock" } else { "" };
             words.push(format!("{name}{lock} {}", m.value));
         }
-        if let Some(g) = &self.track_group {
-            words.push(format!("track_group {g}"));
-        }
-        if !self.track {
-            words.push("no_track".into());
-            if s.protocol != vrrp_netaddr::PROTOCOL_KEEPALIVED {
-                words.push(format!("protocol {}", s.protocol));
-            }
-        }
+        tracking_words(
+            &mut words,
+            self.track_group.as_deref(),
+            self.track,
+            s.protocol,
+        );
         f.write_str(&words.join(" "))
     }
 }

@@ -8,7 +8,7 @@ use vrrp_netaddr::{Family, Range, RuleAction, RuleSpec};
 
 use super::{
     IP_PROTOCOLS, Parsed, RULE_UNSUPPORTED, Rule, RulePriorities, Words, one_family, parse_prefix,
-    parse_table, parse_u32,
+    parse_table, parse_u32, tracking_words,
 };
 
 /// Reads one `virtual_rules`/`static_rules` line; a rule without a
@@ -260,15 +260,12 @@ impl fmt::Display for Rule {
             RuleAction::Prohibit => "prohibit".into(),
             _ => "nop".into(),
         });
-        if let Some(g) = &self.track_group {
-            words.push(format!("track_group {g}"));
-        }
-        if !self.track {
-            words.push("no_track".into());
-            if s.protocol != vrrp_netaddr::PROTOCOL_KEEPALIVED {
-                words.push(format!("protocol {}", s.protocol));
-            }
-        }
+        tracking_words(
+            &mut words,
+            self.track_group.as_deref(),
+            self.track,
+            s.protocol,
+        );
         f.write_str(&words.join(" "))
     }
 }
