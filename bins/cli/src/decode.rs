@@ -173,7 +173,8 @@ pub struct AuthReport {
 pub struct ChecksumReport {
     /// The Checksum field, as `0x1234`.
     pub value: String,
-    /// `valid`, `valid-without-pseudo-header` or `invalid`.
+    /// `valid`, `valid-without-pseudo-header`, `valid-with-group-destination`
+    /// or `invalid`.
     pub status: &'static str,
     /// When invalid: the value the RFC form (pseudo-header for VRRPv3)
     /// would have.
@@ -253,7 +254,16 @@ fn report(rx: &Received<'_>, ttl_known: bool) -> PacketReport {
     }
     let (advertisement, checksum) = match rx.packet() {
         Ok(packet) => {
-            let status = packet.verify_checksum(rx.src(), rx.dst());
+            let mut status = packet.verify_checksum(rx.src(), rx.dst());
+            // A unicast advert summed as if sent to the group: keepalived
+            // <= 1.3.6 and its `old_unicast_checksum`.
+            let group = std::net::IpAddr::V4(vrrp_core::wire::MULTICAST_V4);
+            if !status.is_valid()
+                && !rx.dst().is_multicast()
+                && packet.verify_checksum(rx.src(), group) == ChecksumStatus::Valid
+            {
+                status = ChecksumStatus::ValidWithGroupDestination;
+            }
             if !status.is_valid() {
                 errors.push(
                     WireError::BadChecksum {

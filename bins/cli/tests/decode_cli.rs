@@ -104,6 +104,26 @@ fn legacy_checksum_without_pseudo_header_is_accepted_and_named() {
 }
 
 #[test]
+fn old_unicast_checksum_is_accepted_and_named() {
+    // keepalived <= 1.3.6 (and `old_unicast_checksum`) sums a unicast
+    // advert as if it went to 224.0.0.18.
+    let out = vrrpctl(
+        &[
+            "decode",
+            V3_MSG,
+            "--src",
+            "198.18.0.1",
+            "--dst",
+            "198.18.0.2",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["checksum"]["status"], "valid-with-group-destination");
+}
+
+#[test]
 fn wrong_source_fails_the_checksum_and_exits_1() {
     // The pseudo-header binds the checksum to 198.18.0.1; TTL 64 is wrong too.
     let out = vrrpctl(

@@ -41,7 +41,8 @@ pub use model::{
     Firewall, Global, Hook, HostPort, HttpTracker, InitialState, Instance, LogLevel,
     MAX_ADVERTISED_VIPS, Notify, NotifyFifo, ParamMatch, Priority, Probe, ProcessTracker, RunAs,
     ScriptTracker, Statics, SyncGroup, TcpTracker, TrackInterface, TrackRef, TrackerKind, Tracking,
-    Version, VirtualAddress, Vmac, Vrid, Weight, checksum_mode_name,
+    UnicastChecksum, Version, VirtualAddress, Vmac, Vrid, Weight, checksum_mode_name,
+    unicast_checksum_name,
 };
 pub use routing::{Parsed, Route, Rule, RulePriorities, WordProblem, parse_route, parse_rule};
 pub use scripts::script_warnings;

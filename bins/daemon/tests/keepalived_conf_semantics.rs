@@ -1058,3 +1058,40 @@ fn track_group_ties_static_routes_to_instances() {
     ));
     assert!(d.iter().any(|x| x.message.contains("static_routes only")));
 }
+
+#[test]
+fn old_unicast_checksum_modes_are_read_and_converted() {
+    use vrrpd::config::UnicastChecksum;
+    let (c, w) = ok(&inst(""));
+    assert!(w.is_empty());
+    assert_eq!(
+        c.instances[0].unicast_checksum,
+        UnicastChecksum::DetectLegacy,
+        "keepalived's default detects the old form"
+    );
+    for (line, form, native) in [
+        (
+            "  old_unicast_checksum\n",
+            UnicastChecksum::Legacy,
+            "legacy",
+        ),
+        (
+            "  old_unicast_checksum never\n",
+            UnicastChecksum::Standard,
+            "standard",
+        ),
+    ] {
+        let (c, w) = ok(&inst(line));
+        assert!(w.is_empty(), "{}", config::render(&w));
+        assert_eq!(c.instances[0].unicast_checksum, form);
+        let toml = config::to_native_toml(&c);
+        assert!(
+            toml.contains(&format!("unicast_checksum = \"{native}\"")),
+            "{toml}"
+        );
+        let (again, _) = config::check_native_str(&toml, Path::new("converted.toml")).unwrap();
+        assert_eq!(again.instances[0].unicast_checksum, form);
+    }
+    let d = errors(&inst("  old_unicast_checksum always\n"));
+    has(&d, Severity::Error, 7, 24, "is not a mode");
+}

@@ -96,6 +96,10 @@ pub struct Config {
     /// How a VRRPv3-over-IPv4 checksum is sent (RFC 9568 §5.2.8). Both
     /// forms are always accepted.
     pub checksum_mode: ChecksumMode,
+    /// The pseudo-header destination of unicast VRRPv3-over-IPv4
+    /// checksums (keepalived's `old_unicast_checksum`). Default
+    /// [`UnicastChecksum::Standard`].
+    pub unicast_checksum: UnicastChecksum,
     /// Where multicast advertisements go (keepalived's `mcast_dst_ip`,
     /// `vrrp_mcast_group4`, `vrrp_mcast_group6`): a multicast address of
     /// the router's family. Default `None`: the RFC's group, 224.0.0.18 or
@@ -123,6 +127,28 @@ pub struct Config {
     pub down_timer_adverts: u8,
 }
 
+/// Which destination address a unicast VRRPv3-over-IPv4 checksum sums in
+/// its pseudo-header (keepalived's `old_unicast_checksum`). keepalived up to
+/// 1.3.6 summed the multicast group
+/// ([`multicast_group`](Config::multicast_group), by default 224.0.0.18)
+/// instead of the peer. Multicast adverts, VRRPv2 and IPv6 are not
+/// concerned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum UnicastChecksum {
+    /// The peer, as RFC 9568 §5.2.8 says; adverts summed with the group
+    /// are discarded as a bad checksum (`old_unicast_checksum never`).
+    #[default]
+    Standard,
+    /// The peer, until an advert arrives that matches only with the
+    /// group: from then on the group, for sending too, reported once as
+    /// [`Output::LegacyChecksumAdopted`](super::Output::LegacyChecksumAdopted)
+    /// (keepalived's default).
+    DetectLegacy,
+    /// The group, from the start (`old_unicast_checksum`). Adverts of
+    /// either form are accepted.
+    Legacy,
+}
+
 impl Config {
     /// A VRRPv3 router with the RFC 9568 §6.1 defaults: priority 100,
     /// interval 1 s, preempt on, no preempt delay, accept mode off.
@@ -144,6 +170,7 @@ impl Config {
             auth: Auth::None,
             unicast_peers: Vec::new(),
             checksum_mode: ChecksumMode::default(),
+            unicast_checksum: UnicastChecksum::Standard,
             multicast_group: None,
             skip_address_check: false,
             answer_lower_priority: false,
@@ -227,6 +254,13 @@ impl Config {
     #[must_use]
     pub fn with_checksum_mode(mut self, mode: ChecksumMode) -> Self {
         self.checksum_mode = mode;
+        self
+    }
+
+    /// With the unicast VRRPv3-over-IPv4 checksum form `form`.
+    #[must_use]
+    pub fn with_unicast_checksum(mut self, form: UnicastChecksum) -> Self {
+        self.unicast_checksum = form;
         self
     }
 

@@ -53,7 +53,7 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-pub use config::{Config, ConfigError, InitialState};
+pub use config::{Config, ConfigError, InitialState, UnicastChecksum};
 pub use discard::Discard;
 pub use output::{Output, Reason, Transmit};
 pub use state::State;
@@ -139,6 +139,9 @@ pub struct VirtualRouter {
     last_shutdown_answer: Option<Instant>,
     /// When [`Output::LowerPriorityHeard`] was last reported.
     last_lower_heard: Option<Instant>,
+    /// Unicast VRRPv3/IPv4 adverts are summed with the multicast group as
+    /// the pseudo-header destination (see [`UnicastChecksum`]).
+    legacy_checksum: bool,
     outputs: VecDeque<Output>,
     stats: Stats,
 }
@@ -174,6 +177,7 @@ impl VirtualRouter {
             version_fields,
             addresses,
         };
+        let legacy_checksum = config.unicast_checksum == UnicastChecksum::Legacy;
         Ok(VirtualRouter {
             priority: config.priority,
             master_adver_interval: config.advert_interval,
@@ -186,6 +190,7 @@ impl VirtualRouter {
             active_router: None,
             last_shutdown_answer: None,
             last_lower_heard: None,
+            legacy_checksum,
             outputs: VecDeque::new(),
             stats: Stats::default(),
         })
@@ -527,13 +532,7 @@ impl VirtualRouter {
     fn send_advertisement(&mut self, priority: Priority) {
         self.template.priority = priority;
         let src = self.config.primary_address;
-        let multicast = self
-            .config
-            .multicast_group
-            .unwrap_or(match self.config.family() {
-                AddressFamily::Ipv4 => IpAddr::V4(MULTICAST_V4),
-                AddressFamily::Ipv6 => IpAddr::V6(MULTICAST_V6),
-            });
+        let multicast = self.multicast_group();
         let peers = self.config.unicast_peers.len().max(1);
         for i in 0..peers {
             let dst = self
@@ -544,7 +543,13 @@ impl VirtualRouter {
                 .unwrap_or(multicast);
             // The config was validated: families agree and the counts fit,
             // so emitting cannot fail.
-            if let Ok(payload) = self.template.to_bytes(src, dst, self.config.checksum_mode) {
+            // keepalived ≤ 1.3.6 summed unicast adverts as if sent to the
+            // group (only VRRPv3 over IPv4 has a pseudo-header that differs).
+            let summed_dst = if self.legacy_checksum { multicast } else { dst };
+            let payload = self
+                .template
+                .to_bytes(src, summed_dst, self.config.checksum_mode);
+            if let Ok(payload) = payload {
                 self.outputs.push_back(Output::SendAdvertisement(Transmit {
                     src,
                     dst,
@@ -557,6 +562,16 @@ impl VirtualRouter {
                 }
             }
         }
+    }
+
+    /// Where multicast adverts go: the configured group or the RFC's.
+    fn multicast_group(&self) -> IpAddr {
+        self.config
+            .multicast_group
+            .unwrap_or(match self.config.family() {
+                AddressFamily::Ipv4 => IpAddr::V4(MULTICAST_V4),
+                AddressFamily::Ipv6 => IpAddr::V6(MULTICAST_V6),
+            })
     }
 
     fn change_state(&mut self, to: State, reason: Reason) {

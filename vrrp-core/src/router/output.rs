@@ -39,6 +39,15 @@ pub enum Output {
         /// Its priority.
         priority: crate::Priority,
     },
+    /// A unicast peer's advert carried keepalived ≤ 1.3.6's checksum
+    /// (the multicast group in the pseudo-header) and
+    /// [`UnicastChecksum::DetectLegacy`](super::UnicastChecksum::DetectLegacy)
+    /// is set: from now on this router sums its own adverts that way too.
+    /// Reported once.
+    LegacyChecksumAdopted {
+        /// The peer whose advert showed it.
+        from: IpAddr,
+    },
     /// The state changed.
     StateChanged {
         /// The state left.

@@ -5,8 +5,8 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::{Discard, Reason, State, Timer, VirtualRouter};
-use crate::wire::{Auth, Packet, Received};
+use super::{Discard, Output, Reason, State, Timer, UnicastChecksum, VirtualRouter};
+use crate::wire::{Auth, ChecksumStatus, Packet, Received};
 use crate::{Centiseconds, Priority, Version};
 
 impl VirtualRouter {
@@ -49,11 +49,15 @@ impl VirtualRouter {
         // TTL 255 proves a multicast advert came from the link; unicast
         // ones may cross routers (keepalived's `unicast_ttl`), and
         // keepalived does not check theirs either.
-        let packet = if self.config.unicast_peers.is_empty() {
-            rx.validate()?.packet
+        let validated = if self.config.unicast_peers.is_empty() {
+            rx.validate()?
         } else {
-            rx.validate_any_ttl()?.packet
+            let legacy_group = (self.config.unicast_checksum != UnicastChecksum::Standard)
+                .then(|| self.multicast_group());
+            rx.validate_unicast(legacy_group)?
         };
+        let legacy_checksum = validated.checksum == ChecksumStatus::ValidWithGroupDestination;
+        let packet = validated.packet;
         let local_version = self.config.version;
         if packet.version() != local_version {
             return Err(Discard::VersionMismatch {
@@ -125,6 +129,13 @@ impl VirtualRouter {
                 return Err(Discard::AddressListMismatch);
             }
             self.stats.address_list_errors += 1;
+        }
+        // keepalived's default: a peer that sums unicast adverts the old
+        // way is answered the old way (it accepts nothing else).
+        if legacy_checksum && !self.legacy_checksum {
+            self.legacy_checksum = true;
+            self.outputs
+                .push_back(Output::LegacyChecksumAdopted { from: src });
         }
         Ok(packet)
     }

@@ -12,6 +12,12 @@
 //! the pseudo-header; Cisco and newer FRR read RFC 9568 §5.2.8 as leaving it
 //! out. Verification tries both and reports which one matched
 //! ([`ChecksumStatus`]), so the caller can count legacy peers.
+//!
+//! keepalived up to 1.3.6 summed unicast VRRPv3/IPv4 adverts with the
+//! multicast group, not the peer, as the pseudo-header destination (its
+//! `old_unicast_checksum`); [`Received::validate_unicast`](super::Received::validate_unicast)
+//! accepts that form on request
+//! ([`ChecksumStatus::ValidWithGroupDestination`]).
 
 use core::fmt;
 use std::net::IpAddr;
@@ -42,6 +48,11 @@ pub enum ChecksumStatus {
     /// VRRPv3 over IPv4 only: the checksum matches the message alone, without
     /// the pseudo-header (a legacy peer, see [`ChecksumMode::MessageOnly`]).
     ValidWithoutPseudoHeader,
+    /// VRRPv3 over IPv4, unicast only: the checksum matches with the
+    /// multicast group instead of the real destination in the
+    /// pseudo-header, as keepalived ≤ 1.3.6 (and its
+    /// `old_unicast_checksum`) sums it.
+    ValidWithGroupDestination,
     /// The checksum matches no accepted form.
     Invalid,
 }
@@ -52,11 +63,13 @@ impl ChecksumStatus {
         !matches!(self, ChecksumStatus::Invalid)
     }
 
-    /// A stable name: `valid`, `valid-without-pseudo-header` or `invalid`.
+    /// A stable name: `valid`, `valid-without-pseudo-header`,
+    /// `valid-with-group-destination` or `invalid`.
     pub const fn as_str(self) -> &'static str {
         match self {
             ChecksumStatus::Valid => "valid",
             ChecksumStatus::ValidWithoutPseudoHeader => "valid-without-pseudo-header",
+            ChecksumStatus::ValidWithGroupDestination => "valid-with-group-destination",
             ChecksumStatus::Invalid => "invalid",
         }
     }

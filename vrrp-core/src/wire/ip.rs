@@ -273,6 +273,35 @@ impl<'a> Received<'a> {
         }
         Ok(Validated { packet, checksum })
     }
+
+    /// [`validate_any_ttl`](Self::validate_any_ttl) for a unicast
+    /// advertisement, also accepting a VRRPv3-over-IPv4 checksum summed
+    /// with `legacy_group` as the pseudo-header destination, as keepalived
+    /// ≤ 1.3.6 sends it (keepalived's `old_unicast_checksum`); such a
+    /// packet reports [`ChecksumStatus::ValidWithGroupDestination`]. With
+    /// `None`, or for VRRPv2 and IPv6, the same as `validate_any_ttl`.
+    pub fn validate_unicast(
+        &self,
+        legacy_group: Option<IpAddr>,
+    ) -> Result<Validated<'a>, WireError> {
+        let packet = self.packet()?;
+        let mut checksum = packet.verify_checksum(self.src(), self.dst());
+        if let Some(group) = legacy_group {
+            let legacy_form = !checksum.is_valid()
+                && packet.version() == crate::Version::V3
+                && self.family() == AddressFamily::Ipv4
+                && group != self.dst();
+            if legacy_form && packet.verify_checksum(self.src(), group) == ChecksumStatus::Valid {
+                checksum = ChecksumStatus::ValidWithGroupDestination;
+            }
+        }
+        if !checksum.is_valid() {
+            return Err(WireError::BadChecksum {
+                found: packet.checksum(),
+            });
+        }
+        Ok(Validated { packet, checksum })
+    }
 }
 
 #[cfg(test)]

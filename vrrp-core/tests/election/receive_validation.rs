@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use crate::password;
 use crate::support::*;
-use vrrp_core::router::{Discard, State, VirtualRouter};
-use vrrp_core::wire::{Auth, MULTICAST_V4, Received, WireError};
+use vrrp_core::router::{Discard, Output, State, UnicastChecksum, VirtualRouter};
+use vrrp_core::wire::{
+    AddressFamily, Auth, ChecksumMode, ChecksumStatus, MULTICAST_V4, Received, WireError,
+};
 use vrrp_core::{Centiseconds, Version};
 
 #[test]
@@ -326,4 +328,95 @@ fn receive_validation_skip_check_adv_addr_trusts_the_known_active() {
             Peer::v2("198.18.0.3".parse().unwrap(), 200, Auth::None).addresses(vec![other]);
         assert_eq!(stranger.send(&mut r, t0), Err(Discard::AddressListMismatch));
     }
+}
+
+/// A unicast VRRPv3 advert from `peer` to [`LOCAL_V4`], summed with the
+/// peer (`standard`) or with 224.0.0.18 (keepalived ≤ 1.3.6) as the
+/// pseudo-header destination.
+fn unicast_bytes(peer: &Peer, standard: bool) -> Vec<u8> {
+    let mut bytes = peer.bytes();
+    if standard {
+        let packet = vrrp_core::wire::Packet::new_checked(&bytes[..], AddressFamily::Ipv4).unwrap();
+        let sum = packet
+            .compute_checksum(peer.src, LOCAL_V4.into(), ChecksumMode::PseudoHeader)
+            .unwrap();
+        bytes[6..8].copy_from_slice(&sum.to_be_bytes());
+    }
+    bytes
+}
+
+#[test]
+fn receive_validation_old_unicast_checksum_is_detected_adopted_or_refused() {
+    // keepalived's old_unicast_checksum: `never` refuses the old form, the
+    // default adopts it from the first peer that uses it, and the keyword
+    // alone sends it from the start.
+    let t0 = Instant::now();
+    let peer = Peer::v3(HIGHER_V4, 200);
+    let legacy = unicast_bytes(&peer, false);
+    let standard = unicast_bytes(&peer, true);
+    let local: IpAddr = LOCAL_V4.into();
+    let group: IpAddr = MULTICAST_V4.into();
+    for form in [
+        UnicastChecksum::Standard,
+        UnicastChecksum::DetectLegacy,
+        UnicastChecksum::Legacy,
+    ] {
+        let mut config = v3_config(100).with_unicast_checksum(form);
+        config.unicast_peers = vec![HIGHER_V4.into()];
+        let mut r = started(config, t0);
+        drain(&mut r);
+        let rx = received(HIGHER_V4.into(), local, 255, &standard);
+        assert_eq!(r.handle_advertisement(t0, &rx), Ok(()), "{form:?}");
+        let rx = received(HIGHER_V4.into(), local, 255, &legacy);
+        let got = r.handle_advertisement(t0, &rx);
+        if form == UnicastChecksum::Standard {
+            assert!(
+                matches!(got, Err(Discard::Wire(WireError::BadChecksum { .. }))),
+                "{got:?}"
+            );
+            assert_eq!(r.stats().checksum_errors, 1);
+        } else {
+            assert_eq!(got, Ok(()), "{form:?}");
+        }
+        // Reported once, and only when detected.
+        assert_eq!(r.handle_advertisement(t0, &rx).is_ok(), got.is_ok());
+        let adopted: Vec<_> = drain(&mut r)
+            .into_iter()
+            .filter(|o| matches!(o, Output::LegacyChecksumAdopted { .. }))
+            .collect();
+        let expected = match form {
+            UnicastChecksum::DetectLegacy => vec![Output::LegacyChecksumAdopted {
+                from: HIGHER_V4.into(),
+            }],
+            _ => vec![],
+        };
+        assert_eq!(adopted, expected, "{form:?}");
+        // What it sends after: the old form unless `never`.
+        r.handle_timeout(t0 + ms(10_000));
+        let outputs = drain(&mut r);
+        let sent = transmits(&outputs);
+        let t = sent.first().expect("an advert after Master_Down");
+        assert_eq!(t.dst, IpAddr::from(HIGHER_V4));
+        let packet =
+            vrrp_core::wire::Packet::new_checked(&t.payload[..], AddressFamily::Ipv4).unwrap();
+        let old_form = packet.verify_checksum(local, group) == ChecksumStatus::Valid;
+        let new_form = packet.verify_checksum(local, t.dst) == ChecksumStatus::Valid;
+        assert_eq!(old_form, form != UnicastChecksum::Standard, "{form:?}");
+        assert_eq!(new_form, !old_form, "{form:?}");
+    }
+}
+
+#[test]
+fn receive_validation_old_unicast_checksum_is_not_learnt_from_multicast() {
+    // A multicast instance never looks for the old form.
+    let t0 = Instant::now();
+    let config = v3_config(100).with_unicast_checksum(UnicastChecksum::DetectLegacy);
+    let mut r = started(config, t0);
+    let peer = Peer::v3(HIGHER_V4, 200);
+    let legacy = unicast_bytes(&peer, false);
+    let rx = received(HIGHER_V4.into(), LOCAL_V4.into(), 255, &legacy);
+    assert!(matches!(
+        r.handle_advertisement(t0, &rx),
+        Err(Discard::Wire(WireError::BadChecksum { .. }))
+    ));
 }

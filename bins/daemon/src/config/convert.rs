@@ -13,7 +13,7 @@ use super::duration::format_native;
 use super::exec::{Exec, RunAs};
 use super::model::{
     Announce, ChecksumMode, Config, Global, Hook, InitialState, Instance, LogLevel, Notify, Probe,
-    Statics, SyncGroup, TrackRef, Tracking, Version, VirtualAddress, Weight,
+    Statics, SyncGroup, TrackRef, Tracking, UnicastChecksum, Version, VirtualAddress, Weight,
 };
 
 /// A TOML string literal.
@@ -589,6 +589,13 @@ fn instance(out: &mut String, i: &Instance) {
     }
     if i.unicast_fault_no_peer {
         out.push_str("unicast_fault_no_peer = true\n");
+    }
+    if i.unicast_checksum != UnicastChecksum::DetectLegacy {
+        let _ = writeln!(
+            out,
+            "unicast_checksum = {}",
+            q(crate::config::unicast_checksum_name(i.unicast_checksum))
+        );
     }
     tracking(out, &i.tracking);
     notify(out, "instance", &i.notify);

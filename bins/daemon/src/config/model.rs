@@ -339,8 +339,19 @@ impl LogLevel {
 
 // The protocol's own types: one set for the whole suite (vrrp-core's).
 pub use vrrp_core::router::InitialState;
+pub use vrrp_core::router::UnicastChecksum;
 pub use vrrp_core::wire::{AddressFamily, ChecksumMode};
 pub use vrrp_core::{Priority, Version, Vrid};
+
+/// The spelling of a [`UnicastChecksum`] in the configuration file
+/// (`unicast_checksum`).
+pub fn unicast_checksum_name(form: UnicastChecksum) -> &'static str {
+    match form {
+        UnicastChecksum::Standard => "standard",
+        UnicastChecksum::DetectLegacy => "detect-legacy",
+        UnicastChecksum::Legacy => "legacy",
+    }
+}
 
 /// The spelling of a [`ChecksumMode`] in the configuration file.
 pub fn checksum_mode_name(mode: ChecksumMode) -> &'static str {
@@ -650,6 +661,10 @@ pub struct Instance {
     /// Stay in Fault when no unicast peer is configured, instead of
     /// advertising by multicast (keepalived `unicast_fault_no_peer`).
     pub unicast_fault_no_peer: bool,
+    /// The pseudo-header destination of unicast VRRPv3/IPv4 checksums
+    /// (keepalived `old_unicast_checksum`): by default the peer, switching
+    /// to keepalived ≤ 1.3.6's multicast group when a peer uses it.
+    pub unicast_checksum: UnicastChecksum,
     /// State-change hooks.
     pub notify: Notify,
 }

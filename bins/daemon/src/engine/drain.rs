@@ -116,6 +116,13 @@ impl Engine {
                         actions.push_back(Action::Notify(t));
                     }
                 }
+                Output::LegacyChecksumAdopted { from } => {
+                    // keepalived logs "Setting unicast VRRPv3 checksum to
+                    // old version".
+                    info!(instance = inst.name(), %from,
+                        "the peer sums unicast adverts the old way (keepalived <= 1.3.6): \
+                         sending ours that way too (old_unicast_checksum)");
+                }
                 other => debug!(instance = inst.name(), ?other, "unhandled output"),
             }
         }

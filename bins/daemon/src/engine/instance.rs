@@ -153,6 +153,7 @@ pub(crate) fn router_config(
         .with_initial_state(config.initial_state)
         .with_unicast_peers(config.unicast_peers.clone())
         .with_checksum_mode(global.v3_ipv4_checksum)
+        .with_unicast_checksum(config.unicast_checksum)
         .with_skip_address_check(config.skip_check_adv_addr)
         .with_answer_lower_priority(!config.lower_prio_no_advert)
         .with_advertise_before_yielding(config.higher_prio_send_advert)

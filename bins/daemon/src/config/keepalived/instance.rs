@@ -12,7 +12,8 @@ use crate::config::address::{parse_ip, parse_prefixed};
 use crate::config::diagnostics::Pos;
 use crate::config::locations::{Field, Item, ObjectLocs};
 use crate::config::model::{
-    AddressScope, InitialState, Notify, Priority, Tracking, Version, VirtualAddress, Vmac, Vrid,
+    AddressScope, InitialState, Notify, Priority, Tracking, UnicastChecksum, Version,
+    VirtualAddress, Vmac, Vrid,
 };
 use crate::config::validate::AUTH_PASSWORD_MAX;
 
@@ -67,6 +68,7 @@ pub(super) struct RawInstance {
     pub(super) dont_track_primary: bool,
     pub(super) promote_secondaries: bool,
     pub(super) unicast_fault_no_peer: bool,
+    pub(super) unicast_checksum: UnicastChecksum,
     pub(super) notify: Notify,
 }
 
@@ -118,6 +120,7 @@ pub(super) fn read_instance(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawInstance> 
         dont_track_primary: false,
         promote_secondaries: false,
         unicast_fault_no_peer: false,
+        unicast_checksum: UnicastChecksum::DetectLegacy,
         notify: Notify::default(),
     };
     for item in ctx.block(s) {
@@ -224,6 +227,19 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "unicast_fault_no_peer" => {
             ctx.bare(s);
             r.unicast_fault_no_peer = true;
+        }
+        "old_unicast_checksum" => {
+            ctx.no_block(s);
+            ctx.arity(s, 0, 1);
+            match s.args.first() {
+                None => r.unicast_checksum = UnicastChecksum::Legacy,
+                Some(w) if w.text == "never" => r.unicast_checksum = UnicastChecksum::Standard,
+                Some(w) => ctx.error(
+                    w.pos,
+                    format!("`old_unicast_checksum` {} is not a mode", w.text),
+                    Some("write `old_unicast_checksum` or `old_unicast_checksum never`".into()),
+                ),
+            }
         }
         "dont_track_primary" => {
             ctx.bare(s);
@@ -423,6 +439,7 @@ const SUPPORTED: &[&str] = &[
     "strict_mode",
     "promote_secondaries",
     "unicast_fault_no_peer",
+    "old_unicast_checksum",
     "dont_track_primary",
     "check_unicast_src",
     "unicast_ttl",

@@ -161,7 +161,6 @@ pub(crate) const INSTANCE: &[(&str, Ignored)] = &[
     ("use_ipvlan", Ignored::Unsupported),
     ("track_bfd", Ignored::Unsupported),
     ("track_src_ip", Ignored::Unsupported),
-    ("old_unicast_checksum", Ignored::Unsupported),
     ("garp_extra_if", Ignored::Unsupported),
     ("garp_extra_if_vmac", Ignored::Unsupported),
     ("kernel_rx_buf_size", Ignored::NoEffect),

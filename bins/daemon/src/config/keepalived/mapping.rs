@@ -444,6 +444,7 @@ fn finish_instance(
         dont_track_primary: r.dont_track_primary,
         promote_secondaries: r.promote_secondaries && r.vmac.is_none(),
         unicast_fault_no_peer: r.unicast_fault_no_peer,
+        unicast_checksum: r.unicast_checksum,
         notify: r.notify,
     };
     if strict && super::strict::apply(ctx, &mut inst, &explicit).is_err() {

@@ -9,8 +9,8 @@ use super::trackers::{TRACKING_KEYS, read_notify, read_tracking};
 use super::value::{Ctx, Val, get};
 use crate::config::locations::{Field, Item, ObjectLocs};
 use crate::config::model::{
-    Announce, InitialState, Instance, Notify, Priority, SyncGroup, Version, VirtualAddress, Vmac,
-    Vrid,
+    Announce, InitialState, Instance, Notify, Priority, SyncGroup, UnicastChecksum, Version,
+    VirtualAddress, Vmac, Vrid,
 };
 
 const INSTANCE_KEYS: &[&str] = &[
@@ -44,6 +44,7 @@ const INSTANCE_KEYS: &[&str] = &[
     "dont_track_primary",
     "promote_secondaries",
     "unicast_fault_no_peer",
+    "unicast_checksum",
     "notify",
     "track_interface",
     "track_script",
@@ -276,6 +277,9 @@ pub(super) fn read_instance(
     };
     let promote_secondaries = flag(ctx, "promote_secondaries");
     let unicast_fault_no_peer = flag(ctx, "unicast_fault_no_peer");
+    let unicast_checksum = get(t, "unicast_checksum")
+        .and_then(|v| read_unicast_checksum(ctx, v))
+        .unwrap_or(UnicastChecksum::DetectLegacy);
     let notify = get(t, "notify").map_or_else(Notify::default, |v| read_notify(ctx, v));
     let tracking = read_tracking(ctx, t, &mut locs);
 
@@ -311,6 +315,7 @@ pub(super) fn read_instance(
         dont_track_primary,
         promote_secondaries,
         unicast_fault_no_peer,
+        unicast_checksum,
         notify,
     };
     Some((inst, locs))
@@ -336,6 +341,24 @@ fn read_vips(
 }
 
 /// `vmac = true | false | { name, xmit_base }`.
+/// `unicast_checksum`: keepalived's `old_unicast_checksum` as a mode.
+fn read_unicast_checksum(ctx: &mut Ctx<'_, '_>, v: &Val<'_>) -> Option<UnicastChecksum> {
+    let s = ctx.string("unicast_checksum", v)?;
+    match s {
+        "standard" => Some(UnicastChecksum::Standard),
+        "detect-legacy" => Some(UnicastChecksum::DetectLegacy),
+        "legacy" => Some(UnicastChecksum::Legacy),
+        other => {
+            ctx.error(
+                v.span(),
+                format!("unknown unicast_checksum `{other}`"),
+                Some("use \"detect-legacy\" (the default), \"legacy\" (keepalived <= 1.3.6) or \"standard\"".into()),
+            );
+            None
+        }
+    }
+}
+
 fn read_vmac(ctx: &mut Ctx<'_, '_>, v: &Val<'_>) -> Option<Vmac> {
     match v.get_ref() {
         DeValue::Boolean(true) => Some(Vmac::default()),
