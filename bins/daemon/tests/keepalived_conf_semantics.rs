@@ -1095,3 +1095,49 @@ fn old_unicast_checksum_modes_are_read_and_converted() {
     let d = errors(&inst("  old_unicast_checksum always\n"));
     has(&d, Severity::Error, 7, 24, "is not a mode");
 }
+
+#[test]
+fn garp_extra_if_is_read_with_keepalived_defaults_and_converted() {
+    let secs = |text: &str| {
+        let (c, w) = ok(text);
+        (c.instances[0].announce.extra_interfaces, w, c)
+    };
+    let (e, w, _) = secs(&inst(""));
+    assert_eq!(e, None);
+    assert!(w.is_empty());
+    let (e, w, c) = secs(&inst("  garp_extra_if all 100\n"));
+    assert_eq!(e, Some(Duration::from_secs(100)));
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let toml = config::to_native_toml(&c);
+    assert!(toml.contains("extra_interfaces = \"100s\""), "{toml}");
+    let (again, _) = config::check_native_str(&toml, Path::new("converted.toml")).unwrap();
+    assert_eq!(
+        again.instances[0].announce.extra_interfaces,
+        Some(Duration::from_secs(100))
+    );
+    // The global default, overridden by an instance's own (its `all`
+    // included, as keepalived reads it).
+    let global = "global_defs {\n  vrrp_garp_extra_if 60 all\n}\n";
+    let (e, _, _) = secs(&format!("{global}{}", inst("")));
+    assert_eq!(e, Some(Duration::from_secs(60)));
+    let (e, w, _) = secs(&format!("{global}{}", inst("  garp_extra_if 30\n")));
+    assert_eq!(
+        e, None,
+        "without `all` only VMACs of VIPs, which vrrpd has none of"
+    );
+    has(&w, Severity::Warning, 10, 3, "without `all`");
+    let (e, _, _) = secs(&format!("{global}{}", inst("  garp_extra_if 0\n")));
+    assert_eq!(e, None, "0 turns it off");
+    // The deprecated names.
+    let (e, w, _) = secs(&inst("  vmac_garp_intvl all 5\n"));
+    assert_eq!(e, Some(Duration::from_secs(5)));
+    has(&w, Severity::Warning, 7, 3, "deprecated");
+    // A time is required; the global one is at least 1 s.
+    let d = errors(&inst("  garp_extra_if all\n"));
+    has(&d, Severity::Error, 7, 3, "needs a time");
+    let d = errors(&format!(
+        "global_defs {{\n  vrrp_garp_extra_if all 0\n}}\n{}",
+        inst("")
+    ));
+    has(&d, Severity::Error, 2, 26, "outside 1..=86400");
+}

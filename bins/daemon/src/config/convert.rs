@@ -495,6 +495,9 @@ fn announce(out: &mut String, a: &Announce) {
             d(a.lower_prio_delay.unwrap_or(Duration::ZERO))
         ));
     }
+    if let Some(e) = a.extra_interfaces {
+        parts.push(format!("extra_interfaces = {}", d(e)));
+    }
     let _ = writeln!(out, "announce = {{ {} }}", parts.join(", "));
 }
 

@@ -491,6 +491,11 @@ pub struct Announce {
     /// Delay of a second such burst; `None` sends one (keepalived
     /// `garp_lower_prio_delay`). Default 5 s.
     pub lower_prio_delay: Option<Duration>,
+    /// While Active, this often one message on each interface other than
+    /// the instance's that holds one of its addresses (`dev`), for the
+    /// first address there, so that switches keep that interface's MAC
+    /// (keepalived `garp_extra_if all N`). `None` (the default): never.
+    pub extra_interfaces: Option<Duration>,
 }
 
 impl Default for Announce {
@@ -504,6 +509,7 @@ impl Default for Announce {
             interval: Duration::ZERO,
             lower_prio_repeat: 5,
             lower_prio_delay: Some(Duration::from_secs(5)),
+            extra_interfaces: None,
         }
     }
 }

@@ -101,6 +101,9 @@ impl Engine {
                 }
                 Output::StateChanged { from, to, reason } => {
                     inst.extra.transition(from, to, reason);
+                    if from == State::Active || to == State::Active {
+                        inst.schedule_extra_interfaces(now, to == State::Active);
+                    }
                     info!(
                         instance = inst.name(),
                         vrid = inst.vrid(),

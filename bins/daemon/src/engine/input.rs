@@ -153,6 +153,19 @@ impl Engine {
             }
         }
         let inst = &mut self.instances[i];
+        if inst.extra_interfaces_due.is_some_and(|t| t <= now) {
+            // keepalived's garp_extra_if: one message per other interface.
+            for address in inst.extra_interface_addresses() {
+                self.actions.push_back(Action::Announce {
+                    instance: inst.id,
+                    address,
+                });
+            }
+            inst.schedule_extra_interfaces(
+                now,
+                inst.router.state() == vrrp_core::router::State::Active,
+            );
+        }
         if inst.address_retry.is_some_and(|t| t <= now) {
             inst.address_retry = None;
             info!(instance = inst.name(), "trying the virtual addresses again");

@@ -66,6 +66,9 @@ pub(crate) struct Instance {
     /// Set when a reload removes the instance: its stop is reported as
     /// keepalived reports a deleted instance.
     pub(crate) removed_by_reload: bool,
+    /// While Active with `garp_extra_if all N`: when to announce on the
+    /// other interfaces of its addresses next.
+    pub(crate) extra_interfaces_due: Option<Instant>,
 }
 
 impl Instance {
@@ -104,6 +107,7 @@ impl Instance {
             announce_started: 0,
             held_advert: None,
             removed_by_reload: false,
+            extra_interfaces_due: None,
         })
     }
 
@@ -111,6 +115,38 @@ impl Instance {
     /// macvlan's or a VIP's device.
     pub(crate) fn depends_on(&self, ifindex: u32) -> bool {
         self.ifindex == ifindex || self.also_depends_on.contains(&ifindex)
+    }
+
+    /// keepalived's `garp_extra_if all`: the first address on each
+    /// interface other than the one the instance's addresses go on by
+    /// default (its own, or its vmac), in configuration order.
+    pub(crate) fn extra_interface_addresses(&self) -> Vec<IpAddr> {
+        let own = match &self.config.vmac {
+            Some(v) => v.name.as_deref().unwrap_or_default(),
+            None => self.config.interface.as_str(),
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        let mut first = Vec::new();
+        for v in self.config.vips.iter().chain(&self.config.excluded_vips) {
+            if let Some(dev) = v.device.as_deref().filter(|d| *d != own) {
+                if !seen.contains(&dev) {
+                    seen.push(dev);
+                    first.push(v.address);
+                }
+            }
+        }
+        first
+    }
+
+    /// Starts or stops the `garp_extra_if` timer on a change to or from
+    /// Active.
+    pub(crate) fn schedule_extra_interfaces(&mut self, now: Instant, active: bool) {
+        self.extra_interfaces_due = match self.config.announce.extra_interfaces {
+            Some(every) if active && !self.extra_interface_addresses().is_empty() => {
+                Some(now + every)
+            }
+            _ => None,
+        };
     }
 
     /// The instance's name.
@@ -192,6 +228,7 @@ pub(crate) fn next_deadline(instance: &Instance) -> Option<Instant> {
             .lower_schedule
             .as_ref()
             .and_then(|s| s.poll_timeout()),
+        instance.extra_interfaces_due,
     ]
     .into_iter()
     .flatten()

@@ -23,6 +23,8 @@ pub(super) struct Defaults {
     pub(super) garp_lower_prio_repeat: Option<u32>,
     pub(super) notify_priority_changes: bool,
     pub(super) garp_lower_prio_delay: Option<Option<Duration>>,
+    /// `vrrp_garp_extra_if`: the instances' default `garp_extra_if`.
+    pub(super) garp_extra_if: Option<Option<Duration>>,
     pub(super) garp_interval: Option<Duration>,
     pub(super) gna_interval: Option<Duration>,
     pub(super) check_unicast_src: bool,
@@ -62,6 +64,8 @@ const GLOBAL_KEYS: &[&str] = &[
     "vrrp_garp_master_delay",
     "vrrp_garp_master_repeat",
     "vrrp_garp_master_refresh",
+    "vrrp_garp_extra_if",
+    "vrrp_vmac_garp_intvl",
     "vrrp_garp_master_refresh_repeat",
     "vrrp_garp_lower_prio_repeat",
     "vrrp_notify_priority_changes",
@@ -148,6 +152,11 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
                         d.garp_refresh = v;
                     }
                 }
+            }
+        }
+        "vrrp_garp_extra_if" | "vrrp_vmac_garp_intvl" => {
+            if let Some(v) = super::instance::read_garp_extra_if(ctx, s, 1) {
+                d.garp_extra_if = Some(v);
             }
         }
         "vrrp_notify_priority_changes" => d.notify_priority_changes = ctx.flag(s),

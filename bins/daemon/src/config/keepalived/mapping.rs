@@ -398,6 +398,11 @@ fn finish_instance(
             .or(d.garp_lower_prio_delay)
             .or(d.garp_delay)
             .unwrap_or(keep_default.lower_prio_delay),
+        extra_interfaces: r
+            .garp
+            .extra_if
+            .or(d.garp_extra_if)
+            .unwrap_or(keep_default.extra_interfaces),
     };
     let strict = r.strict.unwrap_or(d.strict);
     let explicit = super::strict::Explicit {

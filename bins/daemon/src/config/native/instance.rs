@@ -74,6 +74,7 @@ const ANNOUNCE_KEYS: &[&str] = &[
     "interval",
     "lower_prio_repeat",
     "lower_prio_delay",
+    "extra_interfaces",
 ];
 
 /// A key that must be present; reported at the table's start otherwise.
@@ -414,6 +415,19 @@ fn read_announce(ctx: &mut Ctx<'_, '_>, v: &Val<'_>) -> Announce {
     if let Some(v) = get(t, "lower_prio_delay") {
         if let Some(d) = ctx.duration("lower_prio_delay", v) {
             a.lower_prio_delay = (!d.is_zero()).then_some(d);
+        }
+    }
+    if let Some(v) = get(t, "extra_interfaces") {
+        if let Some(d) = ctx.duration("extra_interfaces", v) {
+            if d > Duration::from_secs(86_400) {
+                ctx.error(
+                    v.span(),
+                    "`extra_interfaces` is longer than a day",
+                    Some("keepalived's garp_extra_if allows 0..=86400 s".into()),
+                );
+            } else {
+                a.extra_interfaces = (!d.is_zero()).then_some(d);
+            }
         }
     }
     a

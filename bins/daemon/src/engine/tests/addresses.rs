@@ -285,3 +285,68 @@ fn hearing_a_lower_priority_announces_again() {
     h.advance(6000 * MS);
     assert_eq!(count(&h, mark), 0);
 }
+
+#[test]
+fn garp_extra_if_announces_the_first_address_of_each_other_interface_while_active() {
+    // keepalived's `garp_extra_if all 2`: one message per other interface
+    // every 2 s while Active, none on the instance's own, none after.
+    let mut h = Harness::start(
+        r#"
+[[instance]]
+name = "A"
+interface = "eth0"
+vrid = 51
+priority = 100
+advert_interval = "100ms"
+vips = ["198.18.0.100/24", { address = "198.18.1.100/24", device = "eth1" },
+        { address = "198.18.1.101/24", device = "eth1" }]
+excluded_vips = [{ address = "198.18.2.100/24", device = "eth2" }]
+announce = { repeat = 1, delay = "0s", extra_interfaces = "2s" }
+"#,
+    );
+    let start = h.seen.len();
+    h.advance(400 * MS);
+    assert_eq!(h.state("A"), "active");
+    // The takeover: its first advert.
+    let active_at = h.seen[start..]
+        .iter()
+        .find(|(_, s)| matches!(s, Seen::Send(..)))
+        .map(|(t, _)| *t)
+        .unwrap();
+    let mark = h.seen.len();
+    h.advance(4_050 * MS);
+    let extra: Vec<(Duration, IpAddr)> = h.seen[mark..]
+        .iter()
+        .filter_map(|(t, s)| match s {
+            Seen::Announce(_, a) => Some((*t - active_at, *a)),
+            _ => None,
+        })
+        .collect();
+    let at = |ms: u64| -> Vec<IpAddr> {
+        extra
+            .iter()
+            .filter(|(t, _)| *t == Duration::from_millis(ms))
+            .map(|(_, a)| *a)
+            .collect()
+    };
+    let eth1: IpAddr = "198.18.1.100".parse().unwrap();
+    let eth2: IpAddr = "198.18.2.100".parse().unwrap();
+    assert_eq!(extra.len(), 4, "{extra:?}");
+    assert_eq!(at(2_000), vec![eth1, eth2], "{extra:?}");
+    assert_eq!(at(4_000), vec![eth1, eth2], "{extra:?}");
+    // A higher priority takes over: no more.
+    h.advert(51, 200);
+    assert_eq!(h.state("A"), "backup");
+    let mark = h.seen.len();
+    for _ in 0..30 {
+        h.advance(100 * MS);
+        h.advert(51, 200);
+    }
+    assert!(
+        !h.since(mark)
+            .iter()
+            .any(|s| matches!(s, Seen::Announce(..))),
+        "{:?}",
+        h.since(mark)
+    );
+}
