@@ -1141,3 +1141,27 @@ fn garp_extra_if_is_read_with_keepalived_defaults_and_converted() {
     ));
     has(&d, Severity::Error, 2, 26, "outside 1..=86400");
 }
+
+#[test]
+fn track_src_ip_needs_a_configured_source_address() {
+    let (c, w) = ok(&inst("  unicast_src_ip 198.18.0.11\n  track_src_ip\n"));
+    assert!(w.is_empty(), "{}", config::render(&w));
+    assert!(c.instances[0].track_source_address);
+    let toml = config::to_native_toml(&c);
+    assert!(toml.contains("track_source_address = true"), "{toml}");
+    let (again, _) = config::check_native_str(&toml, Path::new("converted.toml")).unwrap();
+    assert!(again.instances[0].track_source_address);
+    // Without one keepalived drops it silently; vrrpd says so.
+    let (c, w) = ok(&inst("  track_src_ip\n"));
+    assert!(!c.instances[0].track_source_address);
+    has(&w, Severity::Warning, 7, 3, "has no effect");
+    let native = "[[instance]]\nname = \"A\"\ninterface = \"eth0\"\nvrid = 1\n\
+                  vips = [\"198.18.0.100/24\"]\ntrack_source_address = true\n";
+    let d = config::check_native_str(native, Path::new("t.toml")).unwrap_err();
+    assert!(
+        d.iter()
+            .any(|x| x.is_error() && x.message.contains("needs `source_address`")),
+        "{}",
+        config::render(&d)
+    );
+}

@@ -533,6 +533,9 @@ fn instance(out: &mut String, i: &Instance) {
     if let Some(src) = &i.source_address {
         let _ = writeln!(out, "source_address = {}", q(&src.to_string()));
     }
+    if i.track_source_address {
+        out.push_str("track_source_address = true\n");
+    }
     if !i.unicast_peers.is_empty() {
         let peers: Vec<String> = i.unicast_peers.iter().map(ToString::to_string).collect();
         let _ = writeln!(

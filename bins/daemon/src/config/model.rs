@@ -619,6 +619,9 @@ pub struct Instance {
     /// Source address for adverts (keepalived `unicast_src_ip` /
     /// `mcast_src_ip`); the interface's primary address when `None`.
     pub source_address: Option<IpAddr>,
+    /// Put the instance in Fault while `source_address` is not on its
+    /// interface (keepalived `track_src_ip`). Needs `source_address`.
+    pub track_source_address: bool,
     /// Unicast peers, same family as the VIPs; empty means multicast.
     pub unicast_peers: Vec<IpAddr>,
     /// Drop unicast adverts whose source is not a configured peer.

@@ -32,10 +32,15 @@ impl Shell {
                 self.engine
                     .handle_link(now, link.index.get(), &link.name, LinkState::Removed);
             }
-            Event::LinkChanged(_) | Event::AddressAdded { .. } => {
+            Event::LinkChanged(_) => self.engine.retry_waiting_soon(now),
+            Event::AddressAdded { address, .. } => {
+                let (ifindex, ip) = (address.ifindex.get(), address.prefix.addr());
+                self.engine.handle_address(now, ifindex, ip, true);
                 self.engine.retry_waiting_soon(now);
             }
             Event::AddressRemoved { address, .. } => {
+                let (ifindex, ip) = (address.ifindex.get(), address.prefix.addr());
+                self.engine.handle_address(now, ifindex, ip, false);
                 // Whether it is still ours is the ledger's to say, and the
                 // ledger is the worker's: the answer comes back in order.
                 let engine = &self.engine;

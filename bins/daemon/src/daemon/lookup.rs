@@ -71,6 +71,9 @@ pub(crate) struct HostLookup {
     pub(crate) tracked_links: Vec<(String, bool)>,
     /// Each tracked file, with its value.
     pub(crate) tracked_files: Vec<(String, i64)>,
+    /// Whether the tracked source address is on the interface (true when
+    /// not tracked).
+    pub(crate) source_present: bool,
 }
 
 /// Looks up what instance `config` needs on the host and creates its
@@ -113,6 +116,21 @@ pub(crate) fn look_up(
             }
         }
     }
+    let source_present = match (config.track_source_address, config.source_address) {
+        (true, Some(source)) => {
+            let mut links = vec![link.index];
+            links.extend(vmac.as_ref().map(|v| v.link.index));
+            let mut present = false;
+            for index in links {
+                let on = handle
+                    .addresses(Some(index))
+                    .map_err(|e| SetupError::waiting("the addresses of its interface", e))?;
+                present |= on.iter().any(|a| a.prefix.addr() == source);
+            }
+            present
+        }
+        _ => true,
+    };
     let tracked_links = request
         .tracked_links
         .iter()
@@ -134,6 +152,7 @@ pub(crate) fn look_up(
         vmac,
         tracked_links,
         tracked_files,
+        source_present,
     })
 }
 

@@ -83,6 +83,7 @@ impl Shell {
             vmac,
             tracked_links,
             tracked_files,
+            source_present,
         } = found;
         let socket = match self.socket_for(config, &link) {
             Ok(id) => id,
@@ -112,6 +113,7 @@ impl Shell {
             also_depends_on,
             tracked_links,
             tracked_files,
+            source_present,
         };
         let host = Host {
             name: config.name.clone(),

@@ -132,6 +132,9 @@ pub struct Resolved {
     pub tracked_links: Vec<(String, bool)>,
     /// The value of each `track_file` now, by tracker name.
     pub tracked_files: Vec<(String, i64)>,
+    /// Whether the configured source address is on the interface now
+    /// (keepalived `track_src_ip`); true when it is not tracked.
+    pub source_present: bool,
 }
 
 /// A change of one interface, from netlink.

@@ -3,6 +3,7 @@
 //! ([`super::waiting`]), and a VIP someone else removed while we are
 //! Active is added back.
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use tracing::{info, warn};
@@ -41,6 +42,24 @@ impl Engine {
             self.link_removed(now, ifindex, name);
         } else {
             self.retry_waiting_soon(now);
+        }
+    }
+
+    /// Address `address` was added to (`present`) or removed from interface
+    /// `ifindex`: an instance that tracks it as its source address
+    /// (keepalived `track_src_ip`) goes to Fault without it and back with it.
+    pub fn handle_address(&mut self, now: Instant, ifindex: u32, address: IpAddr, present: bool) {
+        self.finish_due();
+        for i in 0..self.instances.len() {
+            let inst = &mut self.instances[i];
+            let tracks = inst.config.track_source_address
+                && inst.config.source_address == Some(address)
+                && inst.depends_on(ifindex);
+            if tracks && inst.tracking.source_address(present) {
+                info!(instance = inst.name(), %address, present,
+                    "the source address changed (track_src_ip)");
+                self.apply_tracking(i, now);
+            }
         }
     }
 

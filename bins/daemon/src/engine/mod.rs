@@ -7,6 +7,7 @@
 //! Inputs are data, each with the time it happened:
 //! [`handle_datagram`](Engine::handle_datagram),
 //! [`handle_link`](Engine::handle_link),
+//! [`handle_address`](Engine::handle_address),
 //! [`handle_tracker`](Engine::handle_tracker),
 //! [`handle_timeout`](Engine::handle_timeout), the results of what it asked
 //! for ([`handle_resolved`](Engine::handle_resolved),

@@ -27,6 +27,8 @@ pub(crate) struct InstanceTracking {
     tracking: vrrp_core::Tracking,
     interfaces: Vec<(String, Binding)>,
     named: Vec<(TrackerKind, String, Binding)>,
+    /// keepalived's `track_src_ip`: the source address on the interface.
+    source: Option<TrackerId>,
 }
 
 /// The core weight and first state for a configured weight and result.
@@ -45,6 +47,7 @@ impl InstanceTracking {
             tracking: vrrp_core::Tracking::new(vrrp_core::Priority::new(ic.priority.get())),
             interfaces: Vec::new(),
             named: Vec::new(),
+            source: None,
         };
         // Interfaces of tracked routes and rules: weight 0, as keepalived.
         let routing = config::Tracking {
@@ -122,6 +125,10 @@ impl InstanceTracking {
             let (w, up) = binary(config::Weight::new(0), false);
             t.tracking.add(w, up);
         }
+        if ic.track_source_address && ic.source_address.is_some() {
+            let (w, up) = binary(config::Weight::new(0), resolved.source_present);
+            t.source = Some(t.tracking.add(w, up));
+        }
         t
     }
 
@@ -156,6 +163,12 @@ impl InstanceTracking {
             }
         }
         changed
+    }
+
+    /// Records whether the tracked source address is on the interface;
+    /// true if that changed.
+    pub(crate) fn source_address(&mut self, present: bool) -> bool {
+        self.source.is_some_and(|id| self.tracking.set(id, present))
     }
 
     /// Records a named tracker's result; true if a tracker changed.

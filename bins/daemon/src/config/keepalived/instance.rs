@@ -124,6 +124,8 @@ pub(super) struct RawInstance {
     pub(super) promote_secondaries: bool,
     pub(super) unicast_fault_no_peer: bool,
     pub(super) unicast_checksum: UnicastChecksum,
+    /// `track_src_ip`, where it was written.
+    pub(super) track_src_ip: Option<Pos>,
     pub(super) notify: Notify,
 }
 
@@ -176,6 +178,7 @@ pub(super) fn read_instance(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawInstance> 
         promote_secondaries: false,
         unicast_fault_no_peer: false,
         unicast_checksum: UnicastChecksum::DetectLegacy,
+        track_src_ip: None,
         notify: Notify::default(),
     };
     for item in ctx.block(s) {
@@ -299,6 +302,10 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "dont_track_primary" => {
             ctx.bare(s);
             r.dont_track_primary = true;
+        }
+        "track_src_ip" => {
+            ctx.bare(s);
+            r.track_src_ip = Some(s.key.pos);
         }
         "check_unicast_src" => {
             ctx.bare(s);
@@ -500,6 +507,7 @@ const SUPPORTED: &[&str] = &[
     "promote_secondaries",
     "unicast_fault_no_peer",
     "old_unicast_checksum",
+    "track_src_ip",
     "dont_track_primary",
     "check_unicast_src",
     "unicast_ttl",

@@ -159,7 +159,6 @@ pub(crate) const INSTANCE: &[(&str, Ignored)] = &[
     ("use_vmac_addr", Ignored::Unsupported),
     ("use_ipvlan", Ignored::Unsupported),
     ("track_bfd", Ignored::Unsupported),
-    ("track_src_ip", Ignored::Unsupported),
     ("garp_extra_if_vmac", Ignored::Unsupported),
     ("kernel_rx_buf_size", Ignored::NoEffect),
     ("linkbeat_use_polling", Ignored::Unsupported),

@@ -246,6 +246,13 @@ fn finish_instance(
         }
         return Err(r.name);
     };
+    if let (Some(pos), None) = (r.track_src_ip, r.source_address) {
+        ctx.warn(
+            pos,
+            "`track_src_ip` without `unicast_src_ip` or `mcast_src_ip` has no effect (as in keepalived)",
+            None,
+        );
+    }
     let family = r.vips.first().map_or(AddressFamily::Ipv4, |v| v.family());
     let mut version = r.version.or(d.version).unwrap_or(Version::V2);
     if family == AddressFamily::Ipv6 && version == Version::V2 {
@@ -431,6 +438,7 @@ fn finish_instance(
         virtual_routes: r.virtual_routes,
         virtual_rules: r.virtual_rules,
         source_address: r.source_address,
+        track_source_address: r.track_src_ip.is_some() && r.source_address.is_some(),
         unicast_peers: r.peers,
         check_unicast_source: r.check_unicast_src || d.check_unicast_src,
         unicast_ttl,

@@ -29,6 +29,7 @@ const INSTANCE_KEYS: &[&str] = &[
     "routes",
     "rules",
     "source_address",
+    "track_source_address",
     "unicast_peers",
     "check_unicast_source",
     "unicast_ttl",
@@ -278,6 +279,16 @@ pub(super) fn read_instance(
     };
     let promote_secondaries = flag(ctx, "promote_secondaries");
     let unicast_fault_no_peer = flag(ctx, "unicast_fault_no_peer");
+    let track_source_address = flag(ctx, "track_source_address");
+    if track_source_address && source_address.is_none() {
+        if let Some(v) = get(t, "track_source_address") {
+            ctx.error(
+                v.span(),
+                "`track_source_address` needs `source_address`",
+                None,
+            );
+        }
+    }
     let unicast_checksum = get(t, "unicast_checksum")
         .and_then(|v| read_unicast_checksum(ctx, v))
         .unwrap_or(UnicastChecksum::DetectLegacy);
@@ -300,6 +311,7 @@ pub(super) fn read_instance(
         virtual_routes,
         virtual_rules,
         source_address,
+        track_source_address,
         unicast_peers,
         check_unicast_source,
         unicast_ttl,

@@ -350,3 +350,54 @@ announce = { repeat = 1, delay = "0s", extra_interfaces = "2s" }
         h.since(mark)
     );
 }
+
+#[test]
+fn track_src_ip_faults_the_instance_while_its_source_address_is_gone() {
+    const TRACKED: &str = r#"
+[[instance]]
+name = "A"
+interface = "eth0"
+vrid = 51
+priority = 100
+advert_interval = "100ms"
+source_address = "198.18.0.1"
+track_source_address = true
+vips = ["198.18.0.100/24"]
+"#;
+    let source: IpAddr = PRIMARY.into();
+    // Missing at start: Fault until it comes.
+    let mut h = Harness {
+        missing: vec!["source".into()],
+        ..Harness::start(ONE)
+    };
+    h.apply(crate::engine::instance::tests::load(TRACKED))
+        .expect("reload");
+    h.advance(1_000 * MS);
+    assert_eq!(h.state("A"), "fault");
+    // On another interface: no change.
+    h.engine.handle_address(h.now, 99, source, true);
+    h.pump();
+    h.advance(1_000 * MS);
+    assert_eq!(h.state("A"), "fault");
+    h.engine.handle_address(h.now, ETH0, source, true);
+    h.pump();
+    assert_eq!(h.state("A"), "backup");
+    h.advance(400 * MS);
+    assert_eq!(h.state("A"), "active");
+    // Removed while Active: Fault, the VIP released.
+    let mark = h.seen.len();
+    h.engine.handle_address(h.now, ETH0, source, false);
+    h.pump();
+    assert_eq!(h.state("A"), "fault");
+    assert!(
+        h.since(mark).contains(&Seen::Remove("A".into())),
+        "{:?}",
+        h.since(mark)
+    );
+    // Another address going does not matter to an untracked instance.
+    let mut plain = Harness::start(ONE);
+    plain.advance(400 * MS);
+    plain.engine.handle_address(plain.now, ETH0, source, false);
+    plain.pump();
+    assert_eq!(plain.state("A"), "active");
+}

@@ -141,6 +141,7 @@ impl Harness {
             also_depends_on: vec![7],
             tracked_links: vec![("eth1".into(), true)],
             tracked_files: Vec::new(),
+            source_present: !self.missing.contains(&"source".to_string()),
         })
     }
 
