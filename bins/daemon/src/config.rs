@@ -38,7 +38,7 @@ pub use diagnostics::{Diagnostic, Severity, has_errors, render};
 pub use keepalived::KeepalivedOptions;
 pub use model::{
     AddressFamily, AddressScope, Announce, ChecksumMode, Config, Exec, FileInit, FileTracker,
-    Firewall, Global, Hook, HostPort, HttpTracker, InitialState, Instance, LogLevel,
+    Firewall, Global, Hook, HostPort, HttpTracker, InitialState, Instance, LinkDelays, LogLevel,
     MAX_ADVERTISED_VIPS, Notify, NotifyFifo, ParamMatch, Priority, Probe, ProcessTracker, RunAs,
     ScriptTracker, Statics, SyncGroup, TcpTracker, TrackInterface, TrackRef, TrackerKind, Tracking,
     UnicastChecksum, Version, VirtualAddress, Vmac, Vrid, Weight, checksum_mode_name,

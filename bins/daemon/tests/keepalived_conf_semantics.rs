@@ -224,7 +224,7 @@ fn vip_families_must_match() {
 
 #[test]
 fn unknown_keywords_are_errors_and_known_ones_warnings() {
-    let d = errors(&inst("  virtual_router 5\n  track_src_ip\n"));
+    let d = errors(&inst("  virtual_router 5\n  use_vmac_addr\n"));
     has(
         &d,
         Severity::Error,
@@ -241,7 +241,7 @@ fn unknown_keywords_are_errors_and_known_ones_warnings() {
         Severity::Warning,
         8,
         3,
-        "`track_src_ip` in vrrp_instance is not supported",
+        "`use_vmac_addr` in vrrp_instance is not supported",
     );
 }
 
@@ -1164,4 +1164,57 @@ fn track_src_ip_needs_a_configured_source_address() {
         "{}",
         config::render(&d)
     );
+}
+
+#[test]
+fn interface_up_down_delays_are_read_limited_and_converted() {
+    let text = format!(
+        "interface_up_down_delays {{\n  eth0 1.5 0.25\n  eth1 3\n}}\n{}",
+        inst("  advert_int 1\n")
+    );
+    let (c, w) = ok(&text);
+    assert!(w.is_empty(), "{}", config::render(&w));
+    let d = &c.global.link_delays;
+    assert_eq!(d["eth0"].down, Duration::from_millis(1_500));
+    assert_eq!(d["eth0"].up, Duration::from_millis(250));
+    // Without an up delay keepalived 2.2.7's parser sets 0.
+    assert_eq!(d["eth1"].up, Duration::ZERO);
+    let toml = config::to_native_toml(&c);
+    let (again, _) = config::check_native_str(&toml, Path::new("converted.toml")).unwrap();
+    assert_eq!(again.global.link_delays, c.global.link_delays, "{toml}");
+    // At least (down_timer_adverts - 1) advert intervals is cut, as
+    // keepalived cuts it.
+    let text = format!(
+        "interface_up_down_delays {{\n  eth0 5\n}}\n{}",
+        inst("  advert_int 1\n")
+    );
+    let (c, w) = ok(&text);
+    assert_eq!(
+        c.global.link_delays["eth0"].down,
+        Duration::from_secs(2) - Duration::from_secs(1) / 256
+    );
+    has(&w, Severity::Warning, 1, 1, "is cut to");
+    let d = errors("interface_up_down_delays {\n  eth0 300\n}\n");
+    has(&d, Severity::Error, 2, 8, "outside 0..=255 s");
+}
+
+#[test]
+fn garp_group_paces_the_instances_of_its_interfaces() {
+    let text = format!(
+        "global_defs {{\n  vrrp_garp_interval 0.002\n}}\ngarp_group {{\n  garp_interval 0.01\n  \
+         interfaces {{\n    eth0\n    eth9\n  }}\n}}\n{}",
+        inst("")
+    );
+    let (c, w) = ok(&text);
+    assert!(w.is_empty(), "{}", config::render(&w));
+    assert_eq!(c.instances[0].announce.interval, Duration::from_millis(10));
+    // An interface outside every group keeps the global pause.
+    let text = text.replace("    eth0\n", "");
+    let (c, _) = ok(&text);
+    assert_eq!(c.instances[0].announce.interval, Duration::from_millis(2));
+    let (_, w) = ok(&format!(
+        "garp_group {{\n  interface eth0\n}}\n{}",
+        inst("")
+    ));
+    has(&w, Severity::Warning, 1, 1, "has no effect");
 }

@@ -217,6 +217,21 @@ fn global(out: &mut String, g: &Global) {
     if g.log_unknown_vrids {
         out.push_str("log_unknown_vrids = true\n");
     }
+    if !g.link_delays.is_empty() {
+        let entries: Vec<String> = g
+            .link_delays
+            .iter()
+            .map(|(name, l)| {
+                format!(
+                    "{} = {{ down = {}, up = {} }}",
+                    key(name),
+                    d(l.down),
+                    d(l.up)
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "link_delays = {{ {} }}", entries.join(", "));
+    }
     if g.firewall != crate::config::Firewall::default() {
         let f = &g.firewall;
         let _ = writeln!(

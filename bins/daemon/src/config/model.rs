@@ -215,6 +215,21 @@ pub struct Global {
     /// and each sync group's to the notify FIFOs, as keepalived's
     /// `fifo_write_vrrp_states_on_reload` does. Default off.
     pub fifo_states_on_reload: bool,
+    /// How long a link change waits before instances hear it, by
+    /// interface name (keepalived `interface_up_down_delays`). A vmac
+    /// follows its parent's. Default: none.
+    pub link_delays: BTreeMap<String, LinkDelays>,
+}
+
+/// keepalived's `interface_up_down_delays` for one interface: a change
+/// takes effect only after its delay, and not at all if the link goes
+/// back first. Each at most 255 s.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkDelays {
+    /// Before a link that went down counts as down.
+    pub down: Duration,
+    /// Before a link that came up counts as up.
+    pub up: Duration,
 }
 
 /// keepalived's VRRP packet filter: tables `ip NAME` and `ip6 NAME` with a
@@ -292,6 +307,7 @@ impl Default for Global {
             firewall: Firewall::default(),
             log_unknown_vrids: false,
             fifo_states_on_reload: false,
+            link_delays: BTreeMap::new(),
         }
     }
 }
@@ -679,6 +695,17 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// The name of its macvlan (keepalived `use_vmac`), if it has one:
+    /// the configured name, or keepalived's `vrrp.{VRID}` (`vrrp6.{VRID}`
+    /// for IPv6, so that a dual-stack VRID can have both on one parent).
+    pub fn vmac_name(&self) -> Option<String> {
+        let v = self.vmac.as_ref()?;
+        Some(v.name.clone().unwrap_or_else(|| match self.family() {
+            AddressFamily::Ipv4 => format!("vrrp.{}", self.vrid),
+            AddressFamily::Ipv6 => format!("vrrp6.{}", self.vrid),
+        }))
+    }
+
     /// The address family, taken from the VIPs.
     pub fn family(&self) -> AddressFamily {
         self.vips

@@ -179,9 +179,8 @@ pub(super) fn create_vmac(
         AddressFamily::Ipv4 => Family::Ipv4,
         AddressFamily::Ipv6 => Family::Ipv6,
     };
-    let name = vmac
-        .name
-        .clone()
+    let name = config
+        .vmac_name()
         .unwrap_or_else(|| default_vmac_name(family, vrid.get()));
     // Created down and brought up once silenced: a link-local address or
     // an MLD report from the shared MAC would move it to this host's

@@ -91,6 +91,7 @@ impl Engine {
     /// fragmented (a megabyte more resident for good).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.finish_due();
+        self.apply_delayed_links(now);
         self.refresh_deadlines();
         self.due = self.deadlines.due(now);
         self.due.reverse();

@@ -14,8 +14,43 @@ use super::action::{Action, Addresses, InstanceId, LinkState};
 
 impl Engine {
     /// Interface `ifindex` (named `name`) came up, went down or was
-    /// deleted; waiting instances are tried again at once.
+    /// deleted; waiting instances are tried again at once. A change of an
+    /// interface with `interface_up_down_delays` waits out its delay.
     pub fn handle_link(&mut self, now: Instant, ifindex: u32, name: &str, state: LinkState) {
+        self.finish_due();
+        let delays = self.link_delays(name);
+        if self.debounce.hold(now, ifindex, name, state, delays) {
+            return;
+        }
+        self.apply_link(now, ifindex, name, state);
+    }
+
+    /// The link changes whose delay ran out by `now`.
+    pub(super) fn apply_delayed_links(&mut self, now: Instant) {
+        for (ifindex, name, state) in self.debounce.take_due(now) {
+            info!(interface = %name, ?state, "delayed link change applies");
+            self.apply_link(now, ifindex, &name, state);
+        }
+    }
+
+    /// `name`'s `interface_up_down_delays`: its own, or for a vmac its
+    /// parent's.
+    fn link_delays(&self, name: &str) -> Option<crate::config::LinkDelays> {
+        let delays = &self.config.global.link_delays;
+        if delays.is_empty() {
+            return None;
+        }
+        if let Some(d) = delays.get(name) {
+            return Some(*d);
+        }
+        self.instances
+            .iter()
+            .find(|i| i.config.vmac_name().as_deref() == Some(name))
+            .and_then(|i| delays.get(&i.config.interface).copied())
+    }
+
+    /// Applies a link change to the instances.
+    fn apply_link(&mut self, now: Instant, ifindex: u32, name: &str, state: LinkState) {
         self.finish_due();
         let up = state == LinkState::Up;
         for i in 0..self.instances.len() {

@@ -26,6 +26,7 @@
 mod action;
 mod counters;
 mod deadlines;
+mod debounce;
 mod drain;
 mod groups;
 mod hold;
@@ -110,6 +111,8 @@ pub struct Engine {
     due_stale: bool,
     /// The next [`InstanceId`].
     next_id: u64,
+    /// Link changes waiting out `interface_up_down_delays`.
+    debounce: debounce::Debounce,
 }
 
 impl Engine {
@@ -136,6 +139,7 @@ impl Engine {
             due_at: None,
             due_stale: false,
             next_id: 0,
+            debounce: debounce::Debounce::default(),
         }
     }
 
@@ -180,7 +184,8 @@ impl Engine {
             .next_waiting_retry
             .filter(|_| !self.waiting.is_empty())
             .map(|at| (at, false));
-        earliest(routers, retry)
+        let links = self.debounce.next().map(|at| (at, false));
+        earliest(earliest(routers, retry), links)
     }
 
     /// The instances whose Master_Down_Timer has expired at `at`: the

@@ -23,6 +23,10 @@ pub(super) struct Defaults {
     pub(super) garp_lower_prio_repeat: Option<u32>,
     pub(super) notify_priority_changes: bool,
     pub(super) garp_lower_prio_delay: Option<Option<Duration>>,
+    /// `garp_group` pacing, by interface.
+    pub(super) garp_groups: std::collections::BTreeMap<String, super::garp::GarpPacing>,
+    /// Where `interface_up_down_delays` was written.
+    pub(super) link_delays_at: Option<Pos>,
     /// `vrrp_garp_extra_if`: the instances' default `garp_extra_if`.
     pub(super) garp_extra_if: Option<Option<Duration>>,
     pub(super) garp_interval: Option<Duration>,
@@ -155,7 +159,7 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
             }
         }
         "vrrp_garp_extra_if" | "vrrp_vmac_garp_intvl" => {
-            if let Some(v) = super::instance::read_garp_extra_if(ctx, s, 1) {
+            if let Some(v) = super::garp::read_garp_extra_if(ctx, s, 1) {
                 d.garp_extra_if = Some(v);
             }
         }

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::args::Ctx;
+use super::garp::{GarpSettings, read_garp_keyword};
 use super::keywords;
 use super::parser::{Stmt, Word};
 use super::tracking::{read_notify_keyword, read_track_block};
@@ -16,74 +17,6 @@ use crate::config::model::{
     VirtualAddress, Vmac, Vrid,
 };
 use crate::config::validate::AUTH_PASSWORD_MAX;
-
-/// Per-instance `garp_master_*` overrides.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct GarpSettings {
-    /// `Some(None)`: `garp_master_delay 0`, no second burst.
-    pub(super) delay: Option<Option<Duration>>,
-    pub(super) repeat: Option<u32>,
-    pub(super) refresh: Option<Option<Duration>>,
-    pub(super) refresh_repeat: Option<u32>,
-    pub(super) lower_prio_repeat: Option<u32>,
-    /// `Some(None)`: `garp_lower_prio_delay 0`, no second burst.
-    pub(super) lower_prio_delay: Option<Option<Duration>>,
-    /// `garp_extra_if [all] N`: `Some(None)` when 0 or without `all`.
-    pub(super) extra_if: Option<Option<Duration>>,
-}
-
-/// `garp_extra_if [all] N` (instance, N in 0..=86400) or `vrrp_garp_extra_if
-/// [all] N` (global, 1..=86400), and their deprecated `vmac_garp_intvl`
-/// names: the interval of the periodic messages on other interfaces, or
-/// `Some(None)` for none. Without `all` keepalived sends only on the VMACs
-/// it creates for VIPs (`use_vmac_addr`), which vrrpd does not create:
-/// warned about, no effect.
-pub(super) fn read_garp_extra_if(
-    ctx: &mut Ctx<'_>,
-    s: &Stmt,
-    min: i64,
-) -> Option<Option<Duration>> {
-    ctx.no_block(s);
-    let key = s.key.text.as_str();
-    if key.contains("vmac_garp_intvl") {
-        let new = if key.starts_with("vrrp_") {
-            "vrrp_garp_extra_if"
-        } else {
-            "garp_extra_if"
-        };
-        ctx.warn(
-            s.key.pos,
-            format!("`{key}` is deprecated (keepalived 2.2.2)"),
-            Some(format!("write `{new}`")),
-        );
-    }
-    let mut all = false;
-    let mut secs = None;
-    for w in &s.args {
-        if w.text == "all" {
-            all = true;
-        } else {
-            secs = Some(ctx.int(key, w, min..=86_400)?);
-        }
-    }
-    let Some(secs) = secs else {
-        ctx.error(s.key.pos, format!("`{key}` needs a time in seconds"), None);
-        return None;
-    };
-    if secs > 0 && !all {
-        ctx.warn(
-            s.key.pos,
-            format!(
-                "`{key}` without `all` sends only on VMACs created for VIPs \
-                 (use_vmac_addr), which vrrpd does not create: no effect"
-            ),
-            Some(format!(
-                "write `{key} all {secs}` to send on every interface of a VIP"
-            )),
-        );
-    }
-    Some((secs > 0 && all).then(|| Duration::from_secs(secs as u64)))
-}
 
 /// A `vrrp_instance` as written, before defaults.
 #[derive(Debug)]
@@ -410,56 +343,14 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
             ctx.no_block(s);
             r.vmac_xmit_base = true;
         }
-        "garp_master_delay" => {
-            if let Some(w) = ctx.single(s) {
-                if let Some(n) = ctx.int(&s.key.text, w, 0..=86_400) {
-                    r.garp.delay = Some((n > 0).then(|| Duration::from_secs(n as u64)));
-                }
-            }
-        }
-        "garp_master_repeat" | "garp_master_refresh_repeat" => {
-            if let Some(w) = ctx.single(s) {
-                if let Some(mut n) = ctx.int(&s.key.text, w, 0..=255) {
-                    if n == 0 {
-                        ctx.warn(
-                            w.pos,
-                            format!("`{key}` must be at least 1; using 1 (as keepalived)"),
-                            None,
-                        );
-                        n = 1;
-                    }
-                    if key == "garp_master_repeat" {
-                        r.garp.repeat = Some(n as u32);
-                    } else {
-                        r.garp.refresh_repeat = Some(n as u32);
-                    }
-                }
-            }
-        }
-        "garp_lower_prio_repeat" => {
-            if let Some(w) = ctx.single(s) {
-                r.garp.lower_prio_repeat = ctx.int(&s.key.text, w, 0..=255).map(|n| n as u32);
-            }
-        }
-        "garp_lower_prio_delay" => {
-            if let Some(w) = ctx.single(s) {
-                if let Some(n) = ctx.int(&s.key.text, w, 0..=86_400) {
-                    r.garp.lower_prio_delay = Some((n > 0).then(|| Duration::from_secs(n as u64)));
-                }
-            }
-        }
-        "garp_extra_if" | "vmac_garp_intvl" => {
-            if let Some(v) = read_garp_extra_if(ctx, s, 0) {
-                r.garp.extra_if = Some(v);
-            }
-        }
-        "garp_master_refresh" => {
-            if let Some(w) = ctx.single(s) {
-                if let Some(n) = ctx.int(&s.key.text, w, 0..=86_400) {
-                    r.garp.refresh = Some((n > 0).then(|| Duration::from_secs(n as u64)));
-                }
-            }
-        }
+        "garp_master_delay"
+        | "garp_master_repeat"
+        | "garp_master_refresh_repeat"
+        | "garp_lower_prio_repeat"
+        | "garp_lower_prio_delay"
+        | "garp_extra_if"
+        | "vmac_garp_intvl"
+        | "garp_master_refresh" => read_garp_keyword(ctx, s, &mut r.garp),
         "track_interface" | "track_script" | "track_file" | "track_process" => {
             read_track_block(ctx, s, &mut r.tracking, &mut r.locs);
         }

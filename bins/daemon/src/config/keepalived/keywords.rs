@@ -50,8 +50,6 @@ pub(crate) const TOP: &[(&str, Ignored)] = &[
     ("SSL", Ignored::Lvs),
     ("bfd_instance", Ignored::Unsupported),
     ("linkbeat_interfaces", Ignored::Unsupported),
-    ("interface_up_down_delays", Ignored::Unsupported),
-    ("garp_group", Ignored::Unsupported),
     ("net_namespace", Ignored::Unsupported),
     ("net_namespace_ipvs", Ignored::Lvs),
     ("namespace_with_ipsets", Ignored::NoEffect),

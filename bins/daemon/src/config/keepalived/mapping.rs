@@ -31,6 +31,8 @@ const TOP_KEYS: &[&str] = &[
     "static_routes",
     "static_rules",
     "track_group",
+    "garp_group",
+    "interface_up_down_delays",
 ];
 /// Builds the configuration and its locations from the top-level statements.
 pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Locations) {
@@ -66,6 +68,11 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
                 }
             }
             "vrrp_instance" => raw.extend(read_instance(ctx, s)),
+            "garp_group" => super::garp::read_garp_group(ctx, s, &mut defaults.garp_groups),
+            "interface_up_down_delays" => {
+                defaults.link_delays_at.get_or_insert(s.key.pos);
+                super::link_delays::read_up_down_delays(ctx, s, &mut config.global.link_delays);
+            }
             "static_ipaddress" => {
                 for item in ctx.block(s) {
                     config.statics.addresses.extend(super::instance::read_vip(ctx, item));
@@ -165,6 +172,9 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
         g.instances.retain(|m| !broken.contains(m));
     }
     adjust_tracking(ctx, &mut config, &mut locs);
+    if let Some(at) = defaults.link_delays_at {
+        super::link_delays::limit_link_delays(ctx, &mut config, at);
+    }
     (config, locs)
 }
 
@@ -386,9 +396,12 @@ fn finish_instance(
             .refresh_repeat
             .or(d.garp_refresh_repeat)
             .unwrap_or(keep_default.refresh_repeat),
-        interval: match family {
-            AddressFamily::Ipv4 => d.garp_interval,
-            AddressFamily::Ipv6 => d.gna_interval,
+        // The instance's interface's garp_group, else the global pause.
+        interval: match (d.garp_groups.get(&interface), family) {
+            (Some(g), AddressFamily::Ipv4) => Some(g.garp),
+            (Some(g), AddressFamily::Ipv6) => Some(g.gna),
+            (None, AddressFamily::Ipv4) => d.garp_interval,
+            (None, AddressFamily::Ipv6) => d.gna_interval,
         }
         .unwrap_or(Duration::ZERO),
         // keepalived's default is the global garp_master settings, not

@@ -8,11 +8,13 @@
 
 mod args;
 mod checkers;
+mod garp;
 mod global;
 mod includes;
 mod instance;
 mod keywords;
 mod lexer;
+mod link_delays;
 mod lvs;
 mod lvs_defaults;
 mod mapping;

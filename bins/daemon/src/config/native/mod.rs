@@ -58,6 +58,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "firewall",
     "log_unknown_vrids",
     "fifo_states_on_reload",
+    "link_delays",
 ];
 
 /// Parses and checks native TOML `text`, reporting positions in `path`.
@@ -293,6 +294,9 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
     if let Some(v) = get(t, "fifo_states_on_reload") {
         g.fifo_states_on_reload = ctx.boolean("fifo_states_on_reload", v).unwrap_or(false);
     }
+    if let Some(v) = get(t, "link_delays") {
+        g.link_delays = read_link_delays(ctx, v);
+    }
     if let Some(v) = get(t, "log_unknown_vrids") {
         g.log_unknown_vrids = ctx.boolean("log_unknown_vrids", v).unwrap_or(false);
     }
@@ -405,4 +409,38 @@ fn read_lvs_timeouts(ctx: &mut Ctx<'_, '_>, v: &value::Val<'_>) -> Option<vrrp_i
         }
     }
     Some(out)
+}
+
+/// `link_delays = { eth0 = { down = "2s", up = "1s" } }`: keepalived's
+/// `interface_up_down_delays`, each at most 255 s.
+fn read_link_delays(
+    ctx: &mut Ctx<'_, '_>,
+    v: &value::Val<'_>,
+) -> std::collections::BTreeMap<String, crate::config::LinkDelays> {
+    const KEYS: &[&str] = &["down", "up"];
+    let mut out = std::collections::BTreeMap::new();
+    let Some(t) = ctx.table("link_delays", v) else {
+        return out;
+    };
+    for (name, delays) in t.iter() {
+        let Some(d) = ctx.table("link_delays", delays) else {
+            continue;
+        };
+        ctx.deny_unknown(d, "link_delays", KEYS);
+        let mut read = |key: &str| {
+            let v = get(d, key)?;
+            let value = ctx.duration(key, v)?;
+            if value > std::time::Duration::from_secs(255) {
+                ctx.error(v.span(), format!("`{key}` is longer than 255 s"), None);
+                return None;
+            }
+            Some(value)
+        };
+        let delays = crate::config::LinkDelays {
+            down: read("down").unwrap_or_default(),
+            up: read("up").unwrap_or_default(),
+        };
+        out.insert(name.get_ref().to_string(), delays);
+    }
+    out
 }

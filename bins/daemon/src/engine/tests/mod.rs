@@ -16,6 +16,7 @@ use crate::notify::HookState;
 use crate::track::{Observation, TrackerKind, TrackerUpdate};
 
 mod addresses;
+mod links;
 mod reload;
 
 const PRIMARY: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
