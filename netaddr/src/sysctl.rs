@@ -183,6 +183,34 @@ pub fn configure_vmac(vmac: &str, parent: &str) -> Result<SysctlRestore> {
     Ok(restore)
 }
 
+/// `net.ipv4.igmp_link_local_mcast_reports`: whether this network
+/// namespace sends IGMP reports for groups in 224.0.0.0/24 (Linux ≥ 4.3).
+pub const IGMP_LINK_LOCAL_REPORTS: &str = "/proc/sys/net/ipv4/igmp_link_local_mcast_reports";
+
+/// Sets [`IGMP_LINK_LOCAL_REPORTS`] to `on` and returns what it was
+/// (keepalived's `disable_local_igmp` turns them off: switches flood
+/// 224.0.0.0/24 anyway, RFC 4541 §2.1.2).
+pub fn set_local_igmp_reports(on: bool) -> Result<bool> {
+    let path = PathBuf::from(IGMP_LINK_LOCAL_REPORTS);
+    let text = fs::read_to_string(&path).map_err(|e| sysctl_error(&path, "cannot read", e))?;
+    let previous = match text.trim() {
+        "0" => false,
+        "1" => true,
+        other => {
+            return Err(Error::Sysctl {
+                detail: format!("{other:?} is not 0 or 1"),
+                path,
+                source: None,
+            });
+        }
+    };
+    if previous != on {
+        fs::write(&path, if on { "1\n" } else { "0\n" })
+            .map_err(|e| sysctl_error(&path, "cannot write", e))?;
+    }
+    Ok(previous)
+}
+
 /// Sets `promote_secondaries=1` on an interface that carries virtual
 /// addresses without a macvlan, so that removing one that happens to be the
 /// primary of its subnet does not take the other addresses of the subnet

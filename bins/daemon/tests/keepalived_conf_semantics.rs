@@ -1218,3 +1218,16 @@ fn garp_group_paces_the_instances_of_its_interfaces() {
     ));
     has(&w, Severity::Warning, 1, 1, "has no effect");
 }
+
+#[test]
+fn disable_local_igmp_is_read_and_converted() {
+    let (c, w) = ok(&format!(
+        "global_defs {{\n  disable_local_igmp\n}}\n{}",
+        inst("")
+    ));
+    assert!(w.is_empty(), "{}", config::render(&w));
+    assert!(c.global.disable_local_igmp);
+    let toml = config::to_native_toml(&c);
+    let (again, _) = config::check_native_str(&toml, Path::new("converted.toml")).unwrap();
+    assert!(again.global.disable_local_igmp, "{toml}");
+}

@@ -217,6 +217,9 @@ fn global(out: &mut String, g: &Global) {
     if g.log_unknown_vrids {
         out.push_str("log_unknown_vrids = true\n");
     }
+    if g.disable_local_igmp {
+        out.push_str("disable_local_igmp = true\n");
+    }
     if !g.link_delays.is_empty() {
         let entries: Vec<String> = g
             .link_delays

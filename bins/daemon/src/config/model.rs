@@ -219,6 +219,10 @@ pub struct Global {
     /// interface name (keepalived `interface_up_down_delays`). A vmac
     /// follows its parent's. Default: none.
     pub link_delays: BTreeMap<String, LinkDelays>,
+    /// Turn off IGMP reports for 224.0.0.0/24 in the daemon's network
+    /// namespace while it runs, and back on at a clean stop (keepalived
+    /// `disable_local_igmp`). Read at start only. Default off.
+    pub disable_local_igmp: bool,
 }
 
 /// keepalived's `interface_up_down_delays` for one interface: a change
@@ -308,6 +312,7 @@ impl Default for Global {
             log_unknown_vrids: false,
             fifo_states_on_reload: false,
             link_delays: BTreeMap::new(),
+            disable_local_igmp: false,
         }
     }
 }

@@ -78,6 +78,7 @@ pub(crate) async fn run(
     let mut netlink = vrrp_netaddr::Handle::new().map_err(|e| DaemonError::Netlink(Box::new(e)))?;
     // The macvlans (and their parents' sysctls) a crashed run left.
     super::vmac_record::clean_up(&config.global.state_dir, &mut netlink);
+    let _igmp = global.disable_local_igmp.then(LocalIgmpOff::apply);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let worker = AddressWorker::new(addrs, done_tx);
     let mut shell = Shell::new(&config, worker, socket_set, tracker_tx);
@@ -430,6 +431,42 @@ fn watch_routing(events: &mut Option<AsyncFd<EventStream>>) {
     if let Some(stream) = events.as_mut() {
         if let Err(e) = stream.get_mut().watch_routing() {
             warn!(error = %e, "routes and rules deleted by someone else will not be noticed");
+        }
+    }
+}
+
+/// keepalived's `disable_local_igmp`: IGMP reports for 224.0.0.0/24 off
+/// from before the loop runs, and back on when the run ends, whichever
+/// way (they stay off after a crash, as with keepalived).
+struct LocalIgmpOff {
+    was_on: bool,
+}
+
+impl LocalIgmpOff {
+    fn apply() -> Self {
+        let was_on = match vrrp_netaddr::sysctl::set_local_igmp_reports(false) {
+            Ok(was_on) => {
+                info!(
+                    was_on,
+                    "IGMP reports for 224.0.0.0/24 off (disable_local_igmp)"
+                );
+                was_on
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot turn local IGMP reports off (disable_local_igmp)");
+                false
+            }
+        };
+        LocalIgmpOff { was_on }
+    }
+}
+
+impl Drop for LocalIgmpOff {
+    fn drop(&mut self) {
+        if self.was_on {
+            if let Err(e) = vrrp_netaddr::sysctl::set_local_igmp_reports(true) {
+                warn!(error = %e, "cannot turn local IGMP reports back on");
+            }
         }
     }
 }

@@ -86,6 +86,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "default_interface",
     "vrrp_strict",
     "log_unknown_vrids",
+    "disable_local_igmp",
     "fifo_write_vrrp_states_on_reload",
     "vmac_prefix",
     "nftables",
@@ -223,6 +224,10 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
         "log_unknown_vrids" => {
             ctx.bare(s);
             config.global.log_unknown_vrids = true;
+        }
+        "disable_local_igmp" => {
+            ctx.bare(s);
+            config.global.disable_local_igmp = true;
         }
         "vmac_prefix" => {
             if let Some(w) = ctx.single(s) {

@@ -94,7 +94,6 @@ pub(crate) const GLOBAL: &[(&str, Ignored)] = &[
     ("nftables_ipvs", Ignored::Lvs),
     ("nftables_ipvs_priority", Ignored::Lvs),
     ("nftables_ipvs_start_fwmark", Ignored::Lvs),
-    ("disable_local_igmp", Ignored::Unsupported),
     ("max_auto_priority", Ignored::NoEffect),
     ("min_auto_priority_delay", Ignored::NoEffect),
     ("vrrp_priority", Ignored::NoEffect),

@@ -59,6 +59,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "log_unknown_vrids",
     "fifo_states_on_reload",
     "link_delays",
+    "disable_local_igmp",
 ];
 
 /// Parses and checks native TOML `text`, reporting positions in `path`.
@@ -296,6 +297,9 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
     }
     if let Some(v) = get(t, "link_delays") {
         g.link_delays = read_link_delays(ctx, v);
+    }
+    if let Some(v) = get(t, "disable_local_igmp") {
+        g.disable_local_igmp = ctx.boolean("disable_local_igmp", v).unwrap_or(false);
     }
     if let Some(v) = get(t, "log_unknown_vrids") {
         g.log_unknown_vrids = ctx.boolean("log_unknown_vrids", v).unwrap_or(false);
