@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod engine;
 pub mod lvs;
 pub mod net;
+pub mod netns;
 pub mod notify;
 pub mod planted;
 pub mod process;

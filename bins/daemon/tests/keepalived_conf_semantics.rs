@@ -1231,3 +1231,27 @@ fn disable_local_igmp_is_read_and_converted() {
     let (again, _) = config::check_native_str(&toml, Path::new("converted.toml")).unwrap();
     assert!(again.global.disable_local_igmp, "{toml}");
 }
+
+#[test]
+fn net_namespace_is_read_at_the_top_level_and_moves_the_default_paths() {
+    let (c, w) = ok(&format!("net_namespace blue\n{}", inst("")));
+    assert!(w.is_empty(), "{}", config::render(&w));
+    assert_eq!(c.global.net_namespace.as_deref(), Some("blue"));
+    assert_eq!(c.global.state_dir, Path::new("/run/vrrpd/blue"));
+    assert_eq!(
+        c.global.control_socket,
+        Path::new("/run/vrrpd/blue/vrrpd.sock")
+    );
+    let toml = config::to_native_toml(&c);
+    let (again, _) = config::check_native_str(&toml, Path::new("converted.toml")).unwrap();
+    assert_eq!(again.global, c.global, "{toml}");
+    // keepalived knows it only at the top level.
+    let (c, w) = ok(&format!(
+        "global_defs {{\n  net_namespace blue\n}}\n{}",
+        inst("")
+    ));
+    assert_eq!(c.global.net_namespace, None);
+    has(&w, Severity::Warning, 2, 3, "only at the top level");
+    let d = errors(&format!("net_namespace ../x\n{}", inst("")));
+    has(&d, Severity::Error, 1, 15, "is not a namespace name");
+}

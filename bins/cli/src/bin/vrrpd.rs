@@ -251,6 +251,15 @@ fn daemon(source: &Source, paths: &PathOverrides, format: LogFormat) -> ExitCode
     for w in &warnings {
         tracing::warn!("{w}");
     }
+    // keepalived's net_namespace: on this thread, before any other starts
+    // (the runtime, the workers, the scripts), or not at all.
+    if let Some(name) = &config.global.net_namespace {
+        if let Err(e) = vrrpd::netns::enter(name) {
+            tracing::error!(error = %e, "cannot run in network namespace {name}");
+            return ExitCode::FAILURE;
+        }
+        tracing::info!(namespace = %name, "running in network namespace {name}");
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

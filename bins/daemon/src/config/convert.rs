@@ -217,6 +217,9 @@ fn global(out: &mut String, g: &Global) {
     if g.log_unknown_vrids {
         out.push_str("log_unknown_vrids = true\n");
     }
+    if let Some(name) = &g.net_namespace {
+        let _ = writeln!(out, "net_namespace = {}", q(name));
+    }
     if g.disable_local_igmp {
         out.push_str("disable_local_igmp = true\n");
     }

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use super::exec::{Exec, Hook, RunAs};
@@ -223,6 +223,11 @@ pub struct Global {
     /// namespace while it runs, and back on at a clean stop (keepalived
     /// `disable_local_igmp`). Read at start only. Default off.
     pub disable_local_igmp: bool,
+    /// Run inside this network namespace (`ip netns add NAME`), entered
+    /// at start; a reload cannot change it (keepalived `net_namespace`).
+    /// The default state directory and control socket then move under
+    /// `/run/vrrpd/NAME`, so that one vrrpd per namespace can run.
+    pub net_namespace: Option<String>,
 }
 
 /// keepalived's `interface_up_down_delays` for one interface: a change
@@ -289,6 +294,19 @@ impl Global {
     pub const DEFAULT_SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
     /// The longest IPVS connection timeout keepalived takes (31 days).
     pub const MAX_LVS_TIMEOUT: Duration = Duration::from_secs(86_400 * 31);
+
+    /// Sets `net_namespace` to `name`, and moves the state directory and
+    /// control socket that are at their defaults under `/run/vrrpd/NAME`.
+    pub fn set_net_namespace(&mut self, name: &str) {
+        let dir = PathBuf::from(Self::DEFAULT_STATE_DIR).join(name);
+        if self.state_dir == Path::new(Self::DEFAULT_STATE_DIR) {
+            self.state_dir = dir.clone();
+        }
+        if self.control_socket == Path::new(Self::DEFAULT_CONTROL_SOCKET) {
+            self.control_socket = dir.join("vrrpd.sock");
+        }
+        self.net_namespace = Some(name.to_string());
+    }
 }
 
 impl Default for Global {
@@ -313,6 +331,7 @@ impl Default for Global {
             fifo_states_on_reload: false,
             link_delays: BTreeMap::new(),
             disable_local_igmp: false,
+            net_namespace: None,
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use tracing::info;
+use tracing::{info, warn};
 
 use super::lookup::ReloadLookups;
 use super::memory;
@@ -30,8 +30,23 @@ impl Shell {
     }
 
     /// Hands what a reload to `config` needs looked up to the worker.
-    fn look_up_reload(&mut self, config: Config, reply: ReloadReply) {
+    fn look_up_reload(&mut self, mut config: Config, reply: ReloadReply) {
         sdnotify::notify("RELOADING=1");
+        let running = &self.engine.config().global;
+        if config.global.net_namespace != running.net_namespace {
+            // keepalived: "the namespace cannot be changed on a
+            // configuration reload".
+            warn!(
+                running = ?running.net_namespace,
+                new = ?config.global.net_namespace,
+                "net_namespace cannot change at a reload: restart vrrpd for it"
+            );
+            config.global.net_namespace = running.net_namespace.clone();
+        }
+        if config.global.disable_local_igmp != running.disable_local_igmp {
+            warn!("disable_local_igmp cannot change at a reload: restart vrrpd for it");
+            config.global.disable_local_igmp = running.disable_local_igmp;
+        }
         let update = self
             .engine
             .address_updates(&config)

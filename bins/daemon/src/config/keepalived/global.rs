@@ -87,6 +87,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "vrrp_strict",
     "log_unknown_vrids",
     "disable_local_igmp",
+    "net_namespace",
     "fifo_write_vrrp_states_on_reload",
     "vmac_prefix",
     "nftables",
@@ -225,6 +226,11 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
             ctx.bare(s);
             config.global.log_unknown_vrids = true;
         }
+        "net_namespace" => ctx.warn(
+            s.key.pos,
+            "keepalived reads `net_namespace` only at the top level (in global_defs it is an unknown keyword): ignored",
+            Some("move it before global_defs".into()),
+        ),
         "disable_local_igmp" => {
             ctx.bare(s);
             config.global.disable_local_igmp = true;

@@ -33,6 +33,7 @@ const TOP_KEYS: &[&str] = &[
     "track_group",
     "garp_group",
     "interface_up_down_delays",
+    "net_namespace",
 ];
 /// Builds the configuration and its locations from the top-level statements.
 pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Locations) {
@@ -69,6 +70,17 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
             }
             "vrrp_instance" => raw.extend(read_instance(ctx, s)),
             "garp_group" => super::garp::read_garp_group(ctx, s, &mut defaults.garp_groups),
+            "net_namespace" => {
+                if let Some(w) = ctx.single(s) {
+                    if !crate::netns::valid_name(&w.text) {
+                        ctx.error(w.pos, format!("`{}` is not a namespace name", w.text), None);
+                    } else if config.global.net_namespace.is_some() {
+                        ctx.warn(s.key.pos, "net_namespace given twice: the first one counts", None);
+                    } else {
+                        config.global.set_net_namespace(&w.text);
+                    }
+                }
+            }
             "interface_up_down_delays" => {
                 defaults.link_delays_at.get_or_insert(s.key.pos);
                 super::link_delays::read_up_down_delays(ctx, s, &mut config.global.link_delays);

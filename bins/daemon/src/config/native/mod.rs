@@ -60,6 +60,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "fifo_states_on_reload",
     "link_delays",
     "disable_local_igmp",
+    "net_namespace",
 ];
 
 /// Parses and checks native TOML `text`, reporting positions in `path`.
@@ -243,6 +244,15 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
     if let Some(v) = get(t, "control_socket") {
         if let Some(s) = ctx.nonempty("control_socket", v) {
             g.control_socket = PathBuf::from(s);
+        }
+    }
+    if let Some(v) = get(t, "net_namespace") {
+        if let Some(name) = ctx.nonempty("net_namespace", v) {
+            if crate::netns::valid_name(&name) {
+                g.set_net_namespace(&name);
+            } else {
+                ctx.error(v.span(), format!("`{name}` is not a namespace name"), None);
+            }
         }
     }
     if let Some(v) = get(t, "log_level") {
