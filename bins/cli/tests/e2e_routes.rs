@@ -523,7 +523,35 @@ fn a_track_group_faults_its_instances_when_a_static_route_device_goes_down() {
     ) {
         return;
     }
-    let lab = Lab::new("tg", Variant::V3_IPV4);
+    track_group_moves_the_vip(
+        "tg",
+        "static_routes {\n    198.18.71.0/24 dev dum0 scope link track_group G\n}\n",
+        &["route", "show"],
+        "198.18.71.0/24 dev dum0",
+    );
+}
+
+#[test]
+fn a_track_group_faults_its_instances_when_a_static_address_device_goes_down() {
+    if !vrrp_testns::netns_available(
+        "a_track_group_faults_its_instances_when_a_static_address_device_goes_down",
+    ) {
+        return;
+    }
+    // keepalived: the group's instances track the address's interface.
+    track_group_moves_the_vip(
+        "ta",
+        "static_ipaddress {\n    198.18.72.1/24 dev dum0 track_group G\n}\n",
+        &["-4", "addr", "show", "dev", "dum0"],
+        "198.18.72.1/24",
+    );
+}
+
+/// h1 (200) and h2 (100) with `statics` naming track group G = { VI_1 }
+/// on a veth `dum0`: dum0 down on h1 moves the VIP to h2; up again, h1
+/// takes it back, and `ip ARGS` on h1 shows `shown` again.
+fn track_group_moves_the_vip(tag: &str, statics: &str, args: &[&str], shown: &str) {
+    let lab = Lab::new(tag, Variant::V3_IPV4);
     for idx in [H1, H2] {
         let h = lab.host(idx);
         h.ip(&[
@@ -532,10 +560,9 @@ fn a_track_group_faults_its_instances_when_a_static_route_device_goes_down() {
         h.ip(&["link", "set", "dum1", "up"]);
         h.ip(&["link", "set", "dum0", "up"]);
     }
-    let statics = "track_group G {\n    group {\n        VI_1\n    }\n}\n\
-                   static_routes {\n    198.18.71.0/24 dev dum0 scope link track_group G\n}\n";
-    let c1 = write_conf(&lab, H1, 200, statics, "");
-    let c2 = write_conf(&lab, H2, 100, statics, "");
+    let statics = format!("track_group G {{\n    group {{\n        VI_1\n    }}\n}}\n{statics}");
+    let c1 = write_conf(&lab, H1, 200, &statics, "");
+    let c2 = write_conf(&lab, H2, 100, &statics, "");
     let _h1 = lab.start_keepalived_conf(H1, &c1);
     let _h2 = lab.start_keepalived_conf(H2, &c2);
     let t = Duration::from_secs(5);
@@ -548,14 +575,14 @@ fn a_track_group_faults_its_instances_when_a_static_route_device_goes_down() {
     check!(
         lab,
         wait_for(t, || lab.has_vip(H2) && !lab.has_vip(H1)).is_some(),
-        "the VIP did not move when the static route's device went down"
+        "the VIP did not move when the static entry's device went down"
     );
     lab.host(H1).ip(&["link", "set", "dum0", "up"]);
     check!(
         lab,
         wait_for(t, || lab.has_vip(H1)
-            && has_route(&lab, H1, "198.18.71.0/24 dev dum0"))
+            && lab.host(H1).ip(args).contains(shown))
         .is_some(),
-        "h1 did not come back, with its static route, when dum0 came up"
+        "h1 did not come back, with its static entry, when dum0 came up"
     );
 }

@@ -1255,3 +1255,30 @@ fn net_namespace_is_read_at_the_top_level_and_moves_the_default_paths() {
     let d = errors(&format!("net_namespace ../x\n{}", inst("")));
     has(&d, Severity::Error, 1, 15, "is not a namespace name");
 }
+
+#[test]
+fn track_group_on_a_static_address_tracks_its_interface() {
+    let text = format!(
+        "track_group G {{\n  group {{\n    VI\n  }}\n}}\nstatic_ipaddress {{\n  198.18.72.1/24 dev eth1 track_group G\n  198.18.73.1/24 dev eth2\n}}\n{}",
+        inst("")
+    );
+    let (c, w) = ok(&text);
+    assert!(w.is_empty(), "{}", config::render(&w));
+    assert_eq!(c.statics.links_tracked_by("VI"), vec!["eth1".to_string()]);
+    let toml = config::to_native_toml(&c);
+    assert!(toml.contains("track_group = \"G\""), "{toml}");
+    let (again, _) = config::check_native_str(&toml, Path::new("converted.toml")).unwrap();
+    assert_eq!(again.statics, c.statics, "{toml}");
+    // Not defined before: keepalived's "track_group G not found".
+    let d = errors(&format!(
+        "static_ipaddress {{\n  198.18.72.1/24 dev eth1 track_group G\n}}\n{}",
+        inst("")
+    ));
+    has(
+        &d,
+        Severity::Error,
+        2,
+        3,
+        "is not defined before it is used",
+    );
+}

@@ -374,7 +374,12 @@ fn statics(out: &mut String, s: &Statics) {
         let _ = writeln!(out, "addresses = [");
         for v in &s.addresses {
             // Each has its device, so each is a table.
-            let _ = writeln!(out, "  {},", vip(v));
+            let mut entry = vip(v);
+            if let Some(g) = s.address_track_groups.get(&v.address) {
+                entry.truncate(entry.len() - 2);
+                let _ = write!(entry, ", track_group = {} }}", q(g));
+            }
+            let _ = writeln!(out, "  {entry},");
         }
         out.push_str("]\n");
     }

@@ -61,6 +61,9 @@ pub struct Statics {
     /// instances that are in Fault while the interface of a static route
     /// or rule naming the group is down.
     pub track_groups: BTreeMap<String, Vec<String>>,
+    /// The `track_group` of each static address that names one, by
+    /// address: the group's instances track the address's interface.
+    pub address_track_groups: BTreeMap<IpAddr, String>,
 }
 
 impl Statics {
@@ -70,6 +73,7 @@ impl Statics {
             && self.routes.is_empty()
             && self.rules.is_empty()
             && self.track_groups.is_empty()
+            && self.address_track_groups.is_empty()
     }
 
     /// The `track_group` names that static routes and rules use and
@@ -79,8 +83,9 @@ impl Statics {
         let used = self
             .routes
             .iter()
-            .map(|r| &r.track_group)
-            .chain(self.rules.iter().map(|r| &r.track_group))
+            .map(|r| r.track_group.as_ref())
+            .chain(self.rules.iter().map(|r| r.track_group.as_ref()))
+            .chain(self.address_track_groups.values().map(Some))
             .flatten();
         for g in used {
             if !self.track_groups.contains_key(g) && !out.contains(g) {
@@ -91,7 +96,8 @@ impl Statics {
     }
 
     /// The interfaces instance `name` tracks (weight 0) through the
-    /// static routes (`dev`) and rules (`iif`) whose `track_group` has it.
+    /// static addresses (their device), routes (`dev`) and rules (`iif`)
+    /// whose `track_group` has it.
     pub fn links_tracked_by(&self, name: &str) -> Vec<String> {
         let member = |group: &Option<String>| {
             group
@@ -109,8 +115,13 @@ impl Statics {
             .iter()
             .filter(|r| r.track && member(&r.track_group))
             .filter_map(|r| r.spec.iif.clone());
+        let addresses = self
+            .addresses
+            .iter()
+            .filter(|a| member(&self.address_track_groups.get(&a.address).cloned()))
+            .filter_map(|a| a.device.clone());
         let mut out: Vec<String> = Vec::new();
-        for link in routes.chain(rules) {
+        for link in addresses.chain(routes).chain(rules) {
             if !out.contains(&link) {
                 out.push(link);
             }

@@ -289,7 +289,7 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         "virtual_ipaddress" => {
             r.locs.set_field(Field::Vips, pos);
             for item in ctx.block(s) {
-                if let Some(vip) = read_vip(ctx, item) {
+                if let Some(vip) = read_vip(ctx, item, None) {
                     r.locs.set_item(Item::Vip(r.vips.len()), item.key.pos);
                     r.vips.push(vip);
                 }
@@ -297,7 +297,7 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
         }
         "virtual_ipaddress_excluded" => {
             for item in ctx.block(s) {
-                if let Some(vip) = read_vip(ctx, item) {
+                if let Some(vip) = read_vip(ctx, item, None) {
                     r.locs
                         .set_item(Item::ExcludedVip(r.excluded_vips.len()), item.key.pos);
                     r.excluded_vips.push(vip);
@@ -507,7 +507,13 @@ fn read_auth(ctx: &mut Ctx<'_>, s: &Stmt, r: &mut RawInstance) {
 
 /// One `virtual_ipaddress` line:
 /// `<IPADDR>[/<MASK>] [brd <IPADDR>] [dev <STRING>] [scope <SCOPE>] [label <LABEL>] ...`.
-pub(super) fn read_vip(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<VirtualAddress> {
+/// One `virtual_ipaddress`/`static_ipaddress` line. `track_group`, taken
+/// only for a static address (keepalived's), goes to `track_group`.
+pub(super) fn read_vip(
+    ctx: &mut Ctx<'_>,
+    s: &Stmt,
+    mut track_group: Option<&mut Option<String>>,
+) -> Option<VirtualAddress> {
     ctx.no_block(s);
     let (address, prefix_len) = match parse_prefixed(&s.key.text) {
         Ok(v) => v,
@@ -561,6 +567,11 @@ pub(super) fn read_vip(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<VirtualAddress> {
                             Some("use site, link, host, nowhere or global".into()),
                         ),
                     }
+                }
+            }
+            "track_group" if track_group.is_some() => {
+                if let (Some(w), Some(slot)) = (value(ctx), track_group.as_deref_mut()) {
+                    *slot = Some(w.text.clone());
                 }
             }
             "peer" | "preferred_lft" | "track_group" => {

@@ -87,7 +87,23 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
             }
             "static_ipaddress" => {
                 for item in ctx.block(s) {
-                    config.statics.addresses.extend(super::instance::read_vip(ctx, item));
+                    let mut group = None;
+                    let Some(a) = super::instance::read_vip(ctx, item, Some(&mut group)) else {
+                        continue;
+                    };
+                    if let Some(g) = group {
+                        if config.statics.track_groups.contains_key(&g) {
+                            config.statics.address_track_groups.insert(a.address, g);
+                        } else {
+                            // keepalived: "track_group %s not found".
+                            ctx.error(
+                                item.key.pos,
+                                format!("track_group `{g}` is not defined before it is used"),
+                                None,
+                            );
+                        }
+                    }
+                    config.statics.addresses.push(a);
                 }
             }
             "static_routes" => {

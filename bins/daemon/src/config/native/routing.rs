@@ -60,9 +60,18 @@ pub(super) fn read_statics(ctx: &mut Ctx<'_, '_>, v: &Val<'_>) -> Statics {
     ctx.deny_unknown(t, "[static]", STATIC_KEYS);
     if let Some(a) = get(t, "addresses") {
         for item in ctx.array("addresses", a) {
-            let Some(address) = super::vips::read_vip(ctx, "addresses", item) else {
+            let Some(address) =
+                super::vips::read_vip_with(ctx, "addresses", item, &["track_group"])
+            else {
                 continue;
             };
+            if let DeValue::Table(entry) = item.get_ref() {
+                if let Some(g) =
+                    get(entry, "track_group").and_then(|g| ctx.nonempty("track_group", g))
+                {
+                    statics.address_track_groups.insert(address.address, g);
+                }
+            }
             if address.device.is_none() {
                 let hint = match item.get_ref() {
                     DeValue::String(s) => {

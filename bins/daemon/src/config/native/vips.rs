@@ -30,10 +30,22 @@ fn address(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>) -> Option<VirtualAddre
 
 /// One VIP, a string or a table.
 pub(super) fn read_vip(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>) -> Option<VirtualAddress> {
+    read_vip_with(ctx, key, v, &[])
+}
+
+/// [`read_vip`] that also allows the table keys `extra` (read by the
+/// caller).
+pub(super) fn read_vip_with(
+    ctx: &mut Ctx<'_, '_>,
+    key: &str,
+    v: &Val<'_>,
+    extra: &[&str],
+) -> Option<VirtualAddress> {
     let DeValue::Table(t) = v.get_ref() else {
         return address(ctx, key, v);
     };
-    ctx.deny_unknown(t, &format!("a `{key}` entry"), VIP_KEYS);
+    let allowed: Vec<&str> = VIP_KEYS.iter().chain(extra).copied().collect();
+    ctx.deny_unknown(t, &format!("a `{key}` entry"), &allowed);
     let mut vip = match get(t, "address") {
         Some(a) => address(ctx, "address", a)?,
         None => {
