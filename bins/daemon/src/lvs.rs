@@ -17,9 +17,12 @@
 
 mod action;
 mod checker;
+pub mod dns;
 mod engine;
 pub mod http;
+pub mod ping;
 mod reload;
+pub mod smtp;
 #[cfg(test)]
 mod tests;
 

@@ -6,7 +6,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use vrrpd::config::lvs::{CheckKind, Forwarding, Protocol, Scheduler, ServiceFlags, ServiceKey};
+use vrrpd::config::lvs::{
+    CheckKind, DnsType, Forwarding, Protocol, Scheduler, ServiceFlags, ServiceKey,
+};
 use vrrpd::config::{self, Config, Diagnostic, KeepalivedOptions, Severity};
 
 fn check(text: &str) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
@@ -200,7 +202,7 @@ virtual_server 198.18.0.10 80 {
   protocol TCP
   ha_suspend
   real_server 198.18.0.21 80 {
-    DNS_CHECK {
+    FILE_CHECK {
     }
   }
 }
@@ -209,7 +211,7 @@ SSL {
 }
 ");
     has(&w, Severity::Warning, 1, "virtual_server group");
-    has(&w, Severity::Warning, 9, "DNS_CHECK");
+    has(&w, Severity::Warning, 9, "FILE_CHECK");
     has(&w, Severity::Warning, 13, "SSL");
     assert_eq!(c.virtual_servers.len(), 1);
     assert!(c.virtual_servers[0].ha_suspend);
@@ -435,4 +437,168 @@ fn udp_check_reads_keepalived_hex_and_judges_replies_as_it_does() {
             "{bad}: {d:?}"
         );
     }
+}
+
+#[test]
+fn dns_check_reads_type_and_name_with_keepalived_defaults() {
+    let (c, w) = ok("virtual_server 198.18.0.10 53 {
+  protocol UDP
+  delay_loop 7
+  real_server 198.18.0.21 53 {
+    DNS_CHECK {
+      type aaaa
+      name www.example.test.
+    }
+    DNS_CHECK {
+    }
+  }
+}
+");
+    assert!(w.is_empty(), "{w:?}");
+    let checkers = &c.virtual_servers[0].real_servers[0].checkers;
+    let CheckKind::Dns(d) = &checkers[0].kind else {
+        panic!("not DNS");
+    };
+    assert_eq!(d.query_type, DnsType::Aaaa);
+    assert_eq!(d.name, "www.example.test");
+    assert_eq!(d.connect.addr, "198.18.0.21:53".parse().unwrap());
+    // keepalived: SOA for the root by default, retry 3, and
+    // delay_before_retry the delay_loop.
+    let CheckKind::Dns(d) = &checkers[1].kind else {
+        panic!("not DNS");
+    };
+    assert_eq!((d.query_type, d.name.as_str()), (DnsType::Soa, ""));
+    assert_eq!(checkers[1].retry, 3);
+    assert_eq!(checkers[1].delay_before_retry, Duration::from_secs(7));
+    let toml = config::to_native_toml(&c);
+    let (again, _) = config::check_native_str(&toml, Path::new("c.toml"))
+        .unwrap_or_else(|d| panic!("{toml}\n{}", config::render(&d)));
+    assert_eq!(again, c, "{toml}");
+    for (bad, needle) in [
+        ("type PTR", "unknown DNS_CHECK type"),
+        ("name a..b", "empty label"),
+        ("port 53", "unknown"),
+    ] {
+        let text = format!(
+            "virtual_server 198.18.0.10 53 {{\n  real_server 198.18.0.21 53 {{\n    DNS_CHECK {{\n      {bad}\n    }}\n  }}\n}}\n"
+        );
+        let d = check(&text).unwrap_err();
+        assert!(
+            d.iter()
+                .any(|x| x.severity == Severity::Error && x.message.contains(needle)),
+            "{bad}: {d:?}"
+        );
+    }
+}
+
+#[test]
+fn ping_check_takes_the_common_options_and_converts() {
+    let (c, w) = ok("virtual_server 198.18.0.10 80 {
+  protocol TCP
+  real_server 198.18.0.21 80 {
+    PING_CHECK {
+      connect_ip 198.18.0.31
+      connect_timeout 2
+      retry 4
+    }
+  }
+}
+");
+    assert!(w.is_empty(), "{w:?}");
+    let checker = &c.virtual_servers[0].real_servers[0].checkers[0];
+    let CheckKind::Ping(conn) = &checker.kind else {
+        panic!("not PING");
+    };
+    assert_eq!(
+        conn.addr.ip(),
+        "198.18.0.31".parse::<std::net::IpAddr>().unwrap()
+    );
+    assert_eq!(conn.timeout, Duration::from_secs(2));
+    assert_eq!(checker.retry, 4);
+    let toml = config::to_native_toml(&c);
+    assert!(toml.contains("type = \"ping\""), "{toml}");
+    let (again, _) = config::check_native_str(&toml, Path::new("c.toml"))
+        .unwrap_or_else(|d| panic!("{toml}\n{}", config::render(&d)));
+    assert_eq!(again, c, "{toml}");
+    let d = check("virtual_server 198.18.0.10 80 {\n  real_server 198.18.0.21 80 {\n    PING_CHECK {\n      payload 01\n    }\n  }\n}\n")
+        .unwrap_err();
+    assert!(d.iter().any(|x| x.severity == Severity::Error), "{d:?}");
+}
+
+#[test]
+fn smtp_check_host_blocks_are_checkers_of_their_own() {
+    let (c, w) = ok("virtual_server 198.18.0.10 25 {
+  protocol TCP
+  real_server 198.18.0.21 25 {
+    connect_timeout 3
+    SMTP_CHECK {
+      retry 2
+      host {
+        connect_ip 198.18.0.31
+        connect_port 2525
+      }
+      host {
+        connect_ip 198.18.0.32
+        connect_timeout 4
+      }
+      helo_name mx.example.test
+    }
+    SMTP_CHECK {
+      connect_timeout 6
+      host {
+        connect_port 2526
+      }
+    }
+  }
+}
+");
+    assert!(w.iter().any(|d| d.message.contains("deprecated")), "{w:?}");
+    let checkers = &c.virtual_servers[0].real_servers[0].checkers;
+    let smtp: Vec<_> = checkers
+        .iter()
+        .map(|c| match &c.kind {
+            CheckKind::Smtp(s) => (
+                s.connect.addr.to_string(),
+                s.connect.timeout,
+                s.helo_name.clone(),
+            ),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let helo = "mx.example.test".to_string();
+    let default = "smtpchecker.keepalived.org".to_string();
+    assert_eq!(
+        smtp,
+        [
+            // The first block's own connection is not checked: it sets
+            // none. Its hosts take the real server's connect_timeout
+            // unless they set one, and the block's retry.
+            (
+                "198.18.0.31:2525".to_string(),
+                Duration::from_secs(3),
+                helo.clone()
+            ),
+            ("198.18.0.32:25".to_string(), Duration::from_secs(4), helo),
+            // The second sets connect_timeout: checked too, as keepalived
+            // does; its host does not inherit it.
+            (
+                "198.18.0.21:25".to_string(),
+                Duration::from_secs(6),
+                default.clone()
+            ),
+            (
+                "198.18.0.21:2526".to_string(),
+                Duration::from_secs(3),
+                default
+            ),
+        ]
+    );
+    assert_eq!(checkers[0].retry, 2);
+    let d = check("virtual_server 198.18.0.10 25 {\n  real_server 198.18.0.21 25 {\n    SMTP_CHECK {\n      host {\n        retry 2\n      }\n    }\n  }\n}\n")
+        .unwrap_err();
+    assert!(d.iter().any(|x| x.message.contains("host block")), "{d:?}");
+    let toml = config::to_native_toml(&c);
+    let (again, _) = config::check_native_str(&toml, Path::new("c.toml"))
+        .unwrap_or_else(|d| panic!("{toml}\n{}", config::render(&d)));
+    assert_eq!(again, c, "{toml}");
 }

@@ -275,3 +275,66 @@ pub(crate) fn serve_udp_echo(lab: &Lab, idx: usize, port: u16) -> ChildGuard {
     );
     server
 }
+
+/// A DNS server on UDP `port` of host `idx` for `DNS_CHECK`: it answers
+/// every query with its ID and question, response code 0 (NOERROR) for
+/// `ok.test` and 3 (NXDOMAIN) for any other name.
+pub(crate) fn serve_dns(lab: &Lab, idx: usize, port: u16) -> ChildGuard {
+    let script = format!(
+        "import socket\n\
+         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+         s.bind(('0.0.0.0', {port}))\n\
+         while True:\n\
+         \x20   q, a = s.recvfrom(512)\n\
+         \x20   if len(q) < 12: continue\n\
+         \x20   ok = b'\\x02ok\\x04test\\x00' == q[12:21]\n\
+         \x20   flags = bytes([0x81, 0x80 if ok else 0x83])\n\
+         \x20   s.sendto(q[:2] + flags + q[4:], a)\n"
+    );
+    let server = lab.host(idx).spawn(&["python3", "-c", &script]);
+    let probe = format!(
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(1)\n\
+         s.sendto(b'\\x12\\x34\\x01\\x00\\x00\\x01' + bytes(6) + b'\\x02ok\\x04test\\x00\\x00\\x01\\x00\\x01', ('127.0.0.1', {port}))\n\
+         r = s.recv(512)\nassert r[:4] == b'\\x12\\x34\\x81\\x80', r\n"
+    );
+    let up = wait_for(Duration::from_secs(20), || {
+        lab.host(idx)
+            .exec_try(&["python3", "-c", &probe])
+            .status
+            .success()
+    });
+    assert!(up.is_some(), "the DNS server on port {port} did not start");
+    server
+}
+
+/// An SMTP server on TCP `port` of host `idx` for `SMTP_CHECK`: a 220
+/// greeting, 250 to HELO, 221 to QUIT.
+pub(crate) fn serve_smtp(lab: &Lab, idx: usize, port: u16) -> ChildGuard {
+    let script = format!(
+        "import socketserver\n\
+         class H(socketserver.StreamRequestHandler):\n\
+         \x20   def handle(self):\n\
+         \x20       self.wfile.write(b'220 smtp.test ESMTP\\r\\n')\n\
+         \x20       for line in self.rfile:\n\
+         \x20           if line.upper().startswith(b'HELO'):\n\
+         \x20               self.wfile.write(b'250 smtp.test\\r\\n')\n\
+         \x20           elif line.upper().startswith(b'QUIT'):\n\
+         \x20               self.wfile.write(b'221 bye\\r\\n')\n\
+         \x20               return\n\
+         socketserver.ThreadingTCPServer.allow_reuse_address = True\n\
+         socketserver.ThreadingTCPServer(('0.0.0.0', {port}), H).serve_forever()\n"
+    );
+    let server = lab.host(idx).spawn(&["python3", "-c", &script]);
+    let probe = format!(
+        "import socket\ns = socket.create_connection(('127.0.0.1', {port}), 1)\n\
+         assert s.recv(64).startswith(b'220')\n"
+    );
+    let up = wait_for(Duration::from_secs(20), || {
+        lab.host(idx)
+            .exec_try(&["python3", "-c", &probe])
+            .status
+            .success()
+    });
+    assert!(up.is_some(), "the SMTP server on port {port} did not start");
+    server
+}

@@ -7,7 +7,9 @@ use std::time::Duration;
 use crate::check;
 use crate::e2e_support::{H1, Lab, kill, wait_for};
 use crate::interop_support;
-use crate::lab::{SIGKILL, SIGTERM, lvs_lab, serve, serve_tls, serve_udp_echo};
+use crate::lab::{
+    SIGKILL, SIGTERM, lvs_lab, serve, serve_dns, serve_smtp, serve_tls, serve_udp_echo,
+};
 use vrrp_testns::guest::assert_in_ipvs_guest;
 
 /// A keepalived.conf of LVS keywords whose effect shows in the table:
@@ -23,7 +25,12 @@ use vrrp_testns::guest::assert_in_ipvs_guest;
 /// status sets the weight, TCP_CHECK on a `connect_ip`/`connect_port`),
 /// `alpha`, `ha_suspend` on an address the host does not hold, and
 /// UDP_CHECK against an echo server (a reply pattern with a wildcard) and
-/// against a closed port (ICMP port unreachable).
+/// against a closed port (ICMP port unreachable), DNS_CHECK against a
+/// DNS server (NOERROR in, NXDOMAIN out) and a closed port, PING_CHECK
+/// against a host and an address nobody has, and SMTP_CHECK against a
+/// server, a closed port and with `host` blocks (each with its own
+/// `connect_timeout`: without one keepalived 2.2.7 gives a host a timeout
+/// of 0, and it always fails; vrrpd gives it the real server's).
 const PARITY_CONF: &str = "
 virtual_server 198.18.0.100 80 {
     delay_loop 1
@@ -89,6 +96,99 @@ virtual_server 198.18.0.101 53 {
             payload 0a
             connect_timeout 1
             warmup 0
+        }
+    }
+}
+virtual_server 198.18.0.107 53 {
+    delay_loop 1
+    protocol UDP
+    real_server 198.18.0.21 5300 {
+        DNS_CHECK {
+            type A
+            name ok.test
+            retry 0
+            connect_timeout 1
+            warmup 0
+        }
+    }
+    real_server 198.18.0.21 5301 {
+        DNS_CHECK {
+            name bad.test
+            connect_port 5300
+            retry 0
+            connect_timeout 1
+            warmup 0
+        }
+    }
+    real_server 198.18.0.23 5300 {
+        DNS_CHECK {
+            type SOA
+            retry 0
+            connect_timeout 1
+            warmup 0
+        }
+    }
+}
+virtual_server 198.18.0.108 80 {
+    delay_loop 1
+    real_server 198.18.0.21 81 {
+        PING_CHECK {
+            retry 0
+            connect_timeout 1
+            warmup 0
+        }
+    }
+    real_server 198.18.0.29 81 {
+        PING_CHECK {
+            retry 0
+            connect_timeout 1
+            warmup 0
+        }
+    }
+}
+virtual_server 198.18.0.109 25 {
+    delay_loop 1
+    protocol TCP
+    real_server 198.18.0.21 2525 {
+        SMTP_CHECK {
+            helo_name check.test
+            retry 0
+            connect_timeout 1
+            warmup 0
+        }
+    }
+    real_server 198.18.0.22 2525 {
+        SMTP_CHECK {
+            retry 0
+            connect_timeout 1
+            warmup 0
+        }
+    }
+    real_server 198.18.0.21 2526 {
+        connect_timeout 1
+        SMTP_CHECK {
+            retry 0
+            warmup 0
+            host {
+                connect_port 2525
+                connect_timeout 1
+            }
+        }
+    }
+    real_server 198.18.0.21 2527 {
+        connect_timeout 1
+        SMTP_CHECK {
+            retry 0
+            warmup 0
+            host {
+                connect_port 2525
+                connect_timeout 1
+            }
+            host {
+                connect_ip 198.18.0.22
+                connect_port 2525
+                connect_timeout 1
+            }
         }
     }
 }
@@ -251,6 +351,12 @@ fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
     // r1 echoes on UDP 53; nothing listens on r2's, which answers with
     // ICMP port unreachable.
     let _r1_udp = serve_udp_echo(&lab, 3, 53);
+    // r1 answers DNS on 5300: NOERROR for ok.test, NXDOMAIN otherwise;
+    // nothing listens on r3's 5300 (r3, not r2: r2's ICMP errors are
+    // rate-limited per destination, and r2's UDP 53 needs them).
+    let _r1_dns = serve_dns(&lab, 3, 5300);
+    // r1 speaks SMTP on 2525; nothing listens on r2's.
+    let _r1_smtp = serve_smtp(&lab, 3, 2525);
     let path = lab.host_dir(H1).join("parity.conf");
     // Each daemon's hooks touch files here; compared after each run.
     let hooks = lab.host_dir(H1).join("hooks");
@@ -366,12 +472,28 @@ fn keepalived_and_vrrpd_build_the_same_table_from_the_same_file() {
         ("198.18.0.23:9999", "Masq 1"),
         // UDP_CHECK: r1's echo matches the pattern.
         ("198.18.0.21:53", "Masq 1"),
+        // DNS_CHECK: r1 answers ok.test without error.
+        ("198.18.0.21:5300", "Masq 1"),
+        // PING_CHECK: r1 answers the echo.
+        ("198.18.0.21:81", "Masq 1"),
+        // SMTP_CHECK: r1's server, and a host block that points at it
+        // (the block's own port 2526 is closed).
+        ("198.18.0.21:2525", "Masq 1"),
+        ("198.18.0.21:2526", "Masq 1"),
     ] {
         assert!(has(&theirs, dest, how), "no {dest} {how} in\n{theirs}");
     }
     assert_ne!(theirs, theirs_failed, "r2's failure changed nothing");
     // UDP_CHECK on r2's closed port: the ICMP error took it out.
     assert!(!theirs.contains("198.18.0.22:53"), "{theirs}");
+    // DNS_CHECK: NXDOMAIN for bad.test, and no DNS server on r3.
+    assert!(!theirs.contains("198.18.0.21:5301"), "{theirs}");
+    assert!(!theirs.contains("198.18.0.23:5300"), "{theirs}");
+    // PING_CHECK: no host has 198.18.0.29.
+    assert!(!theirs.contains("198.18.0.29:81"), "{theirs}");
+    // SMTP_CHECK: nothing on r2; one of two host blocks fails.
+    assert!(!theirs.contains("198.18.0.22:2525"), "{theirs}");
+    assert!(!theirs.contains("198.18.0.21:2527"), "{theirs}");
     // The same hooks ran: notify_down, quorum_down at a start with the
     // sorry server, and whatever omega adds at the stop.
     assert!(

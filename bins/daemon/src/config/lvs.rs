@@ -128,6 +128,122 @@ pub enum CheckKind {
     /// `UDP_CHECK`: a datagram, and no ICMP error (or the reply asked for)
     /// within the timeout.
     Udp(UdpCheck),
+    /// `DNS_CHECK`: a DNS query answered without error within the timeout.
+    Dns(DnsCheck),
+    /// `PING_CHECK`: an ICMP (or ICMPv6) echo answered within the timeout.
+    /// Only the address and the timeout of the [`Connect`] matter.
+    Ping(Connect),
+    /// `SMTP_CHECK`: a 220 greeting, `HELO` answered 250, `QUIT` answered.
+    Smtp(SmtpCheck),
+}
+
+/// An `SMTP_CHECK` (each of keepalived's deprecated `host` blocks is a
+/// checker of its own).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpCheck {
+    /// Where it connects; `connect_timeout` bounds the connect and each
+    /// read and write.
+    pub connect: Connect,
+    /// `helo_name`: what `HELO` says. Default keepalived's
+    /// `smtpchecker.keepalived.org`.
+    pub helo_name: String,
+}
+
+/// A `DNS_CHECK`: one query over UDP; it passes when the answer with the
+/// query's ID has response code 0 (NOERROR), whatever its records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsCheck {
+    /// Where it sends (port 53 is not implied: the real server's port,
+    /// or `connect_port`).
+    pub connect: Connect,
+    /// `type`: the query type. Default SOA.
+    pub query_type: DnsType,
+    /// `name`: the name asked for, without the final dot (`""` is the
+    /// root). Default the root.
+    pub name: String,
+}
+
+/// The query types `DNS_CHECK` asks for (RFC 1035 §3.2.2, RFC 3596).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DnsType {
+    /// `A`, 1.
+    A,
+    /// `NS`, 2.
+    Ns,
+    /// `CNAME`, 5.
+    Cname,
+    /// `SOA`, 6 (keepalived's default).
+    Soa,
+    /// `MX`, 15.
+    Mx,
+    /// `TXT`, 16.
+    Txt,
+    /// `AAAA`, 28.
+    Aaaa,
+}
+
+impl DnsType {
+    /// Every type, in keepalived's order.
+    pub const ALL: [DnsType; 7] = [
+        DnsType::A,
+        DnsType::Ns,
+        DnsType::Cname,
+        DnsType::Soa,
+        DnsType::Mx,
+        DnsType::Txt,
+        DnsType::Aaaa,
+    ];
+
+    /// The name as written in the configuration (`A`, `NS`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsType::A => "A",
+            DnsType::Ns => "NS",
+            DnsType::Cname => "CNAME",
+            DnsType::Soa => "SOA",
+            DnsType::Mx => "MX",
+            DnsType::Txt => "TXT",
+            DnsType::Aaaa => "AAAA",
+        }
+    }
+
+    /// The type for a name, case-insensitively.
+    pub fn from_name(name: &str) -> Option<DnsType> {
+        DnsType::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(name))
+    }
+
+    /// The QTYPE value.
+    pub fn code(self) -> u16 {
+        match self {
+            DnsType::A => 1,
+            DnsType::Ns => 2,
+            DnsType::Cname => 5,
+            DnsType::Soa => 6,
+            DnsType::Mx => 15,
+            DnsType::Txt => 16,
+            DnsType::Aaaa => 28,
+        }
+    }
+}
+
+/// Why `name` cannot be asked for: a label empty or longer than 63
+/// bytes, or the whole longer than 253 (RFC 1035 §2.3.4).
+pub fn dns_name_problem(name: &str) -> Option<String> {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    if trimmed.is_empty() {
+        return None;
+    }
+    if trimmed.len() > 253 {
+        return Some(format!("`{name}` is longer than 253 bytes"));
+    }
+    if trimmed.split('.').any(|l| l.is_empty() || l.len() > 63) {
+        return Some(format!(
+            "`{name}` has an empty label or one longer than 63 bytes"
+        ));
+    }
+    None
 }
 
 /// A `UDP_CHECK`.

@@ -4,10 +4,13 @@
 //! bytes it reads), and ends in a [`CheckOutcome`]; none blocks the loop.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::http_get;
 use crate::config::Global;
-use crate::config::lvs::{CheckKind, HttpCheck, MiscCheck, UdpCheck, VirtualServer};
+use crate::config::lvs::{
+    CheckKind, DnsCheck, HttpCheck, MiscCheck, SmtpCheck, UdpCheck, VirtualServer,
+};
 use crate::lvs::http::{judge, request};
 use crate::lvs::{CheckOutcome, CheckerId};
 use crate::process::Job;
@@ -33,6 +36,9 @@ pub(crate) async fn run(
         CheckKind::Http(h) => http(h).await.map(|()| CheckOutcome::Up),
         CheckKind::Misc(m) => Ok(misc(m, &global).await),
         CheckKind::Udp(u) => udp(u).await.map(|()| CheckOutcome::Up),
+        CheckKind::Dns(d) => dns(d).await.map(|()| CheckOutcome::Up),
+        CheckKind::Ping(c) => ping(c).await.map(|()| CheckOutcome::Up),
+        CheckKind::Smtp(s) => smtp(s).await.map(|()| CheckOutcome::Up),
     };
     match result {
         Ok(outcome) => outcome,
@@ -63,6 +69,21 @@ async fn http(h: &HttpCheck) -> Result<(), String> {
 /// match the pattern.
 async fn udp(u: &UdpCheck) -> Result<(), String> {
     let c = &u.connect;
+    let socket = connected_udp(c).await?;
+    socket.send(&u.payload).await.map_err(|e| e.to_string())?;
+    // One more byte than the longest reply passes, to see a longer one.
+    let mut buf = vec![0u8; usize::from(u.reply_length.1) + 1];
+    match tokio::time::timeout(c.timeout, socket.recv(&mut buf)).await {
+        Err(_) if u.require_reply => Err("no reply".into()),
+        Err(_) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(n)) if u.accepts(&buf[..n]) => Ok(()),
+        Ok(Ok(n)) => Err(format!("the reply ({n} bytes) does not match")),
+    }
+}
+
+/// A socket connected to `c`'s address, bound and marked as it says.
+async fn connected_udp(c: &crate::config::lvs::Connect) -> Result<tokio::net::UdpSocket, String> {
     let bind = c.bind.unwrap_or_else(|| match c.addr {
         std::net::SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
         std::net::SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
@@ -76,15 +97,147 @@ async fn udp(u: &UdpCheck) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     socket.connect(c.addr).await.map_err(|e| e.to_string())?;
-    socket.send(&u.payload).await.map_err(|e| e.to_string())?;
-    // One more byte than the longest reply passes, to see a longer one.
-    let mut buf = vec![0u8; usize::from(u.reply_length.1) + 1];
-    match tokio::time::timeout(c.timeout, socket.recv(&mut buf)).await {
-        Err(_) if u.require_reply => Err("no reply".into()),
-        Err(_) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Ok(Ok(n)) if u.accepts(&buf[..n]) => Ok(()),
-        Ok(Ok(n)) => Err(format!("the reply ({n} bytes) does not match")),
+    Ok(socket)
+}
+
+/// Sends the query and waits `connect_timeout` for its answer: response
+/// code 0 passes, another fails, silence (or an ICMP error) fails;
+/// datagrams that are not the answer are skipped (keepalived's
+/// check_dns.c).
+async fn dns(d: &DnsCheck) -> Result<(), String> {
+    use crate::lvs::dns::{DnsVerdict, judge, query, random_id};
+    let socket = connected_udp(&d.connect).await?;
+    let id = random_id();
+    socket
+        .send(&query(id, d))
+        .await
+        .map_err(|e| e.to_string())?;
+    let deadline = tokio::time::Instant::now() + d.connect.timeout;
+    // A DNS message over UDP is at most 512 bytes (RFC 1035 §4.2.1);
+    // more is cut, which the header check does not mind.
+    let mut buf = [0u8; 512];
+    loop {
+        let n = match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+            Err(_) => return Err("no answer".into()),
+            Ok(Err(e)) => return Err(e.to_string()),
+            Ok(Ok(n)) => n,
+        };
+        match judge(id, &buf[..n]) {
+            DnsVerdict::Answered => return Ok(()),
+            DnsVerdict::Error(rcode) => return Err(format!("response code {rcode}")),
+            DnsVerdict::NotOurs => {}
+        }
+    }
+}
+
+/// Sends one echo request and waits `connect_timeout` for its reply: a
+/// ping socket where this group may open one (`ping_group_range`, which
+/// vrrpd leaves as it is), else a raw socket (CAP_NET_RAW). An ICMP error
+/// about it or silence fails (keepalived's check_ping.c).
+async fn ping(c: &crate::config::lvs::Connect) -> Result<(), String> {
+    use crate::lvs::ping::{PingVerdict, echo_request, judge};
+    use socket2::{Domain, Protocol, Socket, Type};
+    let v6 = c.addr.is_ipv6();
+    let (domain, protocol) = if v6 {
+        (Domain::IPV6, Protocol::ICMPV6)
+    } else {
+        (Domain::IPV4, Protocol::ICMPV4)
+    };
+    let (socket, raw) = match Socket::new(domain, Type::DGRAM, Some(protocol)) {
+        Ok(s) => (s, false),
+        Err(_) => (
+            Socket::new(domain, Type::RAW, Some(protocol)).map_err(|e| e.to_string())?,
+            true,
+        ),
+    };
+    socket.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let target = std::net::SocketAddr::new(c.addr.ip(), 0);
+    socket.connect(&target.into()).map_err(|e| e.to_string())?;
+    let socket = tokio::net::UdpSocket::from_std(socket.into()).map_err(|e| e.to_string())?;
+    let id = crate::lvs::dns::random_id();
+    let seq = id.rotate_left(8);
+    socket
+        .send(&echo_request(id, seq, v6))
+        .await
+        .map_err(|e| e.to_string())?;
+    let deadline = tokio::time::Instant::now() + c.timeout;
+    let mut buf = [0u8; 1500];
+    // A ping socket sets the identifier itself.
+    let expect_id = raw.then_some(id);
+    loop {
+        let n = match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+            Err(_) => return Err("no echo reply".into()),
+            Ok(Err(e)) => return Err(e.to_string()),
+            Ok(Ok(n)) => n,
+        };
+        match judge(&buf[..n], v6, raw && !v6, expect_id, seq) {
+            PingVerdict::Reply => return Ok(()),
+            PingVerdict::Unreachable => return Err("destination unreachable".into()),
+            PingVerdict::NotOurs => {}
+        }
+    }
+}
+
+/// The SMTP dialogue (see [`crate::lvs::smtp`]): each connect, read and
+/// write within `connect_timeout`, each reply line at most 512 bytes.
+async fn smtp(s: &SmtpCheck) -> Result<(), String> {
+    use crate::lvs::smtp::{helo, reply_code};
+    let timeout = s.connect.timeout;
+    let mut stream = http_get::tcp_connect(&s.connect)
+        .await
+        .map_err(|e| e.to_string())?;
+    let line = read_line(&mut stream, timeout).await?;
+    if reply_code(&line) != Some(220) {
+        return Err(format!("greeting: {}", String::from_utf8_lossy(&line)));
+    }
+    write_all(&mut stream, &helo(&s.helo_name), timeout).await?;
+    let line = read_line(&mut stream, timeout).await?;
+    if reply_code(&line) != Some(250) {
+        return Err(format!("HELO: {}", String::from_utf8_lossy(&line)));
+    }
+    write_all(&mut stream, b"QUIT\r\n", timeout).await?;
+    read_line(&mut stream, timeout).await.map(drop)
+}
+
+/// Writes `bytes` within `timeout`.
+async fn write_all(
+    stream: &mut tokio::net::TcpStream,
+    bytes: &[u8],
+    timeout: Duration,
+) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt;
+    tokio::time::timeout(timeout, stream.write_all(bytes))
+        .await
+        .map_err(|_| "write: timed out".to_string())?
+        .map_err(|e| e.to_string())
+}
+
+/// Reads until a whole line is there (each read within `timeout`) and
+/// returns the first; what follows it is dropped, as keepalived does.
+async fn read_line(
+    stream: &mut tokio::net::TcpStream,
+    timeout: Duration,
+) -> Result<Vec<u8>, String> {
+    use crate::lvs::smtp::{MAX_LINE, first_line};
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::with_capacity(MAX_LINE);
+    let mut chunk = [0u8; MAX_LINE];
+    loop {
+        if let Some(line) = first_line(&buf) {
+            return Ok(line.to_vec());
+        }
+        if buf.len() >= MAX_LINE {
+            return Err(format!("no line within {MAX_LINE} bytes"));
+        }
+        let room = MAX_LINE - buf.len();
+        let n = tokio::time::timeout(timeout, stream.read(&mut chunk[..room]))
+            .await
+            .map_err(|_| "read: timed out".to_string())?
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the server closed the connection".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
     }
 }
 

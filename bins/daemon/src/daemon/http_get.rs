@@ -117,7 +117,7 @@ where
 }
 
 /// Connects within the timeout (from `bind`, with `fwmark`).
-async fn tcp_connect(c: &Connect) -> Result<TcpStream, HttpGetError> {
+pub(crate) async fn tcp_connect(c: &Connect) -> Result<TcpStream, HttpGetError> {
     let failed = |source| HttpGetError::Connect {
         addr: c.addr,
         source,

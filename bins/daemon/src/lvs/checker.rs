@@ -25,8 +25,9 @@ pub(super) struct CheckerState {
     retry_it: u32,
     /// When it runs next; `None` while a check is out.
     pub(super) next: Option<Instant>,
-    /// TCP and HTTP checkers keep cycling their retries while down; MISC
-    /// and UDP ones wait a `delay_loop` (keepalived's epilogs).
+    /// TCP and HTTP checkers keep cycling their retries while down; MISC,
+    /// UDP, DNS, PING and SMTP ones wait a `delay_loop` (keepalived's
+    /// epilogs).
     retries_while_down: bool,
 }
 
@@ -39,7 +40,14 @@ impl CheckerState {
             has_run: false,
             retry_it: config.retry,
             next: Some(first),
-            retries_while_down: !matches!(config.kind, CheckKind::Misc(_) | CheckKind::Udp(_)),
+            retries_while_down: !matches!(
+                config.kind,
+                CheckKind::Misc(_)
+                    | CheckKind::Udp(_)
+                    | CheckKind::Dns(_)
+                    | CheckKind::Ping(_)
+                    | CheckKind::Smtp(_)
+            ),
         }
     }
 

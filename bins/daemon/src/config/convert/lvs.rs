@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 
 use super::{d, hook, q, q_list};
 use crate::config::Exec;
-use crate::config::lvs::{CheckKind, Checker, Forwarding, RealServer, ServiceKey, VirtualServer};
+use crate::config::lvs::{
+    CheckKind, Checker, DnsType, Forwarding, RealServer, ServiceKey, VirtualServer,
+};
 use vrrp_ipvs::{Family, Protocol, Scheduler, ServiceFlags, TunnelChecksum, TunnelKind};
 
 /// `forwarding = ...` and, for a tunnel other than plain ipip,
@@ -268,6 +270,27 @@ fn check(out: &mut String, c: &Checker) {
                 );
             }
             Some(&u.connect)
+        }
+        CheckKind::Smtp(smtp) => {
+            out.push_str("type = \"smtp\"\n");
+            if smtp.helo_name != crate::lvs::smtp::DEFAULT_HELO {
+                let _ = writeln!(out, "helo_name = {}", q(&smtp.helo_name));
+            }
+            Some(&smtp.connect)
+        }
+        CheckKind::Ping(conn) => {
+            out.push_str("type = \"ping\"\n");
+            Some(conn)
+        }
+        CheckKind::Dns(dns) => {
+            out.push_str("type = \"dns\"\n");
+            if dns.query_type != DnsType::Soa {
+                let _ = writeln!(out, "query_type = {}", q(dns.query_type.as_str()));
+            }
+            if !dns.name.is_empty() {
+                let _ = writeln!(out, "name = {}", q(&dns.name));
+            }
+            Some(&dns.connect)
         }
         CheckKind::Misc(m) => {
             out.push_str("type = \"misc\"\n");

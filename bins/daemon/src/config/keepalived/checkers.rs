@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::args::Ctx;
 use super::parser::Stmt;
 use crate::config::address::parse_ip;
-use crate::config::lvs::{HexPattern, HttpCheck, MiscCheck, UdpCheck, UrlCheck};
+use crate::config::lvs::{DnsCheck, DnsType, HexPattern, HttpCheck, MiscCheck, UdpCheck, UrlCheck};
 use crate::config::model::Hook;
 
 /// The longest `connect_timeout` keepalived takes (`UINT_MAX` µs).
@@ -98,6 +98,9 @@ pub(super) enum RawKind {
     Http(Box<HttpCheck>),
     Misc(Box<MiscCheck>, Option<Duration>),
     Udp(Box<UdpCheck>),
+    Dns(Box<DnsCheck>),
+    Ping,
+    Smtp(Box<crate::config::lvs::SmtpCheck>),
 }
 
 /// A checker block as written.
@@ -115,15 +118,38 @@ pub(super) const SUPPORTED: &[&str] = &[
     "SSL_GET",
     "MISC_CHECK",
     "UDP_CHECK",
+    "DNS_CHECK",
+    "PING_CHECK",
+    "SMTP_CHECK",
 ];
 
-/// Reads a checker block `s` (its keyword is one of [`SUPPORTED`]).
-pub(super) fn read_checker(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawChecker> {
+/// Reads a checker block `s` (its keyword is one of [`SUPPORTED`]): one
+/// checker, or none, or for `SMTP_CHECK` one per `host` block.
+pub(super) fn read_checkers(ctx: &mut Ctx<'_>, s: &Stmt) -> Vec<RawChecker> {
+    if s.key.text == "SMTP_CHECK" {
+        return super::smtp_check::read_smtp_check(ctx, s);
+    }
+    read_checker(ctx, s).into_iter().collect()
+}
+
+/// A checker block other than `SMTP_CHECK`.
+fn read_checker(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawChecker> {
     ctx.arity(s, 0, 0);
     let key = s.key.text.as_str();
     let mut c = RawChecker {
         kind: match key {
             "TCP_CHECK" => RawKind::Tcp,
+            "PING_CHECK" => RawKind::Ping,
+            "DNS_CHECK" => RawKind::Dns(Box::new(DnsCheck {
+                connect: crate::config::lvs::Connect {
+                    addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+                    bind: None,
+                    timeout: Duration::ZERO,
+                    fwmark: None,
+                },
+                query_type: DnsType::Soa,
+                name: String::new(),
+            })),
             "UDP_CHECK" => RawKind::Udp(Box::new(UdpCheck {
                 connect: crate::config::lvs::Connect {
                     addr: SocketAddr::from(([0, 0, 0, 0], 0)),
@@ -200,7 +226,8 @@ pub(super) fn read_checker(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawChecker> {
     }
 }
 
-fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, c: &mut RawChecker) {
+/// One item of a checker block: timing, connection, or the kind's own.
+pub(super) fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, c: &mut RawChecker) {
     let key = s.key.text.as_str();
     let misc = matches!(c.kind, RawKind::Misc(..));
     if c.timing.read(ctx, s, 0) {
@@ -243,8 +270,40 @@ fn read_item(ctx: &mut Ctx<'_>, s: &Stmt, c: &mut RawChecker) {
             RawKind::Http(h) => read_http_item(ctx, s, h),
             RawKind::Misc(m, timeout) => read_misc_item(ctx, s, m, timeout),
             RawKind::Tcp => unknown(ctx, s, "TCP_CHECK"),
+            RawKind::Ping => unknown(ctx, s, "PING_CHECK"),
+            RawKind::Smtp(_) => unknown(ctx, s, "SMTP_CHECK"),
             RawKind::Udp(u) => read_udp_item(ctx, s, u),
+            RawKind::Dns(d) => read_dns_item(ctx, s, d),
         },
+    }
+}
+
+/// `type A|NS|CNAME|SOA|MX|TXT|AAAA` and `name NAME` (keepalived's
+/// check_dns.c; an unknown type is an error there too).
+fn read_dns_item(ctx: &mut Ctx<'_>, s: &Stmt, d: &mut DnsCheck) {
+    let key = s.key.text.as_str();
+    match key {
+        "type" => {
+            if let Some(w) = ctx.single(s) {
+                match DnsType::from_name(&w.text) {
+                    Some(t) => d.query_type = t,
+                    None => ctx.error(
+                        w.pos,
+                        format!("unknown DNS_CHECK type `{}`", w.text),
+                        Some("use A, NS, CNAME, SOA, MX, TXT or AAAA".into()),
+                    ),
+                }
+            }
+        }
+        "name" => {
+            if let Some(w) = ctx.single(s) {
+                match crate::config::lvs::dns_name_problem(&w.text) {
+                    Some(problem) => ctx.error(w.pos, problem, None),
+                    None => d.name = w.text.strip_suffix('.').unwrap_or(&w.text).to_string(),
+                }
+            }
+        }
+        _ => unknown(ctx, s, "DNS_CHECK"),
     }
 }
 

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::args::Ctx;
-use super::checkers::{SUPPORTED, Timing, read_checker};
+use super::checkers::{SUPPORTED, Timing, read_checkers};
 use super::lvs_defaults::{DEFAULT_PERSISTENCE, MAX_PERSISTENCE, RawReal, RawVirtual};
 use super::parser::{Stmt, Word};
 use crate::config::address::parse_ip;
@@ -433,12 +433,12 @@ fn read_real_server(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawReal> {
                     r.virtualhost = Some(w.text.clone());
                 }
             }
-            k if SUPPORTED.contains(&k) => r.checkers.extend(read_checker(ctx, item)),
-            "DNS_CHECK" | "SMTP_CHECK" | "PING_CHECK" | "FILE_CHECK" | "BFD_CHECK" => {
+            k if SUPPORTED.contains(&k) => r.checkers.extend(read_checkers(ctx, item)),
+            "FILE_CHECK" | "BFD_CHECK" => {
                 ctx.warn(
                     item.key.pos,
                     format!("`{key}` is not supported by vrrpd yet and is ignored: the real server runs without this check"),
-                    Some("TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK and UDP_CHECK are supported".into()),
+                    Some("TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK and SMTP_CHECK are supported".into()),
                 );
             }
             "smtp_alert" | "snmp_name" => ctx.warn(

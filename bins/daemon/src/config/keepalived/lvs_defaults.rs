@@ -277,9 +277,19 @@ fn resolve_checker(
     };
     let (kind, retry, before_retry) = match c.kind {
         RawKind::Tcp => (CheckKind::Tcp(connect), 1, Duration::from_secs(1)),
+        RawKind::Ping => (CheckKind::Ping(connect), 1, Duration::from_secs(1)),
+        RawKind::Smtp(mut smtp) => {
+            smtp.connect = connect;
+            (CheckKind::Smtp(*smtp), 1, Duration::from_secs(1))
+        }
         RawKind::Udp(mut u) => {
             u.connect = connect;
             (CheckKind::Udp(*u), 1, Duration::from_secs(1))
+        }
+        // keepalived: retry 3 and delay_before_retry delay_loop for DNS.
+        RawKind::Dns(mut dns) => {
+            dns.connect = connect;
+            (CheckKind::Dns(*dns), 3, delay_loop)
         }
         RawKind::Http(mut h) => {
             h.connect = connect;

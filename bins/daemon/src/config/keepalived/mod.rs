@@ -20,6 +20,7 @@ mod lvs_defaults;
 mod mapping;
 mod parser;
 mod routing;
+mod smtp_check;
 mod strict;
 mod tracking;
 

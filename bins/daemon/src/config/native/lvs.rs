@@ -11,9 +11,9 @@ use toml::de::DeTable;
 use super::trackers::read_hook;
 use super::value::{Ctx, Val, get};
 use crate::config::lvs::{
-    CheckKind, Checker, Connect, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP, Forwarding,
-    HexPattern, HttpCheck, MiscCheck, Persistence, Protocol, RealServer, Scheduler, ServiceFlags,
-    ServiceKey, SorryServer, UdpCheck, UrlCheck, VirtualServer,
+    CheckKind, Checker, Connect, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP, DnsCheck, DnsType,
+    Forwarding, HexPattern, HttpCheck, MiscCheck, Persistence, Protocol, RealServer, Scheduler,
+    ServiceFlags, ServiceKey, SmtpCheck, SorryServer, UdpCheck, UrlCheck, VirtualServer,
 };
 use crate::config::model::Hook;
 use vrrp_ipvs::{Family, TunnelChecksum, TunnelKind};
@@ -80,6 +80,9 @@ const CHECK_KEYS: &[&str] = &[
     "reply",
     "min_reply_length",
     "max_reply_length",
+    "query_type",
+    "name",
+    "helo_name",
 ];
 const URL_KEYS: &[&str] = &["path", "status", "digest", "virtualhost"];
 /// The names of `flags` entries.
@@ -392,7 +395,7 @@ fn read_check(
         None => {
             ctx.error(
                 span,
-                "a check needs a `type`: tcp, udp, http, https or misc",
+                "a check needs a `type`: tcp, udp, dns, ping, smtp, http, https or misc",
                 None,
             );
             return None;
@@ -413,6 +416,14 @@ fn read_check(
     };
     let (kind, retry, retry_delay) = match kind_name {
         "tcp" => (CheckKind::Tcp(connect), 1, Duration::from_secs(1)),
+        "ping" => (CheckKind::Ping(connect), 1, Duration::from_secs(1)),
+        "smtp" => {
+            let helo_name = get(t, "helo_name")
+                .and_then(|v| ctx.nonempty("helo_name", v))
+                .unwrap_or_else(|| crate::lvs::smtp::DEFAULT_HELO.to_string());
+            let check = SmtpCheck { connect, helo_name };
+            (CheckKind::Smtp(check), 1, Duration::from_secs(1))
+        }
         "http" | "https" => {
             let mut urls = Vec::new();
             if let Some(v) = get(t, "url") {
@@ -496,6 +507,40 @@ fn read_check(
             }
             (CheckKind::Udp(check), 1, Duration::from_secs(1))
         }
+        "dns" => {
+            let query_type = match get(t, "query_type") {
+                None => DnsType::Soa,
+                Some(v) => {
+                    let name = ctx.string("query_type", v)?;
+                    let Some(q) = DnsType::from_name(name) else {
+                        ctx.error(
+                            v.span(),
+                            format!("unknown `query_type` \"{name}\""),
+                            Some("use A, NS, CNAME, SOA, MX, TXT or AAAA".into()),
+                        );
+                        return None;
+                    };
+                    q
+                }
+            };
+            let name = match get(t, "name") {
+                None => String::new(),
+                Some(v) => {
+                    let name = ctx.string("name", v)?;
+                    if let Some(problem) = crate::config::lvs::dns_name_problem(name) {
+                        ctx.error(v.span(), problem, None);
+                        return None;
+                    }
+                    name.strip_suffix('.').unwrap_or(name).to_string()
+                }
+            };
+            let check = DnsCheck {
+                connect,
+                query_type,
+                name,
+            };
+            (CheckKind::Dns(check), 3, interval)
+        }
         "misc" => {
             let Some(c) = get(t, "command") else {
                 ctx.error(span, "a misc check needs a `command`", None);
@@ -518,7 +563,9 @@ fn read_check(
         other => {
             ctx.error(
                 span,
-                format!("check `type` = \"{other}\" is not tcp, udp, http, https or misc"),
+                format!(
+                    "check `type` = \"{other}\" is not tcp, udp, dns, ping, http, https or misc"
+                ),
                 None,
             );
             return None;
