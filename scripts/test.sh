@@ -28,6 +28,8 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v busybox >/dev/null || need+=(busybox-static)
 ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || need+=(linux-image-amd64)
 python3 -m pip --version >/dev/null 2>&1 || command -v vng >/dev/null || need+=(python3-pip)
+# The systemd unit is checked with systemd-analyze.
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${need[*]}; run as root or install them" >&2
@@ -78,3 +80,11 @@ step "cargo test (profile ci: optimised, with overflow checks and debug assertio
 # The test profile also replays every checked-in fuzz corpus (fuzz/corpus/*).
 mkdir -p target
 cargo test --workspace --profile ci --locked 2>&1 | tee target/test-output.log
+
+step "systemd unit: systemd-analyze verify and security"
+# The unit as shipped, with its binary pointed at the one just built.
+unit_dir="$(mktemp -d)"
+trap 'rm -rf "$unit_dir"' EXIT
+sed "s|/usr/sbin/vrrpd|$PWD/target/ci/vrrpd|g" bins/cli/vrrpd.service >"$unit_dir/vrrpd.service"
+systemd-analyze verify "$unit_dir/vrrpd.service"
+systemd-analyze security --offline=true "$unit_dir/vrrpd.service" | tail -n 1

@@ -154,6 +154,12 @@ pub(crate) async fn run(
     let mut lvs = LvsShell::start(&lvs_config, Instant::now());
     drop(lvs_config);
     sdnotify::notify("READY=1");
+    let mut supervisor = sdnotify::Supervisor::from_env();
+    let mut supervise = supervisor.as_ref().map(|s| {
+        let mut t = tokio::time::interval(s.period());
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
     let (running, waiting) = shell.engine.instance_count();
     info!(instances = running, waiting, "vrrpd running");
 
@@ -237,6 +243,11 @@ pub(crate) async fn run(
                     // reads on.
                     Ok(false) => {}
                     Err(e) => break Err(DaemonError::Io { what: "polling the VRRP sockets", source: e }),
+                }
+            }
+            () = tick(supervise.as_mut()) => {
+                if let Some(s) = &mut supervisor {
+                    s.tick(shell.engine.summary());
                 }
             }
             Some(done) = done_rx.recv() => shell.on_address_done(done),
@@ -468,5 +479,15 @@ impl Drop for LocalIgmpOff {
                 warn!(error = %e, "cannot turn local IGMP reports back on");
             }
         }
+    }
+}
+
+/// The supervisor's next tick; never without one.
+async fn tick(interval: Option<&mut tokio::time::Interval>) {
+    match interval {
+        Some(i) => {
+            i.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }

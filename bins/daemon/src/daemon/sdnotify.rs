@@ -23,3 +23,60 @@ pub(crate) fn notify(state: &str) {
         tracing::debug!(error = %e, state, "sd_notify failed");
     }
 }
+
+/// The service manager's watchdog and status line, when vrrpd runs under
+/// one (`NOTIFY_SOCKET`): the event loop calls [`Supervisor::tick`] every
+/// [`Supervisor::period`], which sends `WATCHDOG=1` if `WatchdogSec` is
+/// set (`WATCHDOG_USEC`, for this process per `WATCHDOG_PID`) and a
+/// `STATUS=` line when it changed. Sent from the loop, a loop that stalls
+/// stops the pings, and systemd restarts the daemon, whose next start
+/// removes what the stalled one held.
+#[derive(Debug)]
+pub(crate) struct Supervisor {
+    watchdog: Option<std::time::Duration>,
+    status: String,
+}
+
+impl Supervisor {
+    /// The supervisor of this process, if a service manager listens.
+    pub(crate) fn from_env() -> Option<Supervisor> {
+        std::env::var_os("NOTIFY_SOCKET")?;
+        let for_us = std::env::var("WATCHDOG_PID")
+            .ok()
+            .and_then(|p| p.parse::<u32>().ok())
+            .is_none_or(|pid| pid == std::process::id());
+        let watchdog = std::env::var("WATCHDOG_USEC")
+            .ok()
+            .and_then(|u| u.parse::<u64>().ok())
+            .filter(|&u| u > 0 && for_us)
+            .map(std::time::Duration::from_micros);
+        Some(Supervisor {
+            watchdog,
+            status: String::new(),
+        })
+    }
+
+    /// How often to tick: half the watchdog timeout (as `sd_watchdog_enabled(3)`
+    /// advises), at most a second.
+    pub(crate) fn period(&self) -> std::time::Duration {
+        let second = std::time::Duration::from_secs(1);
+        self.watchdog.map_or(second, |w| (w / 2).min(second))
+    }
+
+    /// Pings the watchdog and reports `status` if it changed, in one
+    /// message.
+    pub(crate) fn tick(&mut self, status: String) {
+        let mut message = String::new();
+        if self.watchdog.is_some() {
+            message.push_str("WATCHDOG=1\n");
+        }
+        if status != self.status {
+            message.push_str("STATUS=");
+            message.push_str(&status);
+            self.status = status;
+        }
+        if !message.is_empty() {
+            notify(message.trim_end());
+        }
+    }
+}

@@ -263,6 +263,20 @@ impl Engine {
         (self.instances.len(), self.waiting.len())
     }
 
+    /// A one-line summary for the service manager's `STATUS=`: how many
+    /// instances are Active, Backup, in Fault (waiting ones included).
+    pub fn summary(&self) -> String {
+        let (mut active, mut backup, mut fault) = (0, 0, self.waiting.len());
+        for i in &self.instances {
+            match i.router.state() {
+                vrrp_core::router::State::Active => active += 1,
+                vrrp_core::router::State::Backup => backup += 1,
+                _ => fault += 1,
+            }
+        }
+        format!("{active} active, {backup} backup, {fault} fault")
+    }
+
     /// The hooks of `target` (an instance's or a sync group's `notify*`).
     pub fn hooks(&self, target: &Target) -> Option<&Notify> {
         match target {
