@@ -20,6 +20,7 @@ mod convert;
 mod diagnostics;
 mod duration;
 mod exec;
+mod global;
 mod keepalived;
 mod locations;
 pub mod lvs;

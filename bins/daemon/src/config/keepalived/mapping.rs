@@ -88,7 +88,7 @@ pub(super) fn map(stmts: &[Stmt], ctx: &mut Ctx<'_>, origin: Pos) -> (Config, Lo
             "static_ipaddress" => {
                 for item in ctx.block(s) {
                     let mut group = None;
-                    let Some(a) = super::instance::read_vip(ctx, item, Some(&mut group)) else {
+                    let Some(a) = super::vips::read_vip(ctx, item, Some(&mut group)) else {
                         continue;
                     };
                     if let Some(g) = group {

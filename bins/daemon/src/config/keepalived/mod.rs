@@ -23,6 +23,7 @@ mod routing;
 mod smtp_check;
 mod strict;
 mod tracking;
+mod vips;
 
 use std::path::Path;
 

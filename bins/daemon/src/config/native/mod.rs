@@ -4,6 +4,7 @@
 //! hand: unknown keys, type errors and range errors are all collected with
 //! their position, then the shared semantic checks run.
 
+mod checks;
 mod instance;
 mod lvs;
 mod process;
