@@ -1,10 +1,13 @@
 //! Replays every checked-in input of the configuration fuzz targets
-//! (fuzz/corpus/{config_toml,keepalived_conf,http_response}) through the
-//! same checks the targets run (`tests/support/config_oracle.rs`,
-//! `tests/support/http_oracle.rs`), so a normal
+//! (fuzz/corpus/{config_toml,keepalived_conf,http_response,check_reply})
+//! through the same checks the targets run (`tests/support/config_oracle.rs`,
+//! `tests/support/http_oracle.rs`, `tests/support/check_reply_oracle.rs`),
+//! so a normal
 //! `cargo test` catches a regression on any input the fuzzer once found
 //! interesting, without nightly.
 
+#[path = "support/check_reply_oracle.rs"]
+mod check_reply_oracle;
 #[path = "support/config_oracle.rs"]
 mod config_oracle;
 #[path = "support/http_oracle.rs"]
@@ -78,4 +81,9 @@ fn seed_corpora_contain_accepted_configurations() {
         accepted >= 10,
         "only {accepted} seeds are valid configurations"
     );
+}
+
+#[test]
+fn check_reply_corpus_replays_cleanly() {
+    replay("check_reply", check_reply_oracle::judge_replies);
 }

@@ -92,6 +92,28 @@ pub(crate) fn check_received(rx: &Received<'_>) {
             (Version::V3, AddressFamily::Ipv4)
         );
     }
+    // keepalived's old unicast checksum: accepted only when the standard
+    // forms fail, only for VRRPv3 over IPv4, and only with the group.
+    let group = match family {
+        AddressFamily::Ipv4 => std::net::IpAddr::V4(V4_DST),
+        AddressFamily::Ipv6 => std::net::IpAddr::V6(V6_DST),
+    };
+    match rx.validate_unicast(Some(group)) {
+        Ok(v) if v.checksum == ChecksumStatus::ValidWithGroupDestination => {
+            assert!(!status.is_valid());
+            assert_eq!(
+                (packet.version(), family),
+                (Version::V3, AddressFamily::Ipv4)
+            );
+            assert_eq!(packet.verify_checksum(src, group), ChecksumStatus::Valid);
+        }
+        Ok(v) => assert_eq!(v.checksum, status),
+        Err(_) => assert!(!status.is_valid() || rx.packet().is_err()),
+    }
+    assert_eq!(
+        rx.validate_unicast(None).map(|v| v.checksum),
+        rx.validate_any_ttl().map(|v| v.checksum)
+    );
     read_every_field(&packet);
 
     let adv = Advertisement::from_packet(&packet);
