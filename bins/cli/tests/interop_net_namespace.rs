@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use e2e_support::{CLIENT, H1, Lab, Variant, kill, wait_for};
-use interop_support::{keepalived, keepalived_log, keepalived_version};
+use interop_support::{keepalived_log, keepalived_version, start_keepalived_from};
 use vrrp_testns::ChildGuard;
 
 fn conf(namespace: &str) -> String {
@@ -51,34 +51,6 @@ fn start_vrrpd(lab: &Lab, path: &Path) -> ChildGuard {
     ChildGuard::new(child)
 }
 
-/// keepalived with `text`, started in the client's namespace.
-fn start_keepalived(lab: &Lab, text: &str) -> ChildGuard {
-    let dir = lab.host_dir(H1);
-    let path = dir.join("keepalived.conf");
-    std::fs::write(&path, text).unwrap();
-    let log = File::options()
-        .create(true)
-        .append(true)
-        .open(dir.join("keepalived.log"))
-        .unwrap();
-    let child = lab
-        .host(CLIENT)
-        .command(keepalived())
-        .args(["--dont-fork", "--log-console", "--log-detail", "--vrrp"])
-        .arg("--use-file")
-        .arg(&path)
-        .arg("--pid")
-        .arg(dir.join("keepalived.pid"))
-        .arg("--vrrp_pid")
-        .arg(dir.join("keepalived-vrrp.pid"))
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("spawn keepalived");
-    ChildGuard::new(child)
-}
-
 fn client_has_vip(lab: &Lab) -> bool {
     lab.host(CLIENT)
         .ip(&["-o", "addr", "show"])
@@ -110,7 +82,7 @@ fn net_namespace_runs_the_daemon_in_the_named_namespace_as_keepalived_does() {
     let path = lab.host_dir(H1).join("vrrpd-keepalived.conf");
     std::fs::write(&path, conf(&h1)).unwrap();
     let ours = moves_in_h1(&lab, start_vrrpd(&lab, &path));
-    let theirs = moves_in_h1(&lab, start_keepalived(&lab, &conf(&h1)));
+    let theirs = moves_in_h1(&lab, start_keepalived_from(&lab, CLIENT, H1, &conf(&h1)));
     eprintln!("VIP in h1 only, gone at SIGTERM: vrrpd {ours:?}, keepalived {theirs:?}");
     if ours != (true, true) || theirs != (true, true) {
         lab.dump_logs();

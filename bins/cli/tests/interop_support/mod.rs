@@ -77,6 +77,12 @@ pub fn keepalived_conf_with(
 /// Writes `conf` for host `idx` and starts keepalived (VRRP only, in the
 /// foreground, logging to the console) in its namespace.
 pub fn start_keepalived(lab: &Lab, idx: usize, conf: &str) -> ChildGuard {
+    start_keepalived_from(lab, idx, idx, conf)
+}
+
+/// [`start_keepalived`] for host `idx`'s files, started in host
+/// `run_in`'s namespace (a `net_namespace` test moves it to `idx`'s).
+pub fn start_keepalived_from(lab: &Lab, run_in: usize, idx: usize, conf: &str) -> ChildGuard {
     let dir = lab.host_dir(idx);
     let path = dir.join("keepalived.conf");
     std::fs::write(&path, conf).unwrap();
@@ -86,7 +92,7 @@ pub fn start_keepalived(lab: &Lab, idx: usize, conf: &str) -> ChildGuard {
         .open(dir.join("keepalived.log"))
         .unwrap();
     let child = lab
-        .host(idx)
+        .host(run_in)
         .command(keepalived())
         .args(["--dont-fork", "--log-console", "--log-detail", "--vrrp"])
         .arg("--use-file")
