@@ -123,17 +123,9 @@ pub(super) const SUPPORTED: &[&str] = &[
     "SMTP_CHECK",
 ];
 
-/// Reads a checker block `s` (its keyword is one of [`SUPPORTED`]): one
-/// checker, or none, or for `SMTP_CHECK` one per `host` block.
-pub(super) fn read_checkers(ctx: &mut Ctx<'_>, s: &Stmt) -> Vec<RawChecker> {
-    if s.key.text == "SMTP_CHECK" {
-        return super::smtp_check::read_smtp_check(ctx, s);
-    }
-    read_checker(ctx, s).into_iter().collect()
-}
-
-/// A checker block other than `SMTP_CHECK`.
-fn read_checker(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawChecker> {
+/// Reads a checker block `s` (its keyword is one of [`SUPPORTED`] but
+/// `SMTP_CHECK`, which [`super::smtp_check`] reads).
+pub(super) fn read_checker(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawChecker> {
     ctx.arity(s, 0, 0);
     let key = s.key.text.as_str();
     let mut c = RawChecker {

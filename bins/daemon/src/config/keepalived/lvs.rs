@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::args::Ctx;
-use super::checkers::{SUPPORTED, Timing, read_checkers};
+use super::checkers::{SUPPORTED, Timing, read_checker};
 use super::lvs_defaults::{DEFAULT_PERSISTENCE, MAX_PERSISTENCE, RawReal, RawVirtual};
 use super::parser::{Stmt, Word};
 use crate::config::address::parse_ip;
@@ -433,7 +433,10 @@ fn read_real_server(ctx: &mut Ctx<'_>, s: &Stmt) -> Option<RawReal> {
                     r.virtualhost = Some(w.text.clone());
                 }
             }
-            k if SUPPORTED.contains(&k) => r.checkers.extend(read_checkers(ctx, item)),
+            "SMTP_CHECK" => r
+                .checkers
+                .extend(super::smtp_check::read_smtp_check(ctx, item)),
+            k if SUPPORTED.contains(&k) => r.checkers.extend(read_checker(ctx, item)),
             "FILE_CHECK" | "BFD_CHECK" => {
                 ctx.warn(
                     item.key.pos,

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use toml::de::DeTable;
 
-use super::lvs::socket_addr;
 use super::value::{Ctx, get};
 use crate::config::lvs::{
     CheckKind, Checker, Connect, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP, DnsCheck, DnsType,
@@ -68,9 +67,9 @@ pub(super) fn read_check(
     let timeout = dur(ctx, "timeout");
     let connect = Connect {
         addr: get(t, "connect")
-            .and_then(|v| socket_addr(ctx, "connect", v))
+            .and_then(|v| ctx.socket_addr("connect", v))
             .unwrap_or(real),
-        bind: get(t, "bind").and_then(|v| socket_addr(ctx, "bind", v)),
+        bind: get(t, "bind").and_then(|v| ctx.socket_addr("bind", v)),
         timeout: timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         fwmark: get(t, "fwmark")
             .and_then(|v| ctx.integer("fwmark", v, 0..=i64::from(u32::MAX)))

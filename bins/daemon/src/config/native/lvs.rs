@@ -3,12 +3,10 @@
 //! nothing is inherited between levels (`vrrpd convert` writes what a
 //! keepalived.conf inherits into each checker).
 
-use std::net::SocketAddr;
-
 use toml::de::DeTable;
 
 use super::trackers::read_hook;
-use super::value::{Ctx, Val, get};
+use super::value::{Ctx, get};
 use crate::config::lvs::{
     Forwarding, Persistence, Protocol, RealServer, Scheduler, ServiceFlags, ServiceKey,
     SorryServer, VirtualServer,
@@ -60,21 +58,6 @@ pub(super) const FLAG_NAMES: &[(&str, ServiceFlags)] = &[
     ("flag-2", ServiceFlags::SCHED2),
     ("flag-3", ServiceFlags::SCHED3),
 ];
-
-pub(super) fn socket_addr(ctx: &mut Ctx<'_, '_>, key: &str, v: &Val<'_>) -> Option<SocketAddr> {
-    let s = ctx.string(key, v)?;
-    match s.parse::<SocketAddr>() {
-        Ok(a) => Some(a),
-        Err(_) => {
-            ctx.error(
-                v.span(),
-                format!("`{key}` = \"{s}\" is not an address:port"),
-                Some("write \"198.18.0.10:80\" or \"[fd00:198:18::10]:80\"".into()),
-            );
-            None
-        }
-    }
-}
 
 fn forwarding(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Option<Forwarding> {
     let v = get(t, "forwarding")?;
@@ -146,7 +129,7 @@ pub(super) fn read_virtual_server(
     ctx.deny_unknown(t, "[[virtual_server]]", VS_KEYS);
     let key = match (get(t, "address"), get(t, "fwmark")) {
         (Some(a), None) => {
-            let addr = socket_addr(ctx, "address", a)?;
+            let addr = ctx.socket_addr("address", a)?;
             let protocol = match get(t, "protocol").and_then(|p| ctx.string("protocol", p)) {
                 None | Some("tcp") => Protocol::Tcp,
                 Some("udp") => Protocol::Udp,
@@ -248,7 +231,7 @@ pub(super) fn read_virtual_server(
         .and_then(|v| ctx.table("sorry_server", v))
         .and_then(|st| {
             ctx.deny_unknown(st, "sorry_server", SORRY_KEYS);
-            let addr = socket_addr(ctx, "address", get(st, "address")?)?;
+            let addr = ctx.socket_addr("address", get(st, "address")?)?;
             Some(SorryServer {
                 addr,
                 forwarding: forwarding(ctx, st).unwrap_or(vs_forwarding),
@@ -321,7 +304,7 @@ fn read_real_server(
         ctx.error(span, "a real_server needs an `address`", None);
         return None;
     };
-    let addr = socket_addr(ctx, "address", a)?;
+    let addr = ctx.socket_addr("address", a)?;
     let int = |ctx: &mut Ctx<'_, '_>, k: &str, max: i64| {
         get(t, k)
             .and_then(|v| ctx.integer(k, v, 0..=max))

@@ -231,6 +231,22 @@ impl Ctx<'_, '_> {
         }
     }
 
+    /// An `address:port` string (`[v6]:port` for IPv6).
+    pub(super) fn socket_addr(&mut self, key: &str, v: &Val<'_>) -> Option<std::net::SocketAddr> {
+        let s = self.string(key, v)?;
+        match s.parse::<std::net::SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.error(
+                    v.span(),
+                    format!("`{key}` = \"{s}\" is not an address:port"),
+                    Some("write \"198.18.0.10:80\" or \"[fd00:198:18::10]:80\"".into()),
+                );
+                None
+            }
+        }
+    }
+
     /// The elements of an array value.
     pub(super) fn array<'v, 'i>(&mut self, key: &str, v: &'v Val<'i>) -> &'v [Val<'i>] {
         match v.get_ref() {
