@@ -179,9 +179,10 @@ pub(super) fn create_vmac(
         AddressFamily::Ipv4 => Family::Ipv4,
         AddressFamily::Ipv6 => Family::Ipv6,
     };
-    let name = config
-        .vmac_name()
-        .unwrap_or_else(|| default_vmac_name(family, vrid.get()));
+    // `vmac` is the instance's own, so it has a name.
+    let Some(name) = config.vmac_name() else {
+        return Err(SetupError::invalid_because("the instance has no use_vmac"));
+    };
     // Created down and brought up once silenced: a link-local address or
     // an MLD report from the shared MAC would move it to this host's
     // switch port, also on a Backup.
@@ -267,16 +268,6 @@ fn write_ipv6_conf(ifname: &str, knob: &str, on: bool) {
     let path = format!("/proc/sys/net/ipv6/conf/{ifname}/{knob}");
     if let Err(e) = std::fs::write(&path, if on { "1" } else { "0" }) {
         tracing::warn!(interface = ifname, error = %e, "cannot set {knob}={}", u8::from(on));
-    }
-}
-
-/// The macvlan's name when the configuration gives none: keepalived's
-/// `vrrp.{VRID}` for IPv4 and `vrrp6.{VRID}` for IPv6, so a dual-stack
-/// VRID can have both on one parent.
-pub(crate) fn default_vmac_name(family: Family, vrid: u8) -> String {
-    match family {
-        Family::Ipv4 => format!("vrrp.{vrid}"),
-        Family::Ipv6 => format!("vrrp6.{vrid}"),
     }
 }
 
