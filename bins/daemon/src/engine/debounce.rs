@@ -23,7 +23,8 @@ struct Pending {
 #[derive(Debug, Default)]
 pub(super) struct Debounce {
     pending: Vec<Pending>,
-    /// Links seen up or going down: their later changes are delayed.
+    /// Links with delays seen up or going down: their later changes are
+    /// delayed.
     seen: Vec<String>,
 }
 
@@ -53,13 +54,14 @@ impl Debounce {
             }
             return true;
         }
+        // Only links with delays are remembered: the others apply at once.
+        let Some(delays) = delays else {
+            return false;
+        };
         let seen = self.seen.iter().any(|n| n == name);
         if !seen {
             self.seen.push(name.to_string());
         }
-        let Some(delays) = delays else {
-            return false;
-        };
         let delay = if state == LinkState::Up {
             delays.up
         } else {
