@@ -105,7 +105,7 @@ async fn connected_udp(c: &crate::config::lvs::Connect) -> Result<tokio::net::Ud
 /// datagrams that are not the answer are skipped (keepalived's
 /// check_dns.c).
 async fn dns(d: &DnsCheck) -> Result<(), String> {
-    use crate::lvs::dns::{DnsVerdict, judge, query, random_id};
+    use crate::lvs::dns::{DnsVerdict, judge, query};
     let socket = connected_udp(&d.connect).await?;
     let id = random_id();
     socket
@@ -154,7 +154,7 @@ async fn ping(c: &crate::config::lvs::Connect) -> Result<(), String> {
     let target = std::net::SocketAddr::new(c.addr.ip(), 0);
     socket.connect(&target.into()).map_err(|e| e.to_string())?;
     let socket = tokio::net::UdpSocket::from_std(socket.into()).map_err(|e| e.to_string())?;
-    let id = crate::lvs::dns::random_id();
+    let id = random_id();
     let seq = id.rotate_left(8);
     socket
         .send(&echo_request(id, seq, v6))
@@ -256,4 +256,18 @@ async fn misc(m: &MiscCheck, global: &Global) -> CheckOutcome {
             CheckOutcome::Down
         }
     }
+}
+
+/// A DNS query or ICMP echo identifier, random enough that a stray
+/// answer does not match (the standard library's hasher keys come from
+/// the OS's randomness).
+fn random_id() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
+    h.finish() as u16
 }

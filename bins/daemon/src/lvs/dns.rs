@@ -63,19 +63,6 @@ pub fn judge(id: u16, reply: &[u8]) -> DnsVerdict {
     }
 }
 
-/// A query ID: random enough that a stray answer does not match
-/// (the standard library's hasher keys come from the OS's randomness).
-pub fn random_id() -> u16 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64),
-    );
-    h.finish() as u16
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
