@@ -130,6 +130,13 @@ impl Tracking {
         }
     }
 
+    /// The priority adjustment a tracker applies now (0 when it adds
+    /// nothing), or `None` when it puts the router in Fault or the id is
+    /// unknown: keepalived's "weight applied" of a `track_*` entry.
+    pub fn adjustment(&self, id: TrackerId) -> Option<i64> {
+        self.trackers.get(id.0).and_then(|e| e.contribution())
+    }
+
     /// Whether any tracker puts the router in Fault: a [`Weight::Fault`]
     /// tracker down, or a value tracker past its limit.
     pub fn is_faulted(&self) -> bool {

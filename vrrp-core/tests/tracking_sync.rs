@@ -33,6 +33,27 @@ fn tracking_negative_weight_subtracts_while_down() {
 }
 
 #[test]
+fn tracking_reports_each_trackers_adjustment() {
+    let mut t = Tracking::new(Priority::new(100));
+    let plus = t.add(Weight::Adjust(20), true);
+    let minus = t.add(Weight::Adjust(-30), true);
+    let fault = t.add(Weight::Fault, true);
+    let file = t.add_value(-10, 3);
+    assert_eq!(t.adjustment(plus), Some(20));
+    assert_eq!(t.adjustment(minus), Some(0));
+    assert_eq!(t.adjustment(fault), Some(0));
+    assert_eq!(t.adjustment(file), Some(-30));
+    t.set(plus, false);
+    t.set(minus, false);
+    t.set(fault, false);
+    assert_eq!(t.adjustment(plus), Some(0));
+    assert_eq!(t.adjustment(minus), Some(-30));
+    assert_eq!(t.adjustment(fault), None, "a weight-0 tracker down faults");
+    t.set_value(file, 30);
+    assert_eq!(t.adjustment(file), None, "below -253 faults");
+}
+
+#[test]
 fn tracking_clamps_to_1_and_254() {
     let mut t = Tracking::new(Priority::new(250));
     t.add(Weight::Adjust(100), true);

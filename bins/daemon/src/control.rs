@@ -4,6 +4,8 @@
 //! The protocol is one JSON [`Request`] line in, one JSON [`Response`] line
 //! out, then the connection closes. The server hands each request to the
 //! daemon's loop on a channel, so the loop answers from its own state.
+//! [`Request::Watch`] is the exception: its answer is a stream of
+//! [`WatchEvent`] lines, until the client goes away.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -14,7 +16,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// The longest request line accepted.
 pub const MAX_REQUEST: usize = 4096;
@@ -31,6 +33,9 @@ pub enum Request {
     Reload,
     /// The LVS half: virtual servers and their real servers.
     Lvs,
+    /// A live stream of [`WatchEvent`]s, one JSON line each, until the
+    /// client closes the connection (`vrrpctl watch`).
+    Watch,
 }
 
 /// The daemon's answer.
@@ -117,6 +122,143 @@ pub struct InstanceStatus {
     /// interface, an address or a device (its state is then `fault`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<String>,
+    /// Whether its VIPs are on the host as the kernel confirmed them: it
+    /// holds them, no install is in flight and none failed.
+    #[serde(default)]
+    pub vips_installed: bool,
+    /// Its trackers (keepalived's `track_*`), with the weight each applies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trackers: Vec<TrackerStatus>,
+}
+
+/// One tracker of an instance in `vrrpctl status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackerStatus {
+    /// The keepalived keyword that tracks it: `track_interface`,
+    /// `track_script`, `track_tcp`, `track_http`, `track_file`,
+    /// `track_process` or `track_src_ip`.
+    pub kind: String,
+    /// The tracker's name (an interface name for `interface`).
+    pub name: String,
+    /// Its result: up, or for a `track_file`, a value that does not fault.
+    pub up: bool,
+    /// The priority adjustment it applies now; `None` while it puts the
+    /// instance in Fault.
+    pub weight_applied: Option<i64>,
+}
+
+/// How often an instance entered a state for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransitionCount {
+    /// The state entered.
+    pub to: String,
+    /// Why (a [`vrrp_core::router::Reason`] name).
+    pub reason: String,
+    /// How many times.
+    pub count: u64,
+}
+
+/// One line of `vrrpctl watch` ([`Request::Watch`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum WatchEvent {
+    /// An instance changed state.
+    State {
+        /// Milliseconds since the Unix epoch.
+        at_unix_ms: u64,
+        /// The instance.
+        instance: String,
+        /// The state left.
+        from: String,
+        /// The state entered.
+        to: String,
+        /// Why (a [`vrrp_core::router::Reason`] name).
+        reason: String,
+        /// Its effective priority.
+        priority: u8,
+    },
+    /// An instance's effective priority changed (tracking).
+    Priority {
+        /// Milliseconds since the Unix epoch.
+        at_unix_ms: u64,
+        /// The instance.
+        instance: String,
+        /// The priority before.
+        from: u8,
+        /// The priority now.
+        to: u8,
+    },
+    /// A tracker of an instance changed its result.
+    Tracker {
+        /// Milliseconds since the Unix epoch.
+        at_unix_ms: u64,
+        /// The instance.
+        instance: String,
+        /// As [`TrackerStatus::kind`].
+        kind: String,
+        /// The tracker.
+        name: String,
+        /// Its result now.
+        up: bool,
+    },
+    /// An advertisement was refused.
+    Discard {
+        /// Milliseconds since the Unix epoch.
+        at_unix_ms: u64,
+        /// The instance that refused it; `None` when it reached none
+        /// (an unknown VRID, a bad checksum).
+        instance: Option<String>,
+        /// Why ([`vrrp_core::router::Discard::code`] or
+        /// [`vrrp_core::wire::WireError::code`]).
+        reason: String,
+    },
+    /// The client read too slowly and this many events were dropped.
+    Lagged {
+        /// How many.
+        missed: u64,
+    },
+}
+
+impl std::fmt::Display for WatchEvent {
+    /// One line for people (`vrrpctl watch` without `--json`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WatchEvent::State {
+                instance,
+                from,
+                to,
+                reason,
+                priority,
+                ..
+            } => write!(
+                f,
+                "state     {instance}: {from} -> {to} ({reason}, priority {priority})"
+            ),
+            WatchEvent::Priority {
+                instance, from, to, ..
+            } => write!(f, "priority  {instance}: {from} -> {to}"),
+            WatchEvent::Tracker {
+                instance,
+                kind,
+                name,
+                up,
+                ..
+            } => {
+                let result = if *up { "up" } else { "down" };
+                write!(f, "tracker   {instance}: {kind} {name} {result}")
+            }
+            WatchEvent::Discard {
+                instance, reason, ..
+            } => match instance {
+                Some(i) => write!(f, "discard   {i}: {reason}"),
+                None => write!(f, "discard   (no instance): {reason}"),
+            },
+            WatchEvent::Lagged { missed } => {
+                write!(f, "lagged    {missed} events dropped (reading too slowly)")
+            }
+        }
+    }
 }
 
 /// One instance in `vrrpctl stats`.
@@ -136,6 +278,9 @@ pub struct InstanceStats {
     /// kernel or the ledger refused a VIP) and `interface_lost`.
     #[serde(default)]
     pub errors: BTreeMap<String, u64>,
+    /// Transitions by the state entered and the reason.
+    #[serde(default)]
+    pub transitions_by_reason: Vec<TransitionCount>,
 }
 
 /// Why the control socket failed.
@@ -164,12 +309,19 @@ pub struct Incoming {
     pub reply: oneshot::Sender<Response>,
 }
 
+/// How many [`WatchEvent`]s a slow `vrrpctl watch` may fall behind before
+/// it is told it lost some ([`WatchEvent::Lagged`]).
+pub const WATCH_BACKLOG: usize = 1024;
+
 /// Binds the socket at `path` (replacing a stale one), mode 0600, and
-/// serves it until the returned handle is aborted; requests arrive on the
-/// receiver.
+/// serves it until the returned handle is aborted: requests go to the
+/// daemon's loop on `requests`, and [`Request::Watch`] clients get what is
+/// sent on `events`.
 pub fn serve(
     path: &Path,
-) -> Result<(tokio::task::JoinHandle<()>, mpsc::Receiver<Incoming>), ControlError> {
+    requests: mpsc::Sender<Incoming>,
+    events: broadcast::Sender<WatchEvent>,
+) -> Result<tokio::task::JoinHandle<()>, ControlError> {
     let io = |source| ControlError::Io {
         path: path.to_path_buf(),
         source,
@@ -184,22 +336,22 @@ pub fn serve(
     }
     let listener = UnixListener::bind(path).map_err(io)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-    let (tx, rx) = mpsc::channel(16);
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             };
-            let tx = tx.clone();
+            let tx = requests.clone();
+            let events = events.subscribe();
             tokio::spawn(async move {
-                if let Err(e) = handle(stream, tx).await {
+                if let Err(e) = handle(stream, tx, events).await {
                     tracing::debug!("control connection: {e}");
                 }
             });
         }
     });
-    Ok((task, rx))
+    Ok(task)
 }
 
 /// Whether the peer may talk to us: root, or our own effective uid.
@@ -210,7 +362,11 @@ fn peer_allowed(stream: &UnixStream) -> bool {
     }
 }
 
-async fn handle(stream: UnixStream, tx: mpsc::Sender<Incoming>) -> Result<(), String> {
+async fn handle(
+    stream: UnixStream,
+    tx: mpsc::Sender<Incoming>,
+    events: broadcast::Receiver<WatchEvent>,
+) -> Result<(), String> {
     if !peer_allowed(&stream) {
         return Err("peer refused: not root".into());
     }
@@ -226,6 +382,7 @@ async fn handle(stream: UnixStream, tx: mpsc::Sender<Incoming>) -> Result<(), St
         Err(e) => Response::Error {
             message: format!("bad request: {e}"),
         },
+        Ok(Request::Watch) => return stream_events(events, reader, write).await,
         Ok(request) => {
             let (reply, answer) = oneshot::channel();
             if tx.send(Incoming { request, reply }).await.is_err() {
@@ -246,6 +403,37 @@ async fn handle(stream: UnixStream, tx: mpsc::Sender<Incoming>) -> Result<(), St
         .await
         .map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// Writes every event to a `watch` client, one JSON line each, until it
+/// closes its end or the daemon stops. A write that takes longer than 5 s
+/// ends the stream: a stuck client must not hold a task for good.
+async fn stream_events(
+    mut events: broadcast::Receiver<WatchEvent>,
+    mut reader: impl tokio::io::AsyncRead + Unpin,
+    mut write: impl tokio::io::AsyncWrite + Unpin,
+) -> Result<(), String> {
+    let mut sink = [0u8; 64];
+    loop {
+        let event = tokio::select! {
+            r = events.recv() => match r {
+                Ok(event) => event,
+                Err(broadcast::error::RecvError::Lagged(missed)) => WatchEvent::Lagged { missed },
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            },
+            // The client closed its end (or sent more, which is ignored).
+            n = reader.read(&mut sink) => match n {
+                Ok(0) | Err(_) => return Ok(()),
+                Ok(_) => continue,
+            },
+        };
+        let mut out = serde_json::to_string(&event).map_err(|e| e.to_string())?;
+        out.push('\n');
+        tokio::time::timeout(Duration::from_secs(5), write.write_all(out.as_bytes()))
+            .await
+            .map_err(|_| "watch client stopped reading".to_string())?
+            .map_err(|e| e.to_string())?;
+    }
 }
 
 /// The client side, blocking: sends `request` to the socket at `path` and
@@ -270,6 +458,56 @@ pub fn request(
     BufReader::new(stream).read_line(&mut answer).map_err(io)?;
     serde_json::from_str(answer.trim()).map_err(|e| ControlError::Protocol(e.to_string()))
 }
+
+/// The client side of [`Request::Watch`], blocking: hands each event to
+/// `on_event` until it returns false, the daemon stops (`Ok`), or the
+/// connection fails. Lines are at most [`MAX_EVENT_LINE`] bytes.
+pub fn watch(
+    path: &Path,
+    mut on_event: impl FnMut(WatchEvent) -> bool,
+) -> Result<(), ControlError> {
+    let io = |source| ControlError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut stream = std::os::unix::net::UnixStream::connect(path).map_err(io)?;
+    stream
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .map_err(io)?;
+    let mut line = serde_json::to_string(&Request::Watch)
+        .map_err(|e| ControlError::Protocol(e.to_string()))?;
+    line.push('\n');
+    stream.write_all(line.as_bytes()).map_err(io)?;
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut answer = String::new();
+        let n = std::io::Read::take(&mut reader, MAX_EVENT_LINE as u64)
+            .read_line(&mut answer)
+            .map_err(io)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if !answer.ends_with('\n') {
+            return Err(ControlError::Protocol(format!(
+                "an event line longer than {MAX_EVENT_LINE} bytes"
+            )));
+        }
+        let event: WatchEvent = match serde_json::from_str(answer.trim()) {
+            Ok(e) => e,
+            // An error response (an older daemon): say what it said.
+            Err(e) => match serde_json::from_str::<Response>(answer.trim()) {
+                Ok(Response::Error { message }) => return Err(ControlError::Protocol(message)),
+                _ => return Err(ControlError::Protocol(e.to_string())),
+            },
+        };
+        if !on_event(event) {
+            return Ok(());
+        }
+    }
+}
+
+/// The longest event line [`watch`] accepts.
+pub const MAX_EVENT_LINE: usize = 64 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -296,7 +534,9 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let (task, mut rx) = rt.block_on(async { serve(&path) }).unwrap();
+        let (tx, mut rx) = mpsc::channel(4);
+        let (events, _) = broadcast::channel(4);
+        let task = rt.block_on(async { serve(&path, tx, events) }).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let client_path = path.clone();
@@ -340,7 +580,9 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let (task, _rx) = rt.block_on(async { serve(&path) }).unwrap();
+        let (tx, _rx) = mpsc::channel(4);
+        let (events, _) = broadcast::channel(4);
+        let task = rt.block_on(async { serve(&path, tx, events) }).unwrap();
         let client_path = path.clone();
         let client = std::thread::spawn(move || {
             let mut s = std::os::unix::net::UnixStream::connect(&client_path).unwrap();
@@ -359,6 +601,70 @@ mod tests {
         });
         let answer = client.join().unwrap();
         assert!(answer.contains(r#""kind":"error""#), "{answer}");
+        task.abort();
+    }
+
+    #[test]
+    fn watch_streams_events_as_json_lines_until_the_client_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ctl.sock");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (tx, _rx) = mpsc::channel(4);
+        let (events, _) = broadcast::channel(4);
+        let task = rt
+            .block_on(async { serve(&path, tx, events.clone()) })
+            .unwrap();
+        let client_path = path.clone();
+        let client = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            watch(&client_path, |e| {
+                got.push(e);
+                got.len() < 2
+            })
+            .unwrap();
+            got
+        });
+        let state = WatchEvent::State {
+            at_unix_ms: 1,
+            instance: "vi_1".into(),
+            from: "backup".into(),
+            to: "active".into(),
+            reason: "master_down".into(),
+            priority: 100,
+        };
+        let discard = WatchEvent::Discard {
+            at_unix_ms: 2,
+            instance: None,
+            reason: "checksum".into(),
+        };
+        rt.block_on(async {
+            // The connection subscribes when it is accepted.
+            for _ in 0..500 {
+                if events.receiver_count() > 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            // Past the 5 s request timeout would fail; the request is
+            // read at once, then the stream starts.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            events.send(state.clone()).unwrap();
+            events.send(discard.clone()).unwrap();
+            for _ in 0..500 {
+                if client.is_finished() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        assert_eq!(client.join().unwrap(), vec![state.clone(), discard]);
+        assert_eq!(
+            state.to_string(),
+            "state     vi_1: backup -> active (master_down, priority 100)"
+        );
         task.abort();
     }
 }

@@ -10,6 +10,7 @@ pub mod control;
 pub mod daemon;
 pub mod engine;
 pub mod lvs;
+pub mod metrics;
 pub mod net;
 pub mod netns;
 pub mod notify;

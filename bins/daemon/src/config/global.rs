@@ -22,6 +22,11 @@ pub struct Global {
     pub state_dir: PathBuf,
     /// The control socket `vrrpctl` talks to. Default `/run/vrrpd/vrrpd.sock`.
     pub control_socket: PathBuf,
+    /// Where to serve Prometheus metrics (`GET /metrics`, see
+    /// [`crate::metrics`]). Default: none, no endpoint. A vrrpd-only
+    /// setting (`metrics_listen` in `[global]` or in keepalived.conf's
+    /// `global_defs`, or `vrrpd --metrics-listen`).
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Log verbosity. Default [`LogLevel::Info`].
     pub log_level: LogLevel,
     /// Default user (and group) for hooks and scripts that name none.
@@ -168,6 +173,7 @@ impl Default for Global {
             router_id: None,
             state_dir: PathBuf::from(Self::DEFAULT_STATE_DIR),
             control_socket: PathBuf::from(Self::DEFAULT_CONTROL_SOCKET),
+            metrics_listen: None,
             log_level: LogLevel::Info,
             script_user: None,
             script_security: false,

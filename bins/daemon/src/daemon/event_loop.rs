@@ -108,14 +108,39 @@ pub(crate) async fn run(
     })?;
     // Before the capability drop: a FIFO in a root-owned directory.
     shell.fifos = NotifyFifos::open(&global);
-    let (control_task, mut control_rx) =
-        match control::serve(&shell.engine.config().global.control_socket) {
-            Ok((task, rx)) => (Some(task), Some(rx)),
-            Err(e) => {
-                warn!(error = %e, "no control socket: vrrpctl will not reach this daemon");
-                (None, None)
+    // The control socket and the metrics endpoint ask the loop the same
+    // questions, on one channel.
+    let (control_tx, control_rx) = mpsc::channel(16);
+    let mut control_rx = Some(control_rx);
+    let control_task = match control::serve(
+        &shell.engine.config().global.control_socket,
+        control_tx.clone(),
+        shell.observers.events.clone(),
+    ) {
+        Ok(task) => Some(task),
+        Err(e) => {
+            warn!(error = %e, "no control socket: vrrpctl will not reach this daemon");
+            None
+        }
+    };
+    let metrics_task = match global.metrics_listen {
+        None => None,
+        Some(addr) => {
+            match crate::metrics::serve(addr, control_tx.clone(), shell.observers.timings.clone())
+                .await
+            {
+                Ok(task) => {
+                    info!(%addr, "serving metrics on http://{addr}/metrics");
+                    Some(task)
+                }
+                Err(e) => {
+                    warn!(error = %e, "no metrics endpoint");
+                    None
+                }
             }
-        };
+        }
+    };
+    drop(control_tx);
     if drop_capabilities {
         // Every socket that needs CAP_NET_RAW to open at start is open; a
         // reload or a re-created interface opens more, which CAP_NET_RAW
@@ -279,6 +304,10 @@ pub(crate) async fn run(
                             continue;
                         }
                     },
+                    // Streamed by the control socket's own task.
+                    Request::Watch => Response::Error {
+                        message: "watch is served by the control socket".into(),
+                    },
                     Request::Reload => match &loader {
                         None => Response::Reloaded {
                             ok: false,
@@ -346,6 +375,9 @@ pub(crate) async fn run(
             Ok(Some(done)) => shell.on_address_done(done),
             _ => break,
         }
+    }
+    if let Some(task) = metrics_task {
+        task.abort();
     }
     if let Some(task) = control_task {
         task.abort();

@@ -45,6 +45,7 @@ mod lookup;
 mod lvs_input;
 mod lvs_shell;
 mod memory;
+mod observe;
 mod reload;
 mod reload_queue;
 mod resolve;

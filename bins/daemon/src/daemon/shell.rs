@@ -16,6 +16,7 @@ use super::announce::Announcer;
 use super::fifo::NotifyFifos;
 use super::host::{HostTable, VmacLink};
 use super::lookup;
+use super::observe::Observers;
 use super::reload_queue::Reloads;
 use super::sockets::{SocketEntry, SocketSet};
 use crate::config::Config;
@@ -62,6 +63,8 @@ pub(crate) struct Shell {
     pub(crate) lookups_out: usize,
     /// keepalived's notify FIFOs.
     pub(crate) fifos: NotifyFifos,
+    /// `vrrpctl watch` clients and the metrics' timings.
+    pub(crate) observers: Observers,
 }
 
 impl Shell {
@@ -89,6 +92,7 @@ impl Shell {
             reloads: Reloads::default(),
             lookups_out: 0,
             fifos: NotifyFifos::default(),
+            observers: Observers::default(),
         }
     }
 
@@ -235,8 +239,10 @@ impl Shell {
             Action::Announce { instance, address } => {
                 if let Some(host) = self.hosts.get(&instance) {
                     self.announcer.announce(host, address);
+                    self.observers.announcing(instance);
                 }
             }
+            Action::Publish(event) => self.observers.publish(&self.engine, event),
             Action::ReportState(t) => self.fifos.write(&t),
             Action::Notify(t) => {
                 self.fifos.write(&t);
@@ -254,6 +260,7 @@ impl Shell {
                 instance,
                 removed_link,
             } => {
+                self.observers.forget(instance);
                 self.release(instance, removed_link);
                 self.close_unused_sockets();
             }
@@ -272,7 +279,10 @@ impl Shell {
             self.addresses.set_vmac_ipv6(name, true);
         }
         let one = match which {
-            Addresses::All => None,
+            Addresses::All => {
+                self.observers.install_started(instance);
+                None
+            }
             Addresses::One(k) => Some(k),
         };
         self.addresses.install(
@@ -290,6 +300,7 @@ impl Shell {
         let now = Instant::now();
         match done {
             Done::Installed { instance, result } => {
+                self.observers.install_done(instance, result.is_ok());
                 self.engine.handle_install_result(now, instance, result);
             }
             Done::Progress {

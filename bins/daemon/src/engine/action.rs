@@ -100,6 +100,9 @@ pub enum Action {
     /// Write a state to the notify FIFOs only, no hook (after a reload,
     /// keepalived's `fifo_write_vrrp_states_on_reload`).
     ReportState(Transition),
+    /// Tell observers (`vrrpctl watch`, the metrics): nothing on the
+    /// host changes.
+    Publish(super::Event),
     /// The instance stopped or waits again: release what the shell holds
     /// for it (its macvlan, a socket no other instance uses).
     Release {

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use vrrp_core::router::{Reason, State};
 
-use crate::control::{InstanceStats, LastTransition};
+use crate::control::{InstanceStats, LastTransition, TransitionCount};
 
 /// What an instance remembers for `vrrpctl stats` beyond the router's
 /// counters. Every key is a static name, and the counters are short lists
@@ -24,6 +24,9 @@ pub(crate) struct Extra {
     last: Option<Transition>,
     /// Local failures by kind.
     errors: Counters,
+    /// Transitions by the state entered and the reason, in first-seen
+    /// order.
+    reasons: Vec<((State, &'static str), u64)>,
 }
 
 /// Every [`State`].
@@ -65,6 +68,11 @@ impl Extra {
     pub(crate) fn transition(&mut self, from: State, to: State, reason: Reason) {
         if let Some(k) = STATES.iter().position(|&s| s == to) {
             self.transitions[k] += 1;
+        }
+        let key = (to, reason.as_str());
+        match self.reasons.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => self.reasons.push((key, 1)),
         }
         let at_unix_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -111,6 +119,15 @@ impl Extra {
                 .collect(),
             last_transition: self.last_transition(),
             errors: self.errors.to_map(),
+            transitions_by_reason: self
+                .reasons
+                .iter()
+                .map(|&((to, reason), count)| TransitionCount {
+                    to: to.as_str().to_string(),
+                    reason: reason.to_string(),
+                    count,
+                })
+                .collect(),
         }
     }
 }
@@ -142,6 +159,19 @@ mod tests {
         let active = State::Active.as_str();
         assert_eq!(stats.transitions, map(&[(backup, 2), (active, 1)]));
         assert_eq!(stats.discards, map(&[("ttl", 2), ("vrid_mismatch", 1)]));
+        let by_reason: Vec<(&str, &str, u64)> = stats
+            .transitions_by_reason
+            .iter()
+            .map(|t| (t.to.as_str(), t.reason.as_str(), t.count))
+            .collect();
+        assert_eq!(
+            by_reason,
+            [
+                (backup, "startup", 1),
+                (active, "master_down", 1),
+                (backup, "higher_priority", 1)
+            ]
+        );
         assert_eq!(stats.errors, map(&[("address_install_failed", 1)]));
         let last = stats.last_transition.unwrap();
         assert_eq!(

@@ -8,6 +8,7 @@ use tracing::{debug, info};
 use vrrp_core::router::{Output, State};
 
 use super::action::{Action, Addresses};
+use super::event::Event;
 use super::{Engine, hold};
 use crate::notify::{HookState, Target, Transition};
 
@@ -38,6 +39,15 @@ impl Engine {
         let id = inst.id;
         let mut installed = false;
         let mut lower_heard = false;
+        let priority = inst.router.priority().get();
+        if priority != inst.published_priority {
+            actions.push_back(Action::Publish(Event::PriorityChanged {
+                instance: id,
+                from: inst.published_priority,
+                to: priority,
+            }));
+            inst.published_priority = priority;
+        }
         while let Some(output) = inst.router.poll_output() {
             match output {
                 Output::InstallAddresses => {
@@ -101,6 +111,15 @@ impl Engine {
                 }
                 Output::StateChanged { from, to, reason } => {
                     inst.extra.transition(from, to, reason);
+                    actions.push_back(Action::Publish(Event::StateChanged {
+                        instance: id,
+                        from,
+                        to,
+                        reason,
+                        priority: inst.router.priority().get(),
+                        takeover_since: (to == State::Active)
+                            .then(|| inst.timer_deadline.unwrap_or(now)),
+                    }));
                     if from == State::Active || to == State::Active {
                         inst.schedule_extra_interfaces(now, to == State::Active);
                     }

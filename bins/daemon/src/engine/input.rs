@@ -9,6 +9,7 @@ use vrrp_core::wire::Received;
 use super::Engine;
 use super::action::{Action, InstanceId, SocketId};
 use super::drain::{announce_due, announce_due_of};
+use super::event::Event;
 use crate::notify::{HookState, Target, Transition};
 use crate::track::TrackerUpdate;
 
@@ -37,6 +38,10 @@ impl Engine {
             let inst = &mut self.instances[i];
             if let Err(discard) = inst.router.handle_advertisement(at, received) {
                 inst.extra.discard(discard.code());
+                self.actions.push_back(Action::Publish(Event::Discarded {
+                    instance: Some(inst.id),
+                    reason: discard.code(),
+                }));
                 let verdict = self.log_limit.check(discard.code(), at);
                 if let Some(suppressed) = allowed(verdict) {
                     let inst = &self.instances[i];
@@ -137,9 +142,11 @@ impl Engine {
     fn run_due(&mut self, i: usize, now: Instant) {
         self.deadlines.touch(i);
         let inst = &mut self.instances[i];
-        if inst.router.poll_timeout().is_some_and(|t| t <= now) {
+        if let Some(deadline) = inst.router.poll_timeout().filter(|&t| t <= now) {
+            inst.timer_deadline = Some(deadline);
             inst.router.handle_timeout(now);
             self.drain(i, now);
+            self.instances[i].timer_deadline = None;
         }
         let inst = &mut self.instances[i];
         if inst.schedule.poll_timeout().is_some_and(|t| t <= now) {
@@ -182,7 +189,16 @@ impl Engine {
         info!(tracker = %u.name, kind = u.kind.as_str(), observation = ?u.observation,
             detail = %u.detail, "tracker changed");
         for i in 0..self.instances.len() {
-            if self.instances[i].tracking.update(u) {
+            let inst = &mut self.instances[i];
+            if inst.tracking.update(u) {
+                let up = inst.tracking.result_of(u.kind, &u.name).unwrap_or(false);
+                self.actions
+                    .push_back(Action::Publish(Event::TrackerChanged {
+                        instance: inst.id,
+                        kind: u.kind.as_str(),
+                        name: u.name.clone(),
+                        up,
+                    }));
                 self.apply_tracking(i, now);
             }
         }
@@ -325,7 +341,11 @@ impl Engine {
     }
 
     /// Counts a packet refused before it reached an instance.
-    fn count_global(&mut self, code: &str) {
+    fn count_global(&mut self, code: &'static str) {
+        self.actions.push_back(Action::Publish(Event::Discarded {
+            instance: None,
+            reason: code,
+        }));
         match self.global_discards.get_mut(code) {
             Some(n) => *n += 1,
             None => {

@@ -69,6 +69,10 @@ pub(crate) struct Instance {
     /// While Active with `garp_extra_if all N`: when to announce on the
     /// other interfaces of its addresses next.
     pub(crate) extra_interfaces_due: Option<Instant>,
+    /// The effective priority last published ([`super::Event`]).
+    pub(crate) published_priority: u8,
+    /// While its router runs a timeout: the deadline that fired.
+    pub(crate) timer_deadline: Option<Instant>,
 }
 
 impl Instance {
@@ -87,6 +91,7 @@ impl Instance {
             VirtualRouter::new(router_config).map_err(|e| SetupError::invalid("the router", e))?;
         let tracking = InstanceTracking::new(full, &config, &resolved);
         let schedule = AnnouncementSchedule::new(policy(&config.announce));
+        let published_priority = router.priority().get();
         Ok(Instance {
             id,
             config,
@@ -108,6 +113,8 @@ impl Instance {
             held_advert: None,
             removed_by_reload: false,
             extra_interfaces_due: None,
+            published_priority,
+            timer_deadline: None,
         })
     }
 

@@ -11,6 +11,7 @@ use vrrp_core::router::State;
 
 use super::Engine;
 use super::action::{Action, Addresses, InstanceId, LinkState};
+use super::event::Event;
 
 impl Engine {
     /// Interface `ifindex` (named `name`) came up, went down or was
@@ -55,6 +56,13 @@ impl Engine {
         let up = state == LinkState::Up;
         for i in 0..self.instances.len() {
             if self.instances[i].tracking.link(name, up) {
+                self.actions
+                    .push_back(Action::Publish(Event::TrackerChanged {
+                        instance: self.instances[i].id,
+                        kind: super::tracking::LINK_KIND,
+                        name: name.to_string(),
+                        up,
+                    }));
                 self.apply_tracking(i, now);
             }
             let inst = &mut self.instances[i];
@@ -91,6 +99,13 @@ impl Engine {
                 && inst.config.source_address == Some(address)
                 && inst.depends_on(ifindex);
             if tracks && inst.tracking.source_address(present) {
+                self.actions
+                    .push_back(Action::Publish(Event::TrackerChanged {
+                        instance: inst.id,
+                        kind: super::tracking::SOURCE_KIND,
+                        name: address.to_string(),
+                        up: present,
+                    }));
                 info!(instance = inst.name(), %address, present,
                     "the source address changed (track_src_ip)");
                 self.apply_tracking(i, now);

@@ -28,6 +28,7 @@ mod counters;
 mod deadlines;
 mod debounce;
 mod drain;
+mod event;
 mod groups;
 mod hold;
 mod input;
@@ -49,6 +50,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 pub use action::{Action, Addresses, InstanceId, LinkState, Resolved, SocketId};
+pub use event::Event;
 pub use reload::{ReloadError, ReloadPlan, ReloadSummary};
 pub use setup::SetupError;
 
@@ -141,6 +143,11 @@ impl Engine {
             next_id: 0,
             debounce: debounce::Debounce::default(),
         }
+    }
+
+    /// The name of a running instance.
+    pub fn instance_name(&self, id: InstanceId) -> Option<&str> {
+        self.index_of(id).map(|i| self.instances[i].name())
     }
 
     /// The running configuration, without its instance list.

@@ -24,6 +24,15 @@ pub(crate) fn status(inst: &Instance) -> InstanceStatus {
         holds_vips: inst.router.holds_addresses(),
         last_transition: inst.extra.last_transition(),
         waiting: None,
+        vips_installed: inst.router.holds_addresses()
+            && inst.installs_in_flight == 0
+            && inst.address_failures == 0,
+        trackers: inst.tracking.report(
+            c.track_source_address
+                .then(|| c.source_address.map(|a| a.to_string()))
+                .flatten()
+                .as_deref(),
+        ),
     }
 }
 
@@ -45,6 +54,8 @@ pub(crate) fn waiting_status(w: &Waiting) -> InstanceStatus {
         holds_vips: false,
         last_transition: w.extra.last_transition(),
         waiting: Some(w.reason.clone()),
+        vips_installed: false,
+        trackers: Vec::new(),
     }
 }
 

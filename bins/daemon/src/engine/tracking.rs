@@ -11,7 +11,13 @@ use vrrp_core::{TrackerId, Weight};
 
 use super::action::Resolved;
 use crate::config::{self, Config, TrackRef};
+use crate::control::TrackerStatus;
 use crate::track::{self, Observation, TrackerKind, TrackerUpdate};
+
+/// [`TrackerStatus::kind`] of a `track_interface` entry.
+pub(crate) const LINK_KIND: &str = "track_interface";
+/// [`TrackerStatus::kind`] of the `track_src_ip` entry.
+pub(crate) const SOURCE_KIND: &str = "track_src_ip";
 
 /// How one registered tracker maps to the instance's [`vrrp_core::Tracking`].
 #[derive(Debug, Clone)]
@@ -184,6 +190,41 @@ impl InstanceTracking {
             };
         }
         changed
+    }
+
+    /// Every tracker with its result and the weight it applies, for
+    /// `vrrpctl status` and the metrics.
+    pub(crate) fn report(&self, source: Option<&str>) -> Vec<TrackerStatus> {
+        let entry = |kind: &str, name: &str, b: &Binding| TrackerStatus {
+            kind: kind.to_string(),
+            name: name.to_string(),
+            up: self.tracking.is_up(b.id) != b.reverse,
+            weight_applied: self.tracking.adjustment(b.id),
+        };
+        let mut out: Vec<TrackerStatus> = self
+            .interfaces
+            .iter()
+            .map(|(name, b)| entry(LINK_KIND, name, b))
+            .chain(
+                self.named
+                    .iter()
+                    .map(|(kind, name, b)| entry(kind.as_str(), name, b)),
+            )
+            .collect();
+        if let (Some(id), Some(address)) = (self.source, source) {
+            let b = Binding { id, reverse: false };
+            out.push(entry(SOURCE_KIND, address, &b));
+        }
+        out
+    }
+
+    /// A named tracker's result as this instance sees it now (before
+    /// `reverse`); `None` if the instance does not use it.
+    pub(crate) fn result_of(&self, kind: TrackerKind, name: &str) -> Option<bool> {
+        self.named
+            .iter()
+            .find(|(k, n, _)| *k == kind && n == name)
+            .map(|(_, _, b)| self.tracking.is_up(b.id) != b.reverse)
     }
 
     /// Hands the effective priority and fault to `router`.

@@ -501,6 +501,8 @@ mod tests {
             holds_vips: holds,
             last_transition: None,
             waiting: None,
+            vips_installed: holds,
+            trackers: Vec::new(),
         }
     }
 

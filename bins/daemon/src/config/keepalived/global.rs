@@ -62,6 +62,7 @@ pub(super) struct FifoSlot {
 const GLOBAL_KEYS: &[&str] = &[
     "router_id",
     "lvs_id",
+    "metrics_listen",
     "vrrp_version",
     "script_user",
     "enable_script_security",
@@ -124,6 +125,20 @@ pub(super) fn read_global(ctx: &mut Ctx<'_>, s: &Stmt, config: &mut Config, d: &
                     Some(format!("write `router_id {}`", w.text)),
                 );
                 config.global.router_id = Some(w.text.clone());
+            }
+        }
+        // vrrpd's own: keepalived 2.2.7 warns of an unknown keyword and
+        // goes on, so one file can serve both daemons.
+        "metrics_listen" => {
+            if let Some(w) = ctx.single(s) {
+                match w.text.parse::<std::net::SocketAddr>() {
+                    Ok(addr) => config.global.metrics_listen = Some(addr),
+                    Err(_) => ctx.error(
+                        w.pos,
+                        format!("`metrics_listen {}` is not an address:port", w.text),
+                        Some("write `metrics_listen 127.0.0.1:9650` or `[::1]:9650`".into()),
+                    ),
+                }
             }
         }
         "vrrp_version" => {

@@ -44,6 +44,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "router_id",
     "state_dir",
     "control_socket",
+    "metrics_listen",
     "log_level",
     "script_user",
     "script_group",
@@ -246,6 +247,9 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
         if let Some(s) = ctx.nonempty("control_socket", v) {
             g.control_socket = PathBuf::from(s);
         }
+    }
+    if let Some(v) = get(t, "metrics_listen") {
+        g.metrics_listen = ctx.socket_addr("metrics_listen", v);
     }
     if let Some(v) = get(t, "net_namespace") {
         if let Some(name) = ctx.nonempty("net_namespace", v) {

@@ -16,6 +16,7 @@ use crate::notify::HookState;
 use crate::track::{Observation, TrackerKind, TrackerUpdate};
 
 mod addresses;
+mod events;
 mod links;
 mod reload;
 
@@ -59,6 +60,8 @@ struct Harness {
     deferred: Vec<(InstanceId, Result<(), Vec<String>>)>,
     /// Interfaces that do not exist.
     missing: Vec<String>,
+    /// What the engine published, in order, with the virtual time.
+    events: Vec<(Instant, Event)>,
 }
 
 impl Harness {
@@ -74,6 +77,7 @@ impl Harness {
             defer_installs: false,
             deferred: Vec::new(),
             missing: Vec::new(),
+            events: Vec::new(),
         };
         h.apply(config).expect("start-up");
         h
@@ -199,6 +203,10 @@ impl Harness {
                     Seen::Notify(t.target, t.state)
                 }
                 Action::ReportState(t) => Seen::Report(t.target, t.state),
+                Action::Publish(e) => {
+                    self.events.push((self.now, e));
+                    continue;
+                }
                 Action::Release { instance, .. } => Seen::Release(self.name(instance)),
             };
             self.seen.push((self.now, seen));
@@ -588,6 +596,7 @@ fn an_instance_missing_its_interface_at_start_waits_in_fault_without_failing() {
         defer_installs: false,
         deferred: Vec::new(),
         missing: vec!["eth0".into()],
+        events: Vec::new(),
     };
     let summary = h.apply(config).unwrap();
     assert_eq!(summary.waiting, 1);
