@@ -30,6 +30,10 @@ ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || need+=(linux-image-amd64)
 python3 -m pip --version >/dev/null 2>&1 || command -v vng >/dev/null || need+=(python3-pip)
 # The systemd unit is checked with systemd-analyze.
 command -v systemd-analyze >/dev/null || need+=(systemd)
+# The metrics test scrapes with a real Prometheus; promtool checks the
+# example alerting rules. (Debian's package does not start it here: the
+# test starts its own, in a namespace.)
+command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${need[*]}; run as root or install them" >&2
@@ -80,6 +84,10 @@ step "cargo test (profile ci: optimised, with overflow checks and debug assertio
 # The test profile also replays every checked-in fuzz corpus (fuzz/corpus/*).
 mkdir -p target
 cargo test --workspace --profile ci --locked 2>&1 | tee target/test-output.log
+
+step "Prometheus alerting rules: promtool check and unit tests"
+promtool check rules docs/prometheus-rules.yml
+(cd docs && promtool test rules prometheus-rules.test.yml)
 
 step "systemd unit: systemd-analyze verify and security"
 # The unit as shipped, with its binary pointed at the one just built.

@@ -9,7 +9,8 @@
 //! histograms ([`Timings`]) live between scrapes, fed by the shell.
 //!
 //! The names follow Prometheus conventions: `vrrp_instance_*` per VRRP
-//! instance, `vrrp_tracker_*` per tracker, `vrrp_vip_installed`,
+//! instance (labelled `vrrp_instance`, `interface`, `vrid`: `instance` is
+//! the label Prometheus gives each target), `vrrp_tracker_*` per tracker, `vrrp_vip_installed`,
 //! `vrrp_takeover_latency_seconds`, `vrrp_vip_install_duration_seconds`,
 //! `lvs_*` for the LVS half, `vrrpd_build_info` and the standard
 //! `process_*`. docs/operations.md lists them all.

@@ -127,10 +127,11 @@ impl Families {
     }
 }
 
-/// The labels that name an instance.
+/// The labels that name an instance: `vrrp_instance`, not `instance`,
+/// which Prometheus gives every target.
 fn instance_labels(s: &InstanceStatus) -> Labels {
     vec![
-        ("instance", s.name.clone()),
+        ("vrrp_instance", s.name.clone()),
         ("interface", s.interface.clone()),
         ("vrid", s.vrid.to_string()),
     ]
@@ -162,20 +163,20 @@ fn build(s: &Snapshot, t: &Timings) -> Registry {
     trackers_and_vips(&mut f, &s.status);
     f.0.register_with_unit(
         "vrrp_takeover_latency",
-        "From the Master_Down deadline (or the input that made an instance Active) to its first gratuitous ARP or unsolicited NA.",
+        "From the Master_Down deadline (or the input that made an instance Active) to its first gratuitous ARP or unsolicited NA",
         Unit::Seconds,
         t.takeover.clone(),
     );
     f.0.register_with_unit(
         "vrrp_vip_install_duration",
-        "From handing an instance's VIPs to the address worker to the kernel confirming all of them.",
+        "From handing an instance's VIPs to the address worker to the kernel confirming all of them",
         Unit::Seconds,
         t.vip_install.clone(),
     );
     lvs(&mut f, &s.virtual_servers);
     f.0.register(
         "vrrpd_build",
-        "The daemon's version.",
+        "The daemon's version",
         Info::new(vec![("version", env!("CARGO_PKG_VERSION").to_string())]),
     );
     if let Some(p) = &s.process {
@@ -188,7 +189,7 @@ fn vrrp_instances(f: &mut Families, s: &Snapshot) {
     let st = &s.status;
     f.gauge(
         "vrrp_instance_state",
-        "1 for the state the instance is in (initialize, backup, active, fault), 0 for the others.",
+        "1 for the state the instance is in (initialize, backup, active, fault), 0 for the others",
         st.iter().flat_map(|i| {
             STATES.iter().map(move |&state| {
                 (
@@ -200,25 +201,25 @@ fn vrrp_instances(f: &mut Families, s: &Snapshot) {
     );
     f.gauge(
         "vrrp_instance_state_code",
-        "The instance's state as a number: 0 initialize, 1 backup, 2 active (master), 3 fault.",
+        "The instance's state as a number: 0 initialize, 1 backup, 2 active (master), 3 fault",
         st.iter()
             .map(|i| (instance_labels(i), state_code(&i.state))),
     );
     f.gauge(
         "vrrp_instance_priority",
-        "The configured priority.",
+        "The configured priority",
         st.iter()
             .map(|i| (instance_labels(i), i64::from(i.priority))),
     );
     f.gauge(
         "vrrp_instance_effective_priority",
-        "The priority after tracking.",
+        "The priority after tracking",
         st.iter()
             .map(|i| (instance_labels(i), i64::from(i.effective_priority))),
     );
     f.gauge_f64(
         "vrrp_instance_master_adver_interval",
-        "Master_Adver_Interval (RFC 9568 §6.1).",
+        "Master_Adver_Interval (RFC 9568 §6.1)",
         Unit::Seconds,
         st.iter().map(|i| {
             (
@@ -229,19 +230,19 @@ fn vrrp_instances(f: &mut Families, s: &Snapshot) {
     );
     f.gauge(
         "vrrp_instance_holds_vips",
-        "1 while the instance holds its VIPs (Active).",
+        "1 while the instance holds its VIPs (Active)",
         st.iter()
             .map(|i| (instance_labels(i), i64::from(i.holds_vips))),
     );
     f.gauge(
         "vrrp_instance_waiting",
-        "1 while the instance waits for its interface, an address or a device.",
+        "1 while the instance waits for its interface, an address or a device",
         st.iter()
             .map(|i| (instance_labels(i), i64::from(i.waiting.is_some()))),
     );
     f.gauge_f64(
         "vrrp_instance_last_transition_timestamp",
-        "When the instance last changed state.",
+        "When the instance last changed state",
         Unit::Seconds,
         st.iter().filter_map(|i| {
             let t = i.last_transition.as_ref()?;
@@ -265,7 +266,7 @@ fn vrrp_counters(f: &mut Families, s: &Snapshot) {
     let stats = stats_with_labels(s);
     f.counter(
         "vrrp_instance_transitions",
-        "State changes, by the state entered and the reason.",
+        "State changes, by the state entered and the reason",
         stats.iter().flat_map(|(l, st)| {
             st.transitions_by_reason.iter().map(move |t| {
                 let labels = with(
@@ -288,7 +289,7 @@ fn vrrp_counters(f: &mut Families, s: &Snapshot) {
     for name in names {
         f.counter(
             &format!("vrrp_instance_{name}"),
-            &format!("RFC 8347 statistic {name}."),
+            &format!("RFC 8347 statistic {name}"),
             stats
                 .iter()
                 .filter_map(|(l, st)| st.counters.get(name).map(|&v| (l.clone(), v))),
@@ -296,7 +297,7 @@ fn vrrp_counters(f: &mut Families, s: &Snapshot) {
     }
     f.counter(
         "vrrp_instance_discards",
-        "Advertisements the instance refused, by reason.",
+        "Advertisements the instance refused, by reason",
         stats.iter().flat_map(|(l, st)| {
             st.discards
                 .iter()
@@ -305,7 +306,7 @@ fn vrrp_counters(f: &mut Families, s: &Snapshot) {
     );
     f.counter(
         "vrrp_instance_errors",
-        "Local failures (a VIP the kernel refused, a lost interface), by kind.",
+        "Local failures (a VIP the kernel refused, a lost interface), by kind",
         stats.iter().flat_map(|(l, st)| {
             st.errors
                 .iter()
@@ -314,7 +315,7 @@ fn vrrp_counters(f: &mut Families, s: &Snapshot) {
     );
     f.counter(
         "vrrp_discards",
-        "Packets refused before they reached an instance (unknown VRID, bad checksum, ...), by reason.",
+        "Packets refused before they reached an instance (unknown VRID, bad checksum, ...), by reason",
         s.global_discards
             .iter()
             .map(|(reason, &n)| (vec![("reason", reason.clone())], n)),
@@ -336,22 +337,22 @@ fn trackers_and_vips(f: &mut Families, st: &[InstanceStatus]) {
     };
     f.gauge(
         "vrrp_tracker_up",
-        "1 while the tracker's result is up.",
+        "1 while the tracker's result is up",
         trackers().map(|(l, t)| (l, i64::from(t.up))),
     );
     f.gauge(
         "vrrp_tracker_weight_applied",
-        "The priority adjustment the tracker applies now (absent while it faults the instance).",
+        "The priority adjustment the tracker applies now (absent while it faults the instance)",
         trackers().filter_map(|(l, t)| t.weight_applied.map(|w| (l, w))),
     );
     f.gauge(
         "vrrp_tracker_faulting",
-        "1 while the tracker puts the instance in Fault.",
+        "1 while the tracker puts the instance in Fault",
         trackers().map(|(l, t)| (l, i64::from(t.weight_applied.is_none()))),
     );
     f.gauge(
         "vrrp_vip_installed",
-        "1 while the VIP is on this host, as the kernel confirmed it.",
+        "1 while the VIP is on this host, as the kernel confirmed it",
         st.iter().flat_map(|i| {
             i.vips.iter().map(move |vip| {
                 (
@@ -367,12 +368,12 @@ fn lvs(f: &mut Families, vs: &[VirtualServerStatus]) {
     let service = |v: &VirtualServerStatus| vec![("service", v.service.to_string())];
     f.gauge(
         "lvs_virtual_server_quorum_up",
-        "1 while the live real servers' weight reaches the quorum.",
+        "1 while the live real servers' weight reaches the quorum",
         vs.iter().map(|v| (service(v), i64::from(v.quorum_up))),
     );
     f.gauge(
         "lvs_virtual_server_sorry_server_active",
-        "1 while the sorry server is serving.",
+        "1 while the sorry server is serving",
         vs.iter()
             .map(|v| (service(v), i64::from(v.sorry_server_active))),
     );
@@ -382,28 +383,28 @@ fn lvs(f: &mut Families, vs: &[VirtualServerStatus]) {
     };
     f.counter(
         "lvs_virtual_server_connections",
-        "Connections IPVS scheduled for the service.",
+        "Connections IPVS scheduled for the service",
         service_stats().map(|(l, c)| (l, c.connections)),
     );
     f.counter(
         "lvs_virtual_server_packets_in",
-        "Packets in (IPVS).",
+        "Packets in (IPVS)",
         service_stats().map(|(l, c)| (l, c.packets_in)),
     );
     f.counter(
         "lvs_virtual_server_packets_out",
-        "Packets out (IPVS; NAT only).",
+        "Packets out (IPVS; NAT only)",
         service_stats().map(|(l, c)| (l, c.packets_out)),
     );
     f.counter_with_unit(
         "lvs_virtual_server_in",
-        "Bytes in (IPVS).",
+        "Bytes in (IPVS)",
         Unit::Bytes,
         service_stats().map(|(l, c)| (l, c.bytes_in)),
     );
     f.counter_with_unit(
         "lvs_virtual_server_out",
-        "Bytes out (IPVS; NAT only).",
+        "Bytes out (IPVS; NAT only)",
         Unit::Bytes,
         service_stats().map(|(l, c)| (l, c.bytes_out)),
     );
@@ -416,37 +417,37 @@ fn lvs(f: &mut Families, vs: &[VirtualServerStatus]) {
     };
     f.gauge(
         "lvs_real_server_up",
-        "1 while every checker of the real server passes.",
+        "1 while every checker of the real server passes",
         reals().map(|(l, r)| (l, i64::from(r.alive))),
     );
     f.gauge(
         "lvs_real_server_in_table",
-        "1 while the real server is in the IPVS table.",
+        "1 while the real server is in the IPVS table",
         reals().map(|(l, r)| (l, i64::from(r.in_table))),
     );
     f.gauge(
         "lvs_real_server_weight",
-        "The real server's weight when alive.",
+        "The real server's weight when alive",
         reals().map(|(l, r)| (l, i64::from(r.weight))),
     );
     f.gauge(
         "lvs_real_server_last_check_passed",
-        "1 if the real server's last check passed, 0 if it failed (absent before the first).",
+        "1 if the real server's last check passed, 0 if it failed (absent before the first)",
         reals().filter_map(|(l, r)| r.last_check_passed.map(|p| (l, i64::from(p)))),
     );
     f.gauge(
         "lvs_real_server_active_connections",
-        "Established connections (IPVS ActiveConn).",
+        "Established connections (IPVS ActiveConn)",
         reals().filter_map(|(l, r)| r.counters.map(|c| (l, i64::from(c.active_connections)))),
     );
     f.gauge(
         "lvs_real_server_inactive_connections",
-        "Other connections (IPVS InActConn).",
+        "Other connections (IPVS InActConn)",
         reals().filter_map(|(l, r)| r.counters.map(|c| (l, i64::from(c.inactive_connections)))),
     );
     f.counter(
         "lvs_real_server_connections",
-        "Connections IPVS scheduled to the real server.",
+        "Connections IPVS scheduled to the real server",
         reals().filter_map(|(l, r)| r.counters.map(|c| (l, c.stats.connections))),
     );
 }
@@ -459,35 +460,35 @@ fn process(f: &mut Families, p: &ProcessStats) {
     cpu.get_or_create(&Labels::new()).inc_by(p.cpu_seconds);
     f.0.register_with_unit(
         "process_cpu",
-        "Total user and system CPU time spent.",
+        "Total user and system CPU time spent",
         Unit::Seconds,
         cpu,
     );
     f.gauge_f64(
         "process_resident_memory",
-        "Resident memory size.",
+        "Resident memory size",
         Unit::Bytes,
         one(p.resident_bytes as f64),
     );
     f.gauge_f64(
         "process_virtual_memory",
-        "Virtual memory size.",
+        "Virtual memory size",
         Unit::Bytes,
         one(p.virtual_bytes as f64),
     );
     f.gauge(
         "process_open_fds",
-        "Open file descriptors.",
+        "Open file descriptors",
         [(Labels::new(), i64::try_from(p.open_fds).unwrap_or(i64::MAX))],
     );
     f.gauge(
         "process_max_fds",
-        "The limit on open file descriptors.",
+        "The limit on open file descriptors",
         [(Labels::new(), i64::try_from(p.max_fds).unwrap_or(i64::MAX))],
     );
     f.gauge_f64(
         "process_start_time",
-        "When the process started, since the Unix epoch.",
+        "When the process started, since the Unix epoch",
         Unit::Seconds,
         one(p.start_time_seconds),
     );
@@ -548,7 +549,7 @@ mod tests {
         let timings = Timings::default();
         timings.observe_takeover(std::time::Duration::from_micros(1500));
         let text = encode(&snapshot(), &timings, Format::Prometheus);
-        let labels = r#"instance="VI_1",interface="eth0",vrid="51""#;
+        let labels = r#"vrrp_instance="VI_1",interface="eth0",vrid="51""#;
         for line in [
             format!(r#"vrrp_instance_state{{{labels},state="active"}} 1"#),
             format!(r#"vrrp_instance_state{{{labels},state="backup"}} 0"#),
