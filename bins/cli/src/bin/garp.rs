@@ -17,74 +17,14 @@ use clap::{CommandFactory, Parser, error::ErrorKind};
 use serde_json::json;
 use vrrp_arp::{
     AnnounceListener, AnnounceSocket, Announcement, AnnouncementPolicy, AnnouncementSchedule,
-    ArpMessage, ArpOperation, LinkLocalError, MacAddr, NeighborAdvert, PacketType,
-    ReceivedAnnouncement, link_local_address,
+    ArpMessage, ArpOperation, LinkLocalError, NeighborAdvert, PacketType, ReceivedAnnouncement,
+    link_local_address,
 };
+use vrrpd_cli::args::garp::Cli;
 
 /// How long to wait for a tentative link-local address to finish DAD
 /// (about a second after link up with the kernel's defaults).
 const DAD_PATIENCE: Duration = Duration::from_secs(3);
-
-/// Announce an address's MAC with gratuitous ARP (IPv4) or an unsolicited
-/// Neighbor Advertisement (IPv6), or print the announcements seen on a link.
-#[derive(Debug, Parser)]
-#[command(
-    name = "garp",
-    version,
-    override_usage = "garp ADDR dev IFACE [OPTIONS]\n       garp --listen dev IFACE [--json] [--count N] [--all]",
-    after_help = "IPv4 sends ARP requests by default (as keepalived does); --reply sends replies, \
-                  which some switches need. IPv6 sends NAs to ff02::1 with Override set, from the \
-                  interface's link-local address. Needs CAP_NET_RAW."
-)]
-struct Cli {
-    /// `ADDR dev IFACE` to announce ADDR, or `dev IFACE` with --listen.
-    #[arg(value_name = "WORDS", required = true, num_args = 1..)]
-    words: Vec<String>,
-
-    /// Print announcements seen on IFACE instead of sending.
-    #[arg(long)]
-    listen: bool,
-
-    /// With --listen: one JSON object per line.
-    #[arg(long, requires = "listen")]
-    json: bool,
-
-    /// With --listen: also print ordinary ARP and solicited NAs.
-    #[arg(long, requires = "listen")]
-    all: bool,
-
-    /// Packets to send [default: 5, keepalived's garp_master_repeat], or
-    /// announcements to print before exiting with --listen [default: forever].
-    #[arg(long, short = 'c', value_name = "N")]
-    count: Option<u32>,
-
-    /// Milliseconds between packets (keepalived's garp_interval / gna_interval).
-    #[arg(long, value_name = "MS", value_parser = parse_millis, default_value = "0",
-          conflicts_with = "listen")]
-    interval: Duration,
-
-    /// IPv4: send gratuitous ARP replies instead of requests.
-    #[arg(long, conflicts_with = "listen")]
-    reply: bool,
-
-    /// The MAC to announce and send from [default: the interface's].
-    #[arg(long, value_name = "MAC", conflicts_with = "listen")]
-    mac: Option<MacAddr>,
-
-    /// IPv6: set the Router flag (RFC 9568 §6.4.2 says a VRRP router does).
-    #[arg(long, conflicts_with = "listen")]
-    router: bool,
-
-    /// IPv6: source address [default: the interface's link-local].
-    #[arg(long, value_name = "IPV6", conflicts_with = "listen")]
-    source: Option<Ipv6Addr>,
-}
-
-fn parse_millis(s: &str) -> Result<Duration, String> {
-    s.parse::<u64>()
-        .map(Duration::from_millis)
-        .map_err(|_| format!("{s:?} is not a whole number of milliseconds"))
-}
 
 /// What the positional words asked for.
 enum Target {

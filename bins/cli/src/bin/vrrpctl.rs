@@ -2,68 +2,12 @@
 //! in the `vrrpd` library (`vrrpd_cli::decode` for `decode`,
 //! `vrrpd::control` for `status`, `stats` and `reload`).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use vrrpd::control::{Request, Response};
-
-use clap::{Parser, Subcommand};
-
-#[derive(Debug, Parser)]
-#[command(name = "vrrpctl", version, about = "Inspect and control vrrpd")]
-struct Cli {
-    /// The daemon's control socket.
-    #[arg(long, global = true, value_name = "PATH", default_value = vrrpd::config::Global::DEFAULT_CONTROL_SOCKET)]
-    socket: PathBuf,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Decode VRRP advertisements from hex or a pcap file, one JSON object
-    /// per packet. Exits 0 if every VRRP packet parsed and verified, 1
-    /// otherwise.
-    Decode(vrrpd_cli::decode::DecodeArgs),
-    /// Every instance's state, priority, Active router and VIPs.
-    Status {
-        /// One JSON object instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Every instance's counters: adverts, discards by reason, transitions.
-    Stats {
-        /// One JSON object instead of text.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Ask the daemon to re-read its configuration (as SIGHUP does).
-    Reload,
-    /// The MD5 digest of a page's body, as keepalived's genhash prints it,
-    /// for an HTTP_GET or SSL_GET `url { digest ... }` (`http://IP[:PORT]/PATH`
-    /// or `https://IP[:PORT]/PATH`).
-    Genhash {
-        /// The page.
-        url: String,
-        /// The Host header (keepalived's `virtualhost`; default IP:PORT).
-        #[arg(long)]
-        virtualhost: Option<String>,
-        /// With https://, send the virtualhost as SNI (`enable_sni`).
-        #[arg(long)]
-        sni: bool,
-        /// Seconds each step may take.
-        #[arg(long, default_value_t = 5)]
-        timeout: u64,
-    },
-    /// The LVS half: each virtual server with its real servers, whether
-    /// they pass their checks, are in the IPVS table, and their last check.
-    Lvs {
-        /// One JSON object instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-}
+use vrrpd_cli::args::vrrpctl::{Cli, Command};
 
 fn ask(socket: &std::path::Path, request: &Request) -> Result<Response, ExitCode> {
     vrrpd::control::request(socket, request, Duration::from_secs(10)).map_err(|e| {

@@ -24,87 +24,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use vrrpd::config::{self, Config, Diagnostic, KeepalivedOptions};
-
-#[derive(Debug, Parser)]
-#[command(name = "vrrpd", version, about = "VRRP daemon (RFC 3768, RFC 9568)")]
-#[command(args_conflicts_with_subcommands = true)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-    #[command(flatten)]
-    source: Source,
-    /// Log line format.
-    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
-    log_format: LogFormat,
-    #[command(flatten)]
-    paths: PathOverrides,
-}
-
-/// Paths given on the command line that replace the configuration's.
-#[derive(Debug, Clone, Default, Args)]
-struct PathOverrides {
-    /// Keep the state files (the VIP ledger) in DIR instead of the
-    /// configuration's `state_dir`; also applied on every reload.
-    #[arg(long, value_name = "DIR", global = true, value_parser = nonempty_path)]
-    state_dir: Option<PathBuf>,
-    /// Serve the control socket at PATH instead of the configuration's
-    /// `control_socket`; also applied on every reload.
-    #[arg(long, value_name = "PATH", global = true, value_parser = nonempty_path)]
-    control_socket: Option<PathBuf>,
-}
-
-impl PathOverrides {
-    /// Replaces the configured paths with the ones given.
-    fn apply(&self, config: &mut Config) {
-        if let Some(dir) = &self.state_dir {
-            config.global.state_dir = dir.clone();
-        }
-        if let Some(path) = &self.control_socket {
-            config.global.control_socket = path.clone();
-        }
-    }
-}
-
-/// A path argument that is not empty (an empty `state_dir` or
-/// `control_socket` is an error in the TOML too).
-fn nonempty_path(s: &str) -> Result<PathBuf, String> {
-    if s.is_empty() {
-        Err("must not be empty".into())
-    } else {
-        Ok(PathBuf::from(s))
-    }
-}
-
-#[derive(Debug, Clone, Args)]
-struct Source {
-    /// A native TOML configuration file.
-    #[arg(long, value_name = "FILE", conflicts_with = "keepalived_config")]
-    config: Option<PathBuf>,
-    /// A keepalived.conf (its VRRP part).
-    #[arg(long, value_name = "FILE")]
-    keepalived_config: Option<PathBuf>,
-    /// With --keepalived-config: treat every warning as an error.
-    #[arg(long, requires = "keepalived_config")]
-    strict: bool,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Validate a configuration; exit 2 if it has errors.
-    Check(Source),
-    /// Print a keepalived.conf as native TOML.
-    Convert(Source),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
+use vrrpd_cli::args::vrrpd::{Cli, Command, LogFormat, PathOverrides, Source};
 
 /// A loaded configuration, its warnings and its path.
 type Loaded = (Config, Vec<Diagnostic>, PathBuf);
