@@ -18,7 +18,7 @@ use vrrp_arp::MacAddr;
 #[derive(Debug, Parser)]
 #[command(
     name = "garp",
-    version,
+    version = super::VERSION,
     override_usage = "garp ADDR dev IFACE [OPTIONS]\n       garp --listen dev IFACE [--json] [--count N] [--all]",
     after_help = "IPv4 sends ARP requests by default (as keepalived does); --reply sends replies, \
                   which some switches need. IPv6 sends NAs to ff02::1 with Override set, from the \

@@ -19,7 +19,7 @@ use vrrp_netaddr::{IpPrefix, Scope};
 #[derive(Debug, Parser)]
 #[command(
     name = "vip",
-    version,
+    version = super::VERSION,
     after_help = "Adding an address that is already there, or deleting one that is not, \
                   succeeds and says so. Changing addresses needs CAP_NET_ADMIN. \
                   Errors go to stderr with exit status 1 (2 for usage errors)."

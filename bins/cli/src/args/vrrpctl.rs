@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "vrrpctl",
-    version,
+    version = super::VERSION,
     about = "Inspect and control vrrpd"
 )]
 pub struct Cli {

@@ -18,7 +18,7 @@ use vrrpd::config::Config;
 #[derive(Debug, Parser)]
 #[command(
     name = "vrrpd",
-    version,
+    version = super::VERSION,
     about = "VRRP daemon (RFC 3768, RFC 9568)"
 )]
 #[command(args_conflicts_with_subcommands = true)]
