@@ -1,8 +1,10 @@
 //! The command lines of the four binaries, as clap definitions.
 //!
-//! The binaries parse them. They live in the library, not in the binaries,
-//! so that man pages and shell completions can be rendered from the same
-//! definitions.
+//! The binaries parse them; `examples/gen-assets.rs` renders the man pages
+//! and shell completions of the Debian package from the same definitions,
+//! so they cannot drift apart.
+
+use clap::CommandFactory;
 
 pub mod garp;
 pub mod vip;
@@ -29,3 +31,14 @@ pub const VERSION: &str = concat!(
     env!("VRRPD_BUILD_PROFILE"),
     ")"
 );
+
+/// The clap command of each binary, named as it is installed: `vrrpd`,
+/// `vrrpctl`, `vip` and `garp`.
+pub fn commands() -> [clap::Command; 4] {
+    [
+        vrrpd::Cli::command(),
+        vrrpctl::Cli::command(),
+        vip::Cli::command(),
+        garp::Cli::command(),
+    ]
+}
