@@ -96,3 +96,9 @@ trap 'rm -rf "$unit_dir"' EXIT
 sed "s|/usr/sbin/vrrpd|$PWD/target/ci/vrrpd|g" bins/cli/vrrpd.service >"$unit_dir/vrrpd.service"
 systemd-analyze verify "$unit_dir/vrrpd.service"
 systemd-analyze security --offline=true "$unit_dir/vrrpd.service" | tail -n 1
+
+step "Debian package: build with cargo-deb and check it"
+# With the ci profile the tests were built with, to check the packaging
+# without a second, LTO, build (a package to ship: scripts/package.sh
+# release). It is unpacked into a temporary directory, never installed here.
+scripts/package.sh ci
