@@ -91,7 +91,7 @@ grep -q 'deb-systemd-helper enable' "$control/postinst" || fail "postinst does n
 dpkg-deb --extract "$deb" "$root"
 
 man_pages=(vrrpd vrrpd-check vrrpd-convert
-  vrrpctl vrrpctl-decode vrrpctl-status vrrpctl-stats vrrpctl-reload vrrpctl-genhash vrrpctl-lvs
+  vrrpctl vrrpctl-decode vrrpctl-status vrrpctl-stats vrrpctl-reload vrrpctl-genhash vrrpctl-lvs vrrpctl-watch
   vip vip-add vip-replace vip-del vip-list vip-watch
   garp)
 expected=(

@@ -57,6 +57,14 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         timeout: u64,
     },
+    /// A live stream of state changes, priority changes, tracker results
+    /// and discarded advertisements, one line each, until interrupted (or
+    /// the daemon stops).
+    Watch {
+        /// One JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// The LVS half: each virtual server with its real servers, whether
     /// they pass their checks, are in the IPVS table, and their last check.
     Lvs {

@@ -6,7 +6,8 @@
 //! vrrpd check --config FILE | --keepalived-config FILE [--strict]
 //! vrrpd convert --keepalived-config FILE [--strict]
 //!
-//! global flags: [--state-dir DIR] [--control-socket PATH] [--log-format text|json]
+//! global flags: [--state-dir DIR] [--control-socket PATH] [--metrics-listen ADDR:PORT]
+//!               [--log-format text|json]
 //! ```
 
 use std::path::PathBuf;
@@ -48,6 +49,10 @@ pub struct PathOverrides {
     /// `control_socket`; also applied on every reload.
     #[arg(long, value_name = "PATH", global = true, value_parser = nonempty_path)]
     pub control_socket: Option<PathBuf>,
+    /// Serve Prometheus metrics on ADDR:PORT (`GET /metrics`) instead of
+    /// the configuration's `metrics_listen`; read at start-up only.
+    #[arg(long, value_name = "ADDR:PORT", global = true)]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl PathOverrides {
@@ -58,6 +63,9 @@ impl PathOverrides {
         }
         if let Some(path) = &self.control_socket {
             config.global.control_socket = path.clone();
+        }
+        if let Some(addr) = self.metrics_listen {
+            config.global.metrics_listen = Some(addr);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `vrrpctl`: inspect and control vrrpd. The logic of each subcommand lives
 //! in the `vrrpd` library (`vrrpd_cli::decode` for `decode`,
-//! `vrrpd::control` for `status`, `stats` and `reload`).
+//! `vrrpd::control` for `status`, `stats`, `reload` and `watch`).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,7 +35,9 @@ fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
         Command::Stats { json } => (Request::Stats, *json),
         Command::Reload => (Request::Reload, false),
         Command::Lvs { json } => (Request::Lvs, *json),
-        Command::Decode(_) | Command::Genhash { .. } => return ExitCode::FAILURE,
+        Command::Decode(_) | Command::Genhash { .. } | Command::Watch { .. } => {
+            return ExitCode::FAILURE;
+        }
     };
     let response = match ask(socket, &request) {
         Ok(r) => r,
@@ -162,9 +164,33 @@ fn control(socket: &std::path::Path, command: &Command) -> ExitCode {
     }
 }
 
+/// `vrrpctl watch`: prints each event as it comes, until the daemon stops
+/// (exit 0) or the connection fails (exit 1); Ctrl-C ends it.
+fn watch(socket: &std::path::Path, json: bool) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let result = vrrpd::control::watch(socket, |event| {
+        let line = if json {
+            serde_json::to_string(&event).unwrap_or_default()
+        } else {
+            event.to_string()
+        };
+        // A closed pipe (`vrrpctl watch | head`) ends the stream.
+        writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vrrpctl watch: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Watch { json } => watch(&cli.socket, json),
         ref c @ (Command::Status { .. }
         | Command::Stats { .. }
         | Command::Reload
