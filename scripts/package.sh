@@ -99,6 +99,7 @@ expected=(
   usr/lib/systemd/system/vrrpd.service
   etc/vrrpd/vrrpd.toml
   usr/share/doc/vrrpd/README.md usr/share/doc/vrrpd/configuration.md usr/share/doc/vrrpd/copyright
+  usr/share/doc/vrrpd/operations.md usr/share/doc/vrrpd/prometheus-rules.yml
 )
 for page in "${man_pages[@]}"; do
   expected+=("usr/share/man/man8/$page.8.gz")
