@@ -32,6 +32,24 @@ vips = ["198.18.0.100/24"]
 "#;
 
 #[test]
+fn signum_prints_keepalived_s_signal_numbers() {
+    // What keepalived 2.2.7 prints (glibc's SIGRTMIN is 34).
+    for (name, number) in [
+        ("DATA", "10"),
+        ("STATS", "12"),
+        ("JSON", "36"),
+        ("RELOAD", "1"),
+        ("STOP", "15"),
+    ] {
+        let (code, out, err) = vrrpd(&[&format!("--signum={name}")]);
+        assert_eq!((code, out.trim()), (0, number), "{name}: {err}");
+    }
+    let (code, _, err) = vrrpd(&["--signum", "STATS_CLEAR"]);
+    assert_eq!(code, 1);
+    assert_eq!(err.trim(), "Unknown sigfunc STATS_CLEAR");
+}
+
+#[test]
 fn check_accepts_a_good_config_and_exits_2_with_positions_on_errors() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.toml");

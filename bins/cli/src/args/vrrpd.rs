@@ -6,8 +6,10 @@
 //! vrrpd check --config FILE | --keepalived-config FILE [--strict]
 //! vrrpd convert --keepalived-config FILE [--strict]
 //!
+//! vrrpd --signum DATA|STATS|JSON|RELOAD|STOP
+//!
 //! global flags: [--state-dir DIR] [--control-socket PATH] [--metrics-listen ADDR:PORT]
-//!               [--log-format text|json]
+//!               [--log-format text|json]; daemon only: [--pid-file FILE]
 //! ```
 
 use std::path::PathBuf;
@@ -36,6 +38,29 @@ pub struct Cli {
     /// Paths that replace the configuration's.
     #[command(flatten)]
     pub paths: PathOverrides,
+    /// Write the daemon's pid to FILE while it runs (keepalived's
+    /// `--pid`), for tools that signal it: SIGHUP reloads, SIGUSR1,
+    /// SIGUSR2 and SIGRTMIN+2 write keepalived's data, stats and JSON
+    /// dumps.
+    #[arg(long, value_name = "FILE", value_parser = nonempty_path)]
+    pub pid_file: Option<PathBuf>,
+    /// Print the number of the signal that does NAME and exit, as
+    /// `keepalived --signum` does: STOP, RELOAD, DATA, STATS or JSON.
+    #[arg(long, value_name = "NAME", exclusive = true)]
+    pub signum: Option<String>,
+}
+
+/// The signal that asks the daemon for `name`, as `keepalived --signum`
+/// numbers them (JSON is SIGRTMIN+2); `None` for a name it does not know.
+pub fn signum(name: &str) -> Option<i32> {
+    match name {
+        "STOP" => Some(libc::SIGTERM),
+        "RELOAD" => Some(libc::SIGHUP),
+        "DATA" => Some(libc::SIGUSR1),
+        "STATS" => Some(libc::SIGUSR2),
+        "JSON" => Some(libc::SIGRTMIN() + 2),
+        _ => None,
+    }
 }
 
 /// Paths given on the command line that replace the configuration's.

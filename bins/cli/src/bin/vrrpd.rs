@@ -6,7 +6,10 @@
 //! vrrpd check --config FILE | --keepalived-config FILE [--strict]
 //! vrrpd convert --keepalived-config FILE [--strict]
 //!
-//! global flags: [--state-dir DIR] [--control-socket PATH] [--log-format text|json]
+//! vrrpd --signum DATA|STATS|JSON|RELOAD|STOP
+//!
+//! global flags: [--state-dir DIR] [--control-socket PATH] [--metrics-listen ADDR:PORT]
+//!               [--log-format text|json]; daemon only: [--pid-file FILE]
 //! ```
 //!
 //! `check` prints every diagnostic as `file:line:column` with a hint and
@@ -98,10 +101,44 @@ fn init_logging(format: LogFormat, level: config::LogLevel) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(name) = &cli.signum {
+        // keepalived's wording, which scripts and exporters parse.
+        return match vrrpd_cli::args::vrrpd::signum(name) {
+            Some(n) => {
+                println!("{n}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("Unknown sigfunc {name}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match &cli.command {
         Some(Command::Check(source)) => check(source, &cli.paths),
         Some(Command::Convert(source)) => convert(source, &cli.paths),
-        None => daemon(&cli.source, &cli.paths, cli.log_format),
+        None => daemon(
+            &cli.source,
+            &cli.paths,
+            cli.log_format,
+            cli.pid_file.as_deref(),
+        ),
+    }
+}
+
+/// The pid file while the daemon runs: removed when dropped.
+struct PidFile(PathBuf);
+
+impl PidFile {
+    fn write(path: &std::path::Path) -> std::io::Result<PidFile> {
+        std::fs::write(path, format!("{}\n", std::process::id()))?;
+        Ok(PidFile(path.to_path_buf()))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
@@ -158,7 +195,12 @@ fn convert(source: &Source, paths: &PathOverrides) -> ExitCode {
     }
 }
 
-fn daemon(source: &Source, paths: &PathOverrides, format: LogFormat) -> ExitCode {
+fn daemon(
+    source: &Source,
+    paths: &PathOverrides,
+    format: LogFormat,
+    pid_file: Option<&std::path::Path>,
+) -> ExitCode {
     let (config, warnings) = match load(source, paths) {
         Ok((config, warnings, _)) => (config, warnings),
         Err((diagnostics, message)) => {
@@ -182,6 +224,13 @@ fn daemon(source: &Source, paths: &PathOverrides, format: LogFormat) -> ExitCode
         }
         tracing::info!(namespace = %name, "running in network namespace {name}");
     }
+    let _pid_file = match pid_file.map(PidFile::write).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot write the pid file");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
