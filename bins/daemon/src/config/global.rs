@@ -27,6 +27,11 @@ pub struct Global {
     /// setting (`metrics_listen` in `[global]` or in keepalived.conf's
     /// `global_defs`, or `vrrpd --metrics-listen`).
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Where SIGUSR1, SIGUSR2 and SIGRTMIN+2 write keepalived's
+    /// `keepalived.data`, `keepalived.stats` and `keepalived.json`
+    /// ([`crate::dump`]). Default: none, keepalived's choice: `$TMPDIR`
+    /// if it is absolute, else `/tmp`.
+    pub dump_dir: Option<PathBuf>,
     /// Log verbosity. Default [`LogLevel::Info`].
     pub log_level: LogLevel,
     /// Default user (and group) for hooks and scripts that name none.
@@ -174,6 +179,7 @@ impl Default for Global {
             state_dir: PathBuf::from(Self::DEFAULT_STATE_DIR),
             control_socket: PathBuf::from(Self::DEFAULT_CONTROL_SOCKET),
             metrics_listen: None,
+            dump_dir: None,
             log_level: LogLevel::Info,
             script_user: None,
             script_security: false,

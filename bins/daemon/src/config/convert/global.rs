@@ -25,6 +25,9 @@ pub(super) fn global(out: &mut String, g: &Global) {
             q(&g.control_socket.to_string_lossy())
         );
     }
+    if let Some(dir) = &g.dump_dir {
+        let _ = writeln!(out, "dump_dir = {}", q(&dir.to_string_lossy()));
+    }
     if let Some(addr) = g.metrics_listen {
         let _ = writeln!(out, "metrics_listen = {}", q(&addr.to_string()));
     }

@@ -45,6 +45,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "state_dir",
     "control_socket",
     "metrics_listen",
+    "dump_dir",
     "log_level",
     "script_user",
     "script_group",
@@ -246,6 +247,11 @@ fn read_global(ctx: &mut Ctx<'_, '_>, t: &DeTable<'_>) -> Global {
     if let Some(v) = get(t, "control_socket") {
         if let Some(s) = ctx.nonempty("control_socket", v) {
             g.control_socket = PathBuf::from(s);
+        }
+    }
+    if let Some(v) = get(t, "dump_dir") {
+        if let Some(s) = ctx.nonempty("dump_dir", v) {
+            g.dump_dir = Some(PathBuf::from(s));
         }
     }
     if let Some(v) = get(t, "metrics_listen") {
