@@ -5,7 +5,7 @@
 //!
 //! Rendering is pure: [`stats`], [`data`] and [`json`] (or [`render`])
 //! turn the engine's [`DumpInstance`]s (and the configuration) into the
-//! file's text; [`write`] puts the text in place atomically. Times are
+//! file's text; [`write()`] puts the text in place atomically. Times are
 //! printed in local time, as keepalived prints them: `localtime_r(3)`,
 //! which follows `TZ` and `/etc/localtime`; UTC if that fails.
 

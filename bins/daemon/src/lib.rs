@@ -8,6 +8,7 @@
 pub mod config;
 pub mod control;
 pub mod daemon;
+pub mod dump;
 pub mod engine;
 pub mod lvs;
 pub mod metrics;
@@ -20,4 +21,4 @@ pub mod ratelimit;
 pub mod system;
 pub mod track;
 
-pub use daemon::{Daemon, Reloader};
+pub use daemon::{Daemon, Dumper, Reloader};

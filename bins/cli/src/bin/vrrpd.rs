@@ -258,6 +258,23 @@ fn daemon(
                 }
             }
         }));
+        // keepalived's dump signals: SIGUSR1 data, SIGUSR2 stats,
+        // SIGRTMIN+2 JSON (`--signum`), written under dump_dir.
+        let dumper = daemon.dumper();
+        for kind in vrrpd::dump::DumpKind::ALL {
+            let mut signals = tokio::signal::unix::signal(
+                tokio::signal::unix::SignalKind::from_raw(kind.signal()),
+            )
+            .map_err(|e| format!("signal {}: {e}", kind.signal()))?;
+            let dumper = dumper.clone();
+            tokio::spawn(async move {
+                while signals.recv().await.is_some() {
+                    if !dumper.request(kind) {
+                        break;
+                    }
+                }
+            });
+        }
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .map_err(|e| format!("SIGHUP: {e}"))?;
         let source = source.clone();

@@ -19,7 +19,7 @@ use vrrp_netaddr::EventStream;
 use super::DaemonError;
 use super::address_worker::AddressWorker;
 use super::fifo::NotifyFifos;
-use super::io::{next_reload, next_request, read_events};
+use super::io::{next_dump, next_reload, next_request, read_events};
 use super::lifecycle;
 use super::lvs_shell::{LvsInput, LvsShell};
 use super::memory;
@@ -37,6 +37,7 @@ pub(crate) async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
     mut reloads: Option<mpsc::UnboundedReceiver<Config>>,
+    mut dumps: Option<mpsc::UnboundedReceiver<crate::dump::DumpKind>>,
     loader: Option<super::ConfigLoader>,
     drop_capabilities: bool,
 ) -> Result<(), DaemonError> {
@@ -188,6 +189,7 @@ pub(crate) async fn run(
     let (running, waiting) = shell.engine.instance_count();
     info!(instances = running, waiting, "vrrpd running");
 
+    let dump_dir = global.dump_dir.clone().unwrap_or_else(default_dump_dir);
     let loader = loader.map(|l| Arc::new(Mutex::new(l)));
     let (loaded_tx, mut loaded_rx) = mpsc::unbounded_channel();
     // The socket set's registration with tokio: dropped while the sockets
@@ -341,6 +343,9 @@ pub(crate) async fn run(
                 };
                 let _ = reply.send(response);
             }
+            Some(kind) = next_dump(&mut dumps) => {
+                write_dump_off_loop(kind, &shell, &dump_dir);
+            }
             Some(new) = next_reload(&mut reloads) => {
                 if new.has_routing() {
                     watch_routing(&mut events);
@@ -405,6 +410,34 @@ pub(crate) async fn run(
 /// The next input of the LVS half; never without one.
 /// Applies a reload's LVS half: in place when it runs, or starts it when
 /// the new configuration is the first with virtual servers.
+/// keepalived's dump directory: `$TMPDIR` if it is absolute, else `/tmp`.
+fn default_dump_dir() -> std::path::PathBuf {
+    std::env::var_os("TMPDIR")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| std::path::PathBuf::from("/tmp"))
+}
+
+/// Takes what a dump shows from the engine now, and renders and writes it
+/// on the blocking pool: the loop does no file I/O.
+fn write_dump_off_loop(kind: crate::dump::DumpKind, shell: &Shell, dir: &std::path::Path) {
+    let instances = shell.engine.dump_instances();
+    if kind == crate::dump::DumpKind::Json && instances.is_empty() {
+        // keepalived writes no JSON file without an instance.
+        info!("no instance: no {} written", kind.file_name());
+        return;
+    }
+    let config = shell.engine.config().clone();
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let text = crate::dump::render(kind, &config, &instances);
+        match crate::dump::write(&dir, kind.file_name(), &text) {
+            Ok(path) => info!(path = %path.display(), "wrote {}", kind.file_name()),
+            Err(e) => warn!(dir = %dir.display(), error = %e, "cannot write {}", kind.file_name()),
+        }
+    });
+}
+
 fn reload_lvs(lvs: &mut Option<LvsShell>, new: &Config) {
     match lvs {
         Some(l) => l.reload(Instant::now(), new),

@@ -40,6 +40,22 @@ pub(crate) async fn next_reload(
     }
 }
 
+/// The next dump asked for; never completes without a channel.
+pub(crate) async fn next_dump(
+    dumps: &mut Option<mpsc::UnboundedReceiver<crate::dump::DumpKind>>,
+) -> Option<crate::dump::DumpKind> {
+    match dumps {
+        Some(rx) => match rx.recv().await {
+            Some(k) => Some(k),
+            None => {
+                *dumps = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
+    }
+}
+
 /// Waits for netlink events and returns every queued one; never completes
 /// without a stream.
 pub(crate) async fn read_events(events: &mut Option<AsyncFd<EventStream>>) -> Vec<Event> {

@@ -65,6 +65,7 @@ use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
+use crate::dump::DumpKind;
 pub use crate::engine::SetupError;
 
 /// Why the daemon could not start or had to stop.
@@ -107,6 +108,7 @@ pub enum DaemonError {
 pub struct Daemon {
     config: Config,
     reloads: Option<mpsc::UnboundedReceiver<Config>>,
+    dumps: Option<mpsc::UnboundedReceiver<DumpKind>>,
     loader: Option<ConfigLoader>,
     drop_capabilities: bool,
 }
@@ -140,6 +142,21 @@ impl Reloader {
     }
 }
 
+/// Asks a running [`Daemon`] for keepalived's dumps (what `vrrpd` does on
+/// SIGUSR1, SIGUSR2 and SIGRTMIN+2); cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Dumper(mpsc::UnboundedSender<DumpKind>);
+
+impl Dumper {
+    /// Asks for `kind`, written to the dump directory (`dump_dir`, else
+    /// `$TMPDIR` if absolute, else `/tmp`) off the event loop. False once
+    /// the daemon has stopped.
+    #[must_use = "false means the daemon has stopped and writes nothing"]
+    pub fn request(&self, kind: DumpKind) -> bool {
+        self.0.send(kind).is_ok()
+    }
+}
+
 impl Daemon {
     /// A daemon for `config` (from [`load_native`](crate::config::load_native)
     /// or [`load_keepalived`](crate::config::load_keepalived)).
@@ -147,6 +164,7 @@ impl Daemon {
         Daemon {
             config,
             reloads: None,
+            dumps: None,
             loader: None,
             drop_capabilities: false,
         }
@@ -177,6 +195,14 @@ impl Daemon {
         Reloader(tx)
     }
 
+    /// A handle to ask the running daemon for keepalived's dumps with; the
+    /// daemon listens only to the last handle asked for.
+    pub fn dumper(&mut self) -> Dumper {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.dumps = Some(rx);
+        Dumper(tx)
+    }
+
     /// The configuration it runs.
     pub fn config(&self) -> &Config {
         &self.config
@@ -190,6 +216,7 @@ impl Daemon {
             self.config,
             shutdown,
             self.reloads,
+            self.dumps,
             self.loader,
             self.drop_capabilities,
         )

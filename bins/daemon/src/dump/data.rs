@@ -222,10 +222,25 @@ fn weight_text(w: Weight) -> String {
 /// interfaces`, `Tracked scripts`, `Tracked files`, `Tracked processes`
 /// (keepalived's spellings; sync groups say `Tracked process`), then
 /// vrrpd's own TCP and HTTP checks, which keepalived does not have.
-fn tracked(out: &mut String, config: &Config, t: &Tracking, processes_key: &str) {
-    if !t.interfaces.is_empty() {
+///
+/// `own` is an instance's interface: keepalived ignores a
+/// `track_interface` that names it ("since own interface"), so it is not
+/// listed.
+fn tracked(
+    out: &mut String,
+    config: &Config,
+    t: &Tracking,
+    processes_key: &str,
+    own: Option<&str>,
+) {
+    let interfaces: Vec<_> = t
+        .interfaces
+        .iter()
+        .filter(|i| Some(i.interface.as_str()) != own)
+        .collect();
+    if !interfaces.is_empty() {
         put!(out, "   Tracked interfaces :");
-        for i in &t.interfaces {
+        for i in interfaces {
             put!(out, "     {} weight {}", i.interface, weight_text(i.weight));
         }
     }
@@ -602,7 +617,13 @@ fn instance(out: &mut String, config: &Config, d: &DumpInstance) {
             put!(out, "     {r}");
         }
     }
-    tracked(out, config, &c.tracking, "Tracked processes");
+    tracked(
+        out,
+        config,
+        &c.tracking,
+        "Tracked processes",
+        Some(c.interface.as_str()),
+    );
     put!(out, "   Using smtp notification = no");
     let deleted = c.notify.report_deleted || c.notify.deleted.is_some();
     put!(
@@ -672,7 +693,7 @@ fn sync_group(
         put!(out, "   sync group tracking weight set");
     }
     put!(out, "   Using smtp notification = no");
-    tracked(out, config, &group.tracking, "Tracked process");
+    tracked(out, config, &group.tracking, "Tracked process", None);
     notify_scripts(out, &config.global, &group.notify, false);
 }
 
@@ -690,10 +711,11 @@ fn scripts(out: &mut String, config: &Config, instances: &[DumpInstance]) {
         .track_script
         .iter()
         .filter(|(name, _)| {
-            config
-                .instances
+            // The instances come from the engine: the configuration it
+            // holds has no instance list.
+            instances
                 .iter()
-                .map(|i| &i.tracking)
+                .map(|d| &d.config.tracking)
                 .chain(config.sync_groups.iter().map(|g| &g.tracking))
                 .any(|t| t.scripts.iter().any(|r| &r.name == *name))
         })
@@ -750,9 +772,9 @@ fn scripts(out: &mut String, config: &Config, instances: &[DumpInstance]) {
             format::uid_gid(script.run_as.as_ref(), &config.global)
         );
         put!(out, "   VRRP instances :");
-        let tracking: Vec<(&str, Weight)> = config
-            .instances
+        let tracking: Vec<(&str, Weight)> = instances
             .iter()
+            .map(|d| &d.config)
             .flat_map(|i| {
                 i.tracking
                     .scripts

@@ -180,10 +180,10 @@ pub(super) fn instance_addresses(inst: &Instance, installed: bool) -> (Vec<Strin
 }
 
 /// keepalived's `cmd_str`: every word in single quotes (the first one
-/// not when it is a `<`/`>` redirection), separated by spaces. keepalived
-/// also resolves the program's path (`/bin/true` becomes
-/// `/usr/bin/true`); the dumps touch no file, so the path is printed as
-/// configured.
+/// not when it is a `<`/`>` redirection), separated by spaces, with the
+/// program's real path as keepalived resolves it (`/bin/true` is
+/// `/usr/bin/true` on a merged /usr); as configured if it cannot be
+/// resolved.
 pub(super) fn command(exec: &Exec) -> String {
     exec.to_argv()
         .iter()
@@ -191,6 +191,13 @@ pub(super) fn command(exec: &Exec) -> String {
         .map(|(i, word)| {
             if i == 0 && (word.starts_with('<') || word.starts_with('>')) {
                 word.clone()
+            } else if i == 0 && word.starts_with('/') {
+                // keepalived prints the program's real path (`/bin/true`
+                // is `'/usr/bin/true'` on a merged /usr). Dumps are
+                // rendered off the event loop, so the look-up may block.
+                let real = std::fs::canonicalize(word)
+                    .map_or_else(|_| word.clone(), |p| p.to_string_lossy().into_owned());
+                format!("'{real}'")
             } else {
                 format!("'{word}'")
             }
@@ -440,12 +447,18 @@ mod tests {
 
     #[test]
     fn commands_are_quoted_word_by_word() {
+        let real = |p: &str| std::fs::canonicalize(p).unwrap().display().to_string();
         let exec = Exec::Argv(vec!["/bin/true".into(), "a b".into()]);
-        assert_eq!(command(&exec), "'/bin/true' 'a b'");
+        assert_eq!(command(&exec), format!("'{}' 'a b'", real("/bin/true")));
+        let missing = Exec::Argv(vec!["/nonexistent/x".into()]);
+        assert_eq!(command(&missing), "'/nonexistent/x'");
         let redirect = Exec::Argv(vec!["</dev/null".into()]);
         assert_eq!(command(&redirect), "</dev/null");
         let shell = Exec::Shell("exit 0".into());
-        assert_eq!(command(&shell), "'/bin/sh' '-c' 'exit 0'");
+        assert_eq!(
+            command(&shell),
+            format!("'{}' '-c' 'exit 0'", real("/bin/sh"))
+        );
     }
 
     #[test]

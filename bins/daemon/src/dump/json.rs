@@ -217,6 +217,8 @@ fn data(config: Option<&Config>, inst: &DumpInstance) -> Object {
         .tracking
         .interfaces
         .iter()
+        // keepalived ignores a track_interface naming the instance's own.
+        .filter(|t| t.interface != c.interface)
         .map(|t| t.interface.clone())
         .collect();
     o.strings("track_ifp", &ifs);

@@ -8,7 +8,7 @@ use super::format::KaCounters;
 /// The text of `keepalived.stats`: one block per instance, in the order
 /// given (configuration order), exactly as keepalived 2.2.7 prints it
 /// (built with VRRP authentication, so `Type Mismatch` and `Failure` are
-/// there). See [`KaCounters::of`] for how vrrpd's counters map onto
+/// there). See `KaCounters::of` for how vrrpd's counters map onto
 /// keepalived's.
 pub fn stats(instances: &[DumpInstance]) -> String {
     let mut out = String::new();

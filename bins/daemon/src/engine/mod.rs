@@ -260,6 +260,33 @@ impl Engine {
         out
     }
 
+    /// Every instance, running or waiting, with its configuration, status
+    /// and counters, in the order of the configuration file: what
+    /// keepalived's data, stats and JSON dumps list ([`crate::dump`]).
+    pub fn dump_instances(&self) -> Vec<crate::dump::DumpInstance> {
+        let mut out: Vec<crate::dump::DumpInstance> = self
+            .instances
+            .iter()
+            .map(|i| crate::dump::DumpInstance {
+                config: i.config.clone(),
+                status: status::status(i),
+                stats: status::stats(i),
+            })
+            .chain(self.waiting.iter().map(|w| crate::dump::DumpInstance {
+                config: w.config.clone(),
+                status: status::waiting_status(w),
+                stats: status::waiting_stats(w),
+            }))
+            .collect();
+        out.sort_by_key(|d| {
+            self.instance_order
+                .get(&d.config.name)
+                .copied()
+                .unwrap_or(usize::MAX)
+        });
+        out
+    }
+
     /// Packets refused before reaching any instance, by code.
     pub fn global_discards(&self) -> &BTreeMap<String, u64> {
         &self.global_discards
