@@ -17,6 +17,7 @@
 
 mod encode;
 mod http;
+mod lvs_families;
 mod process;
 
 use std::time::Duration;

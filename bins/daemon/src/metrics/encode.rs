@@ -71,13 +71,18 @@ pub fn encode(snapshot: &Snapshot, timings: &Timings, format: Format) -> String 
     out
 }
 
-type Labels = Vec<(&'static str, String)>;
+pub(super) type Labels = Vec<(&'static str, String)>;
 
 /// A registry being filled, with one helper per metric type.
-struct Families(Registry);
+pub(super) struct Families(pub(super) Registry);
 
 impl Families {
-    fn gauge(&mut self, name: &str, help: &str, samples: impl IntoIterator<Item = (Labels, i64)>) {
+    pub(super) fn gauge(
+        &mut self,
+        name: &str,
+        help: &str,
+        samples: impl IntoIterator<Item = (Labels, i64)>,
+    ) {
         let family = Family::<Labels, Gauge>::default();
         for (labels, value) in samples {
             family.get_or_create(&labels).set(value);
@@ -85,7 +90,7 @@ impl Families {
         self.0.register(name, help, family);
     }
 
-    fn gauge_f64(
+    pub(super) fn gauge_f64(
         &mut self,
         name: &str,
         help: &str,
@@ -99,7 +104,7 @@ impl Families {
         self.0.register_with_unit(name, help, unit, family);
     }
 
-    fn counter(
+    pub(super) fn counter(
         &mut self,
         name: &str,
         help: &str,
@@ -112,7 +117,7 @@ impl Families {
         self.0.register(name, help, family);
     }
 
-    fn counter_with_unit(
+    pub(super) fn counter_with_unit(
         &mut self,
         name: &str,
         help: &str,
@@ -138,7 +143,7 @@ fn instance_labels(s: &InstanceStatus) -> Labels {
 }
 
 /// `labels` plus one more.
-fn with(mut labels: Labels, key: &'static str, value: impl Into<String>) -> Labels {
+pub(super) fn with(mut labels: Labels, key: &'static str, value: impl Into<String>) -> Labels {
     labels.push((key, value.into()));
     labels
 }
@@ -173,14 +178,14 @@ fn build(s: &Snapshot, t: &Timings) -> Registry {
         Unit::Seconds,
         t.vip_install.clone(),
     );
-    lvs(&mut f, &s.virtual_servers);
+    super::lvs_families::lvs(&mut f, &s.virtual_servers);
     f.0.register(
         "vrrpd_build",
         "The daemon's version",
         Info::new(vec![("version", env!("CARGO_PKG_VERSION").to_string())]),
     );
     if let Some(p) = &s.process {
-        process(&mut f, p);
+        super::process::families(&mut f, p);
     }
     f.0
 }
@@ -361,136 +366,6 @@ fn trackers_and_vips(f: &mut Families, st: &[InstanceStatus]) {
                 )
             })
         }),
-    );
-}
-
-fn lvs(f: &mut Families, vs: &[VirtualServerStatus]) {
-    let service = |v: &VirtualServerStatus| vec![("service", v.service.to_string())];
-    f.gauge(
-        "lvs_virtual_server_quorum_up",
-        "1 while the live real servers' weight reaches the quorum",
-        vs.iter().map(|v| (service(v), i64::from(v.quorum_up))),
-    );
-    f.gauge(
-        "lvs_virtual_server_sorry_server_active",
-        "1 while the sorry server is serving",
-        vs.iter()
-            .map(|v| (service(v), i64::from(v.sorry_server_active))),
-    );
-    let service_stats = || {
-        vs.iter()
-            .filter_map(move |v| v.counters.map(|c| (service(v), c)))
-    };
-    f.counter(
-        "lvs_virtual_server_connections",
-        "Connections IPVS scheduled for the service",
-        service_stats().map(|(l, c)| (l, c.connections)),
-    );
-    f.counter(
-        "lvs_virtual_server_packets_in",
-        "Packets in (IPVS)",
-        service_stats().map(|(l, c)| (l, c.packets_in)),
-    );
-    f.counter(
-        "lvs_virtual_server_packets_out",
-        "Packets out (IPVS; NAT only)",
-        service_stats().map(|(l, c)| (l, c.packets_out)),
-    );
-    f.counter_with_unit(
-        "lvs_virtual_server_in",
-        "Bytes in (IPVS)",
-        Unit::Bytes,
-        service_stats().map(|(l, c)| (l, c.bytes_in)),
-    );
-    f.counter_with_unit(
-        "lvs_virtual_server_out",
-        "Bytes out (IPVS; NAT only)",
-        Unit::Bytes,
-        service_stats().map(|(l, c)| (l, c.bytes_out)),
-    );
-    let reals = || {
-        vs.iter().flat_map(move |v| {
-            v.real_servers
-                .iter()
-                .map(move |r| (with(service(v), "real_server", r.addr.to_string()), r))
-        })
-    };
-    f.gauge(
-        "lvs_real_server_up",
-        "1 while every checker of the real server passes",
-        reals().map(|(l, r)| (l, i64::from(r.alive))),
-    );
-    f.gauge(
-        "lvs_real_server_in_table",
-        "1 while the real server is in the IPVS table",
-        reals().map(|(l, r)| (l, i64::from(r.in_table))),
-    );
-    f.gauge(
-        "lvs_real_server_weight",
-        "The real server's weight when alive",
-        reals().map(|(l, r)| (l, i64::from(r.weight))),
-    );
-    f.gauge(
-        "lvs_real_server_last_check_passed",
-        "1 if the real server's last check passed, 0 if it failed (absent before the first)",
-        reals().filter_map(|(l, r)| r.last_check_passed.map(|p| (l, i64::from(p)))),
-    );
-    f.gauge(
-        "lvs_real_server_active_connections",
-        "Established connections (IPVS ActiveConn)",
-        reals().filter_map(|(l, r)| r.counters.map(|c| (l, i64::from(c.active_connections)))),
-    );
-    f.gauge(
-        "lvs_real_server_inactive_connections",
-        "Other connections (IPVS InActConn)",
-        reals().filter_map(|(l, r)| r.counters.map(|c| (l, i64::from(c.inactive_connections)))),
-    );
-    f.counter(
-        "lvs_real_server_connections",
-        "Connections IPVS scheduled to the real server",
-        reals().filter_map(|(l, r)| r.counters.map(|c| (l, c.stats.connections))),
-    );
-}
-
-fn process(f: &mut Families, p: &ProcessStats) {
-    let one = |v: f64| [(Labels::new(), v)];
-    // The standard names (process_cpu_seconds_total, ...), as every
-    // Prometheus client library exports them.
-    let cpu = Family::<Labels, Counter<f64, AtomicU64>>::default();
-    cpu.get_or_create(&Labels::new()).inc_by(p.cpu_seconds);
-    f.0.register_with_unit(
-        "process_cpu",
-        "Total user and system CPU time spent",
-        Unit::Seconds,
-        cpu,
-    );
-    f.gauge_f64(
-        "process_resident_memory",
-        "Resident memory size",
-        Unit::Bytes,
-        one(p.resident_bytes as f64),
-    );
-    f.gauge_f64(
-        "process_virtual_memory",
-        "Virtual memory size",
-        Unit::Bytes,
-        one(p.virtual_bytes as f64),
-    );
-    f.gauge(
-        "process_open_fds",
-        "Open file descriptors",
-        [(Labels::new(), i64::try_from(p.open_fds).unwrap_or(i64::MAX))],
-    );
-    f.gauge(
-        "process_max_fds",
-        "The limit on open file descriptors",
-        [(Labels::new(), i64::try_from(p.max_fds).unwrap_or(i64::MAX))],
-    );
-    f.gauge_f64(
-        "process_start_time",
-        "When the process started, since the Unix epoch",
-        Unit::Seconds,
-        one(p.start_time_seconds),
     );
 }
 

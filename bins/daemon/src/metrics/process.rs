@@ -2,6 +2,13 @@
 //! (bounded reads of small files, off the event loop).
 
 use std::io::Read;
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Unit;
+
+use super::encode::{Families, Labels};
 
 /// What `/proc/self` says of the daemon.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -101,6 +108,49 @@ fn parse_max_open_files(limits: &str) -> Option<u64> {
         .next()?
         .parse()
         .ok()
+}
+
+/// The `process_*` families of `p`.
+pub(super) fn families(f: &mut Families, p: &ProcessStats) {
+    let one = |v: f64| [(Labels::new(), v)];
+    // The standard names (process_cpu_seconds_total, ...), as every
+    // Prometheus client library exports them.
+    let cpu = Family::<Labels, Counter<f64, AtomicU64>>::default();
+    cpu.get_or_create(&Labels::new()).inc_by(p.cpu_seconds);
+    f.0.register_with_unit(
+        "process_cpu",
+        "Total user and system CPU time spent",
+        Unit::Seconds,
+        cpu,
+    );
+    f.gauge_f64(
+        "process_resident_memory",
+        "Resident memory size",
+        Unit::Bytes,
+        one(p.resident_bytes as f64),
+    );
+    f.gauge_f64(
+        "process_virtual_memory",
+        "Virtual memory size",
+        Unit::Bytes,
+        one(p.virtual_bytes as f64),
+    );
+    f.gauge(
+        "process_open_fds",
+        "Open file descriptors",
+        [(Labels::new(), i64::try_from(p.open_fds).unwrap_or(i64::MAX))],
+    );
+    f.gauge(
+        "process_max_fds",
+        "The limit on open file descriptors",
+        [(Labels::new(), i64::try_from(p.max_fds).unwrap_or(i64::MAX))],
+    );
+    f.gauge_f64(
+        "process_start_time",
+        "When the process started, since the Unix epoch",
+        Unit::Seconds,
+        one(p.start_time_seconds),
+    );
 }
 
 #[cfg(test)]
