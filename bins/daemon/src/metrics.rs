@@ -25,7 +25,7 @@ use std::time::Duration;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 
 pub use encode::{Format, Snapshot, encode};
-pub use http::{MetricsError, serve};
+pub use http::{BadRequest, MetricsError, MetricsRequest, parse_request_head, serve};
 pub use process::ProcessStats;
 
 /// The latency histograms, shared by the shell (which observes) and the

@@ -1,7 +1,9 @@
 //! Replays every checked-in input of the configuration fuzz targets
-//! (fuzz/corpus/{config_toml,keepalived_conf,http_response,check_reply})
-//! through the same checks the targets run (`tests/support/config_oracle.rs`,
-//! `tests/support/http_oracle.rs`, `tests/support/check_reply_oracle.rs`),
+//! (fuzz/corpus/{config_toml,keepalived_conf,http_response,check_reply,
+//! metrics_request}) through the same checks the targets run
+//! (`tests/support/config_oracle.rs`, `tests/support/http_oracle.rs`,
+//! `tests/support/check_reply_oracle.rs`,
+//! `tests/support/metrics_request_oracle.rs`),
 //! so a normal
 //! `cargo test` catches a regression on any input the fuzzer once found
 //! interesting, without nightly.
@@ -12,6 +14,8 @@ mod check_reply_oracle;
 mod config_oracle;
 #[path = "support/http_oracle.rs"]
 mod http_oracle;
+#[path = "support/metrics_request_oracle.rs"]
+mod metrics_request_oracle;
 
 use std::path::PathBuf;
 
@@ -86,4 +90,9 @@ fn seed_corpora_contain_accepted_configurations() {
 #[test]
 fn check_reply_corpus_replays_cleanly() {
     replay("check_reply", check_reply_oracle::judge_replies);
+}
+
+#[test]
+fn metrics_request_corpus_replays_cleanly() {
+    replay("metrics_request", metrics_request_oracle::parse_request);
 }

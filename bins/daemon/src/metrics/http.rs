@@ -66,37 +66,55 @@ pub async fn serve(
     }))
 }
 
-/// What a request head asks for.
-#[derive(Debug, PartialEq, Eq)]
-enum Asked {
-    /// `GET /metrics`, in this format.
+/// What a request to the metrics endpoint asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsRequest {
+    /// `GET /metrics` (or `HEAD`), in this format.
     Metrics(Format),
-    /// Another path.
+    /// Another path: 404.
     NotFound,
-    /// Another method.
+    /// Another method: 405.
     NotAllowed,
 }
 
-/// Parses an HTTP/1.x request head (up to the blank line).
-fn parse_head(head: &str) -> Option<Asked> {
+/// Why a request head is not HTTP/1.x (answered 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BadRequest {
+    /// The request line lacks a method, a target or a version.
+    #[error("no request line")]
+    NoRequestLine,
+    /// The version is not HTTP/1.0 or 1.1.
+    #[error("not HTTP/1.x")]
+    NotHttp1,
+}
+
+/// Parses an HTTP/1.x request head (what a scraper sends, up to the blank
+/// line): the path and method it asks for, and from its `Accept` header
+/// the format.
+pub fn parse_request_head(head: &str) -> Result<MetricsRequest, BadRequest> {
     let mut lines = head.split("\r\n");
-    let mut request = lines.next()?.split(' ');
-    let (method, target) = (request.next()?, request.next()?);
-    if !request.next()?.starts_with("HTTP/1.") {
-        return None;
+    let mut request = lines.next().unwrap_or("").split(' ');
+    let (Some(method), Some(target), Some(version)) =
+        (request.next(), request.next(), request.next())
+    else {
+        return Err(BadRequest::NoRequestLine);
+    };
+    if !version.starts_with("HTTP/1.") {
+        return Err(BadRequest::NotHttp1);
     }
     if method != "GET" && method != "HEAD" {
-        return Some(Asked::NotAllowed);
+        return Ok(MetricsRequest::NotAllowed);
     }
     let path = target.split('?').next().unwrap_or(target);
     if path != "/metrics" {
-        return Some(Asked::NotFound);
+        return Ok(MetricsRequest::NotFound);
     }
     let accept = lines
         .filter_map(|l| l.split_once(':'))
         .find(|(name, _)| name.trim().eq_ignore_ascii_case("accept"))
         .map_or("", |(_, v)| v.trim());
-    Some(Asked::Metrics(Format::from_accept(accept)))
+    Ok(MetricsRequest::Metrics(Format::from_accept(accept)))
 }
 
 /// Reads the head: up to `\r\n\r\n`, at most [`MAX_HEAD`] bytes.
@@ -124,15 +142,21 @@ async fn handle(
     let head = tokio::time::timeout(CLIENT_TIMEOUT, read_head(&mut stream))
         .await
         .map_err(|_| "request timed out".to_string())??;
-    let (status, content_type, body) = match parse_head(&head) {
-        None => ("400 Bad Request", "text/plain", "bad request\n".to_string()),
-        Some(Asked::NotAllowed) => (
+    let (status, content_type, body) = match parse_request_head(&head) {
+        Err(e) => (
+            "400 Bad Request",
+            "text/plain",
+            format!("bad request: {e}\n"),
+        ),
+        Ok(MetricsRequest::NotAllowed) => (
             "405 Method Not Allowed",
             "text/plain",
             "only GET\n".to_string(),
         ),
-        Some(Asked::NotFound) => ("404 Not Found", "text/plain", "try /metrics\n".to_string()),
-        Some(Asked::Metrics(format)) => match snapshot(requests).await {
+        Ok(MetricsRequest::NotFound) => {
+            ("404 Not Found", "text/plain", "try /metrics\n".to_string())
+        }
+        Ok(MetricsRequest::Metrics(format)) => match snapshot(requests).await {
             Ok(snapshot) => (
                 "200 OK",
                 format.content_type(),
@@ -204,25 +228,34 @@ mod tests {
     fn heads_are_parsed_for_path_method_and_format() {
         let get = |extra: &str| format!("GET /metrics HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
         assert_eq!(
-            parse_head(&get("")),
-            Some(Asked::Metrics(Format::Prometheus))
+            parse_request_head(&get("")),
+            Ok(MetricsRequest::Metrics(Format::Prometheus))
         );
         assert_eq!(
-            parse_head(&get(
+            parse_request_head(&get(
                 "Accept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5\r\n"
             )),
-            Some(Asked::Metrics(Format::OpenMetrics))
+            Ok(MetricsRequest::Metrics(Format::OpenMetrics))
         );
         assert_eq!(
-            parse_head("GET /metrics?x=1 HTTP/1.0\r\n\r\n"),
-            Some(Asked::Metrics(Format::Prometheus))
+            parse_request_head("GET /metrics?x=1 HTTP/1.0\r\n\r\n"),
+            Ok(MetricsRequest::Metrics(Format::Prometheus))
         );
-        assert_eq!(parse_head("GET / HTTP/1.1\r\n\r\n"), Some(Asked::NotFound));
         assert_eq!(
-            parse_head("POST /metrics HTTP/1.1\r\n\r\n"),
-            Some(Asked::NotAllowed)
+            parse_request_head("GET / HTTP/1.1\r\n\r\n"),
+            Ok(MetricsRequest::NotFound)
         );
-        assert_eq!(parse_head("garbage"), None);
-        assert_eq!(parse_head("GET /metrics SMTP\r\n\r\n"), None);
+        assert_eq!(
+            parse_request_head("POST /metrics HTTP/1.1\r\n\r\n"),
+            Ok(MetricsRequest::NotAllowed)
+        );
+        assert_eq!(
+            parse_request_head("garbage"),
+            Err(BadRequest::NoRequestLine)
+        );
+        assert_eq!(
+            parse_request_head("GET /metrics SMTP\r\n\r\n"),
+            Err(BadRequest::NotHttp1)
+        );
     }
 }
