@@ -16,6 +16,7 @@
 //! `process_*`. docs/operations.md lists them all.
 
 mod encode;
+mod families;
 mod http;
 mod lvs_families;
 mod process;

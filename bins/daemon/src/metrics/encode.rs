@@ -2,15 +2,12 @@
 //! [`Snapshot`] of the daemon and the [`Timings`] histograms.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::{prometheus_text, text};
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
+use super::families::{Families, Labels, with};
 use super::{ProcessStats, Timings};
 use crate::control::{InstanceStats, InstanceStatus};
 use crate::lvs::VirtualServerStatus;
@@ -71,67 +68,6 @@ pub fn encode(snapshot: &Snapshot, timings: &Timings, format: Format) -> String 
     out
 }
 
-pub(super) type Labels = Vec<(&'static str, String)>;
-
-/// A registry being filled, with one helper per metric type.
-pub(super) struct Families(pub(super) Registry);
-
-impl Families {
-    pub(super) fn gauge(
-        &mut self,
-        name: &str,
-        help: &str,
-        samples: impl IntoIterator<Item = (Labels, i64)>,
-    ) {
-        let family = Family::<Labels, Gauge>::default();
-        for (labels, value) in samples {
-            family.get_or_create(&labels).set(value);
-        }
-        self.0.register(name, help, family);
-    }
-
-    pub(super) fn gauge_f64(
-        &mut self,
-        name: &str,
-        help: &str,
-        unit: Unit,
-        samples: impl IntoIterator<Item = (Labels, f64)>,
-    ) {
-        let family = Family::<Labels, Gauge<f64, AtomicU64>>::default();
-        for (labels, value) in samples {
-            family.get_or_create(&labels).set(value);
-        }
-        self.0.register_with_unit(name, help, unit, family);
-    }
-
-    pub(super) fn counter(
-        &mut self,
-        name: &str,
-        help: &str,
-        samples: impl IntoIterator<Item = (Labels, u64)>,
-    ) {
-        let family = Family::<Labels, Counter>::default();
-        for (labels, value) in samples {
-            family.get_or_create(&labels).inc_by(value);
-        }
-        self.0.register(name, help, family);
-    }
-
-    pub(super) fn counter_with_unit(
-        &mut self,
-        name: &str,
-        help: &str,
-        unit: Unit,
-        samples: impl IntoIterator<Item = (Labels, u64)>,
-    ) {
-        let family = Family::<Labels, Counter>::default();
-        for (labels, value) in samples {
-            family.get_or_create(&labels).inc_by(value);
-        }
-        self.0.register_with_unit(name, help, unit, family);
-    }
-}
-
 /// The labels that name an instance: `vrrp_instance`, not `instance`,
 /// which Prometheus gives every target.
 fn instance_labels(s: &InstanceStatus) -> Labels {
@@ -140,12 +76,6 @@ fn instance_labels(s: &InstanceStatus) -> Labels {
         ("interface", s.interface.clone()),
         ("vrid", s.vrid.to_string()),
     ]
-}
-
-/// `labels` plus one more.
-pub(super) fn with(mut labels: Labels, key: &'static str, value: impl Into<String>) -> Labels {
-    labels.push((key, value.into()));
-    labels
 }
 
 /// keepalived-exporter's state numbers: 0 init, 1 backup, 2 master, 3 fault.

@@ -3,7 +3,7 @@
 
 use prometheus_client::registry::Unit;
 
-use super::encode::{Families, with};
+use super::families::{Families, with};
 use crate::lvs::VirtualServerStatus;
 
 /// Every virtual server's and real server's families.

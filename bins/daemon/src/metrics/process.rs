@@ -8,7 +8,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Unit;
 
-use super::encode::{Families, Labels};
+use super::families::{Families, Labels};
 
 /// What `/proc/self` says of the daemon.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
