@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use vrrpd::config::Config;
+use vrrpd::dump::DumpKind;
 
 /// `vrrpd`'s command line: run the daemon, or one of its subcommands.
 #[derive(Debug, Parser)]
@@ -56,9 +57,10 @@ pub fn signum(name: &str) -> Option<i32> {
     match name {
         "STOP" => Some(libc::SIGTERM),
         "RELOAD" => Some(libc::SIGHUP),
-        "DATA" => Some(libc::SIGUSR1),
-        "STATS" => Some(libc::SIGUSR2),
-        "JSON" => Some(libc::SIGRTMIN() + 2),
+        // The daemon listens for the dumps' own signals.
+        "DATA" => Some(DumpKind::Data.signal()),
+        "STATS" => Some(DumpKind::Stats.signal()),
+        "JSON" => Some(DumpKind::Json.signal()),
         _ => None,
     }
 }
